@@ -1,0 +1,1 @@
+"""The ``systok`` command line (Typer + Rich)."""

@@ -1,0 +1,80 @@
+"""Entry point of the ``systok`` command.
+
+Sub-apps are registered here. Every ``SystokError`` is rendered as one clear line on
+stderr with the error's own exit code; a user mistake never shows a traceback. Set
+``SYSTOK_DEBUG=1`` to see tracebacks of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import typer
+from rich.console import Console
+
+from systok.errors import SystokError
+
+app = typer.Typer(
+    name="systok",
+    help="SysTok: the STK token economy — policies, ledger, weekly runs, audit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _register_subcommands() -> None:
+    from systok.cli import db as db_cli
+    from systok.cli import ledger as ledger_cli
+    from systok.cli import policy as policy_cli
+
+    app.add_typer(policy_cli.app, name="policy")
+    app.add_typer(db_cli.app, name="db")
+    app.add_typer(ledger_cli.app, name="ledger")
+    app.command("audit")(ledger_cli.audit)
+    app.command("demo")(ledger_cli.demo)
+
+
+_register_subcommands()
+
+
+def render_error(error: SystokError) -> None:
+    """Print a SysTok error for a person: ``error: <message>`` (multi-line when it lists)."""
+    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the exit code (used by the console script and by tests)."""
+    try:
+        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SystokError as error:
+        render_error(error)
+        return error.exit_code
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except Exception as error:  # click's usage errors and the unexpected
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            return error.exit_code
+        if os.environ.get("SYSTOK_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/] {type(error).__name__}: {error} "
+            "(set SYSTOK_DEBUG=1 for the traceback)"
+        )
+        return 70  # EX_SOFTWARE
+    return 0
+
+
+def entrypoint() -> None:
+    """Console-script wrapper: exit with ``main``'s code."""
+    sys.exit(main())

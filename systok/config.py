@@ -1,0 +1,56 @@
+"""Deployment settings: where things are, never what the economy is.
+
+Settings come from ``SYSTOK_*`` environment variables (and an optional ``.env``).
+Economic numbers live only in versioned policy files (``policies/*.toml``); nothing
+here may change how many tokens anybody earns.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Runtime settings read from the environment (prefix ``SYSTOK_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SYSTOK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Folder for the embedded SQLite database and generated files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL. Unset: a SQLite file in data_dir. "
+            "PostgreSQL: postgresql+psycopg://user@host:5432/db"
+        ),
+    )
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Folder of policy TOML files. Unset: the policies shipped with SysTok.",
+    )
+    policy: str | None = Field(
+        default=None,
+        description=(
+            "Pin one policy version (e.g. stk-2025-04) instead of choosing by effective week."
+        ),
+    )
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'systok.sqlite3').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process (cached; tests build their own ``Settings``)."""
+    return Settings()

@@ -1,0 +1,122 @@
+"""Engines and the unit of work.
+
+One request, command or job is one database transaction: ``unit_of_work`` opens it,
+commits when the block ends normally and rolls back on any exception. Services take
+the session and never commit on their own.
+
+SQLite (the embedded default) runs in WAL mode with ``BEGIN IMMEDIATE``: a writer takes
+the write lock when its transaction starts, so two writers queue instead of failing
+with "database is locked" halfway through. PostgreSQL runs at READ COMMITTED with
+explicit row locks taken in one order (see ``systok.ledger``); a deadlock or
+serialization failure that still happens is retried by ``run_transaction`` and never
+reaches the caller.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from systok.errors import ConfigurationError
+
+T = TypeVar("T")
+
+RETRYABLE_PG_CODES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+RETRY_ATTEMPTS_MAX = 8
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL with SysTok's connection setup."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:
+        raise ConfigurationError(f"database URL {url!r} is not valid: {error}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _make_sqlite_engine(url, parsed.database, **kwargs)
+    if backend == "postgresql":
+        if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **kwargs)
+    raise ConfigurationError(
+        f"database URL {url!r}: only sqlite:/// and postgresql+psycopg:// are supported"
+    )
+
+
+def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    kwargs.setdefault("connect_args", {})
+    kwargs["connect_args"].setdefault("check_same_thread", False)
+    kwargs["connect_args"].setdefault("timeout", 60)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite's
+        # deferred BEGIN (the documented recipe for serializable SQLite writers).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_postgres(engine_or_session: Engine | Session) -> bool:
+    """True when the session or engine talks to PostgreSQL."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One database transaction: commit on success, roll back on any exception."""
+    session = Session(engine, expire_on_commit=False, autoflush=False)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def _is_retryable(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if code in RETRYABLE_PG_CODES:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def run_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a unit of work, retrying deadlocks and serialization failures.
+
+    The whole unit is retried from the start, so ``work`` must derive everything it
+    writes from what it reads in the same attempt (ledger operations do).
+    """
+    for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
+        try:
+            with unit_of_work(engine) as session:
+                return work(session)
+        except DBAPIError as error:
+            if attempt == RETRY_ATTEMPTS_MAX or not _is_retryable(error):
+                raise
+            time.sleep(0.001 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -1,0 +1,261 @@
+"""Ledger: assets, accounts, transactions, postings, holds, chain head; PostgreSQL posting function.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-21
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# One round trip per transaction on PostgreSQL: claim the idempotency key, lock the
+# accounts in id order, check, write postings and balances, extend the hash chain.
+# The content digest is computed by the client (systok.core.ledger), so the hashed
+# bytes are the same on every backend; only sha256(prev ‖ seq ‖ time ‖ digest) is here.
+# Errors use SQLSTATEs of our own (class SY) that systok.ledger maps to SystokErrors.
+POST_TRANSACTION_SQL = r"""
+CREATE OR REPLACE FUNCTION systok_post_transaction(
+    p_key text, p_code text, p_reference text, p_digest bytea, p_created_at_us bigint,
+    p_types text[], p_owners text[], p_assets text[], p_amounts bigint[]
+) RETURNS TABLE (transaction_id bigint, chain_seq bigint, outcome text)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_id bigint;
+    v_seq bigint;
+    v_hash bytea;
+    v_stored_digest bytea;
+    v_locked integer;
+    v_count integer := cardinality(p_types);
+    v_short record;
+BEGIN
+    INSERT INTO transactions (idempotency_key, kind, code, reference, digest, created_at_us)
+    VALUES (p_key, 'transaction', p_code, p_reference, p_digest, p_created_at_us)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id INTO v_id;
+
+    IF v_id IS NULL THEN
+        SELECT t.id, t.digest, t.chain_seq INTO v_id, v_stored_digest, v_seq
+        FROM transactions t WHERE t.idempotency_key = p_key;
+        -- The caller compares the stored entry field by field to name the difference.
+        RETURN QUERY SELECT v_id, v_seq,
+            CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
+        RETURN;
+    END IF;
+
+    -- Lock the accounts in id order (the one lock order of the whole ledger).
+    PERFORM 1 FROM accounts a
+    JOIN unnest(p_types, p_owners, p_assets) AS u(t, o, s)
+      ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
+    ORDER BY a.id FOR UPDATE OF a;
+    GET DIAGNOSTICS v_locked = ROW_COUNT;
+
+    IF v_locked < v_count THEN
+        INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, held_units,
+                              created_at_us)
+        SELECT u.t, u.o, u.s, u.t = 'world', 0, 0, p_created_at_us
+        FROM unnest(p_types, p_owners, p_assets) AS u(t, o, s)
+        ORDER BY u.t, u.o, u.s
+        ON CONFLICT ON CONSTRAINT uq_accounts_natural_key DO NOTHING;
+        PERFORM 1 FROM accounts a
+        JOIN unnest(p_types, p_owners, p_assets) AS u(t, o, s)
+          ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
+        ORDER BY a.id FOR UPDATE OF a;
+    END IF;
+
+    SELECT a.type, a.owner, a.asset, a.posted_units - a.held_units AS available, u.amount
+      INTO v_short
+    FROM accounts a
+    JOIN unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
+      ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
+    WHERE NOT a.allow_negative AND a.posted_units - a.held_units + u.amount < 0
+    ORDER BY a.id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insufficient funds'
+            USING ERRCODE = 'SY402',
+                  DETAIL = concat_ws(E'\t', v_short.type, v_short.owner, v_short.asset,
+                                     v_short.available::text, (-v_short.amount)::text);
+    END IF;
+
+    INSERT INTO postings (transaction_id, account_id, amount_units)
+    SELECT v_id, a.id, u.amount
+    FROM accounts a
+    JOIN unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
+      ON a.type = u.t AND a.owner = u.o AND a.asset = u.s;
+
+    UPDATE accounts a SET posted_units = a.posted_units + u.amount
+    FROM unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
+    WHERE a.type = u.t AND a.owner = u.o AND a.asset = u.s;
+
+    UPDATE chain_head h
+       SET seq = h.seq + 1,
+           hash = sha256(h.hash || int8send(h.seq + 1) || int8send(p_created_at_us) || p_digest)
+     WHERE h.id = 1
+    RETURNING h.seq, h.hash INTO v_seq, v_hash;
+
+    UPDATE transactions t SET chain_seq = v_seq, hash = v_hash WHERE t.id = v_id;
+    RETURN QUERY SELECT v_id, v_seq, 'posted';
+END
+$fn$;
+"""
+
+APPEND_ONLY_SQL = r"""
+CREATE OR REPLACE FUNCTION systok_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'SY403';
+END
+$fn$;
+CREATE TRIGGER postings_append_only BEFORE UPDATE OR DELETE ON postings
+    FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
+CREATE TRIGGER transactions_no_delete BEFORE DELETE ON transactions
+    FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
+-- The chain fields are filled once, in the unit of work that inserts the row.
+CREATE TRIGGER transactions_sealed BEFORE UPDATE ON transactions
+    FOR EACH ROW WHEN (OLD.chain_seq IS NOT NULL) EXECUTE FUNCTION systok_refuse_change();
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "assets",
+        sa.Column("code", sa.String(16), nullable=False),
+        sa.Column("scale", sa.Integer(), nullable=False),
+        sa.CheckConstraint("scale >= 0 AND scale <= 18", name=op.f("ck_assets_scale_range")),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_assets")),
+    )
+    op.create_table(
+        "accounts",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("type", sa.String(32), nullable=False),
+        sa.Column("owner", sa.String(128), nullable=False),
+        sa.Column("asset", sa.String(16), nullable=False),
+        sa.Column("allow_negative", sa.Boolean(), nullable=False),
+        sa.Column("posted_units", sa.BigInteger(), nullable=False),
+        sa.Column("held_units", sa.BigInteger(), nullable=False),
+        sa.Column("created_at_us", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("held_units >= 0", name=op.f("ck_accounts_held_not_negative")),
+        sa.CheckConstraint(
+            "allow_negative OR posted_units - held_units >= 0",
+            name=op.f("ck_accounts_available_not_negative"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["asset"], ["assets.code"], name=op.f("fk_accounts_asset_assets")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
+        sa.UniqueConstraint("type", "owner", "asset", name="uq_accounts_natural_key"),
+    )
+    op.create_table(
+        "transactions",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("idempotency_key", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("code", sa.String(32), nullable=False),
+        sa.Column("reference", sa.String(200), nullable=False),
+        sa.Column("hold_id", sa.BigInteger(), nullable=True),
+        sa.Column("digest", sa.LargeBinary(32), nullable=False),
+        sa.Column("created_at_us", sa.BigInteger(), nullable=False),
+        sa.Column("chain_seq", sa.BigInteger(), nullable=True),
+        sa.Column("hash", sa.LargeBinary(32), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transactions")),
+        sa.UniqueConstraint("chain_seq", name=op.f("uq_transactions_chain_seq")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_transactions_idempotency_key")),
+    )
+    op.create_index(
+        "ix_transactions_code_created", "transactions", ["code", "created_at_us"]
+    )
+    op.create_table(
+        "postings",
+        sa.Column("transaction_id", sa.BigInteger(), nullable=False),
+        sa.Column("account_id", sa.BigInteger(), nullable=False),
+        sa.Column("amount_units", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("amount_units <> 0", name=op.f("ck_postings_amount_not_zero")),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_postings_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["transactions.id"],
+            name=op.f("fk_postings_transaction_id_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("transaction_id", "account_id", name=op.f("pk_postings")),
+    )
+    op.create_index("ix_postings_account", "postings", ["account_id", "transaction_id"])
+    op.create_table(
+        "holds",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("debit_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("credit_account_id", sa.BigInteger(), nullable=False),
+        sa.Column("amount_units", sa.BigInteger(), nullable=False),
+        sa.Column("posted_units", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("expires_at_us", sa.BigInteger(), nullable=True),
+        sa.Column("created_transaction_id", sa.BigInteger(), nullable=False),
+        sa.Column("resolved_transaction_id", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint("amount_units > 0", name=op.f("ck_holds_amount_positive")),
+        sa.CheckConstraint(
+            "posted_units >= 0 AND posted_units <= amount_units",
+            name=op.f("ck_holds_posted_within_amount"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'posted', 'voided', 'expired')",
+            name=op.f("ck_holds_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["credit_account_id"], ["accounts.id"],
+            name=op.f("fk_holds_credit_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["debit_account_id"], ["accounts.id"],
+            name=op.f("fk_holds_debit_account_id_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_transaction_id"], ["transactions.id"],
+            name=op.f("fk_holds_created_transaction_id_transactions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_transaction_id"], ["transactions.id"],
+            name=op.f("fk_holds_resolved_transaction_id_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_holds")),
+    )
+    op.create_index("ix_holds_status_expires", "holds", ["status", "expires_at_us"])
+    op.create_table(
+        "chain_head",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_chain_head_single_row")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_head")),
+    )
+    op.bulk_insert(
+        sa.table(
+            "chain_head",
+            sa.column("id", sa.Integer()),
+            sa.column("seq", sa.BigInteger()),
+            sa.column("hash", sa.LargeBinary()),
+        ),
+        [{"id": 1, "seq": 0, "hash": bytes(32)}],
+    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(POST_TRANSACTION_SQL)
+        op.execute(APPEND_ONLY_SQL)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS postings_append_only ON postings")
+        op.execute("DROP TRIGGER IF EXISTS transactions_no_delete ON transactions")
+        op.execute("DROP TRIGGER IF EXISTS transactions_sealed ON transactions")
+        op.execute("DROP FUNCTION IF EXISTS systok_refuse_change()")
+        op.execute("DROP FUNCTION IF EXISTS systok_post_transaction(text, text, text, bytea, "
+                   "bigint, text[], text[], text[], bigint[])")
+    for table in ("chain_head", "holds", "postings", "transactions", "accounts", "assets"):
+        op.drop_table(table)

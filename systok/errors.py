@@ -1,0 +1,145 @@
+"""One error tree for the whole service.
+
+Every failure a user can cause is a ``SystokError`` subclass. Each class carries the
+HTTP status and the CLI exit code it maps to, so the API and the CLI render errors in
+one place each and never show a traceback for a user mistake. Impossible states are
+``assert``s, not errors: they mean a bug, not bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class SystokError(Exception):
+    """Root of every error a caller can cause or handle.
+
+    Attributes:
+        status_code: HTTP status the API answers with.
+        exit_code: process exit code the CLI ends with.
+    """
+
+    status_code: int = 400
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def error_name(self) -> str:
+        """The class name, used as the machine-readable ``error`` field."""
+        return type(self).__name__
+
+
+# --- configuration and policy -------------------------------------------------------
+
+
+class ConfigurationError(SystokError):
+    """A setting is missing or unusable (bad URL, unreadable key file, …)."""
+
+    exit_code = 78  # EX_CONFIG
+
+
+@dataclass(frozen=True)
+class PolicyProblem:
+    """One thing wrong with a policy file, located by file and key path."""
+
+    file: str
+    key_path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key_path}: {self.reason}"
+
+
+class PolicyInvalid(SystokError):
+    """A policy file was refused; ``problems`` lists every problem found, not the first."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, problems: Sequence[PolicyProblem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"policy refused: {count} problem{'s' if count != 1 else ''}\n{lines}")
+
+
+class PolicyNotFound(SystokError):
+    """No policy file matches the name or week asked for."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+# --- ledger --------------------------------------------------------------------------
+
+
+class LedgerError(SystokError):
+    """Base of every refusal by the ledger."""
+
+    status_code = 409
+
+
+class UnbalancedTransaction(LedgerError):
+    """The postings of a transaction do not sum to zero for some asset."""
+
+    status_code = 422
+
+
+class InvalidPosting(LedgerError):
+    """A posting is malformed: zero or out-of-range amount, repeated account, unknown asset."""
+
+    status_code = 422
+
+
+class InsufficientFunds(LedgerError):
+    """A debit would take an account's available balance below zero."""
+
+    status_code = 409
+
+
+class IdempotencyConflict(LedgerError):
+    """An idempotency key was reused for a different operation; names the differing field."""
+
+    status_code = 409
+
+
+class AccountNotFound(LedgerError):
+    """No account has the given reference."""
+
+    status_code = 404
+
+
+class HoldNotFound(LedgerError):
+    """No hold has the given id."""
+
+    status_code = 404
+
+
+class HoldNotPending(LedgerError):
+    """The hold was already posted, voided or expired."""
+
+    status_code = 409
+
+
+class AuditFailed(SystokError):
+    """At least one ledger invariant does not hold; ``violations`` names each."""
+
+    exit_code = 2
+
+    def __init__(self, violations: Sequence[str]) -> None:
+        self.violations = tuple(violations)
+        super().__init__(
+            f"audit failed: {len(self.violations)} violation(s)\n"
+            + "\n".join(f"  {v}" for v in self.violations)
+        )
+
+
+class DatabaseNotReady(SystokError):
+    """The database schema is missing or behind; run ``systok db upgrade``."""
+
+    exit_code = 75  # EX_TEMPFAIL
+    status_code = 503

@@ -1,0 +1,255 @@
+"""``systok audit``: check every ledger invariant and name each violation.
+
+Invariants (ARCHITECTURE.md):
+1. every transaction's postings sum to zero per asset;
+2. no account but ``world`` has a negative available balance, and no held amount is
+   negative;
+3. every account's posted balance equals the sum of its postings;
+4. every account's held amount equals the sum of its pending holds;
+5. every resolved hold has a consistent resolution (posted holds have matching
+   postings, voided and expired ones none);
+6. every entry's stored digest equals the digest recomputed from its stored content,
+   and the hash chain is unbroken, gapless and ends at the chain head;
+7. total supply per asset = −balance(world) − burned (reported, and ≥ 0).
+
+The set-based checks run as SQL; the digest and chain replay streams entries in chain
+order, so the audit works on journals far larger than memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from systok.core.ledger import (
+    GENESIS_HASH,
+    AccountRef,
+    AccountType,
+    EntryKind,
+    HoldStatus,
+    chain_hash,
+    hold_digest,
+    transaction_digest,
+)
+from systok.ledger.repository import (
+    _ref,
+    accounts_t,
+    chain_t,
+    holds_t,
+    iter_holds,
+    postings_t,
+    transactions_t,
+)
+
+VIOLATIONS_SHOWN_MAX = 50
+
+
+@dataclass
+class AuditReport:
+    """What the audit found: violations (empty when all holds) and supply per asset."""
+
+    violations: list[str] = field(default_factory=list)
+    supply_units: dict[str, int] = field(default_factory=dict)
+    burned_units: dict[str, int] = field(default_factory=dict)
+    entries_checked: int = 0
+    accounts_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def audit_ledger(session: Session) -> AuditReport:
+    """Check every invariant; never raises for a violation, returns them all."""
+    report = AuditReport()
+    _check_transactions_balance(session, report)
+    _check_accounts(session, report)
+    _check_holds(session, report)
+    _check_chain(session, report)
+    _compute_supply(session, report)
+    return report
+
+
+def _check_transactions_balance(session: Session, report: AuditReport) -> None:
+    rows = session.execute(
+        select(postings_t.c.transaction_id, accounts_t.c.asset, func.sum(postings_t.c.amount_units))
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .group_by(postings_t.c.transaction_id, accounts_t.c.asset)
+        .having(func.sum(postings_t.c.amount_units) != 0)
+        .limit(VIOLATIONS_SHOWN_MAX)
+    ).all()
+    for transaction_id, asset, total in rows:
+        report.violations.append(
+            f"transaction {transaction_id}: {asset} postings sum to {total}, not 0"
+        )
+
+
+def _check_accounts(session: Session, report: AuditReport) -> None:
+    posted_sums = (
+        select(postings_t.c.account_id, func.sum(postings_t.c.amount_units).label("total"))
+        .group_by(postings_t.c.account_id)
+        .subquery()
+    )
+    pending_sums = (
+        select(holds_t.c.debit_account_id, func.sum(holds_t.c.amount_units).label("total"))
+        .where(holds_t.c.status == HoldStatus.PENDING.value)
+        .group_by(holds_t.c.debit_account_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset,
+            accounts_t.c.allow_negative, accounts_t.c.posted_units, accounts_t.c.held_units,
+            func.coalesce(posted_sums.c.total, 0).label("posted_sum"),
+            func.coalesce(pending_sums.c.total, 0).label("held_sum"),
+        )
+        .outerjoin(posted_sums, posted_sums.c.account_id == accounts_t.c.id)
+        .outerjoin(pending_sums, pending_sums.c.debit_account_id == accounts_t.c.id)
+        .order_by(accounts_t.c.id)
+    )
+    for row in rows:
+        report.accounts_checked += 1
+        ref = _ref((row.type, row.owner, row.asset))
+        if row.allow_negative != (ref.type is AccountType.WORLD):
+            report.violations.append(f"account {ref}: allow_negative is {row.allow_negative}")
+        if row.posted_units != row.posted_sum:
+            report.violations.append(
+                f"account {ref}: balance {row.posted_units} ≠ sum of postings {row.posted_sum}"
+            )
+        if row.held_units != row.held_sum:
+            report.violations.append(
+                f"account {ref}: held {row.held_units} ≠ sum of pending holds {row.held_sum}"
+            )
+        if row.held_units < 0:
+            report.violations.append(f"account {ref}: held amount {row.held_units} is negative")
+        if ref.type is not AccountType.WORLD and row.posted_units - row.held_units < 0:
+            report.violations.append(
+                f"account {ref}: available balance {row.posted_units - row.held_units} is negative"
+            )
+
+
+def _check_holds(session: Session, report: AuditReport) -> None:
+    posted_by_tx: dict[int, dict[AccountRef, int]] = defaultdict(dict)
+    resolution_rows = session.execute(
+        select(postings_t.c.transaction_id, accounts_t.c.type, accounts_t.c.owner,
+               accounts_t.c.asset, postings_t.c.amount_units)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
+        .where(transactions_t.c.kind == EntryKind.HOLD_POST.value)
+    )
+    for row in resolution_rows:
+        posted_by_tx[row.transaction_id][_ref((row.type, row.owner, row.asset))] = row.amount_units
+    for hold in iter_holds(session):
+        if hold.status is HoldStatus.PENDING:
+            if hold.resolved_transaction_id is not None or hold.posted_units:
+                report.violations.append(f"hold {hold.id}: pending but marked resolved")
+            continue
+        if hold.resolved_transaction_id is None:
+            report.violations.append(f"hold {hold.id}: {hold.status.value} without its entry")
+            continue
+        lines = posted_by_tx.get(hold.resolved_transaction_id, {})
+        if hold.status is HoldStatus.POSTED:
+            expected = {hold.debit: -hold.posted_units, hold.credit: hold.posted_units}
+            if lines != expected:
+                report.violations.append(
+                    f"hold {hold.id}: posted {hold.posted_units} but its entry moved {lines}"
+                )
+        elif lines or hold.posted_units:
+            report.violations.append(f"hold {hold.id}: {hold.status.value} but moved tokens")
+
+
+def _check_chain(session: Session, report: AuditReport) -> None:
+    holds = {hold.id: hold for hold in iter_holds(session)}
+    previous = GENESIS_HASH
+    expected_seq = 0
+    unsealed = session.execute(
+        select(func.count()).select_from(transactions_t).where(transactions_t.c.chain_seq.is_(None))
+    ).scalar_one()
+    if unsealed:
+        report.violations.append(f"{unsealed} journal entries are not on the hash chain")
+    postings_by_tx = (
+        select(
+            postings_t.c.transaction_id,
+            accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset, postings_t.c.amount_units,
+        )
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .order_by(postings_t.c.transaction_id)
+    )
+    postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for row in session.execute(postings_by_tx):
+        postings[row.transaction_id].append(
+            (_ref((row.type, row.owner, row.asset)).name, row.amount_units)
+        )
+    entries = session.execute(
+        select(transactions_t)
+        .where(transactions_t.c.chain_seq.is_not(None))
+        .order_by(transactions_t.c.chain_seq)
+        .execution_options(yield_per=5000)
+    )
+    for entry in entries:
+        report.entries_checked += 1
+        expected_seq += 1
+        if entry.chain_seq != expected_seq:
+            report.violations.append(
+                f"chain: expected seq {expected_seq}, found {entry.chain_seq} (entry {entry.id})"
+            )
+            expected_seq = entry.chain_seq
+        digest = _recompute_digest(entry, postings.get(entry.id, []), holds)
+        if digest is None:
+            report.violations.append(f"entry {entry.id}: kind {entry.kind!r} is unknown")
+        elif digest != entry.digest:
+            report.violations.append(
+                f"entry {entry.id} (seq {entry.chain_seq}): content does not match its digest"
+            )
+        link = chain_hash(previous, entry.chain_seq, entry.created_at_us, entry.digest)
+        if link != entry.hash:
+            report.violations.append(f"chain: entry {entry.id} (seq {entry.chain_seq}) hash broken")
+        previous = entry.hash or b""
+    head = session.execute(select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1)).one()
+    if head.seq != expected_seq or head.hash != (previous if expected_seq else GENESIS_HASH):
+        report.violations.append(
+            f"chain: head is at seq {head.seq}, the journal ends at seq {expected_seq}"
+        )
+
+
+def _recompute_digest(entry, entry_postings, holds) -> bytes | None:  # type: ignore[no-untyped-def]
+    if entry.kind == EntryKind.TRANSACTION.value:
+        return transaction_digest(entry.code, entry.reference, entry.idempotency_key, entry_postings)
+    try:
+        kind = EntryKind(entry.kind)
+    except ValueError:
+        return None
+    hold = holds.get(entry.hold_id)
+    if hold is None:
+        return b""  # a hold step without its hold cannot match any digest
+    amount = {
+        EntryKind.HOLD_CREATE: hold.amount_units,
+        EntryKind.HOLD_POST: hold.posted_units,
+    }.get(kind, hold.amount_units)
+    return hold_digest(
+        kind, entry.code, entry.reference, entry.idempotency_key,
+        debit=hold.debit.name, credit=hold.credit.name, amount_units=amount,
+        expires_at_us=hold.expires_at_us if kind is EntryKind.HOLD_CREATE else None,
+        hold_id=None if kind is EntryKind.HOLD_CREATE else hold.id,
+    )
+
+
+def _compute_supply(session: Session, report: AuditReport) -> None:
+    rows = session.execute(
+        select(
+            accounts_t.c.asset,
+            func.sum(accounts_t.c.posted_units),
+            func.sum(case((accounts_t.c.type == AccountType.WORLD.value, accounts_t.c.posted_units), else_=0)),
+            func.sum(case((accounts_t.c.type == AccountType.BURN.value, accounts_t.c.posted_units), else_=0)),
+        ).group_by(accounts_t.c.asset)
+    )
+    for asset, total, world, burned in rows:
+        if total != 0:
+            report.violations.append(f"asset {asset}: balances sum to {total}, not 0")
+        report.supply_units[asset] = -int(world) - int(burned)
+        report.burned_units[asset] = int(burned)
+        if report.supply_units[asset] < 0:
+            report.violations.append(f"asset {asset}: supply {report.supply_units[asset]} < 0")

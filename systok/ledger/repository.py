@@ -1,0 +1,388 @@
+"""All SQL of the ledger. Functions take the session of the caller's unit of work.
+
+Lock order, the same for every operation: a hold row (hold steps only), then accounts
+in ascending id, then the chain head. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Row, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from systok.core.ledger import AccountRef, AccountType, EntryKind, HoldStatus, chain_hash
+from systok.db.tables import Account, Asset, ChainHead, Hold, JournalTransaction, Posting
+
+accounts_t = Account.__table__
+transactions_t = JournalTransaction.__table__
+postings_t = Posting.__table__
+holds_t = Hold.__table__
+chain_t = ChainHead.__table__
+assets_t = Asset.__table__
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    """An account row read under its row lock."""
+
+    id: int
+    ref: AccountRef
+    allow_negative: bool
+    posted_units: int
+    held_units: int
+
+    @property
+    def available_units(self) -> int:
+        return self.posted_units - self.held_units
+
+
+@dataclass(frozen=True)
+class StoredTransaction:
+    """A journal entry as stored, with its postings named by account."""
+
+    id: int
+    idempotency_key: str
+    kind: str
+    code: str
+    reference: str
+    hold_id: int | None
+    digest: bytes
+    created_at_us: int
+    chain_seq: int | None
+    hash: bytes | None
+    postings: tuple[tuple[AccountRef, int], ...]
+
+
+@dataclass(frozen=True)
+class StoredHold:
+    """A hold row with its accounts named."""
+
+    id: int
+    debit: AccountRef
+    credit: AccountRef
+    debit_account_id: int
+    credit_account_id: int
+    amount_units: int
+    posted_units: int
+    status: HoldStatus
+    expires_at_us: int | None
+    code: str
+    created_transaction_id: int
+    resolved_transaction_id: int | None
+
+
+def _insert(session: Session, table: object) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)  # type: ignore[arg-type]
+    return sqlite.insert(table)  # type: ignore[arg-type]
+
+
+def _ref(row: Row[tuple[str, str, str]] | tuple[str, str, str]) -> AccountRef:
+    account_type, owner, asset = row
+    return AccountRef(AccountType(account_type), asset, owner)
+
+
+# --- assets ---------------------------------------------------------------------------
+
+
+def asset_scales(session: Session) -> dict[str, int]:
+    """Every asset the ledger knows, with its scale."""
+    return {code: scale for code, scale in session.execute(select(assets_t.c.code, assets_t.c.scale))}
+
+
+def insert_asset(session: Session, code: str, scale: int) -> None:
+    """Register an asset (the caller checked it is new)."""
+    session.execute(assets_t.insert().values(code=code, scale=scale))
+
+
+# --- journal entries ------------------------------------------------------------------
+
+
+def claim_entry(
+    session: Session,
+    *,
+    idempotency_key: str,
+    kind: EntryKind,
+    code: str,
+    reference: str,
+    digest: bytes,
+    created_at_us: int,
+    hold_id: int | None = None,
+) -> int | None:
+    """Insert the entry row, claiming its idempotency key; None if the key is taken."""
+    statement = (
+        _insert(session, transactions_t)
+        .values(
+            idempotency_key=idempotency_key, kind=kind.value, code=code, reference=reference,
+            digest=digest, created_at_us=created_at_us, hold_id=hold_id,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(transactions_t.c.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def set_entry_hold(session: Session, transaction_id: int, hold_id: int) -> None:
+    """Link a just-claimed hold-creation entry to its hold (before sealing)."""
+    session.execute(
+        update(transactions_t).where(transactions_t.c.id == transaction_id).values(hold_id=hold_id)
+    )
+
+
+def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest: bytes) -> int:
+    """Append the entry to the hash chain under the chain-head lock; returns its seq."""
+    head = session.execute(
+        select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1).with_for_update()
+    ).one()
+    seq = head.seq + 1
+    entry_hash = chain_hash(head.hash, seq, created_at_us, digest)
+    session.execute(update(chain_t).where(chain_t.c.id == 1).values(seq=seq, hash=entry_hash))
+    session.execute(
+        update(transactions_t)
+        .where(transactions_t.c.id == transaction_id)
+        .values(chain_seq=seq, hash=entry_hash)
+    )
+    return seq
+
+
+def find_entry(session: Session, *, idempotency_key: str) -> StoredTransaction | None:
+    """The entry stored under an idempotency key, with its postings."""
+    row = session.execute(
+        select(transactions_t).where(transactions_t.c.idempotency_key == idempotency_key)
+    ).one_or_none()
+    if row is None:
+        return None
+    return _stored(session, row)
+
+
+def get_entry(session: Session, transaction_id: int) -> StoredTransaction | None:
+    """One entry by id, with its postings."""
+    row = session.execute(
+        select(transactions_t).where(transactions_t.c.id == transaction_id)
+    ).one_or_none()
+    return None if row is None else _stored(session, row)
+
+
+def _stored(session: Session, row: Row[tuple[object, ...]]) -> StoredTransaction:
+    postings = session.execute(
+        select(accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset, postings_t.c.amount_units)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .where(postings_t.c.transaction_id == row.id)
+    ).all()
+    return StoredTransaction(
+        id=row.id, idempotency_key=row.idempotency_key, kind=row.kind, code=row.code,
+        reference=row.reference, hold_id=row.hold_id, digest=row.digest,
+        created_at_us=row.created_at_us, chain_seq=row.chain_seq, hash=row.hash,
+        postings=tuple(sorted((_ref((p.type, p.owner, p.asset)), p.amount_units) for p in postings)),
+    )
+
+
+def insert_postings(session: Session, transaction_id: int, lines: Sequence[tuple[int, int]]) -> None:
+    """Write postings as (account id, signed amount) lines."""
+    session.execute(
+        postings_t.insert(),
+        [
+            {"transaction_id": transaction_id, "account_id": account_id, "amount_units": amount}
+            for account_id, amount in lines
+        ],
+    )
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+def lock_accounts(
+    session: Session, refs: Iterable[AccountRef], created_at_us: int
+) -> dict[AccountRef, LockedAccount]:
+    """Lock the accounts in id order, opening the missing ones first."""
+    wanted = sorted(set(refs))
+    locked = _select_locked(session, wanted)
+    if len(locked) < len(wanted):
+        missing = [ref for ref in wanted if ref not in locked]
+        session.execute(
+            _insert(session, accounts_t)
+            .values(
+                [
+                    {
+                        "type": ref.type.value, "owner": ref.owner, "asset": ref.asset,
+                        "allow_negative": ref.allow_negative, "posted_units": 0,
+                        "held_units": 0, "created_at_us": created_at_us,
+                    }
+                    for ref in missing
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["type", "owner", "asset"])
+        )
+        locked = _select_locked(session, wanted)
+    assert len(locked) == len(wanted), "every account was opened"
+    return locked
+
+
+def _select_locked(session: Session, refs: Sequence[AccountRef]) -> dict[AccountRef, LockedAccount]:
+    keys = [(ref.type.value, ref.owner, ref.asset) for ref in refs]
+    rows = session.execute(
+        select(
+            accounts_t.c.id, accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset,
+            accounts_t.c.allow_negative, accounts_t.c.posted_units, accounts_t.c.held_units,
+        )
+        .where(tuple_(accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset).in_(keys))
+        .order_by(accounts_t.c.id)
+        .with_for_update()
+    ).all()
+    result = {}
+    for row in rows:
+        ref = _ref((row.type, row.owner, row.asset))
+        result[ref] = LockedAccount(row.id, ref, row.allow_negative, row.posted_units, row.held_units)
+    return result
+
+
+def add_to_balances(session: Session, deltas: Sequence[tuple[int, int, int]]) -> None:
+    """Apply (account id, posted delta, held delta) to locked accounts."""
+    for account_id, posted_delta, held_delta in deltas:
+        session.execute(
+            update(accounts_t)
+            .where(accounts_t.c.id == account_id)
+            .values(
+                posted_units=accounts_t.c.posted_units + posted_delta,
+                held_units=accounts_t.c.held_units + held_delta,
+            )
+        )
+
+
+def read_balance(session: Session, ref: AccountRef) -> tuple[int, int] | None:
+    """(posted, held) of an account, or None if it was never opened."""
+    row = session.execute(
+        select(accounts_t.c.posted_units, accounts_t.c.held_units).where(
+            accounts_t.c.type == ref.type.value,
+            accounts_t.c.owner == ref.owner,
+            accounts_t.c.asset == ref.asset,
+        )
+    ).one_or_none()
+    return None if row is None else (row.posted_units, row.held_units)
+
+
+def list_balances(session: Session, asset: str | None = None) -> list[tuple[AccountRef, int, int]]:
+    """Every account with (posted, held), ordered by name."""
+    statement = select(
+        accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset,
+        accounts_t.c.posted_units, accounts_t.c.held_units,
+    ).order_by(accounts_t.c.asset, accounts_t.c.type, accounts_t.c.owner)
+    if asset is not None:
+        statement = statement.where(accounts_t.c.asset == asset)
+    return [
+        (_ref((r.type, r.owner, r.asset)), r.posted_units, r.held_units)
+        for r in session.execute(statement)
+    ]
+
+
+# --- holds ----------------------------------------------------------------------------
+
+
+def insert_hold(
+    session: Session,
+    *,
+    debit_account_id: int,
+    credit_account_id: int,
+    amount_units: int,
+    expires_at_us: int | None,
+    created_transaction_id: int,
+) -> int:
+    """Insert a pending hold; returns its id."""
+    return session.execute(
+        holds_t.insert()
+        .values(
+            debit_account_id=debit_account_id, credit_account_id=credit_account_id,
+            amount_units=amount_units, posted_units=0, status=HoldStatus.PENDING.value,
+            expires_at_us=expires_at_us, created_transaction_id=created_transaction_id,
+        )
+        .returning(holds_t.c.id)
+    ).scalar_one()
+
+
+def _hold_query(lock: bool):  # type: ignore[no-untyped-def]
+    debit = accounts_t.alias("debit")
+    credit = accounts_t.alias("credit")
+    statement = (
+        select(
+            holds_t,
+            debit.c.type.label("d_type"), debit.c.owner.label("d_owner"),
+            debit.c.asset.label("d_asset"),
+            credit.c.type.label("c_type"), credit.c.owner.label("c_owner"),
+            credit.c.asset.label("c_asset"),
+            transactions_t.c.code,
+        )
+        .join(debit, debit.c.id == holds_t.c.debit_account_id)
+        .join(credit, credit.c.id == holds_t.c.credit_account_id)
+        .join(transactions_t, transactions_t.c.id == holds_t.c.created_transaction_id)
+    )
+    return statement.with_for_update(of=holds_t) if lock else statement
+
+
+def _stored_hold(row: Row[tuple[object, ...]]) -> StoredHold:
+    return StoredHold(
+        id=row.id,
+        debit=_ref((row.d_type, row.d_owner, row.d_asset)),
+        credit=_ref((row.c_type, row.c_owner, row.c_asset)),
+        debit_account_id=row.debit_account_id, credit_account_id=row.credit_account_id,
+        amount_units=row.amount_units, posted_units=row.posted_units,
+        status=HoldStatus(row.status), expires_at_us=row.expires_at_us, code=row.code,
+        created_transaction_id=row.created_transaction_id,
+        resolved_transaction_id=row.resolved_transaction_id,
+    )
+
+
+def lock_hold(session: Session, hold_id: int) -> StoredHold | None:
+    """Read a hold under its row lock."""
+    row = session.execute(_hold_query(lock=True).where(holds_t.c.id == hold_id)).one_or_none()
+    return None if row is None else _stored_hold(row)
+
+
+def get_hold(session: Session, hold_id: int) -> StoredHold | None:
+    """Read a hold without locking it."""
+    row = session.execute(_hold_query(lock=False).where(holds_t.c.id == hold_id)).one_or_none()
+    return None if row is None else _stored_hold(row)
+
+
+def iter_holds(session: Session) -> Iterator[StoredHold]:
+    """Every hold, by id (for the audit)."""
+    for row in session.execute(_hold_query(lock=False).order_by(holds_t.c.id)):
+        yield _stored_hold(row)
+
+
+def resolve_hold(
+    session: Session, hold_id: int, status: HoldStatus, posted_units: int, transaction_id: int
+) -> None:
+    """Record how a pending hold ended."""
+    session.execute(
+        update(holds_t)
+        .where(holds_t.c.id == hold_id, holds_t.c.status == HoldStatus.PENDING.value)
+        .values(status=status.value, posted_units=posted_units,
+                resolved_transaction_id=transaction_id)
+    )
+
+
+def due_hold_ids(session: Session, now_us: int, limit: int) -> list[int]:
+    """Pending holds whose expiry has passed, oldest first."""
+    return list(
+        session.execute(
+            select(holds_t.c.id)
+            .where(
+                holds_t.c.status == HoldStatus.PENDING.value,
+                holds_t.c.expires_at_us.is_not(None),
+                holds_t.c.expires_at_us <= now_us,
+            )
+            .order_by(holds_t.c.expires_at_us, holds_t.c.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    """Row counts of the ledger tables (for summaries)."""
+    return {
+        table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in (accounts_t, transactions_t, postings_t, holds_t)
+    }

@@ -1,0 +1,444 @@
+"""The ledger service: the only code that changes balances.
+
+Each operation validates in the pure core first, then claims its idempotency key, locks
+what it touches in the one lock order, checks balances, and only then writes (the
+"mutation ahead" line). Either everything of an operation is written or nothing:
+
+- on PostgreSQL a plain transaction is one call of ``systok_post_transaction`` (one
+  round trip; a refusal raises inside the function and aborts the statement);
+- everywhere else, and for hold steps, the same steps run from Python inside a
+  savepoint that is rolled back on refusal.
+
+The same key with the same content returns the original entry (``replayed=True``);
+the same key with other content raises ``IdempotencyConflict`` naming the field.
+Nothing here commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from systok.core.amount import UNITS_MAX
+from systok.core.ledger import (
+    AccountRef,
+    AccountType,
+    BalanceView,
+    EntryKind,
+    HoldDraft,
+    HoldStatus,
+    Posting,
+    TransactionCode,
+    TransactionDraft,
+    hold_digest,
+)
+from systok.errors import (
+    HoldNotFound,
+    HoldNotPending,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidPosting,
+    LedgerError,
+)
+from systok.ledger import repository as repo
+
+
+class PostingPath(StrEnum):
+    """How plain transactions reach the database."""
+
+    AUTO = "auto"
+    """The server function on PostgreSQL, Python statements elsewhere."""
+    PORTABLE = "portable"
+    """Python statements on every backend (the reference implementation)."""
+    FUNCTION = "function"
+    """PostgreSQL's ``systok_post_transaction`` (PostgreSQL only)."""
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    """The outcome of a ledger write."""
+
+    transaction_id: int
+    chain_seq: int | None
+    replayed: bool
+    hold_id: int | None = None
+
+
+def now_us() -> int:
+    """Wall-clock time in integer microseconds since the Unix epoch."""
+    return time.time_ns() // 1000
+
+
+_POST_FUNCTION = text(
+    "SELECT transaction_id, chain_seq, outcome FROM systok_post_transaction("
+    ":key, :code, :reference, :digest, :created_at_us, :types, :owners, :assets, :amounts)"
+).bindparams(
+    bindparam("types", type_=ARRAY(TEXT)),
+    bindparam("owners", type_=ARRAY(TEXT)),
+    bindparam("assets", type_=ARRAY(TEXT)),
+    bindparam("amounts", type_=ARRAY(BIGINT)),
+)
+
+
+class Ledger:
+    """Ledger operations bound to one unit of work (a SQLAlchemy session)."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        path: PostingPath = PostingPath.AUTO,
+        clock: Callable[[], int] = now_us,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        is_pg = session.get_bind().dialect.name == "postgresql"
+        if path is PostingPath.FUNCTION and not is_pg:
+            raise LedgerError("the function posting path needs PostgreSQL")
+        self.use_function = path is PostingPath.FUNCTION or (path is PostingPath.AUTO and is_pg)
+        self._assets: dict[str, int] | None = None
+
+    # --- assets ------------------------------------------------------------------------
+
+    def ensure_assets(self, scales: dict[str, int]) -> None:
+        """Register assets with their scales; a changed scale is refused, never applied.
+
+        Asset scales cannot be changed once amounts exist (TigerBeetle's rule), so a
+        policy that gives a known asset another scale is an error.
+        """
+        known = repo.asset_scales(self.session)
+        for code, scale in sorted(scales.items()):
+            if code in known and known[code] != scale:
+                raise InvalidPosting(
+                    f"asset {code} has scale {known[code]} in the ledger; "
+                    f"the policy says {scale}: scales cannot change"
+                )
+            if code not in known:
+                repo.insert_asset(self.session, code, scale)
+        self._assets = None
+
+    def asset_scale(self, asset: str) -> int:
+        """The scale of a registered asset."""
+        if self._assets is None or asset not in self._assets:
+            self._assets = repo.asset_scales(self.session)
+        if asset not in self._assets:
+            raise InvalidPosting(f"unknown asset {asset!r}: register it with ensure_assets")
+        return self._assets[asset]
+
+    def _check_assets(self, refs: list[AccountRef]) -> None:
+        for ref in refs:
+            self.asset_scale(ref.asset)
+
+    # --- plain transactions ------------------------------------------------------------
+
+    def post(self, draft: TransactionDraft) -> PostedEntry:
+        """Write a balanced transaction, or return the original on an idempotent replay.
+
+        Raises:
+            InvalidPosting, UnbalancedTransaction: the draft itself is wrong.
+            InsufficientFunds: a debit would take a non-``world`` account below zero.
+            IdempotencyConflict: the key was used for different content.
+        """
+        draft.validate()
+        self._check_assets([p.account for p in draft.postings])
+        digest = draft.digest()
+        created_at_us = self.clock()
+        if self.use_function:
+            return self._post_with_function(draft, digest, created_at_us)
+        with self.session.begin_nested():
+            transaction_id = repo.claim_entry(
+                self.session, idempotency_key=draft.idempotency_key,
+                kind=EntryKind.TRANSACTION, code=draft.code.value,
+                reference=draft.reference, digest=digest, created_at_us=created_at_us,
+            )
+            if transaction_id is None:
+                return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
+            accounts = repo.lock_accounts(
+                self.session, [p.account for p in draft.postings], created_at_us
+            )
+            for posting in sorted(draft.postings, key=lambda p: accounts[p.account].id):
+                account = accounts[posting.account]
+                if not account.allow_negative and account.available_units + posting.amount_units < 0:
+                    raise _insufficient(posting.account, account.available_units, -posting.amount_units)
+            # Mutation ahead: nothing below may refuse.
+            lines = [(accounts[p.account].id, p.amount_units) for p in draft.postings]
+            repo.insert_postings(self.session, transaction_id, lines)
+            repo.add_to_balances(self.session, [(aid, amount, 0) for aid, amount in lines])
+            seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
+        return PostedEntry(transaction_id, seq, replayed=False)
+
+    def _post_with_function(
+        self, draft: TransactionDraft, digest: bytes, created_at_us: int
+    ) -> PostedEntry:
+        postings = draft.postings
+        try:
+            row = self.session.execute(
+                _POST_FUNCTION,
+                {
+                    "key": draft.idempotency_key, "code": draft.code.value,
+                    "reference": draft.reference, "digest": digest,
+                    "created_at_us": created_at_us,
+                    "types": [p.account.type.value for p in postings],
+                    "owners": [p.account.owner for p in postings],
+                    "assets": [p.account.asset for p in postings],
+                    "amounts": [p.amount_units for p in postings],
+                },
+            ).one()
+        except DBAPIError as error:
+            raise _map_function_error(error) from None
+        if row.outcome == "conflict":
+            return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
+        return PostedEntry(row.transaction_id, row.chain_seq, replayed=row.outcome == "replayed")
+
+    def transfer(
+        self,
+        source: AccountRef,
+        target: AccountRef,
+        amount_units: int,
+        *,
+        code: TransactionCode,
+        idempotency_key: str,
+        reference: str = "",
+    ) -> PostedEntry:
+        """Move ``amount_units`` from ``source`` to ``target`` (a two-posting transaction)."""
+        if amount_units <= 0:
+            raise InvalidPosting(f"transfer amount {amount_units} must be positive")
+        return self.post(
+            TransactionDraft(
+                code=code, idempotency_key=idempotency_key, reference=reference,
+                postings=(Posting(source, -amount_units), Posting(target, amount_units)),
+            )
+        )
+
+    def _replay(self, key: str, digest: bytes, requested: dict[str, object]) -> PostedEntry:
+        stored = repo.find_entry(self.session, idempotency_key=key)
+        assert stored is not None, "a claimed key has a row"
+        if stored.digest == digest:
+            return PostedEntry(stored.id, stored.chain_seq, replayed=True, hold_id=stored.hold_id)
+        raise _conflict(key, _describe_stored(self.session, stored), requested)
+
+    # --- holds -------------------------------------------------------------------------
+
+    def create_hold(self, draft: HoldDraft) -> PostedEntry:
+        """Reserve an amount on ``draft.debit`` (available drops, posted stays)."""
+        draft.validate()
+        self._check_assets([draft.debit, draft.credit])
+        digest = draft.digest()
+        created_at_us = self.clock()
+        with self.session.begin_nested():
+            transaction_id = repo.claim_entry(
+                self.session, idempotency_key=draft.idempotency_key,
+                kind=EntryKind.HOLD_CREATE, code=draft.code.value, reference=draft.reference,
+                digest=digest, created_at_us=created_at_us,
+            )
+            if transaction_id is None:
+                return self._replay(draft.idempotency_key, digest, _describe_hold_draft(draft))
+            accounts = repo.lock_accounts(self.session, [draft.debit, draft.credit], created_at_us)
+            debit = accounts[draft.debit]
+            if not debit.allow_negative and debit.available_units < draft.amount_units:
+                raise _insufficient(draft.debit, debit.available_units, draft.amount_units)
+            # Mutation ahead: nothing below may refuse.
+            hold_id = repo.insert_hold(
+                self.session, debit_account_id=debit.id,
+                credit_account_id=accounts[draft.credit].id, amount_units=draft.amount_units,
+                expires_at_us=draft.expires_at_us, created_transaction_id=transaction_id,
+            )
+            repo.set_entry_hold(self.session, transaction_id, hold_id)
+            repo.add_to_balances(self.session, [(debit.id, 0, draft.amount_units)])
+            seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
+        return PostedEntry(transaction_id, seq, replayed=False, hold_id=hold_id)
+
+    def post_hold(
+        self,
+        hold_id: int,
+        *,
+        idempotency_key: str,
+        amount_units: int | None = None,
+        reference: str = "",
+    ) -> PostedEntry:
+        """Move all or part of a pending hold to its credit account; the rest is released."""
+        return self._resolve_hold(
+            EntryKind.HOLD_POST, hold_id, idempotency_key, amount_units, reference
+        )
+
+    def void_hold(self, hold_id: int, *, idempotency_key: str, reference: str = "") -> PostedEntry:
+        """Release a pending hold without moving anything."""
+        return self._resolve_hold(EntryKind.HOLD_VOID, hold_id, idempotency_key, None, reference)
+
+    def expire_holds(self, *, limit: int = 1000) -> list[PostedEntry]:
+        """Expire pending holds whose time has passed (a deterministic key per hold)."""
+        now = self.clock()
+        return [
+            self._resolve_hold(EntryKind.HOLD_EXPIRE, hold_id, f"hold-expire:{hold_id}", None, "")
+            for hold_id in repo.due_hold_ids(self.session, now, limit)
+        ]
+
+    def _resolve_hold(
+        self,
+        kind: EntryKind,
+        hold_id: int,
+        idempotency_key: str,
+        amount_units: int | None,
+        reference: str,
+    ) -> PostedEntry:
+        created_at_us = self.clock()
+        with self.session.begin_nested():
+            hold = repo.lock_hold(self.session, hold_id)
+            if hold is None:
+                raise HoldNotFound(f"hold {hold_id} does not exist")
+            if kind is EntryKind.HOLD_POST:
+                amount = hold.amount_units if amount_units is None else amount_units
+            else:
+                amount = hold.amount_units
+            digest = hold_digest(
+                kind, hold.code, reference, idempotency_key, debit=hold.debit.name,
+                credit=hold.credit.name, amount_units=amount, expires_at_us=None, hold_id=hold_id,
+            )
+            transaction_id = repo.claim_entry(
+                self.session, idempotency_key=idempotency_key, kind=kind, code=hold.code,
+                reference=reference, digest=digest, created_at_us=created_at_us, hold_id=hold_id,
+            )
+            if transaction_id is None:
+                return self._replay(
+                    idempotency_key, digest,
+                    {"kind": kind.value, "hold": hold_id, "amount": amount, "reference": reference},
+                )
+            if hold.status is not HoldStatus.PENDING:
+                raise HoldNotPending(f"hold {hold_id} is already {hold.status.value}")
+            expired = hold.expires_at_us is not None and hold.expires_at_us <= created_at_us
+            if expired and kind is EntryKind.HOLD_POST:
+                raise HoldNotPending(f"hold {hold_id} expired; it can only be voided or expired")
+            if kind is EntryKind.HOLD_EXPIRE and not expired:
+                raise HoldNotPending(f"hold {hold_id} has not reached its expiry")
+            if not 0 < amount <= hold.amount_units or amount > UNITS_MAX:
+                raise InvalidPosting(
+                    f"hold {hold_id}: can post 1 to {hold.amount_units} units, not {amount}"
+                )
+            accounts = repo.lock_accounts(self.session, [hold.debit, hold.credit], created_at_us)
+            debit_id, credit_id = accounts[hold.debit].id, accounts[hold.credit].id
+            # Mutation ahead: nothing below may refuse.
+            if kind is EntryKind.HOLD_POST:
+                repo.insert_postings(
+                    self.session, transaction_id, [(debit_id, -amount), (credit_id, amount)]
+                )
+                repo.add_to_balances(
+                    self.session, [(debit_id, -amount, -hold.amount_units), (credit_id, amount, 0)]
+                )
+                repo.resolve_hold(self.session, hold_id, HoldStatus.POSTED, amount, transaction_id)
+            else:
+                status = HoldStatus.VOIDED if kind is EntryKind.HOLD_VOID else HoldStatus.EXPIRED
+                repo.add_to_balances(self.session, [(debit_id, 0, -hold.amount_units)])
+                repo.resolve_hold(self.session, hold_id, status, 0, transaction_id)
+            seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
+        return PostedEntry(transaction_id, seq, replayed=False, hold_id=hold_id)
+
+    # --- reads -------------------------------------------------------------------------
+
+    def balance(self, ref: AccountRef) -> BalanceView:
+        """An account's balance; an account never opened has a zero balance."""
+        posted_held = repo.read_balance(self.session, ref)
+        posted, held = posted_held if posted_held is not None else (0, 0)
+        return BalanceView(ref, posted, held)
+
+    def balances(self, asset: str | None = None) -> list[BalanceView]:
+        """Every account's balance."""
+        return [BalanceView(ref, posted, held) for ref, posted, held in repo.list_balances(self.session, asset)]
+
+    def hold(self, hold_id: int) -> repo.StoredHold:
+        """One hold as stored."""
+        stored = repo.get_hold(self.session, hold_id)
+        if stored is None:
+            raise HoldNotFound(f"hold {hold_id} does not exist")
+        return stored
+
+
+# --- error helpers -----------------------------------------------------------------------
+
+
+def _insufficient(account: AccountRef, available: int, needed: int) -> InsufficientFunds:
+    return InsufficientFunds(
+        f"insufficient funds on {account}: available {available} units, needed {needed}"
+    )
+
+
+def _describe_draft(draft: TransactionDraft) -> dict[str, object]:
+    return {
+        "kind": EntryKind.TRANSACTION.value,
+        "code": draft.code.value,
+        "reference": draft.reference,
+        "postings": {p.account.name: p.amount_units for p in draft.postings},
+    }
+
+
+def _describe_hold_draft(draft: HoldDraft) -> dict[str, object]:
+    return {
+        "kind": EntryKind.HOLD_CREATE.value,
+        "code": draft.code.value,
+        "reference": draft.reference,
+        "debit": draft.debit.name,
+        "credit": draft.credit.name,
+        "amount": draft.amount_units,
+        "expires_at_us": draft.expires_at_us,
+    }
+
+
+def _describe_stored(session: Session, stored: repo.StoredTransaction) -> dict[str, object]:
+    description: dict[str, object] = {
+        "kind": stored.kind, "code": stored.code, "reference": stored.reference,
+    }
+    if stored.kind == EntryKind.TRANSACTION.value:
+        description["postings"] = {ref.name: amount for ref, amount in stored.postings}
+        return description
+    hold = repo.get_hold(session, stored.hold_id) if stored.hold_id is not None else None
+    if hold is not None:
+        description["hold"] = hold.id
+        if stored.kind == EntryKind.HOLD_CREATE.value:
+            description.update(
+                debit=hold.debit.name, credit=hold.credit.name, amount=hold.amount_units,
+                expires_at_us=hold.expires_at_us,
+            )
+            del description["hold"]
+        elif stored.kind == EntryKind.HOLD_POST.value:
+            description["amount"] = hold.posted_units
+        else:
+            description["amount"] = hold.amount_units
+    return description
+
+
+def _conflict(key: str, stored: dict[str, object], requested: dict[str, object]) -> IdempotencyConflict:
+    differing = [
+        name for name in sorted(set(stored) | set(requested))
+        if stored.get(name) != requested.get(name) and name in requested
+    ]
+    if not differing:
+        differing = sorted(set(stored) ^ set(requested)) or ["content"]
+    name = differing[0]
+    detail = f"{name} differs (stored {stored.get(name)!r}, given {requested.get(name)!r})"
+    if name == "postings" and isinstance(stored.get(name), dict) and isinstance(requested.get(name), dict):
+        old, new = stored[name], requested[name]
+        assert isinstance(old, dict) and isinstance(new, dict)
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        detail = "postings differ on " + ", ".join(
+            f"{k} (stored {old.get(k)}, given {new.get(k)})" for k in changed
+        )
+    return IdempotencyConflict(f"idempotency key {key!r} was used for different content: {detail}")
+
+
+def _map_function_error(error: DBAPIError) -> Exception:
+    code = getattr(error.orig, "sqlstate", None)
+    diag = getattr(error.orig, "diag", None)
+    detail = getattr(diag, "message_detail", None) or ""
+    if code == "SY402":
+        account_type, owner, asset, available, needed = detail.split("\t")
+        ref = AccountRef(AccountType(account_type), asset, owner)
+        return _insufficient(ref, int(available), int(needed))
+    if code == "23503":
+        return InvalidPosting("a posting names an unknown asset")
+    return error

@@ -1,0 +1,107 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is found at ``SYSTOK_TEST_POSTGRES_URL`` (default: the local server's
+``test`` database). Each test session creates its own scratch database there and drops
+it at the end. Without a reachable server the PostgreSQL cases are skipped, unless
+``SYSTOK_REQUIRE_POSTGRES=1`` (set by CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from systok.db import migrate
+from systok.db.engine import make_engine, run_transaction
+from systok.ledger.service import Ledger
+
+POSTGRES_URL = os.environ.get(
+    "SYSTOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("SYSTOK_REQUIRE_POSTGRES", "") not in ("", "0", "false")
+LEDGER_TABLES = ("holds", "postings", "transactions", "accounts", "assets")
+TEST_ASSETS = {"STK": 6, "RUB": 2}
+
+
+def _postgres_admin_url() -> str:
+    return make_url(POSTGRES_URL).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a scratch PostgreSQL database for this test session (migrated)."""
+    admin = make_engine(_postgres_admin_url(), isolation_level="AUTOCOMMIT", pool_size=1)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        admin.dispose()
+        message = f"PostgreSQL not reachable at {POSTGRES_URL}: {type(error).__name__}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (SYSTOK_REQUIRE_POSTGRES is set)")
+        pytest.skip(message)
+    name = f"systok_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def reset_ledger(engine: Engine) -> None:
+    """Empty the ledger tables and the chain head, then register the test assets."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(
+                text(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE")
+            )
+        else:
+            for table in LEDGER_TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(text("UPDATE chain_head SET seq = 0, hash = :zero"), {"zero": bytes(32)})
+    run_transaction(engine, lambda session: Ledger(session).ensure_assets(TEST_ASSETS))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty ledger database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "systok.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        db = make_engine(f"sqlite:///{path}")
+    else:
+        db = make_engine(request.getfixturevalue("postgres_server_url"))
+    reset_ledger(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty ledger database on PostgreSQL only."""
+    db = make_engine(request.getfixturevalue("postgres_server_url"), pool_size=20)
+    reset_ledger(db)
+    yield db
+    db.dispose()
