@@ -8,8 +8,10 @@ from rich.console import Console
 from systok.cli.context import engine_from_settings
 from systok.db import migrate
 
-app = typer.Typer(help="Create and migrate the database (SQLite by default, PostgreSQL by URL).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Create and migrate the database (SQLite by default, PostgreSQL by URL).",
+    no_args_is_help=True,
+)
 console = Console()
 
 
@@ -33,6 +35,5 @@ def upgrade(
 def current() -> None:
     """Print the database's migration revision and the newest one known."""
     engine = engine_from_settings()
-    console.print(
-        f"current: {migrate.current_revision(engine) or 'empty'}  head: {migrate.head_revision(engine)}"
-    )
+    current_rev = migrate.current_revision(engine) or "empty"
+    console.print(f"current: {current_rev}  head: {migrate.head_revision(engine)}")

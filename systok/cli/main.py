@@ -48,23 +48,20 @@ def render_error(error: SystokError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return the exit code (used by the console script and by tests)."""
+    """Run the CLI and return the exit code (used by the console script and by tests).
+
+    Typer's standalone mode renders usage errors (exit 2) and ends every run with
+    ``SystemExit``; our own errors pass through it and are rendered here.
+    """
     try:
-        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        app(args=list(argv) if argv is not None else None, prog_name="systok")
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except SystokError as error:
         render_error(error)
         return error.exit_code
-    except typer.Exit as done:
-        return done.exit_code
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
-    except Exception as error:  # click's usage errors and the unexpected
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            return error.exit_code
+    except Exception as error:
         if os.environ.get("SYSTOK_DEBUG"):
             raise
         err_console.print(

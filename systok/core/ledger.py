@@ -218,7 +218,9 @@ class TransactionDraft:
     def digest(self) -> bytes:
         """Content digest (no time, no ids): equal drafts have equal digests."""
         return transaction_digest(
-            self.code, self.reference, self.idempotency_key,
+            self.code,
+            self.reference,
+            self.idempotency_key,
             [(p.account.name, p.amount_units) for p in self.postings],
         )
 
@@ -299,9 +301,15 @@ class HoldDraft:
     def digest(self) -> bytes:
         """Content digest of the creation step."""
         return hold_digest(
-            EntryKind.HOLD_CREATE, self.code, self.reference, self.idempotency_key,
-            debit=self.debit.name, credit=self.credit.name, amount_units=self.amount_units,
-            expires_at_us=self.expires_at_us, hold_id=None,
+            EntryKind.HOLD_CREATE,
+            self.code,
+            self.reference,
+            self.idempotency_key,
+            debit=self.debit.name,
+            credit=self.credit.name,
+            amount_units=self.amount_units,
+            expires_at_us=self.expires_at_us,
+            hold_id=None,
         )
 
 

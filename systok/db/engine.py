@@ -83,7 +83,11 @@ def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine
 
 def is_postgres(engine_or_session: Engine | Session) -> bool:
     """True when the session or engine talks to PostgreSQL."""
-    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
     return bind.dialect.name == "postgresql"
 
 

@@ -114,9 +114,9 @@ class Posting(Base):
     __tablename__ = "postings"
 
     transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("transactions.id"), primary_key=True
+        BigInteger, ForeignKey("transactions.id"), primary_key=True
     )
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accounts.id"), primary_key=True)
     amount_units: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
@@ -131,15 +131,15 @@ class Hold(Base):
     __tablename__ = "holds"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    debit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    credit_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    debit_account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accounts.id"))
+    credit_account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accounts.id"))
     amount_units: Mapped[int] = mapped_column(BigInteger)
     posted_units: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))
     expires_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    created_transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"))
+    created_transaction_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("transactions.id"))
     resolved_transaction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transactions.id"), nullable=True
+        BigInteger, ForeignKey("transactions.id"), nullable=True
     )
 
     __table_args__ = (

@@ -101,8 +101,12 @@ def _check_accounts(session: Session, report: AuditReport) -> None:
     )
     rows = session.execute(
         select(
-            accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset,
-            accounts_t.c.allow_negative, accounts_t.c.posted_units, accounts_t.c.held_units,
+            accounts_t.c.type,
+            accounts_t.c.owner,
+            accounts_t.c.asset,
+            accounts_t.c.allow_negative,
+            accounts_t.c.posted_units,
+            accounts_t.c.held_units,
             func.coalesce(posted_sums.c.total, 0).label("posted_sum"),
             func.coalesce(pending_sums.c.total, 0).label("held_sum"),
         )
@@ -134,8 +138,13 @@ def _check_accounts(session: Session, report: AuditReport) -> None:
 def _check_holds(session: Session, report: AuditReport) -> None:
     posted_by_tx: dict[int, dict[AccountRef, int]] = defaultdict(dict)
     resolution_rows = session.execute(
-        select(postings_t.c.transaction_id, accounts_t.c.type, accounts_t.c.owner,
-               accounts_t.c.asset, postings_t.c.amount_units)
+        select(
+            postings_t.c.transaction_id,
+            accounts_t.c.type,
+            accounts_t.c.owner,
+            accounts_t.c.asset,
+            postings_t.c.amount_units,
+        )
         .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
         .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
         .where(transactions_t.c.kind == EntryKind.HOLD_POST.value)
@@ -173,7 +182,10 @@ def _check_chain(session: Session, report: AuditReport) -> None:
     postings_by_tx = (
         select(
             postings_t.c.transaction_id,
-            accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset, postings_t.c.amount_units,
+            accounts_t.c.type,
+            accounts_t.c.owner,
+            accounts_t.c.asset,
+            postings_t.c.amount_units,
         )
         .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
         .order_by(postings_t.c.transaction_id)
@@ -217,7 +229,9 @@ def _check_chain(session: Session, report: AuditReport) -> None:
 
 def _recompute_digest(entry, entry_postings, holds) -> bytes | None:  # type: ignore[no-untyped-def]
     if entry.kind == EntryKind.TRANSACTION.value:
-        return transaction_digest(entry.code, entry.reference, entry.idempotency_key, entry_postings)
+        return transaction_digest(
+            entry.code, entry.reference, entry.idempotency_key, entry_postings
+        )
     try:
         kind = EntryKind(entry.kind)
     except ValueError:
@@ -230,8 +244,13 @@ def _recompute_digest(entry, entry_postings, holds) -> bytes | None:  # type: ig
         EntryKind.HOLD_POST: hold.posted_units,
     }.get(kind, hold.amount_units)
     return hold_digest(
-        kind, entry.code, entry.reference, entry.idempotency_key,
-        debit=hold.debit.name, credit=hold.credit.name, amount_units=amount,
+        kind,
+        entry.code,
+        entry.reference,
+        entry.idempotency_key,
+        debit=hold.debit.name,
+        credit=hold.credit.name,
+        amount_units=amount,
         expires_at_us=hold.expires_at_us if kind is EntryKind.HOLD_CREATE else None,
         hold_id=None if kind is EntryKind.HOLD_CREATE else hold.id,
     )
@@ -242,8 +261,18 @@ def _compute_supply(session: Session, report: AuditReport) -> None:
         select(
             accounts_t.c.asset,
             func.sum(accounts_t.c.posted_units),
-            func.sum(case((accounts_t.c.type == AccountType.WORLD.value, accounts_t.c.posted_units), else_=0)),
-            func.sum(case((accounts_t.c.type == AccountType.BURN.value, accounts_t.c.posted_units), else_=0)),
+            func.sum(
+                case(
+                    (accounts_t.c.type == AccountType.WORLD.value, accounts_t.c.posted_units),
+                    else_=0,
+                )
+            ),
+            func.sum(
+                case(
+                    (accounts_t.c.type == AccountType.BURN.value, accounts_t.c.posted_units),
+                    else_=0,
+                )
+            ),
         ).group_by(accounts_t.c.asset)
     )
     for asset, total, world, burned in rows:

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Row, func, select, tuple_, update
+from sqlalchemy import Row, Table, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountRef, AccountType, EntryKind, HoldStatus, chain_hash
 from systok.db.tables import Account, Asset, ChainHead, Hold, JournalTransaction, Posting
 
-accounts_t = Account.__table__
-transactions_t = JournalTransaction.__table__
-postings_t = Posting.__table__
-holds_t = Hold.__table__
-chain_t = ChainHead.__table__
-assets_t = Asset.__table__
+accounts_t = cast(Table, Account.__table__)
+transactions_t = cast(Table, JournalTransaction.__table__)
+postings_t = cast(Table, Posting.__table__)
+holds_t = cast(Table, Hold.__table__)
+chain_t = cast(Table, ChainHead.__table__)
+assets_t = cast(Table, Asset.__table__)
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,13 @@ class StoredHold:
     resolved_transaction_id: int | None
 
 
-def _insert(session: Session, table: object) -> postgresql.Insert | sqlite.Insert:
+def _insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)  # type: ignore[arg-type]
-    return sqlite.insert(table)  # type: ignore[arg-type]
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
-def _ref(row: Row[tuple[str, str, str]] | tuple[str, str, str]) -> AccountRef:
+def _ref(row: tuple[str, str, str]) -> AccountRef:
     account_type, owner, asset = row
     return AccountRef(AccountType(account_type), asset, owner)
 
@@ -90,7 +91,9 @@ def _ref(row: Row[tuple[str, str, str]] | tuple[str, str, str]) -> AccountRef:
 
 def asset_scales(session: Session) -> dict[str, int]:
     """Every asset the ledger knows, with its scale."""
-    return {code: scale for code, scale in session.execute(select(assets_t.c.code, assets_t.c.scale))}
+    return {
+        code: scale for code, scale in session.execute(select(assets_t.c.code, assets_t.c.scale))
+    }
 
 
 def insert_asset(session: Session, code: str, scale: int) -> None:
@@ -116,8 +119,13 @@ def claim_entry(
     statement = (
         _insert(session, transactions_t)
         .values(
-            idempotency_key=idempotency_key, kind=kind.value, code=code, reference=reference,
-            digest=digest, created_at_us=created_at_us, hold_id=hold_id,
+            idempotency_key=idempotency_key,
+            kind=kind.value,
+            code=code,
+            reference=reference,
+            digest=digest,
+            created_at_us=created_at_us,
+            hold_id=hold_id,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(transactions_t.c.id)
@@ -137,7 +145,7 @@ def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest
     head = session.execute(
         select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1).with_for_update()
     ).one()
-    seq = head.seq + 1
+    seq: int = head.seq + 1
     entry_hash = chain_hash(head.hash, seq, created_at_us, digest)
     session.execute(update(chain_t).where(chain_t.c.id == 1).values(seq=seq, hash=entry_hash))
     session.execute(
@@ -166,21 +174,32 @@ def get_entry(session: Session, transaction_id: int) -> StoredTransaction | None
     return None if row is None else _stored(session, row)
 
 
-def _stored(session: Session, row: Row[tuple[object, ...]]) -> StoredTransaction:
+def _stored(session: Session, row: Row[Any]) -> StoredTransaction:
     postings = session.execute(
         select(accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset, postings_t.c.amount_units)
         .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
         .where(postings_t.c.transaction_id == row.id)
     ).all()
     return StoredTransaction(
-        id=row.id, idempotency_key=row.idempotency_key, kind=row.kind, code=row.code,
-        reference=row.reference, hold_id=row.hold_id, digest=row.digest,
-        created_at_us=row.created_at_us, chain_seq=row.chain_seq, hash=row.hash,
-        postings=tuple(sorted((_ref((p.type, p.owner, p.asset)), p.amount_units) for p in postings)),
+        id=row.id,
+        idempotency_key=row.idempotency_key,
+        kind=row.kind,
+        code=row.code,
+        reference=row.reference,
+        hold_id=row.hold_id,
+        digest=row.digest,
+        created_at_us=row.created_at_us,
+        chain_seq=row.chain_seq,
+        hash=row.hash,
+        postings=tuple(
+            sorted((_ref((p.type, p.owner, p.asset)), p.amount_units) for p in postings)
+        ),
     )
 
 
-def insert_postings(session: Session, transaction_id: int, lines: Sequence[tuple[int, int]]) -> None:
+def insert_postings(
+    session: Session, transaction_id: int, lines: Sequence[tuple[int, int]]
+) -> None:
     """Write postings as (account id, signed amount) lines."""
     session.execute(
         postings_t.insert(),
@@ -207,9 +226,13 @@ def lock_accounts(
             .values(
                 [
                     {
-                        "type": ref.type.value, "owner": ref.owner, "asset": ref.asset,
-                        "allow_negative": ref.allow_negative, "posted_units": 0,
-                        "held_units": 0, "created_at_us": created_at_us,
+                        "type": ref.type.value,
+                        "owner": ref.owner,
+                        "asset": ref.asset,
+                        "allow_negative": ref.allow_negative,
+                        "posted_units": 0,
+                        "held_units": 0,
+                        "created_at_us": created_at_us,
                     }
                     for ref in missing
                 ]
@@ -225,8 +248,13 @@ def _select_locked(session: Session, refs: Sequence[AccountRef]) -> dict[Account
     keys = [(ref.type.value, ref.owner, ref.asset) for ref in refs]
     rows = session.execute(
         select(
-            accounts_t.c.id, accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset,
-            accounts_t.c.allow_negative, accounts_t.c.posted_units, accounts_t.c.held_units,
+            accounts_t.c.id,
+            accounts_t.c.type,
+            accounts_t.c.owner,
+            accounts_t.c.asset,
+            accounts_t.c.allow_negative,
+            accounts_t.c.posted_units,
+            accounts_t.c.held_units,
         )
         .where(tuple_(accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset).in_(keys))
         .order_by(accounts_t.c.id)
@@ -235,7 +263,9 @@ def _select_locked(session: Session, refs: Sequence[AccountRef]) -> dict[Account
     result = {}
     for row in rows:
         ref = _ref((row.type, row.owner, row.asset))
-        result[ref] = LockedAccount(row.id, ref, row.allow_negative, row.posted_units, row.held_units)
+        result[ref] = LockedAccount(
+            row.id, ref, row.allow_negative, row.posted_units, row.held_units
+        )
     return result
 
 
@@ -267,8 +297,11 @@ def read_balance(session: Session, ref: AccountRef) -> tuple[int, int] | None:
 def list_balances(session: Session, asset: str | None = None) -> list[tuple[AccountRef, int, int]]:
     """Every account with (posted, held), ordered by name."""
     statement = select(
-        accounts_t.c.type, accounts_t.c.owner, accounts_t.c.asset,
-        accounts_t.c.posted_units, accounts_t.c.held_units,
+        accounts_t.c.type,
+        accounts_t.c.owner,
+        accounts_t.c.asset,
+        accounts_t.c.posted_units,
+        accounts_t.c.held_units,
     ).order_by(accounts_t.c.asset, accounts_t.c.type, accounts_t.c.owner)
     if asset is not None:
         statement = statement.where(accounts_t.c.asset == asset)
@@ -291,26 +324,33 @@ def insert_hold(
     created_transaction_id: int,
 ) -> int:
     """Insert a pending hold; returns its id."""
-    return session.execute(
+    hold_id: int = session.execute(
         holds_t.insert()
         .values(
-            debit_account_id=debit_account_id, credit_account_id=credit_account_id,
-            amount_units=amount_units, posted_units=0, status=HoldStatus.PENDING.value,
-            expires_at_us=expires_at_us, created_transaction_id=created_transaction_id,
+            debit_account_id=debit_account_id,
+            credit_account_id=credit_account_id,
+            amount_units=amount_units,
+            posted_units=0,
+            status=HoldStatus.PENDING.value,
+            expires_at_us=expires_at_us,
+            created_transaction_id=created_transaction_id,
         )
         .returning(holds_t.c.id)
     ).scalar_one()
+    return hold_id
 
 
-def _hold_query(lock: bool):  # type: ignore[no-untyped-def]
+def _hold_query(lock: bool) -> Any:
     debit = accounts_t.alias("debit")
     credit = accounts_t.alias("credit")
     statement = (
         select(
             holds_t,
-            debit.c.type.label("d_type"), debit.c.owner.label("d_owner"),
+            debit.c.type.label("d_type"),
+            debit.c.owner.label("d_owner"),
             debit.c.asset.label("d_asset"),
-            credit.c.type.label("c_type"), credit.c.owner.label("c_owner"),
+            credit.c.type.label("c_type"),
+            credit.c.owner.label("c_owner"),
             credit.c.asset.label("c_asset"),
             transactions_t.c.code,
         )
@@ -321,14 +361,18 @@ def _hold_query(lock: bool):  # type: ignore[no-untyped-def]
     return statement.with_for_update(of=holds_t) if lock else statement
 
 
-def _stored_hold(row: Row[tuple[object, ...]]) -> StoredHold:
+def _stored_hold(row: Row[Any]) -> StoredHold:
     return StoredHold(
         id=row.id,
         debit=_ref((row.d_type, row.d_owner, row.d_asset)),
         credit=_ref((row.c_type, row.c_owner, row.c_asset)),
-        debit_account_id=row.debit_account_id, credit_account_id=row.credit_account_id,
-        amount_units=row.amount_units, posted_units=row.posted_units,
-        status=HoldStatus(row.status), expires_at_us=row.expires_at_us, code=row.code,
+        debit_account_id=row.debit_account_id,
+        credit_account_id=row.credit_account_id,
+        amount_units=row.amount_units,
+        posted_units=row.posted_units,
+        status=HoldStatus(row.status),
+        expires_at_us=row.expires_at_us,
+        code=row.code,
         created_transaction_id=row.created_transaction_id,
         resolved_transaction_id=row.resolved_transaction_id,
     )
@@ -359,8 +403,9 @@ def resolve_hold(
     session.execute(
         update(holds_t)
         .where(holds_t.c.id == hold_id, holds_t.c.status == HoldStatus.PENDING.value)
-        .values(status=status.value, posted_units=posted_units,
-                resolved_transaction_id=transaction_id)
+        .values(
+            status=status.value, posted_units=posted_units, resolved_transaction_id=transaction_id
+        )
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from systok.core.amount import UNITS_MAX
+from systok.core.amount import UNITS_MAX, format_amount
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -154,9 +154,13 @@ class Ledger:
             return self._post_with_function(draft, digest, created_at_us)
         with self.session.begin_nested():
             transaction_id = repo.claim_entry(
-                self.session, idempotency_key=draft.idempotency_key,
-                kind=EntryKind.TRANSACTION, code=draft.code.value,
-                reference=draft.reference, digest=digest, created_at_us=created_at_us,
+                self.session,
+                idempotency_key=draft.idempotency_key,
+                kind=EntryKind.TRANSACTION,
+                code=draft.code.value,
+                reference=draft.reference,
+                digest=digest,
+                created_at_us=created_at_us,
             )
             if transaction_id is None:
                 return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
@@ -165,8 +169,13 @@ class Ledger:
             )
             for posting in sorted(draft.postings, key=lambda p: accounts[p.account].id):
                 account = accounts[posting.account]
-                if not account.allow_negative and account.available_units + posting.amount_units < 0:
-                    raise _insufficient(posting.account, account.available_units, -posting.amount_units)
+                if (
+                    not account.allow_negative
+                    and account.available_units + posting.amount_units < 0
+                ):
+                    raise self._insufficient(
+                        posting.account, account.available_units, -posting.amount_units
+                    )
             # Mutation ahead: nothing below may refuse.
             lines = [(accounts[p.account].id, p.amount_units) for p in draft.postings]
             repo.insert_postings(self.session, transaction_id, lines)
@@ -182,8 +191,10 @@ class Ledger:
             row = self.session.execute(
                 _POST_FUNCTION,
                 {
-                    "key": draft.idempotency_key, "code": draft.code.value,
-                    "reference": draft.reference, "digest": digest,
+                    "key": draft.idempotency_key,
+                    "code": draft.code.value,
+                    "reference": draft.reference,
+                    "digest": digest,
                     "created_at_us": created_at_us,
                     "types": [p.account.type.value for p in postings],
                     "owners": [p.account.owner for p in postings],
@@ -192,7 +203,7 @@ class Ledger:
                 },
             ).one()
         except DBAPIError as error:
-            raise _map_function_error(error) from None
+            raise self._map_function_error(error) from None
         if row.outcome == "conflict":
             return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
         return PostedEntry(row.transaction_id, row.chain_seq, replayed=row.outcome == "replayed")
@@ -212,7 +223,9 @@ class Ledger:
             raise InvalidPosting(f"transfer amount {amount_units} must be positive")
         return self.post(
             TransactionDraft(
-                code=code, idempotency_key=idempotency_key, reference=reference,
+                code=code,
+                idempotency_key=idempotency_key,
+                reference=reference,
                 postings=(Posting(source, -amount_units), Posting(target, amount_units)),
             )
         )
@@ -234,21 +247,28 @@ class Ledger:
         created_at_us = self.clock()
         with self.session.begin_nested():
             transaction_id = repo.claim_entry(
-                self.session, idempotency_key=draft.idempotency_key,
-                kind=EntryKind.HOLD_CREATE, code=draft.code.value, reference=draft.reference,
-                digest=digest, created_at_us=created_at_us,
+                self.session,
+                idempotency_key=draft.idempotency_key,
+                kind=EntryKind.HOLD_CREATE,
+                code=draft.code.value,
+                reference=draft.reference,
+                digest=digest,
+                created_at_us=created_at_us,
             )
             if transaction_id is None:
                 return self._replay(draft.idempotency_key, digest, _describe_hold_draft(draft))
             accounts = repo.lock_accounts(self.session, [draft.debit, draft.credit], created_at_us)
             debit = accounts[draft.debit]
             if not debit.allow_negative and debit.available_units < draft.amount_units:
-                raise _insufficient(draft.debit, debit.available_units, draft.amount_units)
+                raise self._insufficient(draft.debit, debit.available_units, draft.amount_units)
             # Mutation ahead: nothing below may refuse.
             hold_id = repo.insert_hold(
-                self.session, debit_account_id=debit.id,
-                credit_account_id=accounts[draft.credit].id, amount_units=draft.amount_units,
-                expires_at_us=draft.expires_at_us, created_transaction_id=transaction_id,
+                self.session,
+                debit_account_id=debit.id,
+                credit_account_id=accounts[draft.credit].id,
+                amount_units=draft.amount_units,
+                expires_at_us=draft.expires_at_us,
+                created_transaction_id=transaction_id,
             )
             repo.set_entry_hold(self.session, transaction_id, hold_id)
             repo.add_to_balances(self.session, [(debit.id, 0, draft.amount_units)])
@@ -298,16 +318,30 @@ class Ledger:
             else:
                 amount = hold.amount_units
             digest = hold_digest(
-                kind, hold.code, reference, idempotency_key, debit=hold.debit.name,
-                credit=hold.credit.name, amount_units=amount, expires_at_us=None, hold_id=hold_id,
+                kind,
+                hold.code,
+                reference,
+                idempotency_key,
+                debit=hold.debit.name,
+                credit=hold.credit.name,
+                amount_units=amount,
+                expires_at_us=None,
+                hold_id=hold_id,
             )
             transaction_id = repo.claim_entry(
-                self.session, idempotency_key=idempotency_key, kind=kind, code=hold.code,
-                reference=reference, digest=digest, created_at_us=created_at_us, hold_id=hold_id,
+                self.session,
+                idempotency_key=idempotency_key,
+                kind=kind,
+                code=hold.code,
+                reference=reference,
+                digest=digest,
+                created_at_us=created_at_us,
+                hold_id=hold_id,
             )
             if transaction_id is None:
                 return self._replay(
-                    idempotency_key, digest,
+                    idempotency_key,
+                    digest,
                     {"kind": kind.value, "hold": hold_id, "amount": amount, "reference": reference},
                 )
             if hold.status is not HoldStatus.PENDING:
@@ -339,6 +373,29 @@ class Ledger:
             seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
         return PostedEntry(transaction_id, seq, replayed=False, hold_id=hold_id)
 
+    # --- errors ------------------------------------------------------------------------
+
+    def _insufficient(self, account: AccountRef, available: int, needed: int) -> InsufficientFunds:
+        scale = self._assets.get(account.asset, 0) if self._assets else 0
+        return InsufficientFunds(
+            f"insufficient funds on {account}: available "
+            f"{format_amount(available, scale)} {account.asset}, "
+            f"needed {format_amount(needed, scale)} {account.asset}"
+        )
+
+    def _map_function_error(self, error: DBAPIError) -> Exception:
+        """Turn the posting function's SQLSTATEs into SysTok errors."""
+        code = getattr(error.orig, "sqlstate", None)
+        diag = getattr(error.orig, "diag", None)
+        detail = getattr(diag, "message_detail", None) or ""
+        if code == "SY402":
+            account_type, owner, asset, available, needed = detail.split("\t")
+            ref = AccountRef(AccountType(account_type), asset, owner)
+            return self._insufficient(ref, int(available), int(needed))
+        if code == "23503":
+            return InvalidPosting("a posting names an unknown asset")
+        return error
+
     # --- reads -------------------------------------------------------------------------
 
     def balance(self, ref: AccountRef) -> BalanceView:
@@ -349,7 +406,10 @@ class Ledger:
 
     def balances(self, asset: str | None = None) -> list[BalanceView]:
         """Every account's balance."""
-        return [BalanceView(ref, posted, held) for ref, posted, held in repo.list_balances(self.session, asset)]
+        return [
+            BalanceView(ref, posted, held)
+            for ref, posted, held in repo.list_balances(self.session, asset)
+        ]
 
     def hold(self, hold_id: int) -> repo.StoredHold:
         """One hold as stored."""
@@ -360,12 +420,6 @@ class Ledger:
 
 
 # --- error helpers -----------------------------------------------------------------------
-
-
-def _insufficient(account: AccountRef, available: int, needed: int) -> InsufficientFunds:
-    return InsufficientFunds(
-        f"insufficient funds on {account}: available {available} units, needed {needed}"
-    )
 
 
 def _describe_draft(draft: TransactionDraft) -> dict[str, object]:
@@ -391,7 +445,9 @@ def _describe_hold_draft(draft: HoldDraft) -> dict[str, object]:
 
 def _describe_stored(session: Session, stored: repo.StoredTransaction) -> dict[str, object]:
     description: dict[str, object] = {
-        "kind": stored.kind, "code": stored.code, "reference": stored.reference,
+        "kind": stored.kind,
+        "code": stored.code,
+        "reference": stored.reference,
     }
     if stored.kind == EntryKind.TRANSACTION.value:
         description["postings"] = {ref.name: amount for ref, amount in stored.postings}
@@ -401,7 +457,9 @@ def _describe_stored(session: Session, stored: repo.StoredTransaction) -> dict[s
         description["hold"] = hold.id
         if stored.kind == EntryKind.HOLD_CREATE.value:
             description.update(
-                debit=hold.debit.name, credit=hold.credit.name, amount=hold.amount_units,
+                debit=hold.debit.name,
+                credit=hold.credit.name,
+                amount=hold.amount_units,
                 expires_at_us=hold.expires_at_us,
             )
             del description["hold"]
@@ -412,16 +470,23 @@ def _describe_stored(session: Session, stored: repo.StoredTransaction) -> dict[s
     return description
 
 
-def _conflict(key: str, stored: dict[str, object], requested: dict[str, object]) -> IdempotencyConflict:
+def _conflict(
+    key: str, stored: dict[str, object], requested: dict[str, object]
+) -> IdempotencyConflict:
     differing = [
-        name for name in sorted(set(stored) | set(requested))
+        name
+        for name in sorted(set(stored) | set(requested))
         if stored.get(name) != requested.get(name) and name in requested
     ]
     if not differing:
         differing = sorted(set(stored) ^ set(requested)) or ["content"]
     name = differing[0]
     detail = f"{name} differs (stored {stored.get(name)!r}, given {requested.get(name)!r})"
-    if name == "postings" and isinstance(stored.get(name), dict) and isinstance(requested.get(name), dict):
+    if (
+        name == "postings"
+        and isinstance(stored.get(name), dict)
+        and isinstance(requested.get(name), dict)
+    ):
         old, new = stored[name], requested[name]
         assert isinstance(old, dict) and isinstance(new, dict)
         changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
@@ -429,16 +494,3 @@ def _conflict(key: str, stored: dict[str, object], requested: dict[str, object])
             f"{k} (stored {old.get(k)}, given {new.get(k)})" for k in changed
         )
     return IdempotencyConflict(f"idempotency key {key!r} was used for different content: {detail}")
-
-
-def _map_function_error(error: DBAPIError) -> Exception:
-    code = getattr(error.orig, "sqlstate", None)
-    diag = getattr(error.orig, "diag", None)
-    detail = getattr(diag, "message_detail", None) or ""
-    if code == "SY402":
-        account_type, owner, asset, available, needed = detail.split("\t")
-        ref = AccountRef(AccountType(account_type), asset, owner)
-        return _insufficient(ref, int(available), int(needed))
-    if code == "23503":
-        return InvalidPosting("a posting names an unknown asset")
-    return error

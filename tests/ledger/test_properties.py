@@ -49,7 +49,7 @@ account = st.sampled_from(ACCOUNTS)
 spender = st.sampled_from([POOL, *MEMBERS])
 
 
-def draw_key(data: st.DataObject, model: "Model") -> str:
+def draw_key(data: st.DataObject, model: Model) -> str:
     """Mostly a fresh key; sometimes one already used (a replay or a conflict)."""
     used = sorted(model.keys)
     if used and data.draw(st.integers(0, 3)) == 0:
@@ -64,7 +64,7 @@ def amount_near(available: int) -> st.SearchStrategy[int]:
     return st.one_of(st.integers(1, max(1, available)), st.sampled_from(edges or [1]))
 
 
-def draw_operation(data: st.DataObject, model: "Model") -> tuple:
+def draw_operation(data: st.DataObject, model: Model) -> tuple:
     """One operation, with amounts chosen around what the model says is available."""
     kind = data.draw(
         st.sampled_from(
@@ -162,7 +162,7 @@ def _expect_key(model: Model, key: str, description: tuple):
     return ("replay", transaction_id) if stored == description else "conflict"
 
 
-def _run(engine, path, model: Model, op: tuple):  # noqa: PLR0911, PLR0912, PLR0915
+def _run(engine, path, model: Model, op: tuple):
     """Apply one operation to the model, returning (expected outcome, ledger call)."""
     kind = op[0]
     if kind == "mint":
@@ -328,10 +328,10 @@ def check_sequence(engine, path, data, steps: int) -> None:
         if isinstance(expected, type) and issubclass(expected, SystokError):
             before = snapshot(engine)
             with pytest.raises(expected):
-                run_transaction(engine, lambda s: call(ledger_for(s)))
+                run_transaction(engine, lambda s, call=call: call(ledger_for(s)))
             assert snapshot(engine) == before, f"refused {op} changed the tables"
             continue
-        result = run_transaction(engine, lambda s: call(ledger_for(s)))
+        result = run_transaction(engine, lambda s, call=call: call(ledger_for(s)))
         if expected == "new":
             assert not result.replayed, op
             commit(result)

@@ -146,9 +146,7 @@ def upgrade() -> None:
             "allow_negative OR posted_units - held_units >= 0",
             name=op.f("ck_accounts_available_not_negative"),
         ),
-        sa.ForeignKeyConstraint(
-            ["asset"], ["assets.code"], name=op.f("fk_accounts_asset_assets")
-        ),
+        sa.ForeignKeyConstraint(["asset"], ["assets.code"], name=op.f("fk_accounts_asset_assets")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("type", "owner", "asset", name="uq_accounts_natural_key"),
     )
@@ -168,9 +166,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("chain_seq", name=op.f("uq_transactions_chain_seq")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_transactions_idempotency_key")),
     )
-    op.create_index(
-        "ix_transactions_code_created", "transactions", ["code", "created_at_us"]
-    )
+    op.create_index("ix_transactions_code_created", "transactions", ["code", "created_at_us"])
     op.create_table(
         "postings",
         sa.Column("transaction_id", sa.BigInteger(), nullable=False),
@@ -209,19 +205,23 @@ def upgrade() -> None:
             name=op.f("ck_holds_status_known"),
         ),
         sa.ForeignKeyConstraint(
-            ["credit_account_id"], ["accounts.id"],
+            ["credit_account_id"],
+            ["accounts.id"],
             name=op.f("fk_holds_credit_account_id_accounts"),
         ),
         sa.ForeignKeyConstraint(
-            ["debit_account_id"], ["accounts.id"],
+            ["debit_account_id"],
+            ["accounts.id"],
             name=op.f("fk_holds_debit_account_id_accounts"),
         ),
         sa.ForeignKeyConstraint(
-            ["created_transaction_id"], ["transactions.id"],
+            ["created_transaction_id"],
+            ["transactions.id"],
             name=op.f("fk_holds_created_transaction_id_transactions"),
         ),
         sa.ForeignKeyConstraint(
-            ["resolved_transaction_id"], ["transactions.id"],
+            ["resolved_transaction_id"],
+            ["transactions.id"],
             name=op.f("fk_holds_resolved_transaction_id_transactions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_holds")),
@@ -255,7 +255,9 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS transactions_no_delete ON transactions")
         op.execute("DROP TRIGGER IF EXISTS transactions_sealed ON transactions")
         op.execute("DROP FUNCTION IF EXISTS systok_refuse_change()")
-        op.execute("DROP FUNCTION IF EXISTS systok_post_transaction(text, text, text, bytea, "
-                   "bigint, text[], text[], text[], bigint[])")
+        op.execute(
+            "DROP FUNCTION IF EXISTS systok_post_transaction(text, text, text, bytea, "
+            "bigint, text[], text[], text[], bigint[])"
+        )
     for table in ("chain_head", "holds", "postings", "transactions", "accounts", "assets"):
         op.drop_table(table)

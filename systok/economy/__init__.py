@@ -1,0 +1,1 @@
+"""Economy services: emission, transfers and fees, (later) vesting, slashing, marketplace."""

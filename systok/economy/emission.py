@@ -1,0 +1,42 @@
+"""Minting a period's emission from ``world`` into the funds, by the policy's split."""
+
+from __future__ import annotations
+
+from systok.core.ledger import (
+    AccountRef,
+    AccountType,
+    Posting,
+    TransactionCode,
+    TransactionDraft,
+    system_account,
+)
+from systok.core.policy import Policy
+from systok.core.splits import split_by_bps
+from systok.ledger.service import Ledger, PostedEntry
+
+
+def fund_account(policy: Policy, fund_name: str) -> AccountRef:
+    """The STK account a fund of the policy's split is paid into."""
+    fund = policy.funds.split[fund_name]
+    return AccountRef(AccountType(fund.account), "STK")
+
+
+def mint_emission(ledger: Ledger, policy: Policy, period: str, amount_units: int) -> PostedEntry:
+    """Mint ``amount_units`` for ``period`` in one balanced transaction.
+
+    One posting debits ``world``; one credit per fund, each floored from its share,
+    with the rounding remainder going to the fund the policy names. The idempotency
+    key is the period, so minting a period twice is a replay, never a second mint.
+    """
+    parts = split_by_bps(amount_units, policy.funds.shares_bps(), policy.funds.remainder_to)
+    credits = [
+        Posting(fund_account(policy, name), units) for name, units in sorted(parts.items()) if units
+    ]
+    return ledger.post(
+        TransactionDraft(
+            code=TransactionCode.EMISSION,
+            idempotency_key=f"emission:{policy.version}:{period}",
+            reference=f"emission {period} ({policy.version})",
+            postings=(Posting(system_account(AccountType.WORLD), -amount_units), *credits),
+        )
+    )
