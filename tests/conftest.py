@@ -26,7 +26,7 @@ POSTGRES_URL = os.environ.get(
     "SYSTOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("SYSTOK_REQUIRE_POSTGRES", "") not in ("", "0", "false")
-LEDGER_TABLES = ("holds", "postings", "transactions", "accounts", "assets")
+LEDGER_TABLES = ("holds", "postings", "journal_chain", "transactions", "accounts", "assets")
 TEST_ASSETS = {"STK": 6, "RUB": 2}
 
 

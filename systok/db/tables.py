@@ -88,8 +88,8 @@ class Account(Base):
 class JournalTransaction(Base):
     """One journal entry: a transaction with postings, or one step of a hold.
 
-    ``chain_seq`` and ``hash`` are assigned last, under the chain-head lock, so the
-    chain order is the commit order.
+    Immutable once inserted. ``hold_id`` names the hold of a post/void/expire step; a
+    creation step is found from ``holds.created_transaction_id``.
     """
 
     __tablename__ = "transactions"
@@ -102,10 +102,22 @@ class JournalTransaction(Base):
     hold_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at_us: Mapped[int] = mapped_column(BigInteger)
-    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
-    hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
 
-    __table_args__ = (Index("ix_transactions_code_created", "code", "created_at_us"),)
+
+class ChainLink(Base):
+    """The place of a journal entry on the hash chain.
+
+    Written last in the entry's unit of work, under the chain-head lock, so chain order
+    is commit order. A separate, insert-only table keeps ``transactions`` immutable.
+    """
+
+    __tablename__ = "journal_chain"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    transaction_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("transactions.id"), unique=True
+    )
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class Posting(Base):

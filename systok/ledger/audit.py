@@ -12,14 +12,16 @@ Invariants (ARCHITECTURE.md):
    and the hash chain is unbroken, gapless and ends at the chain head;
 7. total supply per asset = −balance(world) − burned (reported, and ≥ 0).
 
-The set-based checks run as SQL; the digest and chain replay streams entries in chain
-order, so the audit works on journals far larger than memory.
+The set-based checks run as SQL; the digest and chain replay reads entries in chain
+order, a batch at a time, so its memory does not grow with the journal (holds are
+loaded whole: there are few).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -35,16 +37,19 @@ from systok.core.ledger import (
     transaction_digest,
 )
 from systok.ledger.repository import (
+    StoredHold,
     _ref,
     accounts_t,
     chain_t,
     holds_t,
     iter_holds,
+    links_t,
     postings_t,
     transactions_t,
 )
 
 VIOLATIONS_SHOWN_MAX = 50
+CHAIN_BATCH_SIZE = 2000
 
 
 @dataclass
@@ -171,15 +176,64 @@ def _check_holds(session: Session, report: AuditReport) -> None:
 
 
 def _check_chain(session: Session, report: AuditReport) -> None:
-    holds = {hold.id: hold for hold in iter_holds(session)}
-    previous = GENESIS_HASH
-    expected_seq = 0
+    holds = list(iter_holds(session))
+    holds_by_id = {hold.id: hold for hold in holds}
+    holds_by_creation = {hold.created_transaction_id: hold for hold in holds}
     unsealed = session.execute(
-        select(func.count()).select_from(transactions_t).where(transactions_t.c.chain_seq.is_(None))
+        select(func.count())
+        .select_from(transactions_t)
+        .outerjoin(links_t, links_t.c.transaction_id == transactions_t.c.id)
+        .where(links_t.c.seq.is_(None))
     ).scalar_one()
     if unsealed:
         report.violations.append(f"{unsealed} journal entries are not on the hash chain")
-    postings_by_tx = (
+    previous = GENESIS_HASH
+    expected_seq = 0
+    after_seq = 0
+    while True:
+        batch = session.execute(
+            select(transactions_t, links_t.c.seq, links_t.c.hash.label("link_hash"))
+            .join(links_t, links_t.c.transaction_id == transactions_t.c.id)
+            .where(links_t.c.seq > after_seq)
+            .order_by(links_t.c.seq)
+            .limit(CHAIN_BATCH_SIZE)
+        ).all()
+        if not batch:
+            break
+        after_seq = batch[-1].seq
+        postings = _postings_of(session, [entry.id for entry in batch])
+        for entry in batch:
+            report.entries_checked += 1
+            expected_seq += 1
+            if entry.seq != expected_seq:
+                report.violations.append(
+                    f"chain: expected seq {expected_seq}, found {entry.seq} (entry {entry.id})"
+                )
+                expected_seq = entry.seq
+            hold = holds_by_creation.get(entry.id) or holds_by_id.get(entry.hold_id)
+            digest = _recompute_digest(entry, postings.get(entry.id, []), hold)
+            if digest is None:
+                report.violations.append(f"entry {entry.id}: kind {entry.kind!r} is unknown")
+            elif digest != entry.digest:
+                report.violations.append(
+                    f"entry {entry.id} (seq {entry.seq}): content does not match its digest"
+                )
+            if (
+                chain_hash(previous, entry.seq, entry.created_at_us, entry.digest)
+                != entry.link_hash
+            ):
+                report.violations.append(f"chain: entry {entry.id} (seq {entry.seq}) hash broken")
+            previous = entry.link_hash
+    head = session.execute(select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1)).one()
+    if head.seq != expected_seq or head.hash != previous:
+        report.violations.append(
+            f"chain: head is at seq {head.seq}, the journal ends at seq {expected_seq}"
+        )
+
+
+def _postings_of(session: Session, transaction_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    rows = session.execute(
         select(
             postings_t.c.transaction_id,
             accounts_t.c.type,
@@ -188,46 +242,18 @@ def _check_chain(session: Session, report: AuditReport) -> None:
             postings_t.c.amount_units,
         )
         .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
-        .order_by(postings_t.c.transaction_id)
+        .where(postings_t.c.transaction_id.in_(transaction_ids))
     )
-    postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for row in session.execute(postings_by_tx):
+    for row in rows:
         postings[row.transaction_id].append(
             (_ref((row.type, row.owner, row.asset)).name, row.amount_units)
         )
-    entries = session.execute(
-        select(transactions_t)
-        .where(transactions_t.c.chain_seq.is_not(None))
-        .order_by(transactions_t.c.chain_seq)
-        .execution_options(yield_per=5000)
-    )
-    for entry in entries:
-        report.entries_checked += 1
-        expected_seq += 1
-        if entry.chain_seq != expected_seq:
-            report.violations.append(
-                f"chain: expected seq {expected_seq}, found {entry.chain_seq} (entry {entry.id})"
-            )
-            expected_seq = entry.chain_seq
-        digest = _recompute_digest(entry, postings.get(entry.id, []), holds)
-        if digest is None:
-            report.violations.append(f"entry {entry.id}: kind {entry.kind!r} is unknown")
-        elif digest != entry.digest:
-            report.violations.append(
-                f"entry {entry.id} (seq {entry.chain_seq}): content does not match its digest"
-            )
-        link = chain_hash(previous, entry.chain_seq, entry.created_at_us, entry.digest)
-        if link != entry.hash:
-            report.violations.append(f"chain: entry {entry.id} (seq {entry.chain_seq}) hash broken")
-        previous = entry.hash or b""
-    head = session.execute(select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1)).one()
-    if head.seq != expected_seq or head.hash != (previous if expected_seq else GENESIS_HASH):
-        report.violations.append(
-            f"chain: head is at seq {head.seq}, the journal ends at seq {expected_seq}"
-        )
+    return postings
 
 
-def _recompute_digest(entry, entry_postings, holds) -> bytes | None:  # type: ignore[no-untyped-def]
+def _recompute_digest(
+    entry: Any, entry_postings: list[tuple[str, int]], hold: StoredHold | None
+) -> bytes | None:
     if entry.kind == EntryKind.TRANSACTION.value:
         return transaction_digest(
             entry.code, entry.reference, entry.idempotency_key, entry_postings
@@ -236,7 +262,6 @@ def _recompute_digest(entry, entry_postings, holds) -> bytes | None:  # type: ig
         kind = EntryKind(entry.kind)
     except ValueError:
         return None
-    hold = holds.get(entry.hold_id)
     if hold is None:
         return b""  # a hold step without its hold cannot match any digest
     amount = {

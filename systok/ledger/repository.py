@@ -15,7 +15,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountRef, AccountType, EntryKind, HoldStatus, chain_hash
-from systok.db.tables import Account, Asset, ChainHead, Hold, JournalTransaction, Posting
+from systok.db.tables import (
+    Account,
+    Asset,
+    ChainHead,
+    ChainLink,
+    Hold,
+    JournalTransaction,
+    Posting,
+)
 
 accounts_t = cast(Table, Account.__table__)
 transactions_t = cast(Table, JournalTransaction.__table__)
@@ -23,6 +31,7 @@ postings_t = cast(Table, Posting.__table__)
 holds_t = cast(Table, Hold.__table__)
 chain_t = cast(Table, ChainHead.__table__)
 assets_t = cast(Table, Asset.__table__)
+links_t = cast(Table, ChainLink.__table__)
 
 
 @dataclass(frozen=True)
@@ -133,13 +142,6 @@ def claim_entry(
     return session.execute(statement).scalar_one_or_none()
 
 
-def set_entry_hold(session: Session, transaction_id: int, hold_id: int) -> None:
-    """Link a just-claimed hold-creation entry to its hold (before sealing)."""
-    session.execute(
-        update(transactions_t).where(transactions_t.c.id == transaction_id).values(hold_id=hold_id)
-    )
-
-
 def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest: bytes) -> int:
     """Append the entry to the hash chain under the chain-head lock; returns its seq."""
     head = session.execute(
@@ -149,9 +151,7 @@ def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest
     entry_hash = chain_hash(head.hash, seq, created_at_us, digest)
     session.execute(update(chain_t).where(chain_t.c.id == 1).values(seq=seq, hash=entry_hash))
     session.execute(
-        update(transactions_t)
-        .where(transactions_t.c.id == transaction_id)
-        .values(chain_seq=seq, hash=entry_hash)
+        links_t.insert().values(seq=seq, transaction_id=transaction_id, hash=entry_hash)
     )
     return seq
 
@@ -159,19 +159,29 @@ def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest
 def find_entry(session: Session, *, idempotency_key: str) -> StoredTransaction | None:
     """The entry stored under an idempotency key, with its postings."""
     row = session.execute(
-        select(transactions_t).where(transactions_t.c.idempotency_key == idempotency_key)
+        _entry_query().where(transactions_t.c.idempotency_key == idempotency_key)
     ).one_or_none()
-    if row is None:
-        return None
-    return _stored(session, row)
+    return None if row is None else _stored(session, row)
 
 
 def get_entry(session: Session, transaction_id: int) -> StoredTransaction | None:
     """One entry by id, with its postings."""
-    row = session.execute(
-        select(transactions_t).where(transactions_t.c.id == transaction_id)
-    ).one_or_none()
+    row = session.execute(_entry_query().where(transactions_t.c.id == transaction_id)).one_or_none()
     return None if row is None else _stored(session, row)
+
+
+def _entry_query() -> Any:
+    created_hold = holds_t.alias("created_hold")
+    return (
+        select(
+            transactions_t,
+            links_t.c.seq.label("chain_seq"),
+            links_t.c.hash.label("chain_hash"),
+            func.coalesce(transactions_t.c.hold_id, created_hold.c.id).label("any_hold_id"),
+        )
+        .outerjoin(links_t, links_t.c.transaction_id == transactions_t.c.id)
+        .outerjoin(created_hold, created_hold.c.created_transaction_id == transactions_t.c.id)
+    )
 
 
 def _stored(session: Session, row: Row[Any]) -> StoredTransaction:
@@ -186,11 +196,11 @@ def _stored(session: Session, row: Row[Any]) -> StoredTransaction:
         kind=row.kind,
         code=row.code,
         reference=row.reference,
-        hold_id=row.hold_id,
+        hold_id=row.any_hold_id,
         digest=row.digest,
         created_at_us=row.created_at_us,
         chain_seq=row.chain_seq,
-        hash=row.hash,
+        hash=row.chain_hash,
         postings=tuple(
             sorted((_ref((p.type, p.owner, p.asset)), p.amount_units) for p in postings)
         ),
@@ -429,5 +439,5 @@ def count_rows(session: Session) -> dict[str, int]:
     """Row counts of the ledger tables (for summaries)."""
     return {
         table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
-        for table in (accounts_t, transactions_t, postings_t, holds_t)
+        for table in (accounts_t, transactions_t, postings_t, holds_t, links_t)
     }

@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -76,6 +77,10 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+# Asset scales per engine. Safe to cache: a scale can never change once registered, and
+# an asset missing here is looked up again (and refused by a foreign key if truly unknown).
+_ASSET_SCALES: WeakKeyDictionary[Engine | Connection, dict[str, int]] = WeakKeyDictionary()
+
 _POST_FUNCTION = text(
     "SELECT transaction_id, chain_seq, outcome FROM systok_post_transaction("
     ":key, :code, :reference, :digest, :created_at_us, :types, :owners, :assets, :amounts)"
@@ -103,7 +108,7 @@ class Ledger:
         if path is PostingPath.FUNCTION and not is_pg:
             raise LedgerError("the function posting path needs PostgreSQL")
         self.use_function = path is PostingPath.FUNCTION or (path is PostingPath.AUTO and is_pg)
-        self._assets: dict[str, int] | None = None
+        self._assets = _ASSET_SCALES.setdefault(session.get_bind(), {})
 
     # --- assets ------------------------------------------------------------------------
 
@@ -122,12 +127,11 @@ class Ledger:
                 )
             if code not in known:
                 repo.insert_asset(self.session, code, scale)
-        self._assets = None
 
     def asset_scale(self, asset: str) -> int:
-        """The scale of a registered asset."""
-        if self._assets is None or asset not in self._assets:
-            self._assets = repo.asset_scales(self.session)
+        """The scale of a registered asset (cached per engine: scales never change)."""
+        if asset not in self._assets:
+            self._assets.update(repo.asset_scales(self.session))
         if asset not in self._assets:
             raise InvalidPosting(f"unknown asset {asset!r}: register it with ensure_assets")
         return self._assets[asset]
@@ -270,7 +274,6 @@ class Ledger:
                 expires_at_us=draft.expires_at_us,
                 created_transaction_id=transaction_id,
             )
-            repo.set_entry_hold(self.session, transaction_id, hold_id)
             repo.add_to_balances(self.session, [(debit.id, 0, draft.amount_units)])
             seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
         return PostedEntry(transaction_id, seq, replayed=False, hold_id=hold_id)
@@ -376,7 +379,7 @@ class Ledger:
     # --- errors ------------------------------------------------------------------------
 
     def _insufficient(self, account: AccountRef, available: int, needed: int) -> InsufficientFunds:
-        scale = self._assets.get(account.asset, 0) if self._assets else 0
+        scale = self._assets.get(account.asset, 0)
         return InsufficientFunds(
             f"insufficient funds on {account}: available "
             f"{format_amount(available, scale)} {account.asset}, "

@@ -5,7 +5,7 @@ from sqlalchemy import Engine, text
 
 from systok.ledger.service import PostingPath
 
-TABLES = ("assets", "accounts", "transactions", "postings", "holds", "chain_head")
+TABLES = ("assets", "accounts", "transactions", "postings", "holds", "journal_chain", "chain_head")
 
 
 @pytest.fixture(

@@ -78,6 +78,7 @@ def test_removed_entry_breaks_the_chain(populated):
     tamper(
         populated,
         "DELETE FROM postings WHERE transaction_id = 3",
+        "DELETE FROM journal_chain WHERE transaction_id = 3",
         "DELETE FROM transactions WHERE id = 3",
     )
     found = violations(populated)
@@ -109,6 +110,7 @@ def test_postgres_refuses_to_rewrite_the_journal(pg_engine):
         "DELETE FROM postings",
         "UPDATE transactions SET reference = 'x'",
         "DELETE FROM transactions",
+        "UPDATE journal_chain SET hash = sha256(hash)",
     ):
         with pytest.raises(DBAPIError, match="append-only"), pg_engine.begin() as connection:
             connection.execute(text(statement))

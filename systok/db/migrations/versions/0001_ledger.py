@@ -1,4 +1,4 @@
-"""Ledger: assets, accounts, transactions, postings, holds, chain head; PostgreSQL posting function.
+"""Ledger: assets, accounts, transactions, postings, holds, hash chain; PostgreSQL posting function.
 
 Revision ID: 0001
 Revises:
@@ -31,7 +31,7 @@ DECLARE
     v_seq bigint;
     v_hash bytea;
     v_stored_digest bytea;
-    v_locked integer;
+    v_ids bigint[];
     v_count integer := cardinality(p_types);
     v_short record;
 BEGIN
@@ -41,39 +41,38 @@ BEGIN
     RETURNING id INTO v_id;
 
     IF v_id IS NULL THEN
-        SELECT t.id, t.digest, t.chain_seq INTO v_id, v_stored_digest, v_seq
-        FROM transactions t WHERE t.idempotency_key = p_key;
-        -- The caller compares the stored entry field by field to name the difference.
+        -- The caller compares the stored entry field by field to name a difference.
+        SELECT t.id, t.digest, c.seq INTO v_id, v_stored_digest, v_seq
+        FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
+        WHERE t.idempotency_key = p_key;
         RETURN QUERY SELECT v_id, v_seq,
             CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
         RETURN;
     END IF;
 
-    -- Lock the accounts in id order (the one lock order of the whole ledger).
-    PERFORM 1 FROM accounts a
-    JOIN unnest(p_types, p_owners, p_assets) AS u(t, o, s)
-      ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
-    ORDER BY a.id FOR UPDATE OF a;
-    GET DIAGNOSTICS v_locked = ROW_COUNT;
-
-    IF v_locked < v_count THEN
+    -- Account ids in posting order; accounts never seen before are opened here.
+    SELECT array_agg(a.id ORDER BY u.ord) INTO v_ids
+    FROM unnest(p_types, p_owners, p_assets) WITH ORDINALITY AS u(t, o, s, ord)
+    JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s;
+    IF coalesce(cardinality(v_ids), 0) < v_count THEN
         INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, held_units,
                               created_at_us)
         SELECT u.t, u.o, u.s, u.t = 'world', 0, 0, p_created_at_us
         FROM unnest(p_types, p_owners, p_assets) AS u(t, o, s)
         ORDER BY u.t, u.o, u.s
         ON CONFLICT ON CONSTRAINT uq_accounts_natural_key DO NOTHING;
-        PERFORM 1 FROM accounts a
-        JOIN unnest(p_types, p_owners, p_assets) AS u(t, o, s)
-          ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
-        ORDER BY a.id FOR UPDATE OF a;
+        SELECT array_agg(a.id ORDER BY u.ord) INTO v_ids
+        FROM unnest(p_types, p_owners, p_assets) WITH ORDINALITY AS u(t, o, s, ord)
+        JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s;
     END IF;
+
+    -- The one lock order of the whole ledger: accounts by ascending id.
+    PERFORM 1 FROM accounts a WHERE a.id = ANY (v_ids) ORDER BY a.id FOR UPDATE;
 
     SELECT a.type, a.owner, a.asset, a.posted_units - a.held_units AS available, u.amount
       INTO v_short
-    FROM accounts a
-    JOIN unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
-      ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
+    FROM unnest(v_ids, p_amounts) AS u(id, amount)
+    JOIN accounts a ON a.id = u.id
     WHERE NOT a.allow_negative AND a.posted_units - a.held_units + u.amount < 0
     ORDER BY a.id LIMIT 1;
     IF FOUND THEN
@@ -84,22 +83,19 @@ BEGIN
     END IF;
 
     INSERT INTO postings (transaction_id, account_id, amount_units)
-    SELECT v_id, a.id, u.amount
-    FROM accounts a
-    JOIN unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
-      ON a.type = u.t AND a.owner = u.o AND a.asset = u.s;
+    SELECT v_id, u.id, u.amount FROM unnest(v_ids, p_amounts) AS u(id, amount);
 
     UPDATE accounts a SET posted_units = a.posted_units + u.amount
-    FROM unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
-    WHERE a.type = u.t AND a.owner = u.o AND a.asset = u.s;
+    FROM unnest(v_ids, p_amounts) AS u(id, amount)
+    WHERE a.id = u.id;
 
     UPDATE chain_head h
        SET seq = h.seq + 1,
            hash = sha256(h.hash || int8send(h.seq + 1) || int8send(p_created_at_us) || p_digest)
      WHERE h.id = 1
     RETURNING h.seq, h.hash INTO v_seq, v_hash;
+    INSERT INTO journal_chain (seq, transaction_id, hash) VALUES (v_seq, v_id, v_hash);
 
-    UPDATE transactions t SET chain_seq = v_seq, hash = v_hash WHERE t.id = v_id;
     RETURN QUERY SELECT v_id, v_seq, 'posted';
 END
 $fn$;
@@ -115,11 +111,10 @@ END
 $fn$;
 CREATE TRIGGER postings_append_only BEFORE UPDATE OR DELETE ON postings
     FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
-CREATE TRIGGER transactions_no_delete BEFORE DELETE ON transactions
+CREATE TRIGGER transactions_append_only BEFORE UPDATE OR DELETE ON transactions
     FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
--- The chain fields are filled once, in the unit of work that inserts the row.
-CREATE TRIGGER transactions_sealed BEFORE UPDATE ON transactions
-    FOR EACH ROW WHEN (OLD.chain_seq IS NOT NULL) EXECUTE FUNCTION systok_refuse_change();
+CREATE TRIGGER journal_chain_append_only BEFORE UPDATE OR DELETE ON journal_chain
+    FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
 """
 
 
@@ -160,13 +155,22 @@ def upgrade() -> None:
         sa.Column("hold_id", sa.BigInteger(), nullable=True),
         sa.Column("digest", sa.LargeBinary(32), nullable=False),
         sa.Column("created_at_us", sa.BigInteger(), nullable=False),
-        sa.Column("chain_seq", sa.BigInteger(), nullable=True),
-        sa.Column("hash", sa.LargeBinary(32), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_transactions")),
-        sa.UniqueConstraint("chain_seq", name=op.f("uq_transactions_chain_seq")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_transactions_idempotency_key")),
     )
-    op.create_index("ix_transactions_code_created", "transactions", ["code", "created_at_us"])
+    op.create_table(
+        "journal_chain",
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("transaction_id", sa.BigInteger(), nullable=False),
+        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["transactions.id"],
+            name=op.f("fk_journal_chain_transaction_id_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_journal_chain")),
+        sa.UniqueConstraint("transaction_id", name=op.f("uq_journal_chain_transaction_id")),
+    )
     op.create_table(
         "postings",
         sa.Column("transaction_id", sa.BigInteger(), nullable=False),
@@ -252,12 +256,20 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS postings_append_only ON postings")
-        op.execute("DROP TRIGGER IF EXISTS transactions_no_delete ON transactions")
-        op.execute("DROP TRIGGER IF EXISTS transactions_sealed ON transactions")
+        op.execute("DROP TRIGGER IF EXISTS transactions_append_only ON transactions")
+        op.execute("DROP TRIGGER IF EXISTS journal_chain_append_only ON journal_chain")
         op.execute("DROP FUNCTION IF EXISTS systok_refuse_change()")
         op.execute(
             "DROP FUNCTION IF EXISTS systok_post_transaction(text, text, text, bytea, "
             "bigint, text[], text[], text[], bigint[])"
         )
-    for table in ("chain_head", "holds", "postings", "transactions", "accounts", "assets"):
+    for table in (
+        "chain_head",
+        "holds",
+        "postings",
+        "journal_chain",
+        "transactions",
+        "accounts",
+        "assets",
+    ):
         op.drop_table(table)

@@ -1,0 +1,211 @@
+"""Ledger throughput on PostgreSQL next to pgbench TPC-B, in one invocation.
+
+    python bench/ledger.py [--seconds 10] [--rounds 2] [--workers 8] [--accounts 10000]
+
+Creates two scratch databases on the server named by SYSTOK_BENCH_POSTGRES_URL
+(default: the local ``test`` server), one for SysTok (migrated, 10 000 funded member
+accounts) and one for pgbench (``pgbench -i -s 1``). Then, alternating so that both see
+the same machine noise, it runs ``pgbench -c 8 -j 2 -M prepared -T N`` (TPC-B-like) and
+8 SysTok worker processes doing random member-to-member transfers through the ledger
+service for N seconds. Every SysTok transfer is a full ledger write: idempotency key
+claimed, accounts locked in order, balances checked and updated, postings written,
+the hash chain extended, committed. After the runs the audit checks every invariant.
+
+Prints transfers per second per round, the medians, and as its last line
+``ratio <ours / pgbench>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from systok.core.ledger import (
+    AccountType,
+    Posting,
+    TransactionCode,
+    TransactionDraft,
+    member_account,
+    system_account,
+)
+from systok.db import migrate
+from systok.db.engine import make_engine, run_transaction
+from systok.errors import InsufficientFunds
+from systok.ledger.audit import audit_ledger
+from systok.ledger.service import Ledger, PostingPath
+
+SERVER_URL = os.environ.get(
+    "SYSTOK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+OPENING_UNITS = 1_000_000
+
+
+def _admin():
+    return make_engine(SERVER_URL, isolation_level="AUTOCOMMIT", pool_size=1)
+
+
+def _create_database(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with _admin().connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return name
+
+
+def _drop_database(name: str) -> None:
+    with _admin().connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _url(database: str) -> str:
+    return make_url(SERVER_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _pgbench_args(database: str) -> list[str]:
+    url = make_url(SERVER_URL)
+    return ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+            "-U", url.username or "postgres", database]
+
+
+def run_pgbench(database: str, seconds: int, workers: int) -> float:
+    output = subprocess.run(
+        ["pgbench", "-c", str(workers), "-j", "2", "-M", "prepared", "-T", str(seconds),
+         "-n", *_pgbench_args(database)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    if not match:
+        raise RuntimeError(f"pgbench output not understood:\n{output}")
+    return float(match.group(1))
+
+
+def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start_at: float,
+            results: mp.Queue) -> None:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    rng = random.Random(seed)
+    refs = [member_account(f"m{i:05d}") for i in range(accounts)]
+    posting_path = PostingPath(path)
+    # Warm the connection before the clock starts.
+    run_transaction(engine, lambda s: Ledger(s, path=posting_path).balance(refs[0]))
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = start_at + seconds
+    done = refused = 0
+    n = 0
+    while time.time() < deadline:
+        source, target = rng.sample(refs, 2)
+        n += 1
+        key = f"bench:{seed}:{n}"
+        try:
+            run_transaction(
+                engine,
+                lambda s, source=source, target=target, key=key: Ledger(s, path=posting_path)
+                .transfer(source, target, rng.randint(1, 100),
+                          code=TransactionCode.TRANSFER, idempotency_key=key),
+            )
+            done += 1
+        except InsufficientFunds:
+            refused += 1
+    results.put((done, refused))
+    engine.dispose()
+
+
+def run_ours(url: str, seconds: int, workers: int, accounts: int, path: PostingPath,
+             round_no: int) -> float:
+    context = mp.get_context("spawn")
+    results: mp.Queue = context.Queue()
+    start_at = time.time() + 2.0 + 0.2 * workers
+    processes = [
+        context.Process(target=_worker,
+                        args=(url, round_no * 1000 + i, accounts, seconds, path.value, start_at,
+                              results))
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    totals = [results.get() for _ in processes]
+    for process in processes:
+        process.join()
+    return sum(done for done, _ in totals) / seconds
+
+
+def open_accounts(url: str, accounts: int) -> None:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    world = system_account(AccountType.WORLD)
+    refs = [member_account(f"m{i:05d}") for i in range(accounts)]
+
+    def work(session):
+        ledger = Ledger(session)
+        ledger.ensure_assets({"STK": 6})
+        ledger.post(TransactionDraft(
+            TransactionCode.EMISSION, "bench:opening",
+            (Posting(world, -OPENING_UNITS * accounts),
+             *(Posting(ref, OPENING_UNITS) for ref in refs)),
+        ))
+
+    run_transaction(engine, work)
+    engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--portable", action="store_true",
+                        help="also measure the portable (multi-round-trip) Python path")
+    args = parser.parse_args()
+
+    ours_db = _create_database("systok_bench")
+    pgbench_db = _create_database("pgbench_bench")
+    try:
+        subprocess.run(["pgbench", "-i", "-s", "1", "-q", *_pgbench_args(pgbench_db)],
+                       check=True, capture_output=True)
+        open_accounts(_url(ours_db), args.accounts)
+        print(f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)}; "
+              f"{args.workers} workers, {args.seconds} s per run, {args.rounds} rounds, "
+              f"{args.accounts} accounts; pgbench scale 1, -c {args.workers} -j 2 -M prepared")
+        pgbench_tps, ours_tps, portable_tps = [], [], []
+        for round_no in range(args.rounds):
+            pgbench_tps.append(run_pgbench(pgbench_db, args.seconds, args.workers))
+            ours_tps.append(run_ours(_url(ours_db), args.seconds, args.workers, args.accounts,
+                                     PostingPath.FUNCTION, round_no))
+            line = (f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:8.0f} tps   "
+                    f"systok transfers {ours_tps[-1]:8.0f}/s")
+            if args.portable:
+                portable_tps.append(run_ours(_url(ours_db), args.seconds, args.workers,
+                                             args.accounts, PostingPath.PORTABLE, round_no + 100))
+                line += f"   portable path {portable_tps[-1]:8.0f}/s"
+            print(line, flush=True)
+        engine = make_engine(_url(ours_db))
+        report = run_transaction(engine, audit_ledger)
+        engine.dispose()
+        print(f"audit after the runs: {'ok' if report.ok else report.violations[:3]} "
+              f"({report.entries_checked} journal entries)")
+        pgbench_median, ours_median = statistics.median(pgbench_tps), statistics.median(ours_tps)
+        print(f"median: pgbench {pgbench_median:.0f} tps, systok {ours_median:.0f} transfers/s"
+              + (f", portable {statistics.median(portable_tps):.0f}/s" if portable_tps else ""))
+        print(f"ratio {ours_median / pgbench_median:.2f}")
+        return 0 if report.ok else 1
+    finally:
+        _drop_database(ours_db)
+        _drop_database(pgbench_db)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
