@@ -5,9 +5,9 @@ asset. A *hold* reserves an amount on an account until it is posted, voided or e
 Every journal entry (a transaction or a hold step) has a *digest*: the SHA-256 of a
 canonical JSON form of its content, built from account names (never database ids), so
 the same entry has the same digest on SQLite, on PostgreSQL and in an audit replay.
-The journal is chained: ``hash_n = sha256(hash_{n-1} ‖ seq_n ‖ created_at_us_n ‖
-digest_n)`` with 8-byte big-endian signed integers, the same formula the PostgreSQL
-function computes with ``int8send``.
+The journal is chained in lanes: in each lane, ``hash_n = sha256(hash_{n-1} ‖ seq_n ‖
+created_at_us_n ‖ digest_n)`` with 8-byte big-endian signed integers, the same formula
+the PostgreSQL function computes with ``int8send``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from systok.core.amount import UNITS_MAX
 from systok.errors import InvalidPosting, UnbalancedTransaction
 
 GENESIS_HASH = bytes(32)
-"""The ``previous hash`` of the first journal entry."""
+"""The ``previous hash`` of the first journal entry of every lane."""
+
+CHAIN_LANES = 16
+"""The journal is chained in this many lanes; entry ``id`` goes to lane ``id % CHAIN_LANES``.
+
+One global chain would make its head row a lock every write waits for until commit;
+lanes keep tamper evidence per entry while writes to different lanes run in parallel.
+Changing the number needs a migration (the PostgreSQL function uses it too)."""
 
 KEY_LENGTH_MAX = 200
 REFERENCE_LENGTH_MAX = 200
@@ -313,8 +320,18 @@ class HoldDraft:
         )
 
 
+def chain_lane(transaction_id: int) -> int:
+    """The lane of the hash chain a journal entry is linked into."""
+    return transaction_id % CHAIN_LANES
+
+
+def lanes_head(lane_hashes: list[bytes]) -> bytes:
+    """One digest over every lane's head: what a published checkpoint names."""
+    return hashlib.sha256(b"".join(lane_hashes)).digest()
+
+
 def chain_hash(previous: bytes, seq: int, created_at_us: int, digest: bytes) -> bytes:
-    """Link one journal entry to the one before it."""
+    """Link one journal entry to the one before it in its lane."""
     return hashlib.sha256(
         previous
         + seq.to_bytes(8, "big", signed=True)

@@ -113,6 +113,7 @@ class ChainLink(Base):
 
     __tablename__ = "journal_chain"
 
+    lane: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     transaction_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("transactions.id"), unique=True
@@ -167,7 +168,7 @@ class Hold(Base):
 
 
 class ChainHead(Base):
-    """The single row holding the last journal sequence number and hash."""
+    """One row per chain lane: the lane's last sequence number and hash."""
 
     __tablename__ = "chain_head"
 
@@ -175,4 +176,4 @@ class ChainHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+    __table_args__ = (CheckConstraint("id >= 0 AND id < 16", name="lane_range"),)

@@ -23,26 +23,29 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import (
+    CHAIN_LANES,
     GENESIS_HASH,
     AccountRef,
     AccountType,
     EntryKind,
     HoldStatus,
     chain_hash,
+    chain_lane,
     hold_digest,
+    lanes_head,
     transaction_digest,
 )
 from systok.ledger.repository import (
     StoredHold,
     _ref,
     accounts_t,
-    chain_t,
     holds_t,
     iter_holds,
+    lane_heads,
     links_t,
     postings_t,
     transactions_t,
@@ -61,6 +64,8 @@ class AuditReport:
     burned_units: dict[str, int] = field(default_factory=dict)
     entries_checked: int = 0
     accounts_checked: int = 0
+    chain_head: str = ""
+    """sha256 over the heads of every lane (hex): names the whole journal in one value."""
 
     @property
     def ok(self) -> bool:
@@ -187,48 +192,55 @@ def _check_chain(session: Session, report: AuditReport) -> None:
     ).scalar_one()
     if unsealed:
         report.violations.append(f"{unsealed} journal entries are not on the hash chain")
-    previous = GENESIS_HASH
-    expected_seq = 0
-    after_seq = 0
+    previous = dict.fromkeys(range(CHAIN_LANES), GENESIS_HASH)
+    expected_seq = dict.fromkeys(range(CHAIN_LANES), 0)
+    after = (-1, 0)
     while True:
         batch = session.execute(
-            select(transactions_t, links_t.c.seq, links_t.c.hash.label("link_hash"))
+            select(transactions_t, links_t.c.lane, links_t.c.seq, links_t.c.hash.label("link_hash"))
             .join(links_t, links_t.c.transaction_id == transactions_t.c.id)
-            .where(links_t.c.seq > after_seq)
-            .order_by(links_t.c.seq)
+            .where(
+                tuple_(links_t.c.lane, links_t.c.seq) > tuple_(literal(after[0]), literal(after[1]))
+            )
+            .order_by(links_t.c.lane, links_t.c.seq)
             .limit(CHAIN_BATCH_SIZE)
         ).all()
         if not batch:
             break
-        after_seq = batch[-1].seq
+        after = (batch[-1].lane, batch[-1].seq)
         postings = _postings_of(session, [entry.id for entry in batch])
         for entry in batch:
             report.entries_checked += 1
-            expected_seq += 1
-            if entry.seq != expected_seq:
+            lane = entry.lane
+            if lane != chain_lane(entry.id) or lane not in expected_seq:
+                report.violations.append(f"chain: entry {entry.id} is linked in lane {lane}")
+                continue
+            expected_seq[lane] += 1
+            where = f"entry {entry.id} (lane {lane} seq {entry.seq})"
+            if entry.seq != expected_seq[lane]:
                 report.violations.append(
-                    f"chain: expected seq {expected_seq}, found {entry.seq} (entry {entry.id})"
+                    f"chain: lane {lane} expected seq {expected_seq[lane]}, found {entry.seq} "
+                    f"(entry {entry.id})"
                 )
-                expected_seq = entry.seq
+                expected_seq[lane] = entry.seq
             hold = holds_by_creation.get(entry.id) or holds_by_id.get(entry.hold_id)
             digest = _recompute_digest(entry, postings.get(entry.id, []), hold)
             if digest is None:
                 report.violations.append(f"entry {entry.id}: kind {entry.kind!r} is unknown")
             elif digest != entry.digest:
-                report.violations.append(
-                    f"entry {entry.id} (seq {entry.seq}): content does not match its digest"
-                )
-            if (
-                chain_hash(previous, entry.seq, entry.created_at_us, entry.digest)
-                != entry.link_hash
-            ):
-                report.violations.append(f"chain: entry {entry.id} (seq {entry.seq}) hash broken")
-            previous = entry.link_hash
-    head = session.execute(select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1)).one()
-    if head.seq != expected_seq or head.hash != previous:
-        report.violations.append(
-            f"chain: head is at seq {head.seq}, the journal ends at seq {expected_seq}"
-        )
+                report.violations.append(f"{where}: content does not match its digest")
+            link = chain_hash(previous[lane], entry.seq, entry.created_at_us, entry.digest)
+            if link != entry.link_hash:
+                report.violations.append(f"chain: {where} hash broken")
+            previous[lane] = entry.link_hash
+    heads = lane_heads(session)
+    for lane, seq, head_hash in heads:
+        if seq != expected_seq.get(lane) or head_hash != previous.get(lane):
+            report.violations.append(
+                f"chain: lane {lane} head is at seq {seq}, the journal ends at seq "
+                f"{expected_seq.get(lane)}"
+            )
+    report.chain_head = lanes_head([head_hash for _, _, head_hash in heads]).hex()
 
 
 def _postings_of(session: Session, transaction_ids: list[int]) -> dict[int, list[tuple[str, int]]]:

@@ -14,7 +14,14 @@ from sqlalchemy import Row, Table, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from systok.core.ledger import AccountRef, AccountType, EntryKind, HoldStatus, chain_hash
+from systok.core.ledger import (
+    AccountRef,
+    AccountType,
+    EntryKind,
+    HoldStatus,
+    chain_hash,
+    chain_lane,
+)
 from systok.db.tables import (
     Account,
     Asset,
@@ -143,15 +150,19 @@ def claim_entry(
 
 
 def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest: bytes) -> int:
-    """Append the entry to the hash chain under the chain-head lock; returns its seq."""
+    """Link the entry into its lane of the hash chain, under the lane head's lock.
+
+    Returns the entry's sequence number in its lane.
+    """
+    lane = chain_lane(transaction_id)
     head = session.execute(
-        select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == 1).with_for_update()
+        select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == lane).with_for_update()
     ).one()
     seq: int = head.seq + 1
     entry_hash = chain_hash(head.hash, seq, created_at_us, digest)
-    session.execute(update(chain_t).where(chain_t.c.id == 1).values(seq=seq, hash=entry_hash))
+    session.execute(update(chain_t).where(chain_t.c.id == lane).values(seq=seq, hash=entry_hash))
     session.execute(
-        links_t.insert().values(seq=seq, transaction_id=transaction_id, hash=entry_hash)
+        links_t.insert().values(lane=lane, seq=seq, transaction_id=transaction_id, hash=entry_hash)
     )
     return seq
 
@@ -441,3 +452,13 @@ def count_rows(session: Session) -> dict[str, int]:
         table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
         for table in (accounts_t, transactions_t, postings_t, holds_t, links_t)
     }
+
+
+def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:
+    """(lane, seq, hash) of every lane head, by lane."""
+    return [
+        (row.id, row.seq, row.hash)
+        for row in session.execute(
+            select(chain_t.c.id, chain_t.c.seq, chain_t.c.hash).order_by(chain_t.c.id)
+        )
+    ]

@@ -74,7 +74,14 @@ def test_changed_reference_breaks_the_digest(populated):
     assert any("entry 3" in v and "digest" in v for v in violations(populated))
 
 
-def test_removed_entry_breaks_the_chain(populated):
+def test_removed_entry_breaks_its_lane(populated):
+    def more(session):
+        ledger = Ledger(session)
+        for n in range(40):  # every lane gets several entries
+            ledger.transfer(ANN, BOB, 1, code=TransactionCode.TRANSFER, idempotency_key=f"m{n}")
+
+    run_transaction(populated, more)
+    assert run_transaction(populated, audit_ledger).ok
     tamper(
         populated,
         "DELETE FROM postings WHERE transaction_id = 3",
@@ -82,8 +89,18 @@ def test_removed_entry_breaks_the_chain(populated):
         "DELETE FROM transactions WHERE id = 3",
     )
     found = violations(populated)
-    assert any("expected seq 3" in v for v in found), found
-    assert any("hash broken" in v for v in found), found
+    assert any("lane 3 expected seq 1, found 2" in v for v in found), found
+    assert any("lane 3 seq 2) hash broken" in v for v in found), found
+
+
+def test_removed_last_entry_leaves_the_lane_head_dangling(populated):
+    tamper(
+        populated,
+        "DELETE FROM postings WHERE transaction_id = 3",
+        "DELETE FROM journal_chain WHERE transaction_id = 3",
+        "DELETE FROM transactions WHERE id = 3",
+    )
+    assert any("lane 3 head is at seq 1" in v for v in violations(populated))
 
 
 def test_rewritten_hold_amount_is_reported(populated):

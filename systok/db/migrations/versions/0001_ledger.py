@@ -89,12 +89,14 @@ BEGIN
     FROM unnest(v_ids, p_amounts) AS u(id, amount)
     WHERE a.id = u.id;
 
+    -- Link into lane id % 16 (systok.core.ledger.CHAIN_LANES) under the lane head's lock.
     UPDATE chain_head h
        SET seq = h.seq + 1,
            hash = sha256(h.hash || int8send(h.seq + 1) || int8send(p_created_at_us) || p_digest)
-     WHERE h.id = 1
+     WHERE h.id = v_id % 16
     RETURNING h.seq, h.hash INTO v_seq, v_hash;
-    INSERT INTO journal_chain (seq, transaction_id, hash) VALUES (v_seq, v_id, v_hash);
+    INSERT INTO journal_chain (lane, seq, transaction_id, hash)
+    VALUES (v_id % 16, v_seq, v_id, v_hash);
 
     RETURN QUERY SELECT v_id, v_seq, 'posted';
 END
@@ -160,6 +162,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "journal_chain",
+        sa.Column("lane", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("transaction_id", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
@@ -168,7 +171,7 @@ def upgrade() -> None:
             ["transactions.id"],
             name=op.f("fk_journal_chain_transaction_id_transactions"),
         ),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_journal_chain")),
+        sa.PrimaryKeyConstraint("lane", "seq", name=op.f("pk_journal_chain")),
         sa.UniqueConstraint("transaction_id", name=op.f("uq_journal_chain_transaction_id")),
     )
     op.create_table(
@@ -236,7 +239,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.LargeBinary(32), nullable=False),
-        sa.CheckConstraint("id = 1", name=op.f("ck_chain_head_single_row")),
+        sa.CheckConstraint("id >= 0 AND id < 16", name=op.f("ck_chain_head_lane_range")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chain_head")),
     )
     op.bulk_insert(
@@ -246,7 +249,7 @@ def upgrade() -> None:
             sa.column("seq", sa.BigInteger()),
             sa.column("hash", sa.LargeBinary()),
         ),
-        [{"id": 1, "seq": 0, "hash": bytes(32)}],
+        [{"id": lane, "seq": 0, "hash": bytes(32)} for lane in range(16)],
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POST_TRANSACTION_SQL)
