@@ -6,10 +6,13 @@ Creates two scratch databases on the server named by SYSTOK_BENCH_POSTGRES_URL
 (default: the local ``test`` server), one for SysTok (migrated, 10 000 funded member
 accounts) and one for pgbench (``pgbench -i -s 1``). Then, alternating so that both see
 the same machine noise, it runs ``pgbench -c 8 -j 2 -M prepared -T N`` (TPC-B-like) and
-8 SysTok worker processes doing random member-to-member transfers through the ledger
-service for N seconds. Every SysTok transfer is a full ledger write: idempotency key
-claimed, accounts locked in order, balances checked and updated, postings written,
-the hash chain extended, committed. After the runs the audit checks every invariant.
+8 SysTok worker processes doing random member-to-member transfers through
+``post_in_own_transaction`` for N seconds (a transfer that is a whole unit of work, as
+an API transfer request is). Every transfer is a full ledger write: idempotency key
+claimed, accounts locked in id order, balances checked and updated, postings written,
+its lane of the hash chain extended, committed. After the runs the audit checks every
+invariant over everything written. ``--session-paths`` also measures transfers inside
+a session's unit of work (BEGIN, the function, COMMIT) and the portable Python path.
 
 Prints transfers per second per round, the medians, and as its last line
 ``ratio <ours / pgbench>``.
@@ -46,7 +49,7 @@ from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.errors import InsufficientFunds
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, PostingPath
+from systok.ledger.service import Ledger, PostingPath, post_in_own_transaction
 
 SERVER_URL = os.environ.get(
     "SYSTOK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -97,9 +100,8 @@ def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start
     engine = make_engine(url, pool_size=1, max_overflow=0)
     rng = random.Random(seed)
     refs = [member_account(f"m{i:05d}") for i in range(accounts)]
-    posting_path = PostingPath(path)
-    # Warm the connection before the clock starts.
-    run_transaction(engine, lambda s: Ledger(s, path=posting_path).balance(refs[0]))
+    # Warm the connection (and the asset cache) before the clock starts.
+    run_transaction(engine, lambda s: Ledger(s).asset_scale("STK"))
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = start_at + seconds
@@ -109,13 +111,21 @@ def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start
         source, target = rng.sample(refs, 2)
         n += 1
         key = f"bench:{seed}:{n}"
+        amount = rng.randint(1, 100)
         try:
-            run_transaction(
-                engine,
-                lambda s, source=source, target=target, key=key: Ledger(s, path=posting_path)
-                .transfer(source, target, rng.randint(1, 100),
-                          code=TransactionCode.TRANSFER, idempotency_key=key),
-            )
+            if path == "own-transaction":
+                post_in_own_transaction(engine, TransactionDraft(
+                    TransactionCode.TRANSFER, key,
+                    (Posting(source, -amount), Posting(target, amount)),
+                ))
+            else:
+                run_transaction(
+                    engine,
+                    lambda s, source=source, target=target, key=key, amount=amount: Ledger(
+                        s, path=PostingPath(path)
+                    ).transfer(source, target, amount, code=TransactionCode.TRANSFER,
+                               idempotency_key=key),
+                )
             done += 1
         except InsufficientFunds:
             refused += 1
@@ -123,14 +133,14 @@ def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start
     engine.dispose()
 
 
-def run_ours(url: str, seconds: int, workers: int, accounts: int, path: PostingPath,
+def run_ours(url: str, seconds: int, workers: int, accounts: int, path: str,
              round_no: int) -> float:
     context = mp.get_context("spawn")
     results: mp.Queue = context.Queue()
     start_at = time.time() + 2.0 + 0.2 * workers
     processes = [
         context.Process(target=_worker,
-                        args=(url, round_no * 1000 + i, accounts, seconds, path.value, start_at,
+                        args=(url, round_no * 1000 + i, accounts, seconds, path, start_at,
                               results))
         for i in range(workers)
     ]
@@ -167,8 +177,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=10_000)
-    parser.add_argument("--portable", action="store_true",
-                        help="also measure the portable (multi-round-trip) Python path")
+    parser.add_argument("--session-paths", action="store_true",
+                        help="also measure transfers inside a session's unit of work "
+                             "(BEGIN + function + COMMIT, and the portable Python path)")
     args = parser.parse_args()
 
     ours_db = _create_database("systok_bench")
@@ -180,17 +191,21 @@ def main() -> int:
         print(f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)}; "
               f"{args.workers} workers, {args.seconds} s per run, {args.rounds} rounds, "
               f"{args.accounts} accounts; pgbench scale 1, -c {args.workers} -j 2 -M prepared")
-        pgbench_tps, ours_tps, portable_tps = [], [], []
+        pgbench_tps, ours_tps = [], []
+        session_tps: dict[str, list[float]] = {"function": [], "portable": []}
         for round_no in range(args.rounds):
             pgbench_tps.append(run_pgbench(pgbench_db, args.seconds, args.workers))
             ours_tps.append(run_ours(_url(ours_db), args.seconds, args.workers, args.accounts,
-                                     PostingPath.FUNCTION, round_no))
-            line = (f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:8.0f} tps   "
-                    f"systok transfers {ours_tps[-1]:8.0f}/s")
-            if args.portable:
-                portable_tps.append(run_ours(_url(ours_db), args.seconds, args.workers,
-                                             args.accounts, PostingPath.PORTABLE, round_no + 100))
-                line += f"   portable path {portable_tps[-1]:8.0f}/s"
+                                     "own-transaction", round_no))
+            line = (f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:7.0f} tps   "
+                    f"systok transfers {ours_tps[-1]:7.0f}/s")
+            if args.session_paths:
+                for offset, name in enumerate(session_tps, start=1):
+                    session_tps[name].append(run_ours(
+                        _url(ours_db), args.seconds, args.workers, args.accounts, name,
+                        round_no + 100 * offset,
+                    ))
+                    line += f"   in a session ({name}) {session_tps[name][-1]:6.0f}/s"
             print(line, flush=True)
         engine = make_engine(_url(ours_db))
         report = run_transaction(engine, audit_ledger)
@@ -198,8 +213,10 @@ def main() -> int:
         print(f"audit after the runs: {'ok' if report.ok else report.violations[:3]} "
               f"({report.entries_checked} journal entries)")
         pgbench_median, ours_median = statistics.median(pgbench_tps), statistics.median(ours_tps)
+        extra = "".join(f", in a session ({name}) {statistics.median(values):.0f}/s"
+                        for name, values in session_tps.items() if values)
         print(f"median: pgbench {pgbench_median:.0f} tps, systok {ours_median:.0f} transfers/s"
-              + (f", portable {statistics.median(portable_tps):.0f}/s" if portable_tps else ""))
+              + extra)
         print(f"ratio {ours_median / pgbench_median:.2f}")
         return 0 if report.ok else 1
     finally:

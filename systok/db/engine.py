@@ -47,7 +47,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping (it costs a round trip per checkout): a connection found dead is
+        # invalidated by SQLAlchemy and the unit of work retried by run_transaction,
+        # which is safe because every ledger write is idempotent by its key.
         return create_engine(parsed, **kwargs)
     raise ConfigurationError(
         f"database URL {url!r}: only sqlite:/// and postgresql+psycopg:// are supported"
@@ -102,7 +104,10 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def _is_retryable(error: DBAPIError) -> bool:
+def is_retryable(error: DBAPIError) -> bool:
+    """A deadlock, a serialization failure or a locked SQLite file: worth a retry."""
+    if error.connection_invalidated:
+        return True
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     if code in RETRYABLE_PG_CODES:
         return True
@@ -120,7 +125,7 @@ def run_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
             with unit_of_work(engine) as session:
                 return work(session)
         except DBAPIError as error:
-            if attempt == RETRY_ATTEMPTS_MAX or not _is_retryable(error):
+            if attempt == RETRY_ATTEMPTS_MAX or not is_retryable(error):
                 raise
             time.sleep(0.001 * 2**attempt)
     raise AssertionError("unreachable")

@@ -40,6 +40,7 @@ from systok.core.ledger import (
     TransactionDraft,
     hold_digest,
 )
+from systok.db.engine import RETRY_ATTEMPTS_MAX, is_retryable, run_transaction
 from systok.errors import (
     HoldNotFound,
     HoldNotPending,
@@ -190,24 +191,12 @@ class Ledger:
     def _post_with_function(
         self, draft: TransactionDraft, digest: bytes, created_at_us: int
     ) -> PostedEntry:
-        postings = draft.postings
         try:
             row = self.session.execute(
-                _POST_FUNCTION,
-                {
-                    "key": draft.idempotency_key,
-                    "code": draft.code.value,
-                    "reference": draft.reference,
-                    "digest": digest,
-                    "created_at_us": created_at_us,
-                    "types": [p.account.type.value for p in postings],
-                    "owners": [p.account.owner for p in postings],
-                    "assets": [p.account.asset for p in postings],
-                    "amounts": [p.amount_units for p in postings],
-                },
+                _POST_FUNCTION, _function_params(draft, digest, created_at_us)
             ).one()
         except DBAPIError as error:
-            raise self._map_function_error(error) from None
+            raise _map_function_error(error, self._assets) from None
         if row.outcome == "conflict":
             return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
         return PostedEntry(row.transaction_id, row.chain_seq, replayed=row.outcome == "replayed")
@@ -379,25 +368,7 @@ class Ledger:
     # --- errors ------------------------------------------------------------------------
 
     def _insufficient(self, account: AccountRef, available: int, needed: int) -> InsufficientFunds:
-        scale = self._assets.get(account.asset, 0)
-        return InsufficientFunds(
-            f"insufficient funds on {account}: available "
-            f"{format_amount(available, scale)} {account.asset}, "
-            f"needed {format_amount(needed, scale)} {account.asset}"
-        )
-
-    def _map_function_error(self, error: DBAPIError) -> Exception:
-        """Turn the posting function's SQLSTATEs into SysTok errors."""
-        code = getattr(error.orig, "sqlstate", None)
-        diag = getattr(error.orig, "diag", None)
-        detail = getattr(diag, "message_detail", None) or ""
-        if code == "SY402":
-            account_type, owner, asset, available, needed = detail.split("\t")
-            ref = AccountRef(AccountType(account_type), asset, owner)
-            return self._insufficient(ref, int(available), int(needed))
-        if code == "23503":
-            return InvalidPosting("a posting names an unknown asset")
-        return error
+        return _insufficient(account, available, needed, self._assets)
 
     # --- reads -------------------------------------------------------------------------
 
@@ -423,6 +394,128 @@ class Ledger:
 
 
 # --- error helpers -----------------------------------------------------------------------
+
+
+def post_in_own_transaction(
+    engine: Engine, draft: TransactionDraft, *, clock: Callable[[], int] = now_us
+) -> PostedEntry:
+    """Post one transaction as a whole unit of work of its own.
+
+    For a write that is the entire unit of work (a member's transfer request, say). On
+    PostgreSQL it is one call of the posting function in autocommit mode: a single
+    statement is atomic, so nothing else is needed, and it saves the BEGIN and COMMIT
+    round trips and keeps the lane head locked only while the server works. Elsewhere
+    it is an ordinary unit of work around ``Ledger.post``. Same checks, same results,
+    same errors either way.
+    """
+    if engine.dialect.name != "postgresql":
+        return run_transaction(engine, lambda session: Ledger(session, clock=clock).post(draft))
+    draft.validate()
+    scales = _ASSET_SCALES.setdefault(engine, {})
+    if any(p.account.asset not in scales for p in draft.postings):
+        run_transaction(
+            engine,
+            lambda session: [Ledger(session).asset_scale(p.account.asset) for p in draft.postings],
+        )
+    digest = draft.digest()
+    params = _function_params(draft, digest, clock())
+    arguments = tuple(params[name] for name in _FUNCTION_ARGUMENTS)
+    autocommit = _AUTOCOMMIT_ENGINES.get(engine)
+    if autocommit is None:
+        autocommit = _AUTOCOMMIT_ENGINES[engine] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
+        try:
+            with autocommit.connect() as connection:
+                # The hot statement goes straight to the driver (psycopg prepares it after
+                # a few calls); the pool, isolation and error wrapping stay SQLAlchemy's.
+                try:
+                    cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                        _POST_FUNCTION_DRIVER_SQL, arguments
+                    )
+                except Exception as driver_error:
+                    raise DBAPIError.instance(
+                        _POST_FUNCTION_DRIVER_SQL,
+                        arguments,
+                        driver_error,
+                        Exception,
+                        connection_invalidated=connection.invalidated,
+                    ) from driver_error
+                transaction_id, chain_seq, outcome = cursor.fetchone()
+            break
+        except DBAPIError as error:
+            if attempt < RETRY_ATTEMPTS_MAX and is_retryable(error):
+                continue
+            raise _map_function_error(error, scales) from None
+    if outcome == "conflict":  # name the differing field from the stored entry
+        return run_transaction(
+            engine,
+            lambda session: Ledger(session)._replay(
+                draft.idempotency_key, digest, _describe_draft(draft)
+            ),
+        )
+    return PostedEntry(transaction_id, chain_seq, replayed=outcome == "replayed")
+
+
+_FUNCTION_ARGUMENTS = (
+    "key",
+    "code",
+    "reference",
+    "digest",
+    "created_at_us",
+    "types",
+    "owners",
+    "assets",
+    "amounts",
+)
+_POST_FUNCTION_DRIVER_SQL = (
+    "SELECT transaction_id, chain_seq, outcome FROM systok_post_transaction("
+    "%s, %s, %s, %s, %s, %s::text[], %s::text[], %s::text[], %s::bigint[])"
+)
+_AUTOCOMMIT_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _function_params(
+    draft: TransactionDraft, digest: bytes, created_at_us: int
+) -> dict[str, object]:
+    postings = draft.postings
+    return {
+        "key": draft.idempotency_key,
+        "code": draft.code.value,
+        "reference": draft.reference,
+        "digest": digest,
+        "created_at_us": created_at_us,
+        "types": [p.account.type.value for p in postings],
+        "owners": [p.account.owner for p in postings],
+        "assets": [p.account.asset for p in postings],
+        "amounts": [p.amount_units for p in postings],
+    }
+
+
+def _insufficient(
+    account: AccountRef, available: int, needed: int, scales: dict[str, int]
+) -> InsufficientFunds:
+    scale = scales.get(account.asset, 0)
+    return InsufficientFunds(
+        f"insufficient funds on {account}: available "
+        f"{format_amount(available, scale)} {account.asset}, "
+        f"needed {format_amount(needed, scale)} {account.asset}"
+    )
+
+
+def _map_function_error(error: DBAPIError, scales: dict[str, int]) -> Exception:
+    """Turn the posting function's SQLSTATEs into SysTok errors."""
+    code = getattr(error.orig, "sqlstate", None)
+    diag = getattr(error.orig, "diag", None)
+    detail = getattr(diag, "message_detail", None) or ""
+    if code == "SY402":
+        account_type, owner, asset, available, needed = detail.split("\t")
+        ref = AccountRef(AccountType(account_type), asset, owner)
+        return _insufficient(ref, int(available), int(needed), scales)
+    if code == "23503":
+        return InvalidPosting("a posting names an unknown asset")
+    return error
 
 
 def _describe_draft(draft: TransactionDraft) -> dict[str, object]:

@@ -33,7 +33,7 @@ from systok.db.tables import Account
 from systok.errors import InsufficientFunds
 from systok.ledger import repository as repo
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, PostingPath, now_us
+from systok.ledger.service import Ledger, PostingPath, now_us, post_in_own_transaction
 
 pytestmark = pytest.mark.postgres
 
@@ -89,11 +89,21 @@ def _hammer(engine, transfer) -> tuple[int, int, list[BaseException]]:
     return done[0], refused[0], unexpected
 
 
-@pytest.mark.parametrize("path", [PostingPath.FUNCTION, PostingPath.PORTABLE])
+@pytest.mark.parametrize("path", ["own-transaction", PostingPath.FUNCTION, PostingPath.PORTABLE])
 def test_concurrent_transfers_conserve_total(pg_engine, path):
     _open(pg_engine)
 
     def transfer(source, target, amount, key):
+        if path == "own-transaction":
+            post_in_own_transaction(
+                pg_engine,
+                TransactionDraft(
+                    TransactionCode.TRANSFER,
+                    key,
+                    (Posting(source, -amount), Posting(target, amount)),
+                ),
+            )
+            return
         run_transaction(
             pg_engine,
             lambda s: Ledger(s, path=path).transfer(

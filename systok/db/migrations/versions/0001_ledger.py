@@ -23,82 +23,85 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 POST_TRANSACTION_SQL = r"""
 CREATE OR REPLACE FUNCTION systok_post_transaction(
     p_key text, p_code text, p_reference text, p_digest bytea, p_created_at_us bigint,
-    p_types text[], p_owners text[], p_assets text[], p_amounts bigint[]
-) RETURNS TABLE (transaction_id bigint, chain_seq bigint, outcome text)
+    p_types text[], p_owners text[], p_assets text[], p_amounts bigint[],
+    OUT transaction_id bigint, OUT chain_seq bigint, OUT outcome text
+)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    v_id bigint;
-    v_seq bigint;
-    v_hash bytea;
     v_stored_digest bytea;
-    v_ids bigint[];
+    v_hash bytea;
+    v_lane integer;
     v_count integer := cardinality(p_types);
-    v_short record;
+    v_ids bigint[];
+    v_amounts bigint[];
+    v_available bigint[];
+    v_negative boolean[];
+    i integer;
 BEGIN
     INSERT INTO transactions (idempotency_key, kind, code, reference, digest, created_at_us)
     VALUES (p_key, 'transaction', p_code, p_reference, p_digest, p_created_at_us)
     ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id INTO v_id;
+    RETURNING id INTO transaction_id;
 
-    IF v_id IS NULL THEN
+    IF transaction_id IS NULL THEN
         -- The caller compares the stored entry field by field to name a difference.
-        SELECT t.id, t.digest, c.seq INTO v_id, v_stored_digest, v_seq
+        SELECT t.id, t.digest, c.seq INTO transaction_id, v_stored_digest, chain_seq
         FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
         WHERE t.idempotency_key = p_key;
-        RETURN QUERY SELECT v_id, v_seq,
-            CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
+        outcome := CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
         RETURN;
     END IF;
 
-    -- Account ids in posting order; accounts never seen before are opened here.
-    SELECT array_agg(a.id ORDER BY u.ord) INTO v_ids
-    FROM unnest(p_types, p_owners, p_assets) WITH ORDINALITY AS u(t, o, s, ord)
-    JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s;
-    IF coalesce(cardinality(v_ids), 0) < v_count THEN
+    -- At most two passes: the second after opening accounts never seen before.
+    FOR attempt IN 1..2 LOOP
+        -- Lock the accounts in id order (the one lock order of the ledger) and read
+        -- their balances as locked: under READ COMMITTED a row lock returns the
+        -- newest committed version of the row.
+        SELECT array_agg(x.id ORDER BY x.id), array_agg(x.amount ORDER BY x.id),
+               array_agg(x.available ORDER BY x.id), array_agg(x.allow_negative ORDER BY x.id)
+          INTO v_ids, v_amounts, v_available, v_negative
+        FROM (
+            SELECT a.id, u.amount, a.posted_units - a.held_units AS available, a.allow_negative
+            FROM unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
+            JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
+            ORDER BY a.id
+            FOR UPDATE OF a
+        ) x;
+        EXIT WHEN coalesce(cardinality(v_ids), 0) = v_count;
         INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, held_units,
                               created_at_us)
         SELECT u.t, u.o, u.s, u.t = 'world', 0, 0, p_created_at_us
         FROM unnest(p_types, p_owners, p_assets) AS u(t, o, s)
         ORDER BY u.t, u.o, u.s
         ON CONFLICT ON CONSTRAINT uq_accounts_natural_key DO NOTHING;
-        SELECT array_agg(a.id ORDER BY u.ord) INTO v_ids
-        FROM unnest(p_types, p_owners, p_assets) WITH ORDINALITY AS u(t, o, s, ord)
-        JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s;
-    END IF;
+    END LOOP;
 
-    -- The one lock order of the whole ledger: accounts by ascending id.
-    PERFORM 1 FROM accounts a WHERE a.id = ANY (v_ids) ORDER BY a.id FOR UPDATE;
-
-    SELECT a.type, a.owner, a.asset, a.posted_units - a.held_units AS available, u.amount
-      INTO v_short
-    FROM unnest(v_ids, p_amounts) AS u(id, amount)
-    JOIN accounts a ON a.id = u.id
-    WHERE NOT a.allow_negative AND a.posted_units - a.held_units + u.amount < 0
-    ORDER BY a.id LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'insufficient funds'
-            USING ERRCODE = 'SY402',
-                  DETAIL = concat_ws(E'\t', v_short.type, v_short.owner, v_short.asset,
-                                     v_short.available::text, (-v_short.amount)::text);
-    END IF;
+    FOR i IN 1..v_count LOOP
+        IF NOT v_negative[i] AND v_available[i] + v_amounts[i] < 0 THEN
+            RAISE EXCEPTION 'insufficient funds'
+                USING ERRCODE = 'SY402',
+                      DETAIL = (SELECT concat_ws(E'\t', a.type, a.owner, a.asset,
+                                                 v_available[i]::text, (-v_amounts[i])::text)
+                                FROM accounts a WHERE a.id = v_ids[i]);
+        END IF;
+    END LOOP;
 
     INSERT INTO postings (transaction_id, account_id, amount_units)
-    SELECT v_id, u.id, u.amount FROM unnest(v_ids, p_amounts) AS u(id, amount);
-
-    UPDATE accounts a SET posted_units = a.posted_units + u.amount
-    FROM unnest(v_ids, p_amounts) AS u(id, amount)
-    WHERE a.id = u.id;
+    SELECT transaction_id, u.id, u.amount FROM unnest(v_ids, v_amounts) AS u(id, amount);
+    FOR i IN 1..v_count LOOP
+        UPDATE accounts SET posted_units = posted_units + v_amounts[i] WHERE id = v_ids[i];
+    END LOOP;
 
     -- Link into lane id % 16 (systok.core.ledger.CHAIN_LANES) under the lane head's lock.
+    v_lane := transaction_id % 16;
     UPDATE chain_head h
        SET seq = h.seq + 1,
            hash = sha256(h.hash || int8send(h.seq + 1) || int8send(p_created_at_us) || p_digest)
-     WHERE h.id = v_id % 16
-    RETURNING h.seq, h.hash INTO v_seq, v_hash;
+     WHERE h.id = v_lane
+    RETURNING h.seq, h.hash INTO chain_seq, v_hash;
     INSERT INTO journal_chain (lane, seq, transaction_id, hash)
-    VALUES (v_id % 16, v_seq, v_id, v_hash);
-
-    RETURN QUERY SELECT v_id, v_seq, 'posted';
+    VALUES (v_lane, chain_seq, transaction_id, v_hash);
+    outcome := 'posted';
 END
 $fn$;
 """
