@@ -79,15 +79,35 @@ def _url(database: str) -> str:
 
 def _pgbench_args(database: str) -> list[str]:
     url = make_url(SERVER_URL)
-    return ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-            "-U", url.username or "postgres", database]
+    return [
+        "-h",
+        url.host or "127.0.0.1",
+        "-p",
+        str(url.port or 5432),
+        "-U",
+        url.username or "postgres",
+        database,
+    ]
 
 
 def run_pgbench(database: str, seconds: int, workers: int) -> float:
     output = subprocess.run(
-        ["pgbench", "-c", str(workers), "-j", "2", "-M", "prepared", "-T", str(seconds),
-         "-n", *_pgbench_args(database)],
-        check=True, capture_output=True, text=True,
+        [
+            "pgbench",
+            "-c",
+            str(workers),
+            "-j",
+            "2",
+            "-M",
+            "prepared",
+            "-T",
+            str(seconds),
+            "-n",
+            *_pgbench_args(database),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
     if not match:
@@ -95,8 +115,15 @@ def run_pgbench(database: str, seconds: int, workers: int) -> float:
     return float(match.group(1))
 
 
-def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start_at: float,
-            results: mp.Queue) -> None:
+def _worker(
+    url: str,
+    seed: int,
+    accounts: int,
+    seconds: float,
+    path: str,
+    start_at: float,
+    results: mp.Queue,
+) -> None:
     engine = make_engine(url, pool_size=1, max_overflow=0)
     rng = random.Random(seed)
     refs = [member_account(f"m{i:05d}") for i in range(accounts)]
@@ -114,17 +141,22 @@ def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start
         amount = rng.randint(1, 100)
         try:
             if path == "own-transaction":
-                post_in_own_transaction(engine, TransactionDraft(
-                    TransactionCode.TRANSFER, key,
-                    (Posting(source, -amount), Posting(target, amount)),
-                ))
+                post_in_own_transaction(
+                    engine,
+                    TransactionDraft(
+                        TransactionCode.TRANSFER,
+                        key,
+                        (Posting(source, -amount), Posting(target, amount)),
+                    ),
+                )
             else:
                 run_transaction(
                     engine,
                     lambda s, source=source, target=target, key=key, amount=amount: Ledger(
                         s, path=PostingPath(path)
-                    ).transfer(source, target, amount, code=TransactionCode.TRANSFER,
-                               idempotency_key=key),
+                    ).transfer(
+                        source, target, amount, code=TransactionCode.TRANSFER, idempotency_key=key
+                    ),
                 )
             done += 1
         except InsufficientFunds:
@@ -133,15 +165,17 @@ def _worker(url: str, seed: int, accounts: int, seconds: float, path: str, start
     engine.dispose()
 
 
-def run_ours(url: str, seconds: int, workers: int, accounts: int, path: str,
-             round_no: int) -> float:
+def run_ours(
+    url: str, seconds: int, workers: int, accounts: int, path: str, round_no: int
+) -> float:
     context = mp.get_context("spawn")
     results: mp.Queue = context.Queue()
     start_at = time.time() + 2.0 + 0.2 * workers
     processes = [
-        context.Process(target=_worker,
-                        args=(url, round_no * 1000 + i, accounts, seconds, path, start_at,
-                              results))
+        context.Process(
+            target=_worker,
+            args=(url, round_no * 1000 + i, accounts, seconds, path, start_at, results),
+        )
         for i in range(workers)
     ]
     for process in processes:
@@ -161,11 +195,16 @@ def open_accounts(url: str, accounts: int) -> None:
     def work(session):
         ledger = Ledger(session)
         ledger.ensure_assets({"STK": 6})
-        ledger.post(TransactionDraft(
-            TransactionCode.EMISSION, "bench:opening",
-            (Posting(world, -OPENING_UNITS * accounts),
-             *(Posting(ref, OPENING_UNITS) for ref in refs)),
-        ))
+        ledger.post(
+            TransactionDraft(
+                TransactionCode.EMISSION,
+                "bench:opening",
+                (
+                    Posting(world, -OPENING_UNITS * accounts),
+                    *(Posting(ref, OPENING_UNITS) for ref in refs),
+                ),
+            )
+        )
 
     run_transaction(engine, work)
     engine.dispose()
@@ -177,46 +216,77 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=10_000)
-    parser.add_argument("--session-paths", action="store_true",
-                        help="also measure transfers inside a session's unit of work "
-                             "(BEGIN + function + COMMIT, and the portable Python path)")
+    parser.add_argument(
+        "--session-paths",
+        action="store_true",
+        help="also measure transfers inside a session's unit of work "
+        "(BEGIN + function + COMMIT, and the portable Python path)",
+    )
     args = parser.parse_args()
 
     ours_db = _create_database("systok_bench")
     pgbench_db = _create_database("pgbench_bench")
     try:
-        subprocess.run(["pgbench", "-i", "-s", "1", "-q", *_pgbench_args(pgbench_db)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["pgbench", "-i", "-s", "1", "-q", *_pgbench_args(pgbench_db)],
+            check=True,
+            capture_output=True,
+        )
         open_accounts(_url(ours_db), args.accounts)
-        print(f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)}; "
-              f"{args.workers} workers, {args.seconds} s per run, {args.rounds} rounds, "
-              f"{args.accounts} accounts; pgbench scale 1, -c {args.workers} -j 2 -M prepared")
+        print(
+            f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)}; "
+            f"{args.workers} workers, {args.seconds} s per run, {args.rounds} rounds, "
+            f"{args.accounts} accounts; pgbench scale 1, -c {args.workers} -j 2 -M prepared"
+        )
         pgbench_tps, ours_tps = [], []
         session_tps: dict[str, list[float]] = {"function": [], "portable": []}
         for round_no in range(args.rounds):
             pgbench_tps.append(run_pgbench(pgbench_db, args.seconds, args.workers))
-            ours_tps.append(run_ours(_url(ours_db), args.seconds, args.workers, args.accounts,
-                                     "own-transaction", round_no))
-            line = (f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:7.0f} tps   "
-                    f"systok transfers {ours_tps[-1]:7.0f}/s")
+            ours_tps.append(
+                run_ours(
+                    _url(ours_db),
+                    args.seconds,
+                    args.workers,
+                    args.accounts,
+                    "own-transaction",
+                    round_no,
+                )
+            )
+            line = (
+                f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:7.0f} tps   "
+                f"systok transfers {ours_tps[-1]:7.0f}/s"
+            )
             if args.session_paths:
                 for offset, name in enumerate(session_tps, start=1):
-                    session_tps[name].append(run_ours(
-                        _url(ours_db), args.seconds, args.workers, args.accounts, name,
-                        round_no + 100 * offset,
-                    ))
+                    session_tps[name].append(
+                        run_ours(
+                            _url(ours_db),
+                            args.seconds,
+                            args.workers,
+                            args.accounts,
+                            name,
+                            round_no + 100 * offset,
+                        )
+                    )
                     line += f"   in a session ({name}) {session_tps[name][-1]:6.0f}/s"
             print(line, flush=True)
         engine = make_engine(_url(ours_db))
         report = run_transaction(engine, audit_ledger)
         engine.dispose()
-        print(f"audit after the runs: {'ok' if report.ok else report.violations[:3]} "
-              f"({report.entries_checked} journal entries)")
+        print(
+            f"audit after the runs: {'ok' if report.ok else report.violations[:3]} "
+            f"({report.entries_checked} journal entries)"
+        )
         pgbench_median, ours_median = statistics.median(pgbench_tps), statistics.median(ours_tps)
-        extra = "".join(f", in a session ({name}) {statistics.median(values):.0f}/s"
-                        for name, values in session_tps.items() if values)
-        print(f"median: pgbench {pgbench_median:.0f} tps, systok {ours_median:.0f} transfers/s"
-              + extra)
+        extra = "".join(
+            f", in a session ({name}) {statistics.median(values):.0f}/s"
+            for name, values in session_tps.items()
+            if values
+        )
+        print(
+            f"median: pgbench {pgbench_median:.0f} tps, systok {ours_median:.0f} transfers/s"
+            + extra
+        )
         print(f"ratio {ours_median / pgbench_median:.2f}")
         return 0 if report.ok else 1
     finally:

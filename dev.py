@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Set up and run SysTok with nothing but Python 3.11+.
+
+    python3 dev.py demo     # the main job on the embedded default (SQLite, in-process)
+    python3 dev.py test     # the whole test suite (extra arguments go to pytest)
+    python3 dev.py lint     # ruff and mypy
+    python3 dev.py systok … # any systok command inside the environment
+
+The first run creates ``.venv`` next to this file and installs SysTok with its
+development dependencies from PyPI; later runs reinstall only when ``pyproject.toml``
+changed. Uses only the standard library, so it works before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".systok-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _python() -> Path:
+    return BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_environment() -> None:
+    """Create ``.venv`` and install SysTok into it, unless it is already current."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"SysTok needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted and _python().exists():
+        return
+    if not _python().exists():
+        print(f"creating {VENV} …", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    print("installing SysTok and its dependencies (first run only) …", flush=True)
+    pip = [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
+    STAMP.write_text(wanted)
+
+
+def run(command: list[str]) -> int:
+    """Run a command inside the environment from the repository root."""
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    task, rest = argv[0], argv[1:]
+    ensure_environment()
+    if task == "demo":
+        return run([str(BIN / "systok"), "demo", *rest])
+    if task == "test":
+        return run([str(_python()), "-m", "pytest", *rest])
+    if task == "lint":
+        return (
+            run([str(_python()), "-m", "ruff", "check", "systok", "tests", "bench", "dev.py"])
+            or run([str(_python()), "-m", "ruff", "format", "--check", "systok", "tests"])
+            or run([str(_python()), "-m", "mypy", "systok"])
+        )
+    if task == "systok":
+        return run([str(BIN / "systok"), *rest])
+    print(f"unknown task {task!r}; try: demo, test, lint, systok", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
