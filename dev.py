@@ -63,10 +63,12 @@ def main(argv: list[str]) -> int:
     if task == "test":
         return run([str(_python()), "-m", "pytest", *rest])
     if task == "lint":
+        python = str(_python())
+        sources = ["systok", "tests", "bench", "docs", "dev.py"]
         return (
-            run([str(_python()), "-m", "ruff", "check", "systok", "tests", "bench", "dev.py"])
-            or run([str(_python()), "-m", "ruff", "format", "--check", "systok", "tests"])
-            or run([str(_python()), "-m", "mypy", "systok"])
+            run([python, "-m", "ruff", "check", *sources])
+            or run([python, "-m", "ruff", "format", "--check", "systok", "tests"])
+            or run([python, "-m", "mypy", "systok"])
         )
     if task == "systok":
         return run([str(BIN / "systok"), *rest])
