@@ -23,7 +23,7 @@ from systok.core.policy import HalvingEmission
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.economy.emission import mint_emission
-from systok.economy.transfers import transfer_between_members
+from systok.economy.transfers import TransferOutcome, transfer_between_members
 from systok.errors import AuditFailed, InsufficientFunds
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
@@ -136,18 +136,21 @@ def demo(
     )
     console.print(f"paid demo rewards from the pool: {rewards}")
 
-    def pay(session):  # type: ignore[no-untyped-def]
-        return transfer_between_members(
-            Ledger(session),
-            policy,
-            sender_id="m001",
-            recipient_id="m002",
-            amount_units=200 * 10**scale,
-            idempotency_key="demo:transfer:1",
+    def transfer(sender: str, recipient: str, whole: int, key: str) -> TransferOutcome:
+        return run_transaction(
+            engine,
+            lambda session: transfer_between_members(
+                Ledger(session),
+                policy,
+                sender_id=sender,
+                recipient_id=recipient,
+                amount_units=whole * 10**scale,
+                idempotency_key=key,
+            ),
         )
 
-    first = run_transaction(engine, pay)
-    again = run_transaction(engine, pay)
+    first = transfer("m001", "m002", 200, "demo:transfer:1")
+    again = transfer("m001", "m002", 200, "demo:transfer:1")
     console.print(
         f"m001 → m002 200 STK, fee {_stk(first.fee_units)} STK "
         f"(entry {first.entry.transaction_id}); "
@@ -155,18 +158,8 @@ def demo(
         f"same entry={again.entry.transaction_id == first.entry.transaction_id}"
     )
 
-    def overdraft(session):  # type: ignore[no-untyped-def]
-        return transfer_between_members(
-            Ledger(session),
-            policy,
-            sender_id="m003",
-            recipient_id="m001",
-            amount_units=10_000 * 10**scale,
-            idempotency_key="demo:transfer:overdraft",
-        )
-
     try:
-        run_transaction(engine, overdraft)
+        transfer("m003", "m001", 10_000, "demo:transfer:overdraft")
     except InsufficientFunds as refused:
         console.print(f"refused as expected, nothing written: {refused.message}")
 

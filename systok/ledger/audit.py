@@ -47,6 +47,7 @@ from systok.ledger.repository import (
     iter_holds,
     lane_heads,
     links_t,
+    named_postings,
     postings_t,
     transactions_t,
 )
@@ -148,14 +149,7 @@ def _check_accounts(session: Session, report: AuditReport) -> None:
 def _check_holds(session: Session, report: AuditReport) -> None:
     posted_by_tx: dict[int, dict[AccountRef, int]] = defaultdict(dict)
     resolution_rows = session.execute(
-        select(
-            postings_t.c.transaction_id,
-            accounts_t.c.type,
-            accounts_t.c.owner,
-            accounts_t.c.asset,
-            postings_t.c.amount_units,
-        )
-        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        named_postings()
         .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
         .where(transactions_t.c.kind == EntryKind.HOLD_POST.value)
     )
@@ -245,17 +239,7 @@ def _check_chain(session: Session, report: AuditReport) -> None:
 
 def _postings_of(session: Session, transaction_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
     postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    rows = session.execute(
-        select(
-            postings_t.c.transaction_id,
-            accounts_t.c.type,
-            accounts_t.c.owner,
-            accounts_t.c.asset,
-            postings_t.c.amount_units,
-        )
-        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
-        .where(postings_t.c.transaction_id.in_(transaction_ids))
-    )
+    rows = session.execute(named_postings().where(postings_t.c.transaction_id.in_(transaction_ids)))
     for row in rows:
         postings[row.transaction_id].append(
             (_ref((row.type, row.owner, row.asset)).name, row.amount_units)

@@ -97,6 +97,17 @@ def _insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert
     return sqlite.insert(table)
 
 
+def named_postings() -> Any:
+    """Postings with their account's natural key: (transaction_id, type, owner, asset, amount)."""
+    return select(
+        postings_t.c.transaction_id,
+        accounts_t.c.type,
+        accounts_t.c.owner,
+        accounts_t.c.asset,
+        postings_t.c.amount_units,
+    ).join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+
+
 def _ref(row: tuple[str, str, str]) -> AccountRef:
     account_type, owner, asset = row
     return AccountRef(AccountType(account_type), asset, owner)

@@ -158,15 +158,7 @@ class Ledger:
         if self.use_function:
             return self._post_with_function(draft, digest, created_at_us)
         with self.session.begin_nested():
-            transaction_id = repo.claim_entry(
-                self.session,
-                idempotency_key=draft.idempotency_key,
-                kind=EntryKind.TRANSACTION,
-                code=draft.code.value,
-                reference=draft.reference,
-                digest=digest,
-                created_at_us=created_at_us,
-            )
+            transaction_id = self._claim(draft, EntryKind.TRANSACTION, digest, created_at_us)
             if transaction_id is None:
                 return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
             accounts = repo.lock_accounts(
@@ -223,6 +215,23 @@ class Ledger:
             )
         )
 
+    def _claim(
+        self,
+        draft: TransactionDraft | HoldDraft,
+        kind: EntryKind,
+        digest: bytes,
+        created_at_us: int,
+    ) -> int | None:
+        return repo.claim_entry(
+            self.session,
+            idempotency_key=draft.idempotency_key,
+            kind=kind,
+            code=draft.code.value,
+            reference=draft.reference,
+            digest=digest,
+            created_at_us=created_at_us,
+        )
+
     def _replay(self, key: str, digest: bytes, requested: dict[str, object]) -> PostedEntry:
         stored = repo.find_entry(self.session, idempotency_key=key)
         assert stored is not None, "a claimed key has a row"
@@ -239,15 +248,7 @@ class Ledger:
         digest = draft.digest()
         created_at_us = self.clock()
         with self.session.begin_nested():
-            transaction_id = repo.claim_entry(
-                self.session,
-                idempotency_key=draft.idempotency_key,
-                kind=EntryKind.HOLD_CREATE,
-                code=draft.code.value,
-                reference=draft.reference,
-                digest=digest,
-                created_at_us=created_at_us,
-            )
+            transaction_id = self._claim(draft, EntryKind.HOLD_CREATE, digest, created_at_us)
             if transaction_id is None:
                 return self._replay(draft.idempotency_key, digest, _describe_hold_draft(draft))
             accounts = repo.lock_accounts(self.session, [draft.debit, draft.credit], created_at_us)
