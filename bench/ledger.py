@@ -6,7 +6,9 @@ Creates two scratch databases on the server named by SYSTOK_BENCH_POSTGRES_URL
 (default: the local ``test`` server), one for SysTok (migrated, 10 000 funded member
 accounts) and one for pgbench (``pgbench -i -s 1``). Then, alternating so that both see
 the same machine noise, it runs ``pgbench -c 8 -j 2 -M prepared -T N`` (TPC-B-like) and
-8 SysTok worker processes doing random member-to-member transfers through
+8 SysTok workers (threads with a connection each, spread over 2 processes like pgbench's
+``-j 2``; ``--processes 8`` gives each its own process) doing random member-to-member
+transfers through
 ``post_in_own_transaction`` for N seconds (a transfer that is a whole unit of work, as
 an API transfer request is). Every transfer is a full ledger write: idempotency key
 claimed, accounts locked in id order, balances checked and updated, postings written,
@@ -28,6 +30,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -115,8 +118,32 @@ def run_pgbench(database: str, seconds: int, workers: int) -> float:
     return float(match.group(1))
 
 
-def _worker(
+def _process(
     url: str,
+    seeds: list[int],
+    accounts: int,
+    seconds: float,
+    path: str,
+    start_at: float,
+    results: mp.Queue,
+) -> None:
+    """One OS process running one worker thread per seed, each with its own connection."""
+    engine = make_engine(url, pool_size=len(seeds), max_overflow=0)
+    threads = [
+        threading.Thread(
+            target=_worker, args=(engine, seed, accounts, seconds, path, start_at, results)
+        )
+        for seed in seeds
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+
+
+def _worker(
+    engine,
     seed: int,
     accounts: int,
     seconds: float,
@@ -124,10 +151,9 @@ def _worker(
     start_at: float,
     results: mp.Queue,
 ) -> None:
-    engine = make_engine(url, pool_size=1, max_overflow=0)
     rng = random.Random(seed)
     refs = [member_account(f"m{i:05d}") for i in range(accounts)]
-    # Warm the connection (and the asset cache) before the clock starts.
+    # Warm a connection (and the asset cache) before the clock starts.
     run_transaction(engine, lambda s: Ledger(s).asset_scale("STK"))
     while time.time() < start_at:
         time.sleep(0.001)
@@ -162,25 +188,32 @@ def _worker(
         except InsufficientFunds:
             refused += 1
     results.put((done, refused))
-    engine.dispose()
 
 
 def run_ours(
-    url: str, seconds: int, workers: int, accounts: int, path: str, round_no: int
+    url: str,
+    seconds: int,
+    workers: int,
+    accounts: int,
+    path: str,
+    round_no: int,
+    processes_count: int,
 ) -> float:
+    """Transfers per second of ``workers`` threads spread over ``processes_count`` processes."""
     context = mp.get_context("spawn")
     results: mp.Queue = context.Queue()
-    start_at = time.time() + 2.0 + 0.2 * workers
+    start_at = time.time() + 2.0 + 0.3 * processes_count
+    seeds = [round_no * 1000 + i for i in range(workers)]
     processes = [
         context.Process(
-            target=_worker,
-            args=(url, round_no * 1000 + i, accounts, seconds, path, start_at, results),
+            target=_process,
+            args=(url, seeds[p::processes_count], accounts, seconds, path, start_at, results),
         )
-        for i in range(workers)
+        for p in range(processes_count)
     ]
     for process in processes:
         process.start()
-    totals = [results.get() for _ in processes]
+    totals = [results.get() for _ in seeds]
     for process in processes:
         process.join()
     return sum(done for done, _ in totals) / seconds
@@ -217,6 +250,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="OS processes the workers are spread over, like pgbench -j "
+        "(default 2: 4 worker threads each, mirroring -c 8 -j 2)",
+    )
+    parser.add_argument(
         "--session-paths",
         action="store_true",
         help="also measure transfers inside a session's unit of work "
@@ -236,7 +276,8 @@ def main() -> int:
         print(
             f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)}; "
             f"{args.workers} workers, {args.seconds} s per run, {args.rounds} rounds, "
-            f"{args.accounts} accounts; pgbench scale 1, -c {args.workers} -j 2 -M prepared"
+            f"{args.accounts} accounts, workers on {args.processes} processes; "
+            f"pgbench scale 1, -c {args.workers} -j 2 -M prepared"
         )
         pgbench_tps, ours_tps = [], []
         session_tps: dict[str, list[float]] = {"function": [], "portable": []}
@@ -250,6 +291,7 @@ def main() -> int:
                     args.accounts,
                     "own-transaction",
                     round_no,
+                    args.processes,
                 )
             )
             line = (
@@ -266,12 +308,13 @@ def main() -> int:
                             args.accounts,
                             name,
                             round_no + 100 * offset,
+                            args.processes,
                         )
                     )
                     line += f"   in a session ({name}) {session_tps[name][-1]:6.0f}/s"
             print(line, flush=True)
         engine = make_engine(_url(ours_db))
-        report = run_transaction(engine, audit_ledger)
+        report = run_transaction(engine, audit_ledger, snapshot=True)
         engine.dispose()
         print(
             f"audit after the runs: {'ok' if report.ok else report.violations[:3]} "

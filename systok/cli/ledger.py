@@ -66,14 +66,16 @@ def audit() -> None:
     engine = engine_from_settings()
     require_migrated(engine)
     started = time.perf_counter()
-    report = run_transaction(engine, audit_ledger)
+    scales = {code: asset.scale for code, asset in default_policy().assets.items()}
+    report = run_transaction(engine, lambda s: audit_ledger(s, scales), snapshot=True)
     elapsed = time.perf_counter() - started
     if not report.ok:
         raise AuditFailed(report.violations)
     supply = ", ".join(f"{asset} {units}" for asset, units in sorted(report.supply_units.items()))
     console.print(
         f"audit ok: {report.entries_checked} journal entries, {report.accounts_checked} accounts, "
-        f"hash chain intact; supply in base units: {supply or 'none'} ({elapsed:.2f} s)"
+        f"hash chain intact (head {report.chain_head[:16]}); supply in base units: "
+        f"{supply or 'none'} ({elapsed:.2f} s)"
     )
 
 
@@ -192,7 +194,8 @@ def demo(
             _stk(row.available_units),
         )
     console.print(table)
-    report = run_transaction(engine, audit_ledger)
+    scales = {code: asset.scale for code, asset in policy.assets.items()}
+    report = run_transaction(engine, lambda s: audit_ledger(s, scales), snapshot=True)
     if not report.ok:
         raise AuditFailed(report.violations)
     console.print(

@@ -31,6 +31,9 @@ One global chain would make its head row a lock every write waits for until comm
 lanes keep tamper evidence per entry while writes to different lanes run in parallel.
 Changing the number needs a migration (the PostgreSQL function uses it too)."""
 
+SCALE_MAX = 18
+"""The largest asset scale (decimal digits) the ledger accepts."""
+
 KEY_LENGTH_MAX = 200
 REFERENCE_LENGTH_MAX = 200
 OWNER_LENGTH_MAX = 128
@@ -123,6 +126,11 @@ class AccountRef:
             object.__setattr__(self, "type", AccountType(self.type))
         if len(self.owner) > OWNER_LENGTH_MAX:
             raise InvalidPosting(f"account owner is longer than {OWNER_LENGTH_MAX} characters")
+        if not self.asset or not self.asset.isprintable() or not self.owner.isprintable():
+            raise InvalidPosting(
+                f"account {self.type.value}:{self.owner!r}@{self.asset!r}: owner and asset must "
+                "be printable text without control characters (and the asset non-empty)"
+            )
 
     @property
     def name(self) -> str:
@@ -209,6 +217,11 @@ class TransactionDraft:
         seen: set[AccountRef] = set()
         sums: dict[str, int] = defaultdict(int)
         for posting in self.postings:
+            if type(posting.amount_units) is not int:
+                raise InvalidPosting(
+                    f"posting to {posting.account} has amount {posting.amount_units!r}: "
+                    "amounts are integers of base units"
+                )
             if posting.amount_units == 0:
                 raise InvalidPosting(f"posting to {posting.account} has a zero amount")
             if abs(posting.amount_units) > UNITS_MAX:
@@ -296,6 +309,12 @@ class HoldDraft:
     def validate(self) -> None:
         """Refuse an impossible hold before touching anything."""
         _check_key(self.idempotency_key, self.reference)
+        if type(self.amount_units) is not int:
+            raise InvalidPosting(
+                f"hold amount {self.amount_units!r} is not an integer of base units"
+            )
+        if self.expires_at_us is not None and type(self.expires_at_us) is not int:
+            raise InvalidPosting(f"hold expiry {self.expires_at_us!r} is not integer microseconds")
         if self.amount_units <= 0 or self.amount_units > UNITS_MAX:
             raise InvalidPosting(f"hold amount {self.amount_units} must be positive and in range")
         if self.debit == self.credit:

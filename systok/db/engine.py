@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -94,11 +94,19 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One database transaction: commit on success, roll back on any exception."""
+def unit_of_work(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
+    """One database transaction: commit on success, roll back on any exception.
+
+    ``snapshot=True`` makes it a read-only transaction that sees one consistent
+    snapshot throughout (REPEATABLE READ on PostgreSQL; SQLite's transactions always
+    do), for readers such as the audit that run many statements while others write.
+    """
     session = Session(engine, expire_on_commit=False, autoflush=False)
     try:
         with session.begin():
+            if snapshot and engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                session.execute(text("SET TRANSACTION READ ONLY"))
             yield session
     finally:
         session.close()
@@ -114,7 +122,7 @@ def is_retryable(error: DBAPIError) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
-def run_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+def run_transaction(engine: Engine, work: Callable[[Session], T], *, snapshot: bool = False) -> T:
     """Run ``work`` in a unit of work, retrying deadlocks and serialization failures.
 
     The whole unit is retried from the start, so ``work`` must derive everything it
@@ -122,7 +130,7 @@ def run_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
     """
     for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
         try:
-            with unit_of_work(engine) as session:
+            with unit_of_work(engine, snapshot=snapshot) as session:
                 return work(session)
         except DBAPIError as error:
             if attempt == RETRY_ATTEMPTS_MAX or not is_retryable(error):

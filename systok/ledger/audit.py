@@ -3,11 +3,13 @@
 Invariants (ARCHITECTURE.md):
 1. every transaction's postings sum to zero per asset;
 2. no account but ``world`` has a negative available balance, and no held amount is
-   negative;
+   negative; only plain transactions and hold posts carry postings;
 3. every account's posted balance equals the sum of its postings;
 4. every account's held amount equals the sum of its pending holds;
-5. every resolved hold has a consistent resolution (posted holds have matching
-   postings, voided and expired ones none);
+5. every hold is created by a hold_create entry, and every resolved hold by exactly one
+   entry of the kind its status names (posted holds with matching postings, voided and
+   expired ones with none), and no resolving entry is unrecorded by its hold;
+   asset scales equal the policy's;
 6. every entry's stored digest equals the digest recomputed from its stored content,
    and the hash chain is unbroken, gapless and ends at the chain head;
 7. total supply per asset = −balance(world) − burned (reported, and ≥ 0).
@@ -20,6 +22,7 @@ loaded whole: there are few).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +46,7 @@ from systok.ledger.repository import (
     StoredHold,
     _ref,
     accounts_t,
+    asset_scales,
     holds_t,
     iter_holds,
     lane_heads,
@@ -53,6 +57,13 @@ from systok.ledger.repository import (
 )
 
 VIOLATIONS_SHOWN_MAX = 50
+
+RESOLVING_KIND = {
+    HoldStatus.POSTED: EntryKind.HOLD_POST,
+    HoldStatus.VOIDED: EntryKind.HOLD_VOID,
+    HoldStatus.EXPIRED: EntryKind.HOLD_EXPIRE,
+}
+"""The kind of journal entry that ends a hold in each final status."""
 CHAIN_BATCH_SIZE = 2000
 
 
@@ -73,15 +84,46 @@ class AuditReport:
         return not self.violations
 
 
-def audit_ledger(session: Session) -> AuditReport:
-    """Check every invariant; never raises for a violation, returns them all."""
+def audit_ledger(session: Session, asset_scales: Mapping[str, int] | None = None) -> AuditReport:
+    """Check every invariant; never raises for a violation, returns them all.
+
+    Run it in one snapshot (``run_transaction(engine, audit_ledger, snapshot=True)``) so
+    that writers working meanwhile cannot make its statements disagree. ``asset_scales``
+    (the policy's) are compared with the ledger's: a changed scale would silently
+    rescale every amount.
+    """
     report = AuditReport()
+    _check_assets(session, report, asset_scales or {})
     _check_transactions_balance(session, report)
+    _check_entry_kinds(session, report)
     _check_accounts(session, report)
     _check_holds(session, report)
     _check_chain(session, report)
     _compute_supply(session, report)
     return report
+
+
+def _check_assets(session: Session, report: AuditReport, expected: Mapping[str, int]) -> None:
+    for code, scale in sorted(asset_scales(session).items()):
+        if code in expected and expected[code] != scale:
+            report.violations.append(
+                f"asset {code}: scale {scale} in the ledger, {expected[code]} in the policy"
+            )
+
+
+def _check_entry_kinds(session: Session, report: AuditReport) -> None:
+    """Only plain transactions and hold posts move tokens; other hold steps have none."""
+    rows = session.execute(
+        select(transactions_t.c.id, transactions_t.c.kind)
+        .join(postings_t, postings_t.c.transaction_id == transactions_t.c.id)
+        .where(
+            transactions_t.c.kind.not_in([EntryKind.TRANSACTION.value, EntryKind.HOLD_POST.value])
+        )
+        .distinct()
+        .limit(VIOLATIONS_SHOWN_MAX)
+    )
+    for transaction_id, kind in rows:
+        report.violations.append(f"entry {transaction_id}: a {kind} entry has postings")
 
 
 def _check_transactions_balance(session: Session, report: AuditReport) -> None:
@@ -155,15 +197,38 @@ def _check_holds(session: Session, report: AuditReport) -> None:
     )
     for row in resolution_rows:
         posted_by_tx[row.transaction_id][_ref((row.type, row.owner, row.asset))] = row.amount_units
+    resolving = {
+        row.id: (row.kind, row.hold_id)
+        for row in session.execute(
+            select(transactions_t.c.id, transactions_t.c.kind, transactions_t.c.hold_id).where(
+                transactions_t.c.kind.in_([kind.value for kind in RESOLVING_KIND.values()])
+            )
+        )
+    }
+    creating = dict(
+        session.execute(
+            select(transactions_t.c.id, transactions_t.c.kind).join(
+                holds_t, holds_t.c.created_transaction_id == transactions_t.c.id
+            )
+        ).all()
+    )
+    resolved_by: dict[int, int] = {}
     for hold in iter_holds(session):
+        if creating.get(hold.created_transaction_id) != EntryKind.HOLD_CREATE.value:
+            report.violations.append(f"hold {hold.id}: its creating entry is not a hold_create")
         if hold.status is HoldStatus.PENDING:
             if hold.resolved_transaction_id is not None or hold.posted_units:
                 report.violations.append(f"hold {hold.id}: pending but marked resolved")
             continue
-        if hold.resolved_transaction_id is None:
-            report.violations.append(f"hold {hold.id}: {hold.status.value} without its entry")
+        entry = resolving.get(hold.resolved_transaction_id or -1)
+        if entry != (RESOLVING_KIND[hold.status].value, hold.id):
+            report.violations.append(
+                f"hold {hold.id}: {hold.status.value}, but entry "
+                f"{hold.resolved_transaction_id} is not its {RESOLVING_KIND[hold.status].value}"
+            )
             continue
-        lines = posted_by_tx.get(hold.resolved_transaction_id, {})
+        resolved_by[hold.resolved_transaction_id or -1] = hold.id
+        lines = posted_by_tx.get(hold.resolved_transaction_id or -1, {})
         if hold.status is HoldStatus.POSTED:
             expected = {hold.debit: -hold.posted_units, hold.credit: hold.posted_units}
             if lines != expected:
@@ -172,6 +237,11 @@ def _check_holds(session: Session, report: AuditReport) -> None:
                 )
         elif lines or hold.posted_units:
             report.violations.append(f"hold {hold.id}: {hold.status.value} but moved tokens")
+    for entry_id, (kind, hold_id) in sorted(resolving.items()):
+        if resolved_by.get(entry_id) != hold_id:
+            report.violations.append(
+                f"entry {entry_id}: a {kind} of hold {hold_id} that the hold does not record"
+            )
 
 
 def _check_chain(session: Session, report: AuditReport) -> None:

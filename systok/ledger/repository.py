@@ -250,30 +250,46 @@ def lock_accounts(
 ) -> dict[AccountRef, LockedAccount]:
     """Lock the accounts in id order, opening the missing ones first."""
     wanted = sorted(set(refs))
-    locked = _select_locked(session, wanted)
+    locked = lock_existing(session, wanted)
     if len(locked) < len(wanted):
-        missing = [ref for ref in wanted if ref not in locked]
-        session.execute(
-            _insert(session, accounts_t)
-            .values(
-                [
-                    {
-                        "type": ref.type.value,
-                        "owner": ref.owner,
-                        "asset": ref.asset,
-                        "allow_negative": ref.allow_negative,
-                        "posted_units": 0,
-                        "held_units": 0,
-                        "created_at_us": created_at_us,
-                    }
-                    for ref in missing
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["type", "owner", "asset"])
-        )
-        locked = _select_locked(session, wanted)
+        open_accounts(session, [ref for ref in wanted if ref not in locked], created_at_us)
+        locked = lock_existing(session, wanted)
     assert len(locked) == len(wanted), "every account was opened"
     return locked
+
+
+def lock_existing(session: Session, refs: Iterable[AccountRef]) -> dict[AccountRef, LockedAccount]:
+    """Lock those of the accounts that exist, in id order; the missing ones are absent."""
+    return _select_locked(session, sorted(set(refs)))
+
+
+def open_accounts(session: Session, refs: Sequence[AccountRef], created_at_us: int) -> None:
+    """Open accounts with zero balances (no-op for those that exist meanwhile).
+
+    Inserted in (type, owner, asset) order, the order the PostgreSQL function uses, so
+    two writers opening the same accounts queue instead of deadlocking.
+    """
+    if not refs:
+        return
+    ordered = sorted(set(refs), key=lambda ref: (ref.type.value, ref.owner, ref.asset))
+    session.execute(
+        _insert(session, accounts_t)
+        .values(
+            [
+                {
+                    "type": ref.type.value,
+                    "owner": ref.owner,
+                    "asset": ref.asset,
+                    "allow_negative": ref.allow_negative,
+                    "posted_units": 0,
+                    "held_units": 0,
+                    "created_at_us": created_at_us,
+                }
+                for ref in ordered
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["type", "owner", "asset"])
+    )
 
 
 def _select_locked(session: Session, refs: Sequence[AccountRef]) -> dict[AccountRef, LockedAccount]:

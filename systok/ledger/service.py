@@ -24,13 +24,13 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from systok.core.amount import UNITS_MAX, format_amount
 from systok.core.ledger import (
+    SCALE_MAX,
     AccountRef,
-    AccountType,
     BalanceView,
     EntryKind,
     HoldDraft,
@@ -83,8 +83,9 @@ def now_us() -> int:
 _ASSET_SCALES: WeakKeyDictionary[Engine | Connection, dict[str, int]] = WeakKeyDictionary()
 
 _POST_FUNCTION = text(
-    "SELECT transaction_id, chain_seq, outcome FROM systok_post_transaction("
-    ":key, :code, :reference, :digest, :created_at_us, :types, :owners, :assets, :amounts)"
+    "SELECT transaction_id, chain_seq, outcome, refused_index, refused_available "
+    "FROM systok_post_transaction(:key, :code, :reference, :digest, :created_at_us, "
+    ":types, :owners, :assets, :amounts)"
 ).bindparams(
     bindparam("types", type_=ARRAY(TEXT)),
     bindparam("owners", type_=ARRAY(TEXT)),
@@ -121,11 +122,15 @@ class Ledger:
         """
         known = repo.asset_scales(self.session)
         for code, scale in sorted(scales.items()):
+            if not 0 <= scale <= SCALE_MAX or type(scale) is not int:
+                raise InvalidPosting(f"asset {code}: scale {scale!r} must be 0 to {SCALE_MAX}")
             if code in known and known[code] != scale:
                 raise InvalidPosting(
                     f"asset {code} has scale {known[code]} in the ledger; "
                     f"the policy says {scale}: scales cannot change"
                 )
+        # Mutation ahead: every scale was checked.
+        for code, scale in sorted(scales.items()):
             if code not in known:
                 repo.insert_asset(self.session, code, scale)
 
@@ -157,28 +162,57 @@ class Ledger:
         created_at_us = self.clock()
         if self.use_function:
             return self._post_with_function(draft, digest, created_at_us)
+        lines = [(p.account, p.amount_units) for p in draft.postings]
         with self.session.begin_nested():
+            # The same steps, in the same order, as systok_post_transaction.
+            accounts = repo.lock_existing(self.session, [ref for ref, _ in lines])
+            stored = repo.find_entry(self.session, idempotency_key=draft.idempotency_key)
+            if stored is not None:
+                return self._replayed(stored, digest, _describe_draft(draft))
+            self._check_debits(lines, accounts)
+            if len(accounts) < len(lines):
+                accounts = self._open_and_lock(lines, created_at_us)
             transaction_id = self._claim(draft, EntryKind.TRANSACTION, digest, created_at_us)
-            if transaction_id is None:
+            if transaction_id is None:  # the key was committed meanwhile
                 return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
-            accounts = repo.lock_accounts(
-                self.session, [p.account for p in draft.postings], created_at_us
-            )
-            for posting in sorted(draft.postings, key=lambda p: accounts[p.account].id):
-                account = accounts[posting.account]
-                if (
-                    not account.allow_negative
-                    and account.available_units + posting.amount_units < 0
-                ):
-                    raise self._insufficient(
-                        posting.account, account.available_units, -posting.amount_units
-                    )
             # Mutation ahead: nothing below may refuse.
-            lines = [(accounts[p.account].id, p.amount_units) for p in draft.postings]
-            repo.insert_postings(self.session, transaction_id, lines)
-            repo.add_to_balances(self.session, [(aid, amount, 0) for aid, amount in lines])
+            ids = [(accounts[ref].id, amount) for ref, amount in lines]
+            repo.insert_postings(self.session, transaction_id, ids)
+            repo.add_to_balances(self.session, [(aid, amount, 0) for aid, amount in ids])
             seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
         return PostedEntry(transaction_id, seq, replayed=False)
+
+    def _check_debits(
+        self, lines: list[tuple[AccountRef, int]], accounts: dict[AccountRef, repo.LockedAccount]
+    ) -> None:
+        """Refuse a debit beyond an available balance, or a balance out of range.
+
+        Order of the checks, shared with the PostgreSQL function: first a debit from an
+        account never opened (it has nothing), then the opened accounts by id.
+        """
+        for ref, amount in lines:
+            if ref not in accounts and amount < 0 and not ref.allow_negative:
+                raise self._insufficient(ref, 0, -amount)
+        for ref, amount in sorted(
+            ((r, a) for r, a in lines if r in accounts), key=lambda line: accounts[line[0]].id
+        ):
+            account = accounts[ref]
+            if not account.allow_negative and account.available_units + amount < 0:
+                raise self._insufficient(ref, account.available_units, -amount)
+            if not -(2**63) <= account.posted_units + amount <= UNITS_MAX:
+                raise InvalidPosting(f"the balance of {ref} would leave the 64-bit range")
+
+    def _open_and_lock(
+        self, lines: list[tuple[AccountRef, int]], created_at_us: int
+    ) -> dict[AccountRef, repo.LockedAccount]:
+        try:
+            return repo.lock_accounts(self.session, [ref for ref, _ in lines], created_at_us)
+        except IntegrityError:  # an asset registered by a unit of work that rolled back
+            self._assets.clear()
+            raise InvalidPosting(
+                "a posting names an asset the ledger does not know: "
+                + ", ".join(sorted({ref.asset for ref, _ in lines}))
+            ) from None
 
     def _post_with_function(
         self, draft: TransactionDraft, digest: bytes, created_at_us: int
@@ -191,6 +225,7 @@ class Ledger:
             raise _map_function_error(error, self._assets) from None
         if row.outcome == "conflict":
             return self._replay(draft.idempotency_key, digest, _describe_draft(draft))
+        _raise_refusal(draft, row.outcome, row.refused_index, row.refused_available, self._assets)
         return PostedEntry(row.transaction_id, row.chain_seq, replayed=row.outcome == "replayed")
 
     def transfer(
@@ -235,6 +270,13 @@ class Ledger:
     def _replay(self, key: str, digest: bytes, requested: dict[str, object]) -> PostedEntry:
         stored = repo.find_entry(self.session, idempotency_key=key)
         assert stored is not None, "a claimed key has a row"
+        return self._replayed(stored, digest, requested)
+
+    def _replayed(
+        self, stored: repo.StoredTransaction, digest: bytes, requested: dict[str, object]
+    ) -> PostedEntry:
+        """The original entry for a replay, or the conflict naming what differs."""
+        key = stored.idempotency_key
         if stored.digest == digest:
             return PostedEntry(stored.id, stored.chain_seq, replayed=True, hold_id=stored.hold_id)
         raise _conflict(key, _describe_stored(self.session, stored), requested)
@@ -247,14 +289,22 @@ class Ledger:
         self._check_assets([draft.debit, draft.credit])
         digest = draft.digest()
         created_at_us = self.clock()
+        lines = [(draft.debit, -draft.amount_units), (draft.credit, 0)]
         with self.session.begin_nested():
+            accounts = repo.lock_existing(self.session, [draft.debit, draft.credit])
+            stored = repo.find_entry(self.session, idempotency_key=draft.idempotency_key)
+            if stored is not None:
+                return self._replayed(stored, digest, _describe_hold_draft(draft))
+            self._check_debits(lines, accounts)
+            held = accounts[draft.debit].held_units if draft.debit in accounts else 0
+            if held + draft.amount_units > UNITS_MAX:
+                raise InvalidPosting(f"the held amount of {draft.debit} would leave the range")
+            if len(accounts) < len(lines):
+                accounts = self._open_and_lock(lines, created_at_us)
             transaction_id = self._claim(draft, EntryKind.HOLD_CREATE, digest, created_at_us)
-            if transaction_id is None:
+            if transaction_id is None:  # the key was committed meanwhile
                 return self._replay(draft.idempotency_key, digest, _describe_hold_draft(draft))
-            accounts = repo.lock_accounts(self.session, [draft.debit, draft.credit], created_at_us)
             debit = accounts[draft.debit]
-            if not debit.allow_negative and debit.available_units < draft.amount_units:
-                raise self._insufficient(draft.debit, debit.available_units, draft.amount_units)
             # Mutation ahead: nothing below may refuse.
             hold_id = repo.insert_hold(
                 self.session,
@@ -288,10 +338,17 @@ class Ledger:
     def expire_holds(self, *, limit: int = 1000) -> list[PostedEntry]:
         """Expire pending holds whose time has passed (a deterministic key per hold)."""
         now = self.clock()
-        return [
-            self._resolve_hold(EntryKind.HOLD_EXPIRE, hold_id, f"hold-expire:{hold_id}", None, "")
-            for hold_id in repo.due_hold_ids(self.session, now, limit)
-        ]
+        expired = []
+        for hold_id in repo.due_hold_ids(self.session, now, limit):
+            try:
+                expired.append(
+                    self._resolve_hold(
+                        EntryKind.HOLD_EXPIRE, hold_id, f"hold-expire:{hold_id}", None, ""
+                    )
+                )
+            except HoldNotPending:  # posted or voided since it was found due: nothing to do
+                continue
+        return expired
 
     def _resolve_hold(
         self,
@@ -321,6 +378,29 @@ class Ledger:
                 expires_at_us=None,
                 hold_id=hold_id,
             )
+            requested: dict[str, object] = {
+                "kind": kind.value,
+                "hold": hold_id,
+                "amount": amount,
+                "reference": reference,
+            }
+            accounts = repo.lock_accounts(self.session, [hold.debit, hold.credit], created_at_us)
+            stored = repo.find_entry(self.session, idempotency_key=idempotency_key)
+            if stored is not None:
+                return self._replayed(stored, digest, requested)
+            if hold.status is not HoldStatus.PENDING:
+                raise HoldNotPending(f"hold {hold_id} is already {hold.status.value}")
+            expired = hold.expires_at_us is not None and hold.expires_at_us <= created_at_us
+            if expired and kind is EntryKind.HOLD_POST:
+                raise HoldNotPending(f"hold {hold_id} expired; it can only be voided or expired")
+            if kind is EntryKind.HOLD_EXPIRE and not expired:
+                raise HoldNotPending(f"hold {hold_id} has not reached its expiry")
+            if type(amount) is not int or not 0 < amount <= hold.amount_units:
+                raise InvalidPosting(
+                    f"hold {hold_id}: can post 1 to {hold.amount_units} units, not {amount!r}"
+                )
+            if accounts[hold.credit].posted_units + amount > UNITS_MAX:
+                raise InvalidPosting(f"the balance of {hold.credit} would leave the 64-bit range")
             transaction_id = repo.claim_entry(
                 self.session,
                 idempotency_key=idempotency_key,
@@ -331,24 +411,8 @@ class Ledger:
                 created_at_us=created_at_us,
                 hold_id=hold_id,
             )
-            if transaction_id is None:
-                return self._replay(
-                    idempotency_key,
-                    digest,
-                    {"kind": kind.value, "hold": hold_id, "amount": amount, "reference": reference},
-                )
-            if hold.status is not HoldStatus.PENDING:
-                raise HoldNotPending(f"hold {hold_id} is already {hold.status.value}")
-            expired = hold.expires_at_us is not None and hold.expires_at_us <= created_at_us
-            if expired and kind is EntryKind.HOLD_POST:
-                raise HoldNotPending(f"hold {hold_id} expired; it can only be voided or expired")
-            if kind is EntryKind.HOLD_EXPIRE and not expired:
-                raise HoldNotPending(f"hold {hold_id} has not reached its expiry")
-            if not 0 < amount <= hold.amount_units or amount > UNITS_MAX:
-                raise InvalidPosting(
-                    f"hold {hold_id}: can post 1 to {hold.amount_units} units, not {amount}"
-                )
-            accounts = repo.lock_accounts(self.session, [hold.debit, hold.credit], created_at_us)
+            if transaction_id is None:  # the key was committed meanwhile
+                return self._replay(idempotency_key, digest, requested)
             debit_id, credit_id = accounts[hold.debit].id, accounts[hold.credit].id
             # Mutation ahead: nothing below may refuse.
             if kind is EntryKind.HOLD_POST:
@@ -429,26 +493,15 @@ def post_in_own_transaction(
     for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
         try:
             with autocommit.connect() as connection:
-                # The hot statement goes straight to the driver (psycopg prepares it after
-                # a few calls); the pool, isolation and error wrapping stay SQLAlchemy's.
-                try:
-                    cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-                        _POST_FUNCTION_DRIVER_SQL, arguments
-                    )
-                except Exception as driver_error:
-                    raise DBAPIError.instance(
-                        _POST_FUNCTION_DRIVER_SQL,
-                        arguments,
-                        driver_error,
-                        Exception,
-                        connection_invalidated=connection.invalidated,
-                    ) from driver_error
-                transaction_id, chain_seq, outcome = cursor.fetchone()
+                # Straight to the driver's SQL (psycopg prepares it after a few calls),
+                # still through SQLAlchemy's pool, disconnect detection and error wrapping.
+                row = connection.exec_driver_sql(_POST_FUNCTION_DRIVER_SQL, arguments).one()
             break
         except DBAPIError as error:
             if attempt < RETRY_ATTEMPTS_MAX and is_retryable(error):
                 continue
             raise _map_function_error(error, scales) from None
+    transaction_id, chain_seq, outcome, refused_index, refused_available = row
     if outcome == "conflict":  # name the differing field from the stored entry
         return run_transaction(
             engine,
@@ -456,6 +509,7 @@ def post_in_own_transaction(
                 draft.idempotency_key, digest, _describe_draft(draft)
             ),
         )
+    _raise_refusal(draft, outcome, refused_index, refused_available, scales)
     return PostedEntry(transaction_id, chain_seq, replayed=outcome == "replayed")
 
 
@@ -471,7 +525,8 @@ _FUNCTION_ARGUMENTS = (
     "amounts",
 )
 _POST_FUNCTION_DRIVER_SQL = (
-    "SELECT transaction_id, chain_seq, outcome FROM systok_post_transaction("
+    "SELECT transaction_id, chain_seq, outcome, refused_index, refused_available "
+    "FROM systok_post_transaction("
     "%s, %s, %s, %s, %s, %s::text[], %s::text[], %s::text[], %s::bigint[])"
 )
 _AUTOCOMMIT_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
@@ -505,17 +560,31 @@ def _insufficient(
     )
 
 
+def _raise_refusal(
+    draft: TransactionDraft,
+    outcome: str,
+    refused_index: int | None,
+    refused_available: int | None,
+    scales: dict[str, int],
+) -> None:
+    """Raise the SysTok error for a refusal the posting function returned (it wrote nothing)."""
+    if outcome in ("posted", "replayed"):
+        return
+    assert refused_index is not None, f"outcome {outcome} names the refused posting"
+    posting = draft.postings[refused_index - 1]  # the function counts from 1
+    if outcome == "insufficient":
+        assert refused_available is not None
+        raise _insufficient(posting.account, refused_available, -posting.amount_units, scales)
+    if outcome == "overflow":
+        raise InvalidPosting(f"the balance of {posting.account} would leave the 64-bit range")
+    raise AssertionError(f"unknown outcome {outcome!r} from systok_post_transaction")
+
+
 def _map_function_error(error: DBAPIError, scales: dict[str, int]) -> Exception:
-    """Turn the posting function's SQLSTATEs into SysTok errors."""
-    code = getattr(error.orig, "sqlstate", None)
-    diag = getattr(error.orig, "diag", None)
-    detail = getattr(diag, "message_detail", None) or ""
-    if code == "SY402":
-        account_type, owner, asset, available, needed = detail.split("\t")
-        ref = AccountRef(AccountType(account_type), asset, owner)
-        return _insufficient(ref, int(available), int(needed), scales)
-    if code == "23503":
-        return InvalidPosting("a posting names an unknown asset")
+    """Turn a foreign-key failure into a clear refusal; anything else stays as it is."""
+    if getattr(error.orig, "sqlstate", None) == "23503":
+        scales.clear()  # an asset cached from a unit of work that rolled back
+        return InvalidPosting("a posting names an asset the ledger does not know")
     return error
 
 

@@ -19,14 +19,16 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # accounts in id order, check, write postings and balances, extend the hash chain.
 # The content digest is computed by the client (systok.core.ledger), so the hashed
 # bytes are the same on every backend; only sha256(prev ‖ seq ‖ time ‖ digest) is here.
-# Errors use SQLSTATEs of our own (class SY) that systok.ledger maps to SystokErrors.
 POST_TRANSACTION_SQL = r"""
 CREATE OR REPLACE FUNCTION systok_post_transaction(
     p_key text, p_code text, p_reference text, p_digest bytea, p_created_at_us bigint,
     p_types text[], p_owners text[], p_assets text[], p_amounts bigint[],
-    OUT transaction_id bigint, OUT chain_seq bigint, OUT outcome text
+    OUT transaction_id bigint, OUT chain_seq bigint, OUT outcome text,
+    OUT refused_index integer, OUT refused_available bigint
 )
 LANGUAGE plpgsql AS $fn$
+-- Refusals (insufficient funds, overflow) are returned, never raised, and leave nothing
+-- written: raising would abort the caller's whole transaction, not just this call.
 DECLARE
     v_stored_digest bytea;
     v_hash bytea;
@@ -34,40 +36,72 @@ DECLARE
     v_count integer := cardinality(p_types);
     v_ids bigint[];
     v_amounts bigint[];
+    v_posted bigint[];
     v_available bigint[];
     v_negative boolean[];
+    v_ordinals integer[];
     i integer;
 BEGIN
-    INSERT INTO transactions (idempotency_key, kind, code, reference, digest, created_at_us)
-    VALUES (p_key, 'transaction', p_code, p_reference, p_digest, p_created_at_us)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id INTO transaction_id;
-
-    IF transaction_id IS NULL THEN
-        -- The caller compares the stored entry field by field to name a difference.
-        SELECT t.id, t.digest, c.seq INTO transaction_id, v_stored_digest, chain_seq
-        FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
-        WHERE t.idempotency_key = p_key;
-        outcome := CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
-        RETURN;
-    END IF;
-
-    -- At most two passes: the second after opening accounts never seen before.
     FOR attempt IN 1..2 LOOP
         -- Lock the accounts in id order (the one lock order of the ledger) and read
         -- their balances as locked: under READ COMMITTED a row lock returns the
         -- newest committed version of the row.
         SELECT array_agg(x.id ORDER BY x.id), array_agg(x.amount ORDER BY x.id),
-               array_agg(x.available ORDER BY x.id), array_agg(x.allow_negative ORDER BY x.id)
-          INTO v_ids, v_amounts, v_available, v_negative
+               array_agg(x.posted_units ORDER BY x.id),
+               array_agg(x.available ORDER BY x.id), array_agg(x.allow_negative ORDER BY x.id),
+               array_agg(x.ord ORDER BY x.id)
+          INTO v_ids, v_amounts, v_posted, v_available, v_negative, v_ordinals
         FROM (
-            SELECT a.id, u.amount, a.posted_units - a.held_units AS available, a.allow_negative
-            FROM unnest(p_types, p_owners, p_assets, p_amounts) AS u(t, o, s, amount)
+            SELECT a.id, u.amount, a.posted_units, a.posted_units - a.held_units AS available,
+                   a.allow_negative, u.ord
+            FROM unnest(p_types, p_owners, p_assets, p_amounts) WITH ORDINALITY
+                 AS u(t, o, s, amount, ord)
             JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
             ORDER BY a.id
             FOR UPDATE OF a
         ) x;
+
+        IF attempt = 1 THEN
+            -- A key already used: the same content is a replay, other content a
+            -- conflict (the caller compares the stored entry to name the difference).
+            SELECT t.id, t.digest, c.seq INTO transaction_id, v_stored_digest, chain_seq
+            FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
+            WHERE t.idempotency_key = p_key;
+            IF FOUND THEN
+                outcome := CASE WHEN v_stored_digest = p_digest THEN 'replayed'
+                                ELSE 'conflict' END;
+                RETURN;
+            END IF;
+            -- A debit from an account never opened has nothing to spend.
+            SELECT u.ord INTO refused_index
+            FROM unnest(p_types, p_amounts) WITH ORDINALITY AS u(t, amount, ord)
+            WHERE u.amount < 0 AND u.t <> 'world'
+              AND u.ord <> ALL (coalesce(v_ordinals, '{}'::integer[]))
+            ORDER BY u.ord LIMIT 1;
+            IF FOUND THEN
+                outcome := 'insufficient';
+                refused_available := 0;
+                RETURN;
+            END IF;
+        END IF;
+
+        FOR i IN 1..coalesce(cardinality(v_ids), 0) LOOP
+            IF NOT v_negative[i] AND v_available[i]::numeric + v_amounts[i] < 0 THEN
+                outcome := 'insufficient';
+                refused_index := v_ordinals[i];
+                refused_available := v_available[i];
+                RETURN;
+            END IF;
+            IF v_posted[i]::numeric + v_amounts[i] NOT BETWEEN -9223372036854775808
+                                                         AND 9223372036854775807 THEN
+                outcome := 'overflow';
+                refused_index := v_ordinals[i];
+                RETURN;
+            END IF;
+        END LOOP;
+
         EXIT WHEN coalesce(cardinality(v_ids), 0) = v_count;
+        -- Open the accounts never seen before (only credits and world are left here).
         INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, held_units,
                               created_at_us)
         SELECT u.t, u.o, u.s, u.t = 'world', 0, 0, p_created_at_us
@@ -76,15 +110,18 @@ BEGIN
         ON CONFLICT ON CONSTRAINT uq_accounts_natural_key DO NOTHING;
     END LOOP;
 
-    FOR i IN 1..v_count LOOP
-        IF NOT v_negative[i] AND v_available[i] + v_amounts[i] < 0 THEN
-            RAISE EXCEPTION 'insufficient funds'
-                USING ERRCODE = 'SY402',
-                      DETAIL = (SELECT concat_ws(E'\t', a.type, a.owner, a.asset,
-                                                 v_available[i]::text, (-v_amounts[i])::text)
-                                FROM accounts a WHERE a.id = v_ids[i]);
-        END IF;
-    END LOOP;
+    INSERT INTO transactions (idempotency_key, kind, code, reference, digest, created_at_us)
+    VALUES (p_key, 'transaction', p_code, p_reference, p_digest, p_created_at_us)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id INTO transaction_id;
+    IF transaction_id IS NULL THEN
+        -- The same key committed meanwhile by a writer on other accounts.
+        SELECT t.id, t.digest, c.seq INTO transaction_id, v_stored_digest, chain_seq
+        FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
+        WHERE t.idempotency_key = p_key;
+        outcome := CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
+        RETURN;
+    END IF;
 
     INSERT INTO postings (transaction_id, account_id, amount_units)
     SELECT transaction_id, u.id, u.amount FROM unnest(v_ids, v_amounts) AS u(id, amount);
