@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, bindparam, text
@@ -485,17 +486,9 @@ def post_in_own_transaction(
     digest = draft.digest()
     params = _function_params(draft, digest, clock())
     arguments = tuple(params[name] for name in _FUNCTION_ARGUMENTS)
-    autocommit = _AUTOCOMMIT_ENGINES.get(engine)
-    if autocommit is None:
-        autocommit = _AUTOCOMMIT_ENGINES[engine] = engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
     for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
         try:
-            with autocommit.connect() as connection:
-                # Straight to the driver's SQL (psycopg prepares it after a few calls),
-                # still through SQLAlchemy's pool, disconnect detection and error wrapping.
-                row = connection.exec_driver_sql(_POST_FUNCTION_DRIVER_SQL, arguments).one()
+            row = _call_post_function(engine, arguments)
             break
         except DBAPIError as error:
             if attempt < RETRY_ATTEMPTS_MAX and is_retryable(error):
@@ -529,7 +522,44 @@ _POST_FUNCTION_DRIVER_SQL = (
     "FROM systok_post_transaction("
     "%s, %s, %s, %s, %s, %s::text[], %s::text[], %s::text[], %s::bigint[])"
 )
-_AUTOCOMMIT_ENGINES: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def _call_post_function(engine: Engine, arguments: tuple[object, ...]) -> tuple[Any, ...]:
+    """One autocommit call of the posting function on a pooled connection.
+
+    Goes to the driver directly (the pool's ``raw_connection``): SQLAlchemy's execution
+    layer cost about 0.13 ms of client CPU per call, 40 % of the whole client side, on
+    the path every member transfer takes. What that layer did for us is done here:
+    a dead connection is detected with the dialect's own test and invalidated, and
+    the driver's error is wrapped as SQLAlchemy's ``DBAPIError`` for ``is_retryable``.
+    """
+    pooled = engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    try:
+        driver.autocommit = True
+        row: tuple[Any, ...] = driver.execute(_POST_FUNCTION_DRIVER_SQL, arguments).fetchone()
+    except Exception as error:
+        dialect = engine.dialect
+        if not isinstance(error, dialect.loaded_dbapi.Error):
+            raise
+        disconnected = dialect.is_disconnect(error, driver, None)
+        if disconnected:
+            pooled.invalidate(error)
+        raise DBAPIError.instance(
+            _POST_FUNCTION_DRIVER_SQL,
+            arguments,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=disconnected,
+            dialect=dialect,
+        ) from error
+    finally:
+        # Never hand a connection back to the pool in autocommit: the next unit of
+        # work would silently run without a transaction.
+        if not driver.closed:
+            driver.autocommit = False
+        pooled.close()
+    return row
 
 
 def _function_params(

@@ -260,3 +260,30 @@ def test_f2_audit_compares_asset_scales_with_the_policy(engine):
     tamper(engine, "UPDATE assets SET scale = 3 WHERE code = 'STK'")
     found = run_transaction(engine, lambda s: audit_ledger(s, {"STK": 6})).violations
     assert "asset STK: scale 3 in the ledger, 6 in the policy" in found
+
+
+@pytest.mark.postgres
+def test_a_failed_single_statement_leaves_the_pooled_connection_transactional(pg_engine):
+    """After an error on the autocommit path, the pooled connection must be back to normal."""
+    from sqlalchemy import create_engine
+
+    one = create_engine(pg_engine.url, pool_size=1, max_overflow=0)
+    draft = TransactionDraft(
+        TransactionCode.TRANSFER,
+        "x",
+        (
+            Posting(system_account(AccountType.WORLD, "NOPE"), -1),
+            Posting(member_account("ann", "NOPE"), 1),
+        ),
+    )
+    from systok.ledger import service
+
+    service._ASSET_SCALES.setdefault(one, {})["NOPE"] = 2  # pretend the asset is known
+    with pytest.raises(InvalidPosting, match="does not know"):
+        post_in_own_transaction(one, draft)
+    with one.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False
+        connection.execute(text("CREATE TEMP TABLE probe (x int)"))
+        connection.rollback()
+        assert connection.execute(text("SELECT to_regclass('pg_temp.probe')")).scalar() is None
+    one.dispose()
