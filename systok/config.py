@@ -43,6 +43,25 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- sources (ingestion) ------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Address `systok serve` binds.")
+    api_port: int = Field(default=8000, description="Port `systok serve` listens on.")
+    discourse_url: str | None = Field(default=None, description="Discourse base URL.")
+    discourse_api_key: str | None = Field(default=None, description="Discourse admin API key.")
+    discourse_api_username: str = Field(default="system", description="Discourse Api-Username.")
+    discourse_webhook_secret: str | None = Field(
+        default=None, description="Secret of the Discourse webhook (HMAC-SHA256 of the body)."
+    )
+    posthog_url: str | None = Field(default=None, description="PostHog base URL (EU or US).")
+    posthog_project_id: str | None = Field(default=None, description="PostHog project id.")
+    posthog_api_key: str | None = Field(
+        default=None, description="PostHog personal API key with query:read."
+    )
+    platform_url: str | None = Field(default=None, description="Learning platform REST base URL.")
+    platform_token: str | None = Field(default=None, description="Learning platform API token.")
+    http_timeout_seconds: float = Field(default=20.0, description="Timeout of outbound calls.")
+    http_retries_max: int = Field(default=5, description="Retries of an outbound call.")
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""
         if self.database_url:

@@ -20,13 +20,14 @@ from sqlalchemy.engine import make_url
 
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
+from systok.db.tables import Base
 from systok.ledger.service import Ledger
 
 POSTGRES_URL = os.environ.get(
     "SYSTOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("SYSTOK_REQUIRE_POSTGRES", "") not in ("", "0", "false")
-LEDGER_TABLES = ("holds", "postings", "journal_chain", "transactions", "accounts", "assets")
+KEPT_TABLES = ("alembic_version", "chain_head")
 TEST_ASSETS = {"STK": 6, "RUB": 2}
 
 
@@ -71,14 +72,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def reset_ledger(engine: Engine) -> None:
-    """Empty the ledger tables and the chain head, then register the test assets."""
+    """Empty every table (the chain head back to genesis), then register the test assets."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(
-                text(f"TRUNCATE {', '.join(LEDGER_TABLES)} RESTART IDENTITY CASCADE")
-            )
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
-            for table in LEDGER_TABLES:
+            for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("UPDATE chain_head SET seq = 0, hash = :zero"), {"zero": bytes(32)})
     run_transaction(engine, lambda session: Ledger(session).ensure_assets(TEST_ASSETS))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -177,3 +178,143 @@ class ChainHead(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
     __table_args__ = (CheckConstraint("id >= 0 AND id < 16", name="lane_range"),)
+
+
+# --- ingestion: members, identity, profiles, events, quarantine ----------------------
+#
+# Days are integer day numbers since 1970-01-01 (UTC), the same on every backend; the
+# per-day caps of the weekly run group by them (MEASUREMENTS.md: SQLite's date()
+# returns NULL for some offset formats, and session time zones move day boundaries).
+
+
+class Member(Base):
+    """A person known to the learning platform, by its platform id."""
+
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class MemberAlias(Base):
+    """Another system's name for a member (PostHog distinct_id, Discourse username, …)."""
+
+    __tablename__ = "member_aliases"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"))
+
+    __table_args__ = (Index("ix_member_aliases_member", "member_id"),)
+
+
+class MemberQualification(Base):
+    """From ``valid_from_day`` on (until the next row), the member's qualification level."""
+
+    __tablename__ = "member_qualifications"
+
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"), primary_key=True)
+    valid_from_day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("level >= 1", name="level_positive"),)
+
+
+class MemberMembership(Base):
+    """A paid membership period: days ``[starts_day, ends_day)``; open when ends_day is NULL."""
+
+    __tablename__ = "member_memberships"
+
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"), primary_key=True)
+    starts_day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ends_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("ends_day IS NULL OR ends_day > starts_day", name="period_not_empty"),
+    )
+
+
+class Event(Base):
+    """A canonical activity event, stored once per (source, source event id).
+
+    ``member_id`` is NULL while the actor is known only by an alias that is not linked
+    yet (``actor_source``/``actor_alias``); linking the alias attributes the event.
+    The same holds for the counterpart of "received" types (the giver).
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    source_event_id: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    actor_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    actor_alias: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    counterpart_member_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    counterpart_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    counterpart_alias: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    occurred_at_us: Mapped[int] = mapped_column(BigInteger)
+    occurred_day: Mapped[int] = mapped_column(Integer)
+    received_at_us: Mapped[int] = mapped_column(BigInteger)
+    retracted_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("source", "source_event_id", name="uq_events_source_event"),
+        Index("ix_events_member_day_type", "member_id", "occurred_day", "event_type"),
+        Index("ix_events_actor_alias", "actor_source", "actor_alias"),
+        Index("ix_events_counterpart_alias", "counterpart_source", "counterpart_alias"),
+        Index("ix_events_received", "received_at_us"),
+    )
+
+
+class QuarantinedEvent(Base):
+    """An input that could not become an event, kept with the precise reason."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    source_event_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    field: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    live: Mapped[bool] = mapped_column(Boolean)
+    received_at_us: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'accepted', 'duplicate')", name="status_known"),
+        Index("ix_quarantine_status", "status", "id"),
+    )
+
+
+class IngestBatch(Base):
+    """What one ingestion call received and what became of it (received = the rest's sum)."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    received: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    quarantined: Mapped[int] = mapped_column(Integer)
+    started_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("received = accepted + duplicates + quarantined", name="nothing_lost"),
+    )
+
+
+class IngestCursor(Base):
+    """Where a pull source (PostHog, Discourse REST) resumes after a stop or a crash."""
+
+    __tablename__ = "ingest_cursors"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)

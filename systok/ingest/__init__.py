@@ -1,0 +1,1 @@
+"""Ingestion: every activity source into one stream of canonical events, nothing lost."""

@@ -1,0 +1,284 @@
+"""All SQL of ingestion. Functions take the caller's session; nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from systok.db.tables import (
+    Event,
+    IngestBatch,
+    IngestCursor,
+    Member,
+    MemberAlias,
+    MemberMembership,
+    MemberQualification,
+    QuarantinedEvent,
+)
+from systok.ingest.schemas import CanonicalEvent
+from systok.ledger.repository import _insert
+
+events_t = cast(Table, Event.__table__)
+members_t = cast(Table, Member.__table__)
+aliases_t = cast(Table, MemberAlias.__table__)
+qualifications_t = cast(Table, MemberQualification.__table__)
+memberships_t = cast(Table, MemberMembership.__table__)
+quarantine_t = cast(Table, QuarantinedEvent.__table__)
+batches_t = cast(Table, IngestBatch.__table__)
+cursors_t = cast(Table, IngestCursor.__table__)
+
+INSERT_CHUNK_ROWS = 1000
+"""Rows per INSERT: 16 columns × 1000 stays under SQLite's bound-variable limit."""
+
+
+def existing_members(session: Session, member_ids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(member_ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), INSERT_CHUNK_ROWS):
+        chunk = wanted[start : start + INSERT_CHUNK_ROWS]
+        found.update(
+            session.execute(select(members_t.c.id).where(members_t.c.id.in_(chunk))).scalars()
+        )
+    return found
+
+
+def linked_aliases(
+    session: Session, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    wanted = sorted(set(pairs))
+    found: dict[tuple[str, str], str] = {}
+    for start in range(0, len(wanted), INSERT_CHUNK_ROWS):
+        chunk = wanted[start : start + INSERT_CHUNK_ROWS]
+        rows = session.execute(
+            select(aliases_t.c.source, aliases_t.c.alias, aliases_t.c.member_id).where(
+                tuple_(aliases_t.c.source, aliases_t.c.alias).in_(chunk)
+            )
+        )
+        found.update({(r.source, r.alias): r.member_id for r in rows})
+    return found
+
+
+def insert_events(session: Session, events: Sequence[CanonicalEvent]) -> dict[tuple[str, str], int]:
+    """Insert events, skipping those stored already; returns the new ones' ids by key."""
+    inserted: dict[tuple[str, str], int] = {}
+    for start in range(0, len(events), INSERT_CHUNK_ROWS):
+        chunk = events[start : start + INSERT_CHUNK_ROWS]
+        rows = [
+            {
+                "source": e.source,
+                "source_event_id": e.source_event_id,
+                "event_type": e.event_type,
+                "member_id": e.actor.member_id,
+                "actor_source": e.actor.alias_source,
+                "actor_alias": e.actor.alias,
+                "counterpart_member_id": e.counterpart.member_id if e.counterpart else None,
+                "counterpart_source": e.counterpart.alias_source if e.counterpart else None,
+                "counterpart_alias": e.counterpart.alias if e.counterpart else None,
+                "occurred_at_us": e.occurred_at_us,
+                "occurred_day": e.occurred_day,
+                "received_at_us": e.received_at_us,
+                "retracted_at_us": None,
+                "payload": e.payload,
+            }
+            for e in chunk
+        ]
+        result = session.execute(
+            _insert(session, events_t)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["source", "source_event_id"])
+            .returning(events_t.c.id, events_t.c.source, events_t.c.source_event_id)
+        )
+        inserted.update({(r.source, r.source_event_id): r.id for r in result})
+    return inserted
+
+
+def event_ids(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    wanted = sorted(set(keys))
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), INSERT_CHUNK_ROWS):
+        chunk = wanted[start : start + INSERT_CHUNK_ROWS]
+        rows = session.execute(
+            select(events_t.c.id, events_t.c.source, events_t.c.source_event_id).where(
+                tuple_(events_t.c.source, events_t.c.source_event_id).in_(chunk)
+            )
+        )
+        found.update({(r.source, r.source_event_id): r.id for r in rows})
+    return found
+
+
+def quarantine(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    result = session.execute(quarantine_t.insert().returning(quarantine_t.c.id), list(rows))
+    return list(result.scalars())
+
+
+def record_batch(
+    session: Session,
+    *,
+    source: str,
+    received: int,
+    accepted: int,
+    duplicates: int,
+    quarantined: int,
+    started_at_us: int,
+) -> None:
+    session.execute(
+        batches_t.insert().values(
+            source=source,
+            received=received,
+            accepted=accepted,
+            duplicates=duplicates,
+            quarantined=quarantined,
+            started_at_us=started_at_us,
+        )
+    )
+
+
+def open_quarantine(session: Session, limit: int, source: str | None = None) -> list[Any]:
+    statement = (
+        select(quarantine_t)
+        .where(quarantine_t.c.status == "open")
+        .order_by(quarantine_t.c.id)
+        .limit(limit)
+    )
+    if source is not None:
+        statement = statement.where(quarantine_t.c.source == source)
+    return list(session.execute(statement))
+
+
+def resolve_quarantined(session: Session, row_id: int, status: str, event_id: int | None) -> None:
+    session.execute(
+        update(quarantine_t)
+        .where(quarantine_t.c.id == row_id)
+        .values(status=status, event_id=event_id, attempts=quarantine_t.c.attempts + 1)
+    )
+
+
+def refuse_again(session: Session, row_id: int, field: str | None, reason: str) -> None:
+    session.execute(
+        update(quarantine_t)
+        .where(quarantine_t.c.id == row_id)
+        .values(field=field, reason=reason, attempts=quarantine_t.c.attempts + 1)
+    )
+
+
+def ensure_member(session: Session, member_id: str, created_at_us: int) -> None:
+    session.execute(
+        _insert(session, members_t)
+        .values(id=member_id, created_at_us=created_at_us)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+def alias_owner(session: Session, source: str, alias: str) -> str | None:
+    return session.execute(
+        select(aliases_t.c.member_id).where(
+            aliases_t.c.source == source, aliases_t.c.alias == alias
+        )
+    ).scalar_one_or_none()
+
+
+def insert_alias(session: Session, source: str, alias: str, member_id: str) -> None:
+    session.execute(aliases_t.insert().values(source=source, alias=alias, member_id=member_id))
+
+
+def attribute_events(session: Session, source: str, alias: str, member_id: str) -> int:
+    """Give waiting events of an alias (as actor or counterpart) to its member."""
+    actor = session.execute(
+        update(events_t)
+        .where(
+            events_t.c.actor_source == source,
+            events_t.c.actor_alias == alias,
+            events_t.c.member_id.is_(None),
+        )
+        .values(member_id=member_id)
+    )
+    counterpart = session.execute(
+        update(events_t)
+        .where(
+            events_t.c.counterpart_source == source,
+            events_t.c.counterpart_alias == alias,
+            events_t.c.counterpart_member_id.is_(None),
+        )
+        .values(counterpart_member_id=member_id)
+    )
+    return int(actor.rowcount or 0) + int(counterpart.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def member_history(
+    session: Session, member_id: str
+) -> tuple[list[tuple[int, int]], list[tuple[int, int | None]]]:
+    """(qualification rows as (from_day, level), membership rows as (starts, ends))."""
+    qualifications = [
+        (r.valid_from_day, r.level)
+        for r in session.execute(
+            select(qualifications_t)
+            .where(qualifications_t.c.member_id == member_id)
+            .order_by(qualifications_t.c.valid_from_day)
+        )
+    ]
+    memberships = [
+        (r.starts_day, r.ends_day)
+        for r in session.execute(
+            select(memberships_t)
+            .where(memberships_t.c.member_id == member_id)
+            .order_by(memberships_t.c.starts_day)
+        )
+    ]
+    return qualifications, memberships
+
+
+def replace_member_history(
+    session: Session,
+    member_id: str,
+    qualifications: Sequence[tuple[int, int]],
+    memberships: Sequence[tuple[int, int | None]],
+) -> None:
+    session.execute(delete(qualifications_t).where(qualifications_t.c.member_id == member_id))
+    session.execute(delete(memberships_t).where(memberships_t.c.member_id == member_id))
+    if qualifications:
+        session.execute(
+            qualifications_t.insert(),
+            [
+                {"member_id": member_id, "valid_from_day": d, "level": lvl}
+                for d, lvl in qualifications
+            ],
+        )
+    if memberships:
+        session.execute(
+            memberships_t.insert(),
+            [{"member_id": member_id, "starts_day": s, "ends_day": e} for s, e in memberships],
+        )
+
+
+def batch_totals(session: Session) -> dict[str, int]:
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(batches_t.c.received), 0),
+            func.coalesce(func.sum(batches_t.c.accepted), 0),
+            func.coalesce(func.sum(batches_t.c.duplicates), 0),
+            func.coalesce(func.sum(batches_t.c.quarantined), 0),
+        )
+    ).one()
+    return dict(
+        zip(("received", "accepted", "duplicates", "quarantined"), map(int, row), strict=True)
+    )
+
+
+def read_cursor(session: Session, name: str) -> str | None:
+    return session.execute(
+        select(cursors_t.c.cursor).where(cursors_t.c.source == name)
+    ).scalar_one_or_none()
+
+
+def write_cursor(session: Session, name: str, cursor: str, now_us: int) -> None:
+    statement = _insert(session, cursors_t).values(source=name, cursor=cursor, updated_at_us=now_us)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source"], set_={"cursor": cursor, "updated_at_us": now_us}
+        )
+    )
