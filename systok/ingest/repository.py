@@ -282,3 +282,16 @@ def write_cursor(session: Session, name: str, cursor: str, now_us: int) -> None:
             index_elements=["source"], set_={"cursor": cursor, "updated_at_us": now_us}
         )
     )
+
+
+def resolve_open_member_lines(session: Session, member_id: str) -> None:
+    """A member line imported cleanly settles that member's earlier refused lines."""
+    session.execute(
+        update(quarantine_t)
+        .where(
+            quarantine_t.c.source == "members",
+            quarantine_t.c.source_event_id == member_id,
+            quarantine_t.c.status == "open",
+        )
+        .values(status="accepted")
+    )

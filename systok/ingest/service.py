@@ -211,13 +211,7 @@ class Ingestor:
 
     def link_alias(self, member_id: str, source: str, alias: str) -> int:
         """Link ``source:alias`` to a member; returns how many waiting events it attributed."""
-        owner = repo.alias_owner(self.session, source, alias)
-        if owner is not None and owner != member_id:
-            raise IdentityConflict(f"alias {source}:{alias} already belongs to member {owner!r}")
-        repo.ensure_member(self.session, member_id, self.clock())
-        if owner is None:
-            repo.insert_alias(self.session, source, alias, member_id)
-        return repo.attribute_events(self.session, source, alias, member_id)
+        return link_alias(self.session, member_id, source, alias, now=self.clock())
 
     # --- quarantine -------------------------------------------------------------------
 
@@ -229,6 +223,8 @@ class Ingestor:
         """
         counts = {"accepted": 0, "duplicate": 0, "still_quarantined": 0}
         for row in repo.open_quarantine(self.session, limit, source):
+            if row.source == "members":  # a member line: fixed by importing the file again
+                continue
             parsed = parse_record(row.raw)
             checked: CanonicalEvent | Refusal = (
                 parsed
@@ -257,6 +253,21 @@ class Ingestor:
                 repo.resolve_quarantined(self.session, row.id, "duplicate", existing)
                 counts["duplicate"] += 1
         return counts
+
+
+def link_alias(session: Session, member_id: str, source: str, alias: str, *, now: int) -> int:
+    """Link ``source:alias`` to a member and attribute the events waiting for it.
+
+    Returns how many events (as actor or as counterpart) it attributed. An alias linked
+    to another member is refused: re-pointing identities would move earned tokens.
+    """
+    owner = repo.alias_owner(session, source, alias)
+    if owner is not None and owner != member_id:
+        raise IdentityConflict(f"alias {source}:{alias} already belongs to member {owner!r}")
+    repo.ensure_member(session, member_id, now)
+    if owner is None:
+        repo.insert_alias(session, source, alias, member_id)
+    return repo.attribute_events(session, source, alias, member_id)
 
 
 def _alias_pair(reference: str) -> tuple[str, str] | None:

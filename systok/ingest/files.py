@@ -1,0 +1,260 @@
+"""File imports, for backfills and exports from other systems (one JSON object a line).
+
+``systok events import FILE`` feeds every line to the ingest service as a non-live
+record (history is accepted), in chunks of one unit of work each, so a very large file
+neither holds one giant transaction nor loses what was imported if it stops halfway
+(re-running it counts the imported lines as duplicates).
+
+``systok members import FILE`` stores each member's aliases and effective-dated history
+(qualification levels from a date; paid membership periods ``[from, to)``). A later line
+for the same id replaces its history. See docs/ingestion-files.md for both formats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from systok.core.policy import Policy
+from systok.core.times import TimeError, parse_date_day
+from systok.db.engine import run_transaction
+from systok.errors import SystokError
+from systok.ingest import repository as repo
+from systok.ingest.service import Ingestor, Outcome, link_alias, now_us
+
+EVENTS_PER_UNIT = 5_000
+"""Lines per unit of work when importing events."""
+
+MEMBERS_SOURCE = "members"
+"""The quarantine's source label for refused member lines."""
+
+
+class ImportFileError(SystokError):
+    """The file itself cannot be read."""
+
+    exit_code = 66
+
+
+@dataclass
+class ImportReport:
+    """Counts of an import and the first refused lines (line number, field, reason)."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    attributed: int = 0
+    problems: list[tuple[int, str | None, str]] = field(default_factory=list)
+
+    @property
+    def received(self) -> int:
+        return self.accepted + self.duplicate + self.quarantined
+
+
+PROBLEMS_KEPT = 20
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield number, line.rstrip("\n")
+    except FileNotFoundError:
+        raise ImportFileError(f"file {path} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"file {path} is not UTF-8 text: {error}") from None
+
+
+def import_events(
+    engine: Engine,
+    path: Path,
+    policy: Policy,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import an events file (JSON lines); history is accepted (not a live source)."""
+    report = ImportReport()
+    chunk: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if not chunk:
+            return
+        batch = run_transaction(
+            engine,
+            lambda session: Ingestor(session, policy=policy).ingest(
+                [line for _, line in chunk], source=f"file:{path.name}", live=False
+            ),
+        )
+        for (number, _), result in zip(chunk, batch.results, strict=True):
+            if result.outcome is Outcome.ACCEPTED:
+                report.accepted += 1
+            elif result.outcome is Outcome.DUPLICATE:
+                report.duplicate += 1
+            else:
+                report.quarantined += 1
+                if len(report.problems) < PROBLEMS_KEPT:
+                    report.problems.append((number, result.field, result.reason or ""))
+        if progress:
+            progress(len(chunk))
+        chunk.clear()
+
+    for number, line in _lines(path):
+        chunk.append((number, line))
+        if len(chunk) >= EVENTS_PER_UNIT:
+            flush()
+    flush()
+    return report
+
+
+class QualificationPeriod(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    level: int = Field(ge=1)
+    from_: str = Field(alias="from")
+
+
+class MembershipPeriod(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str | None = None
+
+
+class MemberRecord(BaseModel):
+    """One line of a members file (extra fields are allowed and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=128)
+    aliases: dict[str, str] = Field(default_factory=dict)
+    qualification: list[QualificationPeriod] = Field(default_factory=list)
+    membership: list[MembershipPeriod] = Field(default_factory=list)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, alias in value.items():
+            if not source or not alias or ":" in source:
+                raise ValueError(
+                    f"alias {source!r}: {alias!r} needs a source without ':' and a name"
+                )
+        return value
+
+
+def member_history(
+    record: MemberRecord,
+) -> tuple[list[tuple[int, int]], list[tuple[int, int | None]]]:
+    """The record's (from_day, level) and (starts_day, ends_day) rows, checked.
+
+    Raises:
+        ValueError: a bad date, two levels from one day, an empty or overlapping period.
+    """
+    try:
+        qualifications = sorted((parse_date_day(q.from_), q.level) for q in record.qualification)
+        memberships = sorted(
+            (parse_date_day(m.from_), None if m.to is None else parse_date_day(m.to))
+            for m in record.membership
+        )
+    except TimeError as error:
+        raise ValueError(str(error)) from None
+    days = [day for day, _ in qualifications]
+    if len(days) != len(set(days)):
+        raise ValueError("qualification: two levels start on the same day")
+    for index, (starts, ends) in enumerate(memberships):
+        if ends is not None and ends <= starts:
+            raise ValueError(f"membership[{index}]: 'to' must be after 'from'")
+        following = memberships[index + 1][0] if index + 1 < len(memberships) else None
+        if following is not None and (ends is None or ends > following):
+            raise ValueError(f"membership[{index}]: overlaps the next period")
+    return qualifications, memberships
+
+
+def import_members(engine: Engine, path: Path) -> ImportReport:
+    """Import a members file: each valid line replaces that member's history and links aliases."""
+    report = ImportReport()
+    for number, line in _lines(path):
+        status, field_name, reason, attributed = run_transaction(
+            engine, partial(_import_member_line, line=line)
+        )
+        report.attributed += attributed
+        if status == "accepted":
+            report.accepted += 1
+        elif status == "duplicate":
+            report.duplicate += 1
+        else:
+            report.quarantined += 1
+            if len(report.problems) < PROBLEMS_KEPT:
+                report.problems.append((number, field_name, reason))
+    return report
+
+
+MemberLineOutcome = tuple[str, str | None, str, int]
+
+
+def _import_member_line(session: Session, *, line: str) -> MemberLineOutcome:
+    now = now_us()
+
+    def refuse(field_name: str | None, reason: str, member_id: str | None) -> MemberLineOutcome:
+        repo.quarantine(
+            session,
+            [
+                {
+                    "source": MEMBERS_SOURCE,
+                    "source_event_id": member_id,
+                    "field": field_name,
+                    "reason": reason,
+                    "raw": line,
+                    "live": False,
+                    "received_at_us": now,
+                    "attempts": 1,
+                    "status": "open",
+                    "event_id": None,
+                }
+            ],
+        )
+        return "quarantined", field_name, reason, 0
+
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        return refuse(None, f"malformed JSON: {error.msg} at column {error.colno}", None)
+    try:
+        record = MemberRecord.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        return refuse(
+            ".".join(str(p) for p in first["loc"]) or None,
+            "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()),
+            data.get("id") if isinstance(data, dict) else None,
+        )
+    try:
+        qualifications, memberships = member_history(record)
+    except ValueError as error:
+        return refuse("history", str(error), record.id)
+    owners = {
+        (source, alias): repo.alias_owner(session, source, alias)
+        for source, alias in sorted(record.aliases.items())
+    }
+    for (source, alias), owner in owners.items():
+        if owner is not None and owner != record.id:
+            return refuse(
+                f"aliases.{source}",
+                f"alias {source}:{alias} already belongs to member {owner!r}",
+                record.id,
+            )
+    # Mutation ahead: the line is valid and conflicts with nothing.
+    repo.ensure_member(session, record.id, now)
+    unchanged = repo.member_history(session, record.id) == (qualifications, memberships)
+    attributed = sum(
+        link_alias(session, record.id, source, alias, now=now) for source, alias in owners
+    )
+    new_alias = any(owner is None for owner in owners.values())
+    if not unchanged:
+        repo.replace_member_history(session, record.id, qualifications, memberships)
+    repo.resolve_open_member_lines(session, record.id)
+    status = "duplicate" if unchanged and not new_alias else "accepted"
+    return status, None, "", attributed
