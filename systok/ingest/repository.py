@@ -295,3 +295,27 @@ def resolve_open_member_lines(session: Session, member_id: str) -> None:
         )
         .values(status="accepted")
     )
+
+
+def profile_on(session: Session, member_id: str, day: int) -> tuple[int | None, bool]:
+    """The member's qualification level in force on ``day`` and whether a paid membership covered it.
+
+    Effective-dated: the level is the one of the latest row starting on or before the
+    day (None before the first); the membership covers ``starts_day <= day < ends_day``.
+    """
+    level = session.execute(
+        select(qualifications_t.c.level)
+        .where(qualifications_t.c.member_id == member_id, qualifications_t.c.valid_from_day <= day)
+        .order_by(qualifications_t.c.valid_from_day.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    covered = session.execute(
+        select(func.count())
+        .select_from(memberships_t)
+        .where(
+            memberships_t.c.member_id == member_id,
+            memberships_t.c.starts_day <= day,
+            (memberships_t.c.ends_day.is_(None)) | (memberships_t.c.ends_day > day),
+        )
+    ).scalar_one()
+    return level, covered > 0

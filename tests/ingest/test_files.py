@@ -113,3 +113,47 @@ def test_missing_file_is_one_clear_line(cli_on, capsys):
     assert main(["events", "import", "/nonexistent.jsonl"]) == 66
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err
+
+
+def test_a_past_day_sees_the_profile_in_force_then(cli_on, tmp_path, capsys):
+    from systok.core.times import parse_date_day
+    from systok.ingest.repository import profile_on
+
+    path = tmp_path / "m.jsonl"
+    path.write_text(
+        json.dumps(
+            {
+                "id": "m1",
+                "qualification": [
+                    {"level": 1, "from": "2025-01-01"},
+                    {"level": 3, "from": "2025-03-10"},
+                ],
+                "membership": [
+                    {"from": "2025-01-01", "to": "2025-04-01"},
+                    {"from": "2025-05-01", "to": None},
+                ],
+            }
+        )
+    )
+    assert main(["members", "import", str(path)]) == 0
+    on = {
+        d: run_transaction(cli_on, lambda s, d=d: profile_on(s, "m1", parse_date_day(d)))
+        for d in (
+            "2024-12-31",
+            "2025-03-09",
+            "2025-03-10",
+            "2025-03-31",
+            "2025-04-01",
+            "2025-05-01",
+            "2030-01-01",
+        )
+    }
+    assert on == {
+        "2024-12-31": (None, False),
+        "2025-03-09": (1, True),
+        "2025-03-10": (3, True),
+        "2025-03-31": (3, True),
+        "2025-04-01": (3, False),
+        "2025-05-01": (3, True),
+        "2030-01-01": (3, True),
+    }
