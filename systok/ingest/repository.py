@@ -298,7 +298,7 @@ def resolve_open_member_lines(session: Session, member_id: str) -> None:
 
 
 def profile_on(session: Session, member_id: str, day: int) -> tuple[int | None, bool]:
-    """The member's qualification level in force on ``day`` and whether a paid membership covered it.
+    """The qualification level in force on ``day``, and whether a paid membership covered it.
 
     Effective-dated: the level is the one of the latest row starting on or before the
     day (None before the first); the membership covers ``starts_day <= day < ends_day``.
