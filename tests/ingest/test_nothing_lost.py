@@ -1,0 +1,104 @@
+"""Property: whatever arrives, received = stored + duplicates + quarantined, on both backends."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from systok.db.engine import run_transaction
+from systok.db.tables import Event, QuarantinedEvent
+from systok.ingest import repository as repo
+from systok.ingest.service import Ingestor, Outcome
+from tests.conftest import reset_ledger
+from tests.ingest.test_ingest_service import NOW_US, POLICY
+
+GOOD = st.builds(
+    lambda i, t, m: {
+        "source": "p",
+        "id": f"e{i}",
+        "type": t,
+        "member": m,
+        "occurred_at": "2026-01-14T08:00:00Z",
+    },
+    st.integers(0, 15),
+    st.sampled_from(["SectionCompleted", "ExerciseSave", "ClubPostCreated"]),
+    st.sampled_from(["m1", "m2", "discourse:ivan"]),
+)
+BAD = st.one_of(
+    st.just("{broken"),
+    st.just("[]"),
+    st.builds(
+        lambda i: {
+            "source": "p",
+            "id": f"b{i}",
+            "type": "Nope",
+            "member": "m1",
+            "occurred_at": "2026-01-14T08:00:00Z",
+        },
+        st.integers(0, 5),
+    ),
+    st.builds(
+        lambda i: {
+            "source": "p",
+            "id": f"c{i}",
+            "type": "ExerciseSave",
+            "member": "ghost",
+            "occurred_at": "2026-01-14T08:00:00Z",
+        },
+        st.integers(0, 5),
+    ),
+    st.builds(
+        lambda i: {
+            "source": "p",
+            "id": f"d{i}",
+            "type": "ExerciseSave",
+            "member": "m1",
+            "occurred_at": "yesterday",
+        },
+        st.integers(0, 5),
+    ),
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(batches=st.lists(st.lists(st.one_of(GOOD, BAD), max_size=25), min_size=1, max_size=4))
+def test_received_equals_stored_plus_duplicates_plus_quarantined(engine, batches):
+    reset_ledger(engine)
+    run_transaction(engine, lambda s: [repo.ensure_member(s, m, 0) for m in ("m1", "m2")])
+    seen: set[str] = set()
+    for records in batches:
+        raw = [r if isinstance(r, str) else json.dumps(r) for r in records]
+        batch = run_transaction(
+            engine,
+            lambda s, raw=raw: Ingestor(s, policy=POLICY, clock=lambda: NOW_US).ingest(
+                raw, source="p", live=True
+            ),
+        )
+        for record, result in zip(records, batch.results, strict=True):
+            good = isinstance(record, dict) and record["id"].startswith("e")
+            if not good:
+                assert result.outcome is Outcome.QUARANTINED, (record, result)
+            elif record["id"] in seen:
+                assert result.outcome is Outcome.DUPLICATE, (record, result)
+            else:
+                assert result.outcome is Outcome.ACCEPTED, (record, result)
+                seen.add(record["id"])
+    totals = run_transaction(engine, repo.batch_totals)
+    stored, quarantined = run_transaction(
+        engine,
+        lambda s: (
+            s.execute(select(func.count()).select_from(Event)).scalar_one(),
+            s.execute(select(func.count()).select_from(QuarantinedEvent)).scalar_one(),
+        ),
+    )
+    assert totals["received"] == sum(len(b) for b in batches)
+    assert totals["received"] == totals["accepted"] + totals["duplicates"] + totals["quarantined"]
+    assert stored == totals["accepted"] == len(seen)
+    assert quarantined == totals["quarantined"]
