@@ -168,3 +168,62 @@ def test_broken_writer_is_caught_by_the_audit(pg_engine):
     report = run_transaction(pg_engine, audit_ledger)
     assert not report.ok
     assert any("sum of postings" in v for v in report.violations), report.violations[:5]
+
+
+@pytest.mark.parametrize("path", [PostingPath.FUNCTION, PostingPath.PORTABLE])
+def test_opposite_directions_never_deadlock_a_caller(pg_engine, path):
+    """A→B and B→A at once, many times: the one lock order means no deadlock surfaces."""
+    a, b = member_account("a"), member_account("b")
+    world = system_account(AccountType.WORLD)
+    run_transaction(
+        pg_engine,
+        lambda s: Ledger(s).post(
+            TransactionDraft(
+                TransactionCode.EMISSION,
+                "open-ab",
+                (Posting(world, -2_000), Posting(a, 1_000), Posting(b, 1_000)),
+            )
+        ),
+    )
+    errors: list[BaseException] = []
+
+    def shuttle(source, target, name):
+        for n in range(150):
+            try:
+                # Two transfers in one unit of work, so each holds its locks a while.
+                def work(s, n=n):
+                    ledger = Ledger(s, path=path)
+                    ledger.transfer(
+                        source,
+                        target,
+                        1,
+                        code=TransactionCode.TRANSFER,
+                        idempotency_key=f"{name}-{n}-1",
+                    )
+                    ledger.transfer(
+                        target,
+                        source,
+                        1,
+                        code=TransactionCode.TRANSFER,
+                        idempotency_key=f"{name}-{n}-2",
+                    )
+
+                run_transaction(pg_engine, work)
+            except BaseException as error:
+                errors.append(error)
+                return
+
+    threads = [
+        threading.Thread(target=shuttle, args=(a, b, "ab")),
+        threading.Thread(target=shuttle, args=(b, a, "ba")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors[:2]
+    balances = run_transaction(
+        pg_engine, lambda s: {x.account: x.posted_units for x in Ledger(s).balances()}
+    )
+    assert balances[a] == balances[b] == 1_000
+    assert run_transaction(pg_engine, audit_ledger).ok
