@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -30,15 +30,22 @@ quarantine_t = cast(Table, QuarantinedEvent.__table__)
 batches_t = cast(Table, IngestBatch.__table__)
 cursors_t = cast(Table, IngestCursor.__table__)
 
+T = TypeVar("T")
+
 INSERT_CHUNK_ROWS = 1000
 """Rows per INSERT: 16 columns × 1000 stays under SQLite's bound-variable limit."""
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """Slices of at most INSERT_CHUNK_ROWS items (bound-variable limits, memory)."""
+    for start in range(0, len(items), INSERT_CHUNK_ROWS):
+        yield items[start : start + INSERT_CHUNK_ROWS]
 
 
 def existing_members(session: Session, member_ids: Iterable[str]) -> set[str]:
     wanted = sorted(set(member_ids))
     found: set[str] = set()
-    for start in range(0, len(wanted), INSERT_CHUNK_ROWS):
-        chunk = wanted[start : start + INSERT_CHUNK_ROWS]
+    for chunk in _chunks(wanted):
         found.update(
             session.execute(select(members_t.c.id).where(members_t.c.id.in_(chunk))).scalars()
         )
@@ -50,8 +57,7 @@ def linked_aliases(
 ) -> dict[tuple[str, str], str]:
     wanted = sorted(set(pairs))
     found: dict[tuple[str, str], str] = {}
-    for start in range(0, len(wanted), INSERT_CHUNK_ROWS):
-        chunk = wanted[start : start + INSERT_CHUNK_ROWS]
+    for chunk in _chunks(wanted):
         rows = session.execute(
             select(aliases_t.c.source, aliases_t.c.alias, aliases_t.c.member_id).where(
                 tuple_(aliases_t.c.source, aliases_t.c.alias).in_(chunk)
@@ -64,8 +70,7 @@ def linked_aliases(
 def insert_events(session: Session, events: Sequence[CanonicalEvent]) -> dict[tuple[str, str], int]:
     """Insert events, skipping those stored already; returns the new ones' ids by key."""
     inserted: dict[tuple[str, str], int] = {}
-    for start in range(0, len(events), INSERT_CHUNK_ROWS):
-        chunk = events[start : start + INSERT_CHUNK_ROWS]
+    for chunk in _chunks(events):
         rows = [
             {
                 "source": e.source,
@@ -98,8 +103,7 @@ def insert_events(session: Session, events: Sequence[CanonicalEvent]) -> dict[tu
 def event_ids(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     wanted = sorted(set(keys))
     found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(wanted), INSERT_CHUNK_ROWS):
-        chunk = wanted[start : start + INSERT_CHUNK_ROWS]
+    for chunk in _chunks(wanted):
         rows = session.execute(
             select(events_t.c.id, events_t.c.source, events_t.c.source_event_id).where(
                 tuple_(events_t.c.source, events_t.c.source_event_id).in_(chunk)
