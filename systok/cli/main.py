@@ -28,16 +28,21 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _register_subcommands() -> None:
+    from systok.cli import api as api_cli
     from systok.cli import db as db_cli
     from systok.cli import ingest as ingest_cli
     from systok.cli import ledger as ledger_cli
     from systok.cli import policy as policy_cli
+    from systok.cli import pull as pull_cli
 
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(db_cli.app, name="db")
     app.add_typer(ledger_cli.app, name="ledger")
     app.add_typer(ingest_cli.members_app, name="members")
     app.add_typer(ingest_cli.events_app, name="events")
+    app.add_typer(pull_cli.app, name="ingest")
+    app.command("serve")(api_cli.serve_command)
+    app.add_typer(api_cli.apikey_app, name="apikey")
     app.command("audit")(ledger_cli.audit)
     app.command("demo")(ledger_cli.demo)
 

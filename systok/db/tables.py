@@ -318,3 +318,31 @@ class IngestCursor(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str] = mapped_column(Text)
     updated_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- API keys ------------------------------------------------------------------------
+
+
+class ApiKey(Base):
+    """A key a client sends to the HTTP API; only its SHA-256 is stored, never the key.
+
+    A key reads ``stk_<prefix>_<secret>``: the prefix finds the row with an index
+    lookup, the hash of the whole key proves it. The secret has 256 random bits, so a
+    fast hash is enough (no password stretching). ``scopes`` is space-separated, as in
+    OAuth. A revoked key keeps its row (and its name) so audits can still name it.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    key_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(400))
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    revoked_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_api_keys_name"),
+        UniqueConstraint("key_prefix", name="uq_api_keys_key_prefix"),
+    )

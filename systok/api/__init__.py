@@ -1,0 +1,1 @@
+"""HTTP API of SysTok: event ingestion (batches, Discourse webhooks), API keys, health."""

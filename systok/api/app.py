@@ -1,0 +1,148 @@
+"""The HTTP API: ``create_app(engine, settings)`` builds it; ``systok serve`` runs it.
+
+Every endpoint does its database work in one unit of work (``UnitOfWork``, which
+retries deadlocks and serialization failures like the CLI does). Every error is
+rendered one way, by the handlers here: ``{"error": <class name>, "detail": <message>}``
+with the ``SystokError``'s status; request validation errors are a 422 that names the
+field; unknown routes and methods keep their 404/405 in the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from systok.config import Settings
+from systok.core.policy import Policy
+from systok.db.engine import run_transaction
+from systok.errors import SystokError
+
+T = TypeVar("T")
+
+API_PREFIX = "/api/v1"
+REQUEST_BODY_BYTES_MAX = 32 * 1024 * 1024
+"""Refuse bodies above this before reading them (10 000 events fit easily)."""
+
+
+class RequestInvalid(SystokError):
+    """The request body or a parameter does not match what the endpoint takes."""
+
+    status_code = 422
+
+
+class PayloadTooLarge(SystokError):
+    """Too many events, or too many bytes, in one request."""
+
+    status_code = 413
+
+
+class UnitOfWork:
+    """Runs one request's database work in one transaction (retried on deadlocks)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, work: Callable[[Session], T]) -> T:
+        return run_transaction(self.engine, work)
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    """FastAPI dependency: the app's unit-of-work runner."""
+    engine: Engine = request.app.state.engine
+    return UnitOfWork(engine)
+
+
+def app_policy(request: Request) -> Policy:
+    """FastAPI dependency: the policy the app ingests with (its limits, its event types)."""
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+def error_response(error: SystokError) -> JSONResponse:
+    """The one JSON shape of every error."""
+    return JSONResponse(
+        {"error": error.error_name, "detail": error.message},
+        status_code=error.status_code,
+        headers=getattr(error, "headers", None),
+    )
+
+
+def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def create_app(engine: Engine, settings: Settings, policy: Policy | None = None) -> FastAPI:
+    """Build the API on ``engine``.
+
+    Args:
+        policy: the policy whose ingestion limits and event types apply; default the
+            pinned or newest one (``default_policy``), read once at start-up.
+    """
+    from systok.api import events, webhooks
+    from systok.policy_files import default_policy
+
+    app = FastAPI(
+        title="SysTok API",
+        version="1",
+        summary="Ingestion of activity events: HTTP batches and Discourse webhooks.",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.policy = policy if policy is not None else default_policy(settings)
+
+    @app.exception_handler(SystokError)
+    async def _systok_error(_request: Request, error: SystokError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [{"field": _field_of(e["loc"]), "reason": str(e["msg"])} for e in error.errors()]
+        detail = "; ".join(f"{p['field']}: {p['reason']}" for p in problems)
+        return JSONResponse(
+            {"error": RequestInvalid.__name__, "detail": detail, "fields": problems},
+            status_code=RequestInvalid.status_code,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        name = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
+        return JSONResponse(
+            {"error": name, "detail": str(error.detail)},
+            status_code=error.status_code,
+            headers=error.headers,
+        )
+
+    @app.middleware("http")
+    async def _limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > REQUEST_BODY_BYTES_MAX:
+            return error_response(
+                PayloadTooLarge(
+                    f"request body of {declared} bytes exceeds {REQUEST_BODY_BYTES_MAX} bytes"
+                )
+            )
+        return await call_next(request)
+
+    @app.get(f"{API_PREFIX}/health")
+    def health() -> JSONResponse:
+        """Liveness and database reachability (for load balancers and `systok serve`)."""
+        try:
+            run_transaction(engine, lambda session: session.execute(text("SELECT 1")))
+        except Exception as error:
+            return JSONResponse(
+                {"status": "degraded", "database": type(error).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    app.include_router(events.router, prefix=API_PREFIX)
+    app.include_router(webhooks.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,91 @@
+"""``POST /api/v1/events``: a batch of up to 10 000 events from a live source.
+
+Each event is the file/HTTP format (``IncomingEvent``); each gets its own answer, in
+input order: ``accepted``, ``duplicate`` (same ``source`` and ``id`` stored before) or
+``rejected`` (quarantined: the field, the reason and the quarantine row's id). A bad
+event never fails the batch, so a client resends nothing that was accepted; only a
+body that is not ``{"events": [...]}`` is a 422, and more than 10 000 events a 413.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from systok.api.app import PayloadTooLarge, UnitOfWork, app_policy, unit_of_work
+from systok.api.auth import SCOPE_EVENTS_WRITE, ApiKeyInfo, require_scope
+from systok.core.policy import Policy
+from systok.ingest.service import BatchResult, Ingestor, Outcome, RecordResult
+
+BATCH_EVENTS_MAX = 10_000
+BATCH_SOURCE = "http"
+"""The label of HTTP batches in ``ingest_batches`` (each event keeps its own source)."""
+
+router = APIRouter(tags=["events"])
+
+
+class EventBatch(BaseModel):
+    """The request body. Events are checked one by one by the ingestor, not here."""
+
+    events: list[Any] = Field(description="IncomingEvent objects (source, id, type, …).")
+
+
+def outcome_name(outcome: Outcome) -> str:
+    """The API's word for an outcome: ``quarantined`` is ``rejected`` to a client."""
+    return "rejected" if outcome is Outcome.QUARANTINED else outcome.value
+
+
+def result_json(index: int, result: RecordResult) -> dict[str, Any]:
+    """One event's answer (only the keys that apply)."""
+    answer: dict[str, Any] = {
+        "index": index,
+        "outcome": outcome_name(result.outcome),
+        "id": result.source_event_id,
+    }
+    if result.outcome is Outcome.QUARANTINED:
+        answer |= {
+            "field": result.field,
+            "reason": result.reason,
+            "quarantine_id": result.quarantine_id,
+        }
+    else:
+        answer["event_id"] = result.event_id
+    return answer
+
+
+def batch_json(batch: BatchResult) -> dict[str, Any]:
+    """Counts and per-event results of one ingestion call."""
+    return {
+        "received": len(batch.results),
+        "accepted": batch.count(Outcome.ACCEPTED),
+        "duplicate": batch.count(Outcome.DUPLICATE),
+        "rejected": batch.count(Outcome.QUARANTINED),
+        "results": [result_json(i, r) for i, r in enumerate(batch.results)],
+    }
+
+
+@router.post("/events")
+def post_events(
+    body: EventBatch,
+    _key: ApiKeyInfo = Depends(require_scope(SCOPE_EVENTS_WRITE)),
+    work: UnitOfWork = Depends(unit_of_work),
+    policy: Policy = Depends(app_policy),
+) -> dict[str, Any]:
+    """Store a batch of live events; answer per event, in order."""
+    if len(body.events) > BATCH_EVENTS_MAX:
+        raise PayloadTooLarge(
+            f"{len(body.events)} events in one request; at most {BATCH_EVENTS_MAX} "
+            "(split the batch)"
+        )
+    # A non-object element goes in as its JSON text, so the ingestor refuses it as "not
+    # an object" (a bare string would otherwise be read as a JSON line).
+    records = [e if isinstance(e, dict) else json.dumps(e) for e in body.events]
+    batch = work(
+        lambda session: Ingestor(session, policy=policy).ingest(
+            records, source=BATCH_SOURCE, live=True
+        )
+    )
+    return batch_json(batch)

@@ -1,0 +1,90 @@
+"""``systok serve`` (the HTTP API under uvicorn) and ``systok apikey …``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from systok.cli.context import engine_from_settings, require_migrated
+from systok.config import get_settings
+from systok.core.times import us_to_iso
+from systok.db.engine import run_transaction
+from systok.ingest.service import now_us
+
+apikey_app = typer.Typer(
+    help="API keys for the HTTP API (only their hash is stored).", no_args_is_help=True
+)
+console = Console()
+
+
+def serve_command(
+    host: str | None = typer.Option(None, help="Address to bind (default: SYSTOK_API_HOST)."),
+    port: int | None = typer.Option(None, help="Port to listen on (default: SYSTOK_API_PORT)."),
+) -> None:
+    """Run the HTTP API (event batches, Discourse webhooks, health) until stopped."""
+    import uvicorn
+
+    from systok.api.app import create_app
+
+    settings = get_settings()
+    engine = engine_from_settings(settings)
+    require_migrated(engine)
+    app = create_app(engine, settings)
+    uvicorn.run(
+        app,
+        host=host or settings.api_host,
+        port=port if port is not None else settings.api_port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@apikey_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="A name for the key, e.g. posthog-relay."),
+    scope: list[str] = typer.Option(
+        ["events:write"], "--scope", help="A scope to grant (repeatable)."
+    ),
+) -> None:
+    """Create a key and print it once: it cannot be shown again."""
+    from systok.api.auth import create_api_key
+
+    engine = engine_from_settings()
+    require_migrated(engine)
+    info, key = run_transaction(engine, lambda s: create_api_key(s, name, scope, now_us()))
+    console.print(f"created API key {info.name!r} with scopes {' '.join(sorted(info.scopes))}")
+    console.print("store it now, it is not shown again:", style="bold")
+    typer.echo(key)
+
+
+@apikey_app.command("list")
+def list_keys() -> None:
+    """List keys: name, prefix, scopes, created, revoked (never the key)."""
+    from systok.api.auth import list_api_keys
+
+    engine = engine_from_settings()
+    require_migrated(engine)
+    keys = run_transaction(engine, list_api_keys)
+    table = Table("name", "prefix", "scopes", "created", "revoked", title="API keys")
+    for info in keys:
+        table.add_row(
+            info.name,
+            info.display_prefix,
+            " ".join(sorted(info.scopes)),
+            us_to_iso(info.created_at_us),
+            us_to_iso(info.revoked_at_us) if info.revoked_at_us is not None else "",
+        )
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
+    """Revoke a key at once; requests with it get 401 from now on."""
+    from systok.api.auth import revoke_api_key
+
+    engine = engine_from_settings()
+    require_migrated(engine)
+    info = run_transaction(engine, lambda s: revoke_api_key(s, name, now_us()))
+    assert info.revoked_at_us is not None
+    console.print(f"API key {info.name!r} revoked at {us_to_iso(info.revoked_at_us)}")

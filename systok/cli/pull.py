@@ -1,0 +1,174 @@
+"""``systok ingest …``: pull events and profiles from PostHog, Discourse and the platform.
+
+Each command shows a progress bar while it pulls and ends with one summary line of
+accepted / duplicate / quarantined (and retracted likes for Discourse), so a cron log
+says what a run did. Failures are ``SystokError``s (a missing setting, a source that
+kept failing) and end with one clear line and the error's exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from systok.cli.context import engine_from_settings, require_migrated
+from systok.config import get_settings
+from systok.core.times import TimeError, day_of_date, parse_utc_us
+from systok.db.engine import run_transaction
+from systok.errors import SystokError
+from systok.ingest.pulls import PullSummary
+from systok.ingest.service import now_us
+from systok.ingest.sources.discourse_rest import linked_usernames, pull_discourse
+from systok.ingest.sources.platform import pull_profiles
+from systok.ingest.sources.posthog import pull_posthog
+from systok.policy_files import default_policy
+
+app = typer.Typer(
+    help="Pull events and member profiles from PostHog, Discourse and the platform.",
+    no_args_is_help=True,
+)
+
+console = Console(highlight=False)
+
+MICROS_PER_DAY = 86_400_000_000
+
+
+class BadTime(SystokError):
+    """A ``--since``/``--until`` value is not a timestamp or date."""
+
+    exit_code = 64  # EX_USAGE
+
+
+def parse_moment_us(text: str, option: str) -> int:
+    """``2025-05-12`` (midnight UTC) or an ISO 8601 timestamp with a zone, as UTC micros."""
+    value = text.strip()
+    if len(value) == len("2025-05-12"):
+        try:
+            return day_of_date(date.fromisoformat(value)) * MICROS_PER_DAY
+        except ValueError:
+            pass
+    try:
+        return parse_utc_us(value)
+    except TimeError as error:
+        raise BadTime(f"{option}: {error} (give YYYY-MM-DD or e.g. 2025-05-12T00:00:00Z)") from None
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Progress]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        progress.add_task(description, total=None, counts="")
+        yield progress
+
+
+def _report(source: str, summary: PullSummary) -> None:
+    for note in summary.notes:
+        console.print(f"  {note}")
+    for key in summary.retracted:
+        console.print(f"  retracted {key}")
+    console.print(f"{source}: {summary.line()}")
+
+
+@app.command("posthog")
+def posthog(
+    since: str | None = typer.Option(
+        None, help="Start (YYYY-MM-DD or ISO timestamp). Default: resume after the cursor."
+    ),
+    until: str | None = typer.Option(None, help="End, exclusive. Default: now."),
+    backfill: bool = typer.Option(
+        False, "--backfill", help="Import history: the live age limit does not apply."
+    ),
+) -> None:
+    """Pull PostHog events (HogQL query API), committing each page with the cursor."""
+    settings = get_settings()
+    engine = engine_from_settings(settings)
+    require_migrated(engine)
+    policy = default_policy(settings)
+    since_us = parse_moment_us(since, "--since") if since else None
+    until_us = parse_moment_us(until, "--until") if until else None
+    with _progress("posthog") as progress:
+        task = progress.task_ids[0]
+
+        def on_page(summary: PullSummary) -> None:
+            progress.update(task, counts=f"page {summary.pages}: {summary.line()}")
+
+        result = pull_posthog(
+            engine,
+            settings,
+            policy,
+            since_us=since_us,
+            until_us=until_us,
+            live=not backfill,
+            on_page=on_page,
+        )
+    _report("posthog", result)
+
+
+@app.command("discourse")
+def discourse(
+    since: str = typer.Option(..., help="Start (YYYY-MM-DD or ISO timestamp)."),
+    until: str | None = typer.Option(None, help="End, exclusive. Default: now."),
+    username: list[str] | None = typer.Option(
+        None, "--username", help="Only this user (repeatable). Default: every linked alias."
+    ),
+) -> None:
+    """Backfill and reconcile Discourse activity; mark removed likes retracted."""
+    settings = get_settings()
+    engine = engine_from_settings(settings)
+    require_migrated(engine)
+    policy = default_policy(settings)
+    since_us = parse_moment_us(since, "--since")
+    until_us = parse_moment_us(until, "--until") if until else now_us()
+    names = list(username) if username else run_transaction(engine, linked_usernames)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("discourse", total=len(names))
+
+        def on_user(name: str, summary: PullSummary) -> None:
+            progress.update(task, advance=1, description=f"discourse {name}")
+
+        result = pull_discourse(
+            engine,
+            settings,
+            policy,
+            since_us=since_us,
+            until_us=until_us,
+            usernames=names,
+            on_user=on_user,
+        )
+    _report("discourse", result)
+
+
+@app.command("profiles")
+def profiles(
+    full: bool = typer.Option(
+        False, "--full", help="Read every member, not only those changed since the last pull."
+    ),
+) -> None:
+    """Pull member profiles (qualification, membership, aliases) from the platform."""
+    settings = get_settings()
+    engine = engine_from_settings(settings)
+    require_migrated(engine)
+    policy = default_policy(settings)
+    with _progress("profiles") as progress:
+        task = progress.task_ids[0]
+
+        def on_page(summary: PullSummary) -> None:
+            progress.update(task, counts=f"page {summary.pages}: {summary.received} members")
+
+        result = pull_profiles(engine, settings, policy, full=full, on_page=on_page)
+    console.print(
+        f"  {result.accepted} member(s) stored, {result.quarantined} refused, "
+        f"{result.pages} page(s)"
+    )
+    _report("profiles", result)

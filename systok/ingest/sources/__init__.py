@@ -1,0 +1,1 @@
+"""Source adapters that turn external payloads into IncomingEvent records."""

@@ -1,0 +1,253 @@
+"""Discourse webhook payloads → ``IncomingEvent`` records (pure: no I/O, no clock).
+
+What earns what (INTEGRATIONS.md §2.2):
+
+* ``post_created`` with ``post_number == 1`` (a new topic) → ``ClubPostCreated`` for the
+  author.
+* ``post_created`` with ``post_number > 1`` (a reply) → ``ClubCommentCreated`` for the
+  author, and ``ClubCommentReceived`` for the author of the post it answers, with the
+  replier as counterpart. That author is taken from ``reply_to_user`` when the payload
+  carries it (compared by ``id`` when both sides have one, else by username). A reply
+  to the topic as a whole (no ``reply_to_post_number``), or one whose payload has no
+  ``reply_to_user`` (older Discourse versions, or ``suppress_reply_when_quoting``), stores
+  only ``ClubCommentCreated``: the webhook does not say who wrote the replied-to post,
+  and guessing (e.g. "the topic's author") would pay the wrong person. The REST
+  backfill can add the missing ``ClubCommentReceived`` later under the same id.
+* ``post_liked`` → ``ClubLikeGiven`` for the liker (``like.user``) and
+  ``ClubLikeReceived`` for the post's author (``like.post``), the liker as counterpart.
+  Discourse does not put the like's own time in the payload, so the delivery time is
+  used as ``occurred_at`` (deliveries are immediate; a retry keeps the first one's id,
+  so a later time never creates a second event).
+
+Nothing is earned for private messages (``topic_archetype == "private_message"``),
+non-regular posts (``post_type != 1``: moderator actions, small actions, whispers),
+hidden or deleted posts, self-likes and self-replies; ``map_webhook`` then returns no
+records and says why.
+
+Members are the aliases ``discourse:<username, lowercased>`` (``discourse_alias``):
+Discourse usernames are case-insensitive, and an alias linked once must match every
+later spelling. The ingestor attributes linked aliases and keeps others unattributed.
+
+Id scheme (``discourse_event_ids``), shared with the REST backfill so that a webhook
+event and the same event found by a backfill are stored once. Discourse's
+``X-Discourse-Event-Id`` changes on every retry and is *not* used:
+
+===========================  =========================================
+``ClubPostCreated``          ``post:{post_id}:created``
+``ClubCommentCreated``       ``post:{post_id}:created``
+``ClubCommentReceived``      ``post:{post_id}:comment-received``
+``ClubLikeGiven``            ``like:{post_id}:{liker_user_id}:given``
+``ClubLikeReceived``         ``like:{post_id}:{liker_user_id}:received``
+===========================  =========================================
+
+(A post is a topic or a reply for ever, so its two "created" types never collide.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from systok.core.events import EventType
+from systok.errors import SystokError
+from systok.ingest.schemas import IncomingEvent
+
+SOURCE = "discourse"
+REGULAR_POST_TYPE = 1
+PRIVATE_MESSAGE_ARCHETYPE = "private_message"
+
+
+class DiscoursePayloadInvalid(SystokError):
+    """A signed Discourse payload lacks a field the mapping needs, or has the wrong type."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class WebhookMapping:
+    """The records one delivery yields, and why nothing (or less) was produced."""
+
+    records: list[IncomingEvent] = field(default_factory=list)
+    ignored: str | None = None
+
+
+def discourse_alias(username: str) -> str:
+    """The member reference of a Discourse user: ``discourse:<username lowercased>``."""
+    return f"{SOURCE}:{username.strip().lower()}"
+
+
+def discourse_event_ids(event_type: str, post_id: int, liker_user_id: int | None = None) -> str:
+    """The ``source_event_id`` of a Discourse event (see the module's id table).
+
+    Raises:
+        ValueError: an event type Discourse does not produce, or a like without its liker.
+    """
+    if event_type in (EventType.CLUB_POST_CREATED, EventType.CLUB_COMMENT_CREATED):
+        return f"post:{post_id}:created"
+    if event_type == EventType.CLUB_COMMENT_RECEIVED:
+        return f"post:{post_id}:comment-received"
+    if event_type in (EventType.CLUB_LIKE_GIVEN, EventType.CLUB_LIKE_RECEIVED):
+        if liker_user_id is None:
+            raise ValueError(f"{event_type} ids need the liker's user id")
+        side = "given" if event_type == EventType.CLUB_LIKE_GIVEN else "received"
+        return f"like:{post_id}:{liker_user_id}:{side}"
+    raise ValueError(f"{event_type!r} is not a Discourse event type")
+
+
+def map_webhook(event_name: str | None, body: Any, *, delivered_at: str) -> WebhookMapping:
+    """Map one delivery (``X-Discourse-Event`` and the decoded JSON body).
+
+    Args:
+        event_name: the ``X-Discourse-Event`` header (absent for ``ping``).
+        delivered_at: ISO 8601 time the delivery arrived; the time of a like.
+
+    Raises:
+        DiscoursePayloadInvalid: a rewarded event whose payload lacks a needed field.
+    """
+    if not isinstance(body, Mapping):
+        raise DiscoursePayloadInvalid("the body must be a JSON object")
+    if event_name is None or "ping" in body:
+        return WebhookMapping(ignored="ping")
+    if event_name == "post_created":
+        return _map_post_created(_object(body, "post"))
+    if event_name == "post_liked":
+        return _map_post_liked(_object(body, "like"), delivered_at)
+    return WebhookMapping(ignored=f"event {event_name!r} earns nothing")
+
+
+def _map_post_created(post: Mapping[str, Any]) -> WebhookMapping:
+    refusal = _not_rewarded(post)
+    if refusal:
+        return WebhookMapping(ignored=refusal)
+    post_id = _int(post, "id", "post")
+    author = _str(post, "username", "post")
+    occurred_at = _str(post, "created_at", "post")
+    payload = _post_payload(post)
+    if _int(post, "post_number", "post") == 1:
+        topic = _record(
+            EventType.CLUB_POST_CREATED, post_id, author, None, occurred_at, payload=payload
+        )
+        return WebhookMapping([topic])
+    replied_to = post.get("reply_to_user")
+    if isinstance(replied_to, Mapping) and _same_user(post, replied_to):
+        return WebhookMapping(ignored="a reply to one's own post earns nothing")
+    records = [
+        _record(EventType.CLUB_COMMENT_CREATED, post_id, author, None, occurred_at, payload=payload)
+    ]
+    if not isinstance(replied_to, Mapping) or not replied_to.get("username"):
+        return WebhookMapping(
+            records,
+            ignored="no reply_to_user in the payload: ClubCommentReceived not stored",
+        )
+    receiver = _str(replied_to, "username", "post.reply_to_user")
+    records.append(
+        _record(
+            EventType.CLUB_COMMENT_RECEIVED, post_id, receiver, author, occurred_at, payload=payload
+        )
+    )
+    return WebhookMapping(records)
+
+
+def _map_post_liked(like: Mapping[str, Any], delivered_at: str) -> WebhookMapping:
+    post = _object(like, "post", "like.")
+    liker = _object(like, "user", "like.")
+    refusal = _not_rewarded(post)
+    if refusal:
+        return WebhookMapping(ignored=refusal)
+    post_id = _int(post, "id", "like.post")
+    liker_id = _int(liker, "id", "like.user")
+    liker_name = _str(liker, "username", "like.user")
+    author_name = _str(post, "username", "like.post")
+    if post.get("user_id") == liker_id or author_name.lower() == liker_name.lower():
+        return WebhookMapping(ignored="a like of one's own post earns nothing")
+    payload = _post_payload(post)
+    given = _record(
+        EventType.CLUB_LIKE_GIVEN,
+        post_id,
+        liker_name,
+        None,
+        delivered_at,
+        payload=payload,
+        liker_user_id=liker_id,
+    )
+    received = _record(
+        EventType.CLUB_LIKE_RECEIVED,
+        post_id,
+        author_name,
+        liker_name,
+        delivered_at,
+        payload=payload,
+        liker_user_id=liker_id,
+    )
+    return WebhookMapping([given, received])
+
+
+def _not_rewarded(post: Mapping[str, Any]) -> str | None:
+    """Why a post (or the post of a like) earns nothing, or None when it may earn."""
+    if post.get("topic_archetype") == PRIVATE_MESSAGE_ARCHETYPE:
+        return "private message"
+    post_type = post.get("post_type", REGULAR_POST_TYPE)
+    if post_type != REGULAR_POST_TYPE:
+        return (
+            f"post_type {post_type} is not a regular post (2 moderator, 3 small action, 4 whisper)"
+        )
+    if post.get("hidden"):
+        return "hidden post"
+    if post.get("deleted_at") or post.get("user_deleted"):
+        return "deleted post"
+    return None
+
+
+def _same_user(post: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    if post.get("user_id") is not None and other.get("id") is not None:
+        return bool(post["user_id"] == other["id"])
+    return str(post.get("username", "")).lower() == str(other.get("username", "")).lower()
+
+
+def _post_payload(post: Mapping[str, Any]) -> dict[str, Any]:
+    """The few post fields worth keeping with an event (never the post's text)."""
+    keys = ("id", "topic_id", "post_number", "reply_to_post_number", "category_id")
+    return {f"post_{k}" if k == "id" else k: post.get(k) for k in keys if post.get(k) is not None}
+
+
+def _record(
+    event_type: EventType,
+    post_id: int,
+    member: str,
+    counterpart: str | None,
+    occurred_at: str,
+    *,
+    payload: dict[str, Any],
+    liker_user_id: int | None = None,
+) -> IncomingEvent:
+    return IncomingEvent(
+        source=SOURCE,
+        id=discourse_event_ids(event_type, post_id, liker_user_id),
+        type=event_type.value,
+        member=discourse_alias(member),
+        counterpart=discourse_alias(counterpart) if counterpart else None,
+        occurred_at=occurred_at,
+        payload=payload,
+    )
+
+
+def _object(parent: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
+    value = parent.get(key)
+    if not isinstance(value, Mapping):
+        raise DiscoursePayloadInvalid(f"{where}{key}: missing or not an object")
+    return value
+
+
+def _int(parent: Mapping[str, Any], key: str, where: str) -> int:
+    value = parent.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DiscoursePayloadInvalid(f"{where}.{key}: missing or not an integer")
+    return value
+
+
+def _str(parent: Mapping[str, Any], key: str, where: str) -> str:
+    value = parent.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise DiscoursePayloadInvalid(f"{where}.{key}: missing or not a string")
+    return value
