@@ -11,6 +11,10 @@ COMMANDS = [
     [], ["db"], ["db", "upgrade"], ["db", "current"],
     ["policy"], ["policy", "check"], ["policy", "show"], ["policy", "diff"],
     ["ledger"], ["ledger", "balances"], ["audit"], ["demo"],
+    ["members", "import"], ["events", "import"],
+    ["events", "quarantine", "list"], ["events", "quarantine", "retry"],
+    ["ingest", "posthog"], ["ingest", "discourse"], ["ingest", "profiles"],
+    ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"], ["serve"],
 ]
 
 
