@@ -67,37 +67,91 @@ def linked_aliases(
     return found
 
 
+EVENT_COLUMNS = (
+    "source",
+    "source_event_id",
+    "event_type",
+    "member_id",
+    "actor_source",
+    "actor_alias",
+    "counterpart_member_id",
+    "counterpart_source",
+    "counterpart_alias",
+    "occurred_at_us",
+    "occurred_day",
+    "received_at_us",
+    "retracted_at_us",
+    "payload",
+)
+
+
+def _event_row(e: CanonicalEvent) -> tuple[Any, ...]:
+    counterpart = e.counterpart
+    return (
+        e.source,
+        e.source_event_id,
+        e.event_type,
+        e.actor.member_id,
+        e.actor.alias_source,
+        e.actor.alias,
+        counterpart.member_id if counterpart else None,
+        counterpart.alias_source if counterpart else None,
+        counterpart.alias if counterpart else None,
+        e.occurred_at_us,
+        e.occurred_day,
+        e.received_at_us,
+        None,
+        e.payload,
+    )
+
+
 def insert_events(session: Session, events: Sequence[CanonicalEvent]) -> dict[tuple[str, str], int]:
-    """Insert events, skipping those stored already; returns the new ones' ids by key."""
+    """Insert events, skipping those stored already; returns the new ones' ids by key.
+
+    PostgreSQL: COPY into a temporary staging table, then one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING RETURNING`` (MEASUREMENTS.md: the fastest idempotent path; a
+    multi-row VALUES statement is re-parsed by the driver on every call). SQLite: one
+    cached statement executed for many rows, which SQLAlchemy batches itself.
+    """
+    if not events:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_events_by_copy(session, events)
     inserted: dict[tuple[str, str], int] = {}
+    statement = (
+        _insert(session, events_t)
+        .on_conflict_do_nothing(index_elements=["source", "source_event_id"])
+        .returning(events_t.c.id, events_t.c.source, events_t.c.source_event_id)
+    )
     for chunk in _chunks(events):
-        rows = [
-            {
-                "source": e.source,
-                "source_event_id": e.source_event_id,
-                "event_type": e.event_type,
-                "member_id": e.actor.member_id,
-                "actor_source": e.actor.alias_source,
-                "actor_alias": e.actor.alias,
-                "counterpart_member_id": e.counterpart.member_id if e.counterpart else None,
-                "counterpart_source": e.counterpart.alias_source if e.counterpart else None,
-                "counterpart_alias": e.counterpart.alias if e.counterpart else None,
-                "occurred_at_us": e.occurred_at_us,
-                "occurred_day": e.occurred_day,
-                "received_at_us": e.received_at_us,
-                "retracted_at_us": None,
-                "payload": e.payload,
-            }
-            for e in chunk
-        ]
-        result = session.execute(
-            _insert(session, events_t)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["source", "source_event_id"])
-            .returning(events_t.c.id, events_t.c.source, events_t.c.source_event_id)
-        )
+        rows = [dict(zip(EVENT_COLUMNS, _event_row(e), strict=True)) for e in chunk]
+        result = session.execute(statement, rows)
         inserted.update({(r.source, r.source_event_id): r.id for r in result})
     return inserted
+
+
+def _insert_events_by_copy(
+    session: Session, events: Sequence[CanonicalEvent]
+) -> dict[tuple[str, str], int]:
+    columns = ", ".join(EVENT_COLUMNS)
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS systok_events_staging ON COMMIT DROP AS "
+            f"SELECT {columns} FROM events WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE systok_events_staging")
+        with cursor.copy(f"COPY systok_events_staging ({columns}) FROM STDIN") as copy:
+            for event in events:
+                copy.write_row(_event_row(event))
+        cursor.execute(
+            f"INSERT INTO events ({columns}) SELECT {columns} FROM systok_events_staging "
+            "ON CONFLICT (source, source_event_id) DO NOTHING "
+            "RETURNING id, source, source_event_id"
+        )
+        return {(source, key): event_id for event_id, source, key in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 def event_ids(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
