@@ -29,7 +29,7 @@ from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.policy_files import default_policy
 
-app = typer.Typer(help="Read the ledger: balances.", no_args_is_help=True)
+app = typer.Typer(help="The ledger: balances, expiring holds.", no_args_is_help=True)
 console = Console()
 
 SECONDS_PER_DAY = 86_400
@@ -59,6 +59,17 @@ def balances(asset: str = typer.Option(None, help="Only this asset (e.g. STK).")
             format_amount(row.available_units, scale),
         )
     console.print(table)
+
+
+@app.command("expire-holds")
+def expire_holds(
+    limit: int = typer.Option(10_000, help="At most this many holds in one run."),
+) -> None:
+    """Expire every pending hold whose expiry has passed (run it daily; safe to repeat)."""
+    engine = engine_from_settings()
+    require_migrated(engine)
+    expired = run_transaction(engine, lambda s: Ledger(s).expire_holds(limit=limit))
+    console.print(f"expired {len(expired)} hold(s)")
 
 
 def audit() -> None:

@@ -94,3 +94,57 @@ def test_usage_errors_exit_2_without_traceback():
 def test_help_everywhere(capsys, command):
     assert main([*command, "--help"]) == 0
     assert "Usage" in capsys.readouterr().out
+
+
+def test_expire_holds_command(capsys, isolated, monkeypatch):
+    from systok.core.ledger import (
+        AccountType,
+        HoldDraft,
+        TransactionCode,
+        member_account,
+        system_account,
+    )
+    from systok.db.engine import make_engine, run_transaction
+    from systok.ledger.service import Ledger
+
+    assert main(["db", "upgrade"]) == 0
+    engine = make_engine(f"sqlite:///{isolated / 'systok.sqlite3'}")
+
+    def setup(session):
+        ledger = Ledger(session, clock=lambda: 1_000)
+        ledger.ensure_assets({"STK": 6})
+        ledger.transfer(
+            system_account(AccountType.WORLD),
+            member_account("a"),
+            10,
+            code=TransactionCode.EMISSION,
+            idempotency_key="e",
+        )
+        ledger.create_hold(
+            HoldDraft(
+                TransactionCode.ESCROW,
+                "h1",
+                member_account("a"),
+                member_account("b"),
+                5,
+                expires_at_us=2_000,
+            )
+        )
+        ledger.create_hold(
+            HoldDraft(
+                TransactionCode.ESCROW,
+                "h2",
+                member_account("a"),
+                member_account("b"),
+                5,
+                expires_at_us=None,
+            )
+        )
+
+    run_transaction(engine, setup)
+    capsys.readouterr()
+    assert main(["ledger", "expire-holds"]) == 0
+    assert "expired 1 hold(s)" in capsys.readouterr().out
+    assert main(["ledger", "expire-holds"]) == 0
+    assert "expired 0 hold(s)" in capsys.readouterr().out
+    assert main(["audit"]) == 0
