@@ -238,7 +238,7 @@ class RawQuarterlyDecay(_Raw):
     first_quarter_amount: PositiveStk
     amount_quantum: PositiveStk
     rounding: Literal["floor"]
-    tail: Literal["emit_remainder"]
+    tail: Literal["emit_quantum"]
 
 
 class RawFund(_Raw):
@@ -607,8 +607,9 @@ class QuarterlyDecayEmission:
     """Seed 001: a fixed cap, each quarter minting ``remaining × first / total``.
 
     With 21 000 000 and 500 000 the ratio between quarters is 41/42. Amounts are floored
-    to ``amount_quantum``; when that floor is zero the whole remainder is minted
-    (``tail = "emit_remainder"``), so the series sums to ``total_supply`` exactly.
+    to ``amount_quantum``; once that floor is zero each quarter mints one quantum (or
+    what is left) — ``tail = "emit_quantum"`` — so amounts never rise ("smoothly
+    decreasing" [001]) and the series sums to ``total_supply`` exactly.
     """
 
     kind: Literal["quarterly_decay"]
@@ -626,7 +627,7 @@ class QuarterlyDecayEmission:
             raise ValueError("remaining must be ≥ 0")
         exact_floor = remaining * self.first_quarter_amount // self.total_supply
         amount = exact_floor // self.amount_quantum * self.amount_quantum
-        return amount if amount > 0 else remaining
+        return amount if amount > 0 else min(self.amount_quantum, remaining)
 
     def quarter_amounts(self) -> Iterator[int]:
         """Every quarter's amount from genesis until the cap is reached."""
