@@ -246,6 +246,7 @@ def _import_member_line(session: Session, *, line: str) -> MemberLineOutcome:
                 f"alias {source}:{alias} already belongs to member {owner!r}",
                 record.id,
             )
+    is_new = not repo.existing_members(session, [record.id])
     # Mutation ahead: the line is valid and conflicts with nothing.
     repo.ensure_member(session, record.id, now)
     unchanged = repo.member_history(session, record.id) == (qualifications, memberships)
@@ -256,5 +257,5 @@ def _import_member_line(session: Session, *, line: str) -> MemberLineOutcome:
     if not unchanged:
         repo.replace_member_history(session, record.id, qualifications, memberships)
     repo.resolve_open_member_lines(session, record.id)
-    status = "duplicate" if unchanged and not new_alias else "accepted"
+    status = "duplicate" if unchanged and not new_alias and not is_new else "accepted"
     return status, None, "", attributed

@@ -157,3 +157,12 @@ def test_a_past_day_sees_the_profile_in_force_then(cli_on, tmp_path, capsys):
         "2025-05-01": (3, True),
         "2030-01-01": (3, True),
     }
+
+
+def test_a_new_member_without_history_is_accepted_not_a_duplicate(cli_on, tmp_path, capsys):
+    path = tmp_path / "bare.jsonl"
+    path.write_text(json.dumps({"id": "bare"}))
+    assert main(["members", "import", str(path)]) == 0
+    assert "accepted 1, duplicate 0" in capsys.readouterr().out
+    assert main(["members", "import", str(path)]) == 0
+    assert "accepted 0, duplicate 1" in capsys.readouterr().out
