@@ -346,3 +346,26 @@ class ApiKey(Base):
         UniqueConstraint("name", name="uq_api_keys_name"),
         UniqueConstraint("key_prefix", name="uq_api_keys_key_prefix"),
     )
+
+
+class EventDayCount(Base):
+    """How many events of a type a member has on a UTC day: the weekly run's input.
+
+    Kept in the same unit of work as the events themselves (insert, attribution of an
+    alias, retraction), as deltas, so concurrent writers add up instead of overwriting.
+    Only events that may count are counted: attributed, not retracted, and not a
+    self-interaction. ``systok.ingest.repository.recount_day_counts`` recomputes the
+    table from the raw events; the two must always agree.
+    """
+
+    __tablename__ = "event_day_counts"
+
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("count >= 0", name="count_not_negative"),
+        Index("ix_event_day_counts_day", "day"),
+    )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from systok.db.tables import (
     Event,
+    EventDayCount,
     IngestBatch,
     IngestCursor,
     Member,
@@ -29,6 +30,10 @@ memberships_t = cast(Table, MemberMembership.__table__)
 quarantine_t = cast(Table, QuarantinedEvent.__table__)
 batches_t = cast(Table, IngestBatch.__table__)
 cursors_t = cast(Table, IngestCursor.__table__)
+day_counts_t = cast(Table, EventDayCount.__table__)
+
+DayKey = tuple[str, int, str]
+"""(member_id, day, event_type): the key of a daily counter."""
 
 T = TypeVar("T")
 
@@ -245,8 +250,14 @@ def insert_alias(session: Session, source: str, alias: str, member_id: str) -> N
 
 
 def attribute_events(session: Session, source: str, alias: str, member_id: str) -> int:
-    """Give waiting events of an alias (as actor or counterpart) to its member."""
-    actor = session.execute(
+    """Give waiting events of an alias (as actor or counterpart) to its member.
+
+    The daily counters follow in the same unit of work: an event gained as actor
+    counts (unless retracted or a self-interaction); an event whose giver turns out to
+    be its receiver stops counting.
+    """
+    deltas: dict[DayKey, int] = {}
+    as_actor = session.execute(
         update(events_t)
         .where(
             events_t.c.actor_source == source,
@@ -254,8 +265,18 @@ def attribute_events(session: Session, source: str, alias: str, member_id: str) 
             events_t.c.member_id.is_(None),
         )
         .values(member_id=member_id)
-    )
-    counterpart = session.execute(
+        .returning(
+            events_t.c.occurred_day,
+            events_t.c.event_type,
+            events_t.c.counterpart_member_id,
+            events_t.c.retracted_at_us,
+        )
+    ).all()
+    for row in as_actor:
+        if row.retracted_at_us is None and row.counterpart_member_id != member_id:
+            key = (member_id, row.occurred_day, row.event_type)
+            deltas[key] = deltas.get(key, 0) + 1
+    as_counterpart = session.execute(
         update(events_t)
         .where(
             events_t.c.counterpart_source == source,
@@ -263,8 +284,131 @@ def attribute_events(session: Session, source: str, alias: str, member_id: str) 
             events_t.c.counterpart_member_id.is_(None),
         )
         .values(counterpart_member_id=member_id)
+        .returning(
+            events_t.c.member_id,
+            events_t.c.occurred_day,
+            events_t.c.event_type,
+            events_t.c.retracted_at_us,
+        )
+    ).all()
+    for row in as_counterpart:
+        if row.retracted_at_us is None and row.member_id == member_id:  # a self-interaction
+            key = (member_id, row.occurred_day, row.event_type)
+            deltas[key] = deltas.get(key, 0) - 1
+    add_day_counts(session, deltas)
+    return len(as_actor) + len(as_counterpart)
+
+
+def retract_events(session: Session, event_ids: Sequence[int], now_us: int) -> int:
+    """Mark events retracted (a removed like) and take them out of the daily counters."""
+    deltas: dict[DayKey, int] = {}
+    retracted = 0
+    for chunk in _chunks(sorted(set(event_ids))):
+        rows = session.execute(
+            update(events_t)
+            .where(events_t.c.id.in_(chunk), events_t.c.retracted_at_us.is_(None))
+            .values(retracted_at_us=now_us)
+            .returning(
+                events_t.c.member_id,
+                events_t.c.counterpart_member_id,
+                events_t.c.occurred_day,
+                events_t.c.event_type,
+            )
+        ).all()
+        retracted += len(rows)
+        for row in rows:
+            if row.member_id is not None and row.counterpart_member_id != row.member_id:
+                key = (row.member_id, row.occurred_day, row.event_type)
+                deltas[key] = deltas.get(key, 0) - 1
+    add_day_counts(session, deltas)
+    return retracted
+
+
+def counted_key(event: CanonicalEvent) -> DayKey | None:
+    """The counter an event adds to, or None (unattributed, or a self-interaction)."""
+    member = event.actor.member_id
+    if member is None or (event.counterpart is not None and event.counterpart.member_id == member):
+        return None
+    return (member, event.occurred_day, event.event_type)
+
+
+def add_day_counts(session: Session, deltas: dict[DayKey, int]) -> None:
+    """Add deltas to the daily counters, in key order (one lock order for all writers).
+
+    Increments are upserts. Decrements (retractions, a self-interaction found late)
+    update an existing counter: SQLite checks ``count >= 0`` on an upsert's proposed
+    row before resolving the conflict, so a negative upsert would fail even when the
+    stored counter is large enough. A decrement with no counter to take from means the
+    counters and the events disagree: the unit of work fails rather than hiding it.
+    """
+    increments = [
+        {"member_id": m, "day": d, "event_type": t, "count": n}
+        for (m, d, t), n in sorted(deltas.items())
+        if n > 0
+    ]
+    if increments:
+        insert = _insert(session, day_counts_t)
+        statement = insert.on_conflict_do_update(
+            index_elements=["member_id", "day", "event_type"],
+            set_={"count": day_counts_t.c.count + insert.excluded.count},
+        )
+        for chunk in _chunks(increments):
+            session.execute(statement, list(chunk))
+    for (member_id, day, event_type), delta in sorted(deltas.items()):
+        if delta >= 0:
+            continue
+        updated = session.execute(
+            update(day_counts_t)
+            .where(
+                day_counts_t.c.member_id == member_id,
+                day_counts_t.c.day == day,
+                day_counts_t.c.event_type == event_type,
+                day_counts_t.c.count >= -delta,
+            )
+            .values(count=day_counts_t.c.count + delta)
+        )
+        if updated.rowcount != 1:  # type: ignore[attr-defined]
+            raise AssertionError(
+                f"daily counter {(member_id, day, event_type)} cannot drop by {-delta}: "
+                "the counters and the events disagree"
+            )
+
+
+def recount_day_counts(session: Session) -> dict[DayKey, int]:
+    """The daily counters recomputed from the raw events (for verification)."""
+    rows = session.execute(
+        select(events_t.c.member_id, events_t.c.occurred_day, events_t.c.event_type, func.count())
+        .where(
+            events_t.c.member_id.is_not(None),
+            events_t.c.retracted_at_us.is_(None),
+            (events_t.c.counterpart_member_id.is_(None))
+            | (events_t.c.counterpart_member_id != events_t.c.member_id),
+        )
+        .group_by(events_t.c.member_id, events_t.c.occurred_day, events_t.c.event_type)
     )
-    return int(actor.rowcount or 0) + int(counterpart.rowcount or 0)  # type: ignore[attr-defined]
+    return {(m, d, t): int(n) for m, d, t, n in rows}
+
+
+def day_count_mismatches(session: Session) -> list[str]:
+    """Every counter that disagrees with its recount, named (empty when they agree)."""
+    stored = {
+        (member_id, day, event_type): int(n)
+        for member_id, day, event_type, n in session.execute(
+            select(
+                day_counts_t.c.member_id,
+                day_counts_t.c.day,
+                day_counts_t.c.event_type,
+                day_counts_t.c.count,
+            )
+        )
+        if n != 0
+    }
+    recounted = recount_day_counts(session)
+    return [
+        f"counter {key}: stored {stored.get(key, 0)}, events say {recounted.get(key, 0)}"
+        for key in sorted(set(stored) | set(recounted))
+        if stored.get(key, 0) != recounted.get(key, 0)
+    ]
 
 
 def member_history(

@@ -121,6 +121,12 @@ class Ingestor:
         for event in events:
             first_of_key.setdefault((event.source, event.source_event_id), event)
         inserted = repo.insert_events(self.session, list(first_of_key.values()))
+        deltas: dict[repo.DayKey, int] = {}
+        for key in inserted:
+            counter = repo.counted_key(first_of_key[key])
+            if counter is not None:
+                deltas[counter] = deltas.get(counter, 0) + 1
+        repo.add_day_counts(self.session, deltas)
         known = (
             repo.event_ids(self.session, [k for k in first_of_key if k not in inserted])
             if len(inserted) < len(first_of_key)
@@ -245,6 +251,9 @@ class Ingestor:
                 continue
             key = (checked.source, checked.source_event_id)
             inserted = repo.insert_events(self.session, [checked])
+            counter = repo.counted_key(checked)
+            if key in inserted and counter is not None:
+                repo.add_day_counts(self.session, {counter: 1})
             if key in inserted:
                 repo.resolve_quarantined(self.session, row.id, "accepted", inserted[key])
                 counts["accepted"] += 1

@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, or_, select, update
+from sqlalchemy import Engine, Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from systok.config import Settings
@@ -59,6 +59,7 @@ from systok.core.times import TimeError, parse_utc_us
 from systok.db.engine import run_transaction
 from systok.db.tables import Event, MemberAlias
 from systok.errors import ConfigurationError
+from systok.ingest import repository as repo
 from systok.ingest.http import PullFailed, RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.service import BatchResult, Ingestor, now_us
@@ -327,10 +328,6 @@ def retract_missing_likes(
         )
     ).all()
     missing = [(r.id, r.source_event_id) for r in stored if r.source_event_id not in found_ids]
-    if missing:
-        session.execute(
-            update(events_t)
-            .where(events_t.c.id.in_([event_id for event_id, _ in missing]))
-            .values(retracted_at_us=now_us)
-        )
+    if missing:  # marked retracted and taken out of the daily counters together
+        repo.retract_events(session, [event_id for event_id, _ in missing], now_us)
     return sorted(key for _, key in missing)
