@@ -105,3 +105,16 @@ def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     reset_ledger(db)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def cli_on(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The CLI pointed at the test's database (SQLite file or PostgreSQL)."""
+    from systok.config import get_settings
+
+    monkeypatch.setenv("SYSTOK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("SYSTOK_POLICY", raising=False)
+    get_settings.cache_clear()
+    yield engine
+    get_settings.cache_clear()

@@ -5,25 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from systok.cli.main import main
-from systok.config import get_settings
 from systok.db.engine import run_transaction
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
-
-@pytest.fixture
-def cli_on(engine, monkeypatch):
-    """The CLI pointed at the test's database (SQLite file or PostgreSQL)."""
-    monkeypatch.setenv("SYSTOK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("SYSTOK_POLICY", raising=False)
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
 
 
 def test_example_files_import_and_reimport_as_duplicates(cli_on, capsys):

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 
 from systok.cli.main import main
-from systok.config import get_settings
 from systok.core.events import KNOWN_EVENT_TYPES, RECEIVED_EVENT_TYPES
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
@@ -22,17 +21,6 @@ SIX_WEEKS = [FIRST_WEEK]
 for _ in range(5):
     SIX_WEEKS.append(SIX_WEEKS[-1].next())
 SECTION_LIMIT_DAILY = 5  # policies/stk-2025-12.toml [events.SectionCompleted]
-
-
-@pytest.fixture
-def cli_on(engine, monkeypatch):
-    """The CLI pointed at the test's database (SQLite file or PostgreSQL)."""
-    monkeypatch.setenv("SYSTOK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.delenv("SYSTOK_POLICY", raising=False)
-    get_settings.cache_clear()
-    yield engine
-    get_settings.cache_clear()
 
 
 def is_bad(record, known_refs) -> bool:
