@@ -34,6 +34,7 @@ def _register_subcommands() -> None:
     from systok.cli import ledger as ledger_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
+    from systok.cli import run as run_cli
 
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(db_cli.app, name="db")
@@ -41,6 +42,9 @@ def _register_subcommands() -> None:
     app.add_typer(ingest_cli.members_app, name="members")
     app.add_typer(ingest_cli.events_app, name="events")
     app.add_typer(pull_cli.app, name="ingest")
+    app.add_typer(run_cli.run_app, name="run")
+    app.add_typer(run_cli.report_app, name="report")
+    app.command("explain")(run_cli.explain)
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     app.command("audit")(ledger_cli.audit)

@@ -369,3 +369,63 @@ class EventDayCount(Base):
         CheckConstraint("count >= 0", name="count_not_negative"),
         Index("ix_event_day_counts_day", "day"),
     )
+
+
+# --- the weekly run -------------------------------------------------------------------
+
+
+class AccrualRun(Base):
+    """One weekly run, unique by (week, policy version); ``stage`` is its checkpoint.
+
+    Stages advance collect → score → report → post → payout → confirm → notify → done;
+    each stage's writes and the new stage commit in one unit of work, so a crash
+    resumes at the first stage not committed.
+    """
+
+    __tablename__ = "accrual_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    week: Mapped[str] = mapped_column(String(8))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    started_at_us: Mapped[int] = mapped_column(BigInteger)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)
+    collected_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    emission_units: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    budget_units: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rewards_units: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    prorata: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    merkle_root: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("week", "policy_version", name="uq_accrual_runs_week_policy"),
+    )
+
+
+class AccrualCount(Base):
+    """The daily counters of the run's week as collected (what was scored)."""
+
+    __tablename__ = "accrual_counts"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accrual_runs.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AccrualReward(Base):
+    """A member's reward in a run: points, units before and after pro-rata, the breakdown."""
+
+    __tablename__ = "accrual_rewards"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accrual_runs.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    points: Mapped[str] = mapped_column(String(80))
+    units: Mapped[int] = mapped_column(BigInteger)
+    paid_units: Mapped[int] = mapped_column(BigInteger)
+    streak_weeks: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rank_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rank_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    breakdown: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""The weekly run: collect, score, report, post — checkpointed, idempotent, explainable."""

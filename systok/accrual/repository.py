@@ -1,0 +1,196 @@
+"""All SQL of the weekly run. Functions take the caller's session; nothing here commits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Row, Table, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from systok.db.tables import (
+    AccrualCount,
+    AccrualReward,
+    AccrualRun,
+    EventDayCount,
+    MemberMembership,
+    MemberQualification,
+)
+
+runs_t = cast(Table, AccrualRun.__table__)
+counts_t = cast(Table, AccrualCount.__table__)
+rewards_t = cast(Table, AccrualReward.__table__)
+day_counts_t = cast(Table, EventDayCount.__table__)
+memberships_t = cast(Table, MemberMembership.__table__)
+qualifications_t = cast(Table, MemberQualification.__table__)
+
+
+def find_run(session: Session, week: str, policy_version: str) -> Row[Any] | None:
+    """The run of a week under a policy version, if one was started."""
+    return session.execute(
+        select(runs_t).where(runs_t.c.week == week, runs_t.c.policy_version == policy_version)
+    ).one_or_none()
+
+
+def latest_runs(session: Session, limit: int = 20) -> list[Row[Any]]:
+    """The most recent runs, newest first."""
+    return list(session.execute(select(runs_t).order_by(runs_t.c.id.desc()).limit(limit)))
+
+
+def create_run(
+    session: Session, *, week: str, policy_version: str, policy_hash: str, now_us: int
+) -> int:
+    """Start a run at its first stage."""
+    run_id: int = session.execute(
+        insert(runs_t)
+        .values(
+            week=week,
+            policy_version=policy_version,
+            policy_hash=policy_hash,
+            stage="collect",
+            started_at_us=now_us,
+            updated_at_us=now_us,
+        )
+        .returning(runs_t.c.id)
+    ).scalar_one()
+    return run_id
+
+
+def lock_run(session: Session, run_id: int) -> Row[Any]:
+    """The run row under its lock: one stage advances at a time, whoever runs it."""
+    return session.execute(select(runs_t).where(runs_t.c.id == run_id).with_for_update()).one()
+
+
+def advance(session: Session, run_id: int, stage: str, now_us: int, **values: Any) -> None:
+    """Record that the run reached ``stage`` (with the stage's results)."""
+    session.execute(
+        update(runs_t)
+        .where(runs_t.c.id == run_id)
+        .values(stage=stage, updated_at_us=now_us, **values)
+    )
+
+
+def collect_counts(session: Session, run_id: int, first_day: int, last_day: int) -> None:
+    """Copy the week's daily counters into the run, set-based inside the database."""
+    session.execute(
+        insert(counts_t).from_select(
+            ["run_id", "member_id", "day", "event_type", "count"],
+            select(
+                literal(run_id, BigInteger),
+                day_counts_t.c.member_id,
+                day_counts_t.c.day,
+                day_counts_t.c.event_type,
+                day_counts_t.c.count,
+            ).where(
+                day_counts_t.c.day >= first_day,
+                day_counts_t.c.day <= last_day,
+                day_counts_t.c.count > 0,
+            ),
+        )
+    )
+
+
+def run_counts(session: Session, run_id: int) -> dict[str, dict[int, dict[str, int]]]:
+    """member → day → event type → count, as collected."""
+    counts: dict[str, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    rows = session.execute(
+        select(counts_t.c.member_id, counts_t.c.day, counts_t.c.event_type, counts_t.c.count).where(
+            counts_t.c.run_id == run_id
+        )
+    )
+    for member_id, day, event_type, count in rows:
+        counts[member_id][day][event_type] = count
+    return counts
+
+
+def paid_days(
+    session: Session, member_ids: Sequence[str], first_day: int, last_day: int
+) -> dict[str, set[int]]:
+    """The days of the week each member had a paid membership (one query for all)."""
+    covered: dict[str, set[int]] = defaultdict(set)
+    rows = session.execute(
+        select(
+            memberships_t.c.member_id, memberships_t.c.starts_day, memberships_t.c.ends_day
+        ).where(
+            memberships_t.c.member_id.in_(member_ids),
+            memberships_t.c.starts_day <= last_day,
+            (memberships_t.c.ends_day.is_(None)) | (memberships_t.c.ends_day > first_day),
+        )
+    )
+    for member_id, starts, ends in rows:
+        stop = last_day + 1 if ends is None else min(ends, last_day + 1)
+        covered[member_id].update(range(max(starts, first_day), stop))
+    return covered
+
+
+def levels_by_day(
+    session: Session, member_ids: Sequence[str], first_day: int, last_day: int
+) -> dict[str, dict[int, int | None]]:
+    """The qualification level in force on each day of the week (effective-dated)."""
+    history: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            qualifications_t.c.member_id,
+            qualifications_t.c.valid_from_day,
+            qualifications_t.c.level,
+        )
+        .where(
+            qualifications_t.c.member_id.in_(member_ids),
+            qualifications_t.c.valid_from_day <= last_day,
+        )
+        .order_by(qualifications_t.c.member_id, qualifications_t.c.valid_from_day)
+    )
+    for member_id, valid_from, level in rows:
+        history[member_id].append((valid_from, level))
+    result: dict[str, dict[int, int | None]] = {}
+    for member_id in member_ids:
+        rows_of = history.get(member_id, [])
+        by_day: dict[int, int | None] = {}
+        for day in range(first_day, last_day + 1):
+            in_force = [level for valid_from, level in rows_of if valid_from <= day]
+            by_day[day] = in_force[-1] if in_force else None
+        result[member_id] = by_day
+    return result
+
+
+def previous_states(
+    session: Session, member_ids: Iterable[str], previous_run_id: int | None
+) -> dict[str, Any]:
+    """Each member's carried state (streak, rank) from the previous week's run."""
+    if previous_run_id is None:
+        return {}
+    rows = session.execute(
+        select(
+            rewards_t.c.member_id,
+            rewards_t.c.streak_weeks,
+            rewards_t.c.rank_step,
+            rewards_t.c.rank_level,
+        ).where(rewards_t.c.run_id == previous_run_id, rewards_t.c.member_id.in_(list(member_ids)))
+    )
+    return {row.member_id: row for row in rows}
+
+
+def insert_rewards(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store the run's rewards (one row per scored member)."""
+    if rows:
+        session.execute(insert(rewards_t), list(rows))
+
+
+def run_rewards(session: Session, run_id: int) -> list[Row[Any]]:
+    """The run's rewards, by member id."""
+    return list(
+        session.execute(
+            select(rewards_t).where(rewards_t.c.run_id == run_id).order_by(rewards_t.c.member_id)
+        )
+    )
+
+
+def reward_total(session: Session, run_id: int) -> int:
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(rewards_t.c.paid_units), 0)).where(
+                rewards_t.c.run_id == run_id
+            )
+        ).scalar_one()
+    )

@@ -1,0 +1,362 @@
+"""The weekly run as a state machine with checkpoints in the database.
+
+Stages: collect → score → report → post → payout → confirm → notify → done. Each stage
+runs in its own unit of work that ends by recording the next stage, so a crash at any
+point resumes at the first stage not committed, and running a settled week again
+changes nothing. Stages that write outside the database (the CSV) or to the ledger are
+idempotent: the file's content is determined by the stored rewards, and every ledger
+write carries a key derived from (policy, week, chunk).
+
+payout, confirm and notify are no-ops until the payout and notification issues land.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from systok.accrual import repository as repo
+from systok.core.amount import format_amount
+from systok.core.emission import emission_for_week, fund_split_for_week
+from systok.core.ledger import (
+    AccountType,
+    Posting,
+    TransactionCode,
+    TransactionDraft,
+    member_account,
+    system_account,
+)
+from systok.core.merkle import build_tree
+from systok.core.policy import Policy
+from systok.core.prorata import scale_to_budget
+from systok.core.scoring import RankState, WeeklyScore, score_week
+from systok.core.times import date_of_day, day_of_date
+from systok.core.weeks import IsoWeek
+from systok.db.engine import run_transaction, unit_of_work
+from systok.economy.emission import mint_emission
+from systok.errors import SystokError
+from systok.ledger.service import Ledger
+
+STAGES = ("collect", "score", "report", "post", "payout", "confirm", "notify", "done")
+REWARD_CHUNK_MEMBERS = 2_000
+"""Members paid per ledger transaction: the pool is a hot account, so few big writes."""
+
+
+class RunError(SystokError):
+    """A run cannot proceed (unknown run, a week that has not closed, …)."""
+
+
+class SimulatedCrash(RuntimeError):
+    """Raised by tests right after a stage committed, to prove resume."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: its stage, totals and root."""
+
+    run_id: int
+    week: str
+    policy_version: str
+    stage: str
+    members: int
+    emission_units: int | None
+    rewards_units: int | None
+    budget_units: int | None
+    prorata: str | None
+    merkle_root: str | None
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal | Fraction):
+        return str(value)
+    if isinstance(value, IsoWeek):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def breakdown_json(score: WeeklyScore) -> str:
+    """The score's full breakdown as canonical JSON (what ``explain`` shows)."""
+    assert is_dataclass(score)
+    return json.dumps(asdict(score), default=_encode, sort_keys=True, ensure_ascii=False)
+
+
+class WeeklyRun:
+    """Runs (or resumes) the weekly accrual of one week under one policy."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        policy: Policy,
+        *,
+        reports_dir: Path,
+        clock: Callable[[], int] = now_us,
+        crash_after: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.reports_dir = reports_dir
+        self.clock = clock
+        self.crash_after = crash_after
+
+    def run(self, week: IsoWeek) -> RunSummary:
+        """Run every stage not yet committed; a settled week changes nothing."""
+        run_id = run_transaction(self.engine, lambda s: self._find_or_create(s, week))
+        while True:
+            stage = run_transaction(self.engine, lambda s: self._step(s, run_id, week))
+            if self.crash_after is not None and stage == _next(self.crash_after):
+                raise SimulatedCrash(f"crashed after {self.crash_after}")
+            if stage == "done":
+                break
+        return self.summary(run_id)
+
+    def preview(self, week: IsoWeek) -> list[tuple[str, str, int]]:
+        """Collect and score the week in a unit of work that is rolled back: a dry run.
+
+        Returns (member, points, units to pay), largest first. Nothing is written.
+        """
+        outcome: list[tuple[str, str, int]] = []
+
+        class _Discard(Exception):
+            pass
+
+        try:
+            with unit_of_work(self.engine) as session:
+                existing = repo.find_run(session, str(week), self.policy.version)
+                if existing is not None:
+                    raise RunError(
+                        f"{week} already has a run (stage {existing.stage}); "
+                        "see `systok run status` or `systok report csv`"
+                    )
+                run_id = self._find_or_create(session, week)
+                first_day = day_of_date(week.monday)
+                self._stage_collect(
+                    session, repo.lock_run(session, run_id), week, first_day, first_day + 6
+                )
+                self._stage_score(
+                    session, repo.lock_run(session, run_id), week, first_day, first_day + 6
+                )
+                rows = repo.run_rewards(session, run_id)
+                outcome = sorted(
+                    ((r.member_id, r.points, r.paid_units) for r in rows),
+                    key=lambda t: (-t[2], t[0]),
+                )
+                raise _Discard
+        except _Discard:
+            pass
+        return outcome
+
+    def summary(self, run_id: int) -> RunSummary:
+        def read(session: Session) -> RunSummary:
+            row = repo.lock_run(session, run_id)
+            return RunSummary(
+                run_id,
+                row.week,
+                row.policy_version,
+                row.stage,
+                len(repo.run_rewards(session, run_id)),
+                row.emission_units,
+                row.rewards_units,
+                row.budget_units,
+                row.prorata,
+                row.merkle_root,
+            )
+
+        return run_transaction(self.engine, read)
+
+    def _find_or_create(self, session: Session, week: IsoWeek) -> int:
+        existing = repo.find_run(session, str(week), self.policy.version)
+        if existing is not None:
+            return int(existing.id)
+        return repo.create_run(
+            session,
+            week=str(week),
+            policy_version=self.policy.version,
+            policy_hash=self.policy.content_hash,
+            now_us=self.clock(),
+        )
+
+    def _step(self, session: Session, run_id: int, week: IsoWeek) -> str:
+        """Do the run's current stage and record the next; returns the stage reached."""
+        row = repo.lock_run(session, run_id)
+        stage: str = row.stage
+        if stage == "done":
+            return stage
+        first_day = day_of_date(week.monday)
+        last_day = first_day + 6
+        handler = getattr(self, f"_stage_{stage}")
+        values = handler(session, row, week, first_day, last_day) or {}
+        reached = _next(stage)
+        repo.advance(session, run_id, reached, self.clock(), **values)
+        return reached
+
+    # --- stages -----------------------------------------------------------------------
+
+    def _stage_collect(
+        self, session: Session, row: Any, week: IsoWeek, first: int, last: int
+    ) -> dict[str, Any]:
+        repo.collect_counts(session, row.id, first, last)
+        return {"collected_at_us": self.clock()}
+
+    def _stage_score(
+        self, session: Session, row: Any, week: IsoWeek, first: int, last: int
+    ) -> dict[str, Any]:
+        counts = repo.run_counts(session, row.id)
+        members = sorted(counts)
+        paid = repo.paid_days(session, members, first, last)
+        levels = repo.levels_by_day(session, members, first, last)
+        previous = repo.find_run(session, str(week.previous()), self.policy.version)
+        states = repo.previous_states(session, members, previous.id if previous else None)
+        scores: dict[str, WeeklyScore] = {}
+        for member_id in members:
+            state = states.get(member_id)
+            kwargs: dict[str, Any] = {}
+            if self.policy.scoring.model == "rank_ladder":
+                if state is not None and state.rank_step is not None:
+                    kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
+            else:
+                kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
+            scores[member_id] = score_week(
+                self.policy,
+                week,
+                counts[member_id],
+                paid.get(member_id, set()),
+                levels[member_id],
+                **kwargs,
+            )
+        emission_units = emission_for_week(self.policy, week)
+        pool = Ledger(session).balance(system_account(AccountType.POOL_REWARDS))
+        pool_share = _pool_share(self.policy, week)
+        budget_units = pool.available_units + pool_share
+        paid_units, factor = scale_to_budget({m: s.units for m, s in scores.items()}, budget_units)
+        rows = []
+        for member_id, score in scores.items():
+            rank = score.rank_after
+            rows.append(
+                {
+                    "run_id": row.id,
+                    "member_id": member_id,
+                    "points": points_text(score.points),
+                    "units": score.units,
+                    "paid_units": paid_units[member_id],
+                    "streak_weeks": score.streak_weeks,
+                    "rank_step": rank.step if rank else None,
+                    "rank_level": rank.qualification_level if rank else None,
+                    "breakdown": breakdown_json(score),
+                }
+            )
+        repo.insert_rewards(session, rows)
+        return {
+            "emission_units": emission_units,
+            "budget_units": budget_units,
+            "rewards_units": sum(paid_units.values()),
+            "prorata": None if factor is None else f"{factor.numerator}/{factor.denominator}",
+        }
+
+    def _stage_report(
+        self, session: Session, row: Any, week: IsoWeek, first: int, last: int
+    ) -> dict[str, Any]:
+        rewards = repo.run_rewards(session, row.id)
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        report_path(self.reports_dir, row.week, row.policy_version).write_text(
+            rewards_csv(rewards, date_of_day(last), self.policy.stk_scale), encoding="utf-8"
+        )
+        tree = build_tree([(r.member_id, r.paid_units) for r in rewards])
+        return {"merkle_root": tree.root_hex}
+
+    def _stage_post(self, session: Session, row: Any, week: IsoWeek, first: int, last: int) -> None:
+        ledger = Ledger(session)
+        ledger.ensure_assets({code: asset.scale for code, asset in self.policy.assets.items()})
+        if row.emission_units:
+            mint_emission(ledger, self.policy, str(week), row.emission_units)
+        payable = [
+            (r.member_id, r.paid_units)
+            for r in repo.run_rewards(session, row.id)
+            if r.paid_units > 0
+        ]
+        pool = system_account(AccountType.POOL_REWARDS)
+        for index in range(0, len(payable), REWARD_CHUNK_MEMBERS):
+            chunk = payable[index : index + REWARD_CHUNK_MEMBERS]
+            ledger.post(
+                TransactionDraft(
+                    code=TransactionCode.REWARD,
+                    idempotency_key=f"reward:{self.policy.version}:{week}:"
+                    f"{index // REWARD_CHUNK_MEMBERS}",
+                    reference=f"weekly rewards {week}",
+                    postings=(
+                        Posting(pool, -sum(u for _, u in chunk)),
+                        *(Posting(member_account(m), u) for m, u in chunk),
+                    ),
+                )
+            )
+
+    def _stage_payout(self, *args: Any) -> None:
+        """On-chain payout: a no-op until the Solana issue lands."""
+
+    def _stage_confirm(self, *args: Any) -> None:
+        """Confirmation of the payout: a no-op until the Solana issue lands."""
+
+    def _stage_notify(self, *args: Any) -> None:
+        """Member notifications: a no-op until the notifications issue lands."""
+
+
+def _next(stage: str) -> str:
+    return STAGES[STAGES.index(stage) + 1]
+
+
+def _pool_share(policy: Policy, week: IsoWeek) -> int:
+    """This week's emission that goes to the rewards pool (by the policy's split)."""
+    split = fund_split_for_week(policy, week)
+    for name, fund in policy.funds.split.items():
+        if fund.account == AccountType.POOL_REWARDS.value:
+            return split.get(name, 0)
+    return 0
+
+
+def points_text(points: Decimal) -> str:
+    """Points as plain decimal text without trailing zeros: ``75``, ``76.5``, ``1584``."""
+    text = format(points.normalize(), "f")
+    return text
+
+
+def report_path(folder: Path, week: str, policy_version: str) -> Path:
+    return folder / f"rewards-{week}-{policy_version}.csv"
+
+
+def rewards_csv(rewards: list[Any], day: date, scale: int) -> str:
+    """``date,user_id,points,amount``: final points after coefficients, amount in STK."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["date", "user_id", "points", "amount"])
+    for reward in rewards:
+        writer.writerow(
+            [
+                day.isoformat(),
+                reward.member_id,
+                reward.points,
+                format_amount(reward.paid_units, scale),
+            ]
+        )
+    return out.getvalue()

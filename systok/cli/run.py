@@ -1,0 +1,180 @@
+"""``systok run …``, ``systok report csv`` and ``systok explain``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from systok.accrual import repository as repo
+from systok.accrual.service import RunError, RunSummary, WeeklyRun, rewards_csv
+from systok.cli.context import engine_from_settings, require_migrated
+from systok.config import get_settings
+from systok.core.amount import format_amount
+from systok.core.policy import Policy
+from systok.core.times import date_of_day, day_of_date
+from systok.core.weeks import IsoWeek
+from systok.db.engine import run_transaction
+from systok.policy_files import policy_for_week
+
+run_app = typer.Typer(help="The weekly run: score, mint, settle, report.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports of settled weeks.", no_args_is_help=True)
+console = Console()
+
+
+def last_closed_week(policy_grace_hours: int = 2) -> IsoWeek:
+    """The newest week that closed (Sunday 23:59:59 UTC) more than the grace window ago."""
+    now = datetime.now(UTC) - timedelta(hours=policy_grace_hours)
+    return IsoWeek.containing(now).previous()
+
+
+def _week(text: str | None) -> IsoWeek:
+    if text is None:
+        return last_closed_week()
+    try:
+        return IsoWeek.parse(text)
+    except ValueError as error:
+        raise RunError(f"week {text!r}: {error}") from None
+
+
+def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
+    engine = engine_from_settings()
+    require_migrated(engine)
+    policy = policy_for_week(week)
+    if week.end > datetime.now(UTC):
+        raise RunError(f"week {week} has not closed yet (it ends {week.end.isoformat()})")
+    reports = get_settings().data_dir / "reports"
+    return WeeklyRun(engine, policy, reports_dir=reports), policy
+
+
+def _print_summary(summary: RunSummary, scale: int) -> None:
+    def stk(units: int | None) -> str:
+        return "—" if units is None else format_amount(units, scale)
+
+    console.print(
+        f"run {summary.run_id}: {summary.week} under {summary.policy_version}, stage "
+        f"[bold]{summary.stage}[/]; {summary.members} members rewarded, "
+        f"{stk(summary.rewards_units)} STK paid of a budget of {stk(summary.budget_units)}; "
+        f"emission {stk(summary.emission_units)} STK"
+        + (f"; scaled pro rata by {summary.prorata}" if summary.prorata else "")
+        + (f"\nMerkle root {summary.merkle_root}" if summary.merkle_root else "")
+    )
+
+
+@run_app.command("week")
+def run_week(
+    week: str = typer.Argument(None, help="ISO week, e.g. 2026-W05 (default: last closed)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Score and show, write nothing."),
+) -> None:
+    """Run (or finish) the weekly accrual of a week; a settled week changes nothing."""
+    target = _week(week)
+    runner, policy = _runner(target)
+    if dry_run:
+        preview = runner.preview(target)
+        table = Table("member", "points", "STK", title=f"dry run of {target} (nothing written)")
+        for member_id, points, units in preview[:20]:
+            table.add_row(member_id, points, format_amount(units, policy.stk_scale))
+        console.print(table)
+        console.print(f"{len(preview)} members would be rewarded")
+        return
+    _print_summary(runner.run(target), policy.stk_scale)
+
+
+@run_app.command("resume")
+def run_resume() -> None:
+    """Finish every run that stopped before its last stage."""
+    engine = engine_from_settings()
+    require_migrated(engine)
+    unfinished = [r for r in run_transaction(engine, repo.latest_runs) if r.stage != "done"]
+    if not unfinished:
+        console.print("nothing to resume")
+    for row in reversed(unfinished):
+        runner, policy = _runner(IsoWeek.parse(row.week))
+        _print_summary(runner.run(IsoWeek.parse(row.week)), policy.stk_scale)
+
+
+@run_app.command("status")
+def run_status() -> None:
+    """The latest runs and their stages."""
+    engine = engine_from_settings()
+    require_migrated(engine)
+    table = Table("run", "week", "policy", "stage", "rewards STK", "Merkle root")
+    for row in run_transaction(engine, repo.latest_runs):
+        table.add_row(
+            str(row.id),
+            row.week,
+            row.policy_version,
+            row.stage,
+            "" if row.rewards_units is None else format_amount(row.rewards_units, 6),
+            (row.merkle_root or "")[:16],
+        )
+    console.print(table)
+
+
+def _settled(week_text: str) -> tuple[Any, list[Any], Policy]:
+    week = _week(week_text)
+    engine = engine_from_settings()
+    require_migrated(engine)
+    policy = policy_for_week(week)
+    row = run_transaction(engine, lambda s: repo.find_run(s, str(week), policy.version))
+    if row is None:
+        raise RunError(
+            f"week {week} has no run under {policy.version}; run `systok run week {week}`"
+        )
+    rewards = run_transaction(engine, lambda s: repo.run_rewards(s, row.id))
+    return row, rewards, policy
+
+
+@report_app.command("csv")
+def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
+    """Print the week's rewards as CSV: date,user_id,points,amount."""
+    row, rewards, policy = _settled(week)
+    last_day = date_of_day(day_of_date(IsoWeek.parse(row.week).monday) + 6)
+    typer.echo(rewards_csv(rewards, last_day, policy.stk_scale), nl=False)
+
+
+def explain(
+    member: str = typer.Argument(..., help="Platform member id."),
+    week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
+) -> None:
+    """Why a member got exactly this many tokens in a week."""
+    row, rewards, policy = _settled(week)
+    reward = next((r for r in rewards if r.member_id == member), None)
+    if reward is None:
+        raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
+    data = json.loads(reward.breakdown)
+    console.print(
+        f"[bold]{member}[/], {row.week}: {reward.points} points → "
+        f"{format_amount(reward.units, policy.stk_scale)} STK"
+        + (
+            f", paid {format_amount(reward.paid_units, policy.stk_scale)} STK after pro rata "
+            f"{row.prorata}"
+            if reward.paid_units != reward.units
+            else ""
+        )
+        + f"\npolicy {data['policy_version']} ({data['policy_hash'][:12]}), model {data['model']}"
+    )
+    table = Table("day", "type", "events", "counted", "capped", "ineligible", "points")
+    for day in data["days"]:
+        for line in day["lines"]:
+            table.add_row(
+                day["calendar_date"],
+                line["event_type"],
+                str(line["count"]),
+                str(line["counted"]),
+                str(line["capped"]),
+                str(line["ineligible"]),
+                str(line["points"]),
+            )
+    console.print(table)
+    for key in ("consistency", "rank"):
+        if data.get(key):
+            console.print(f"{key}: {data[key]['why']}")
+    for note in data.get("notes", []):
+        console.print(f"note: {note}")
+    if data.get("reason"):
+        console.print(f"reason: {data['reason']}")
