@@ -194,3 +194,33 @@ def reward_total(session: Session, run_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+def recount_week(
+    session: Session, first_day: int, last_day: int, known_at_us: int
+) -> dict[str, dict[int, dict[str, int]]]:
+    """The week's counts recomputed from raw events, as they stood at ``known_at_us``.
+
+    Events received later, and retractions made later, are left out: they belong to a
+    later run's adjustment, not to what this run collected.
+    """
+    from systok.db.tables import Event
+
+    events_t = cast(Table, Event.__table__)
+    rows = session.execute(
+        select(events_t.c.member_id, events_t.c.occurred_day, events_t.c.event_type, func.count())
+        .where(
+            events_t.c.occurred_day >= first_day,
+            events_t.c.occurred_day <= last_day,
+            events_t.c.member_id.is_not(None),
+            events_t.c.received_at_us <= known_at_us,
+            (events_t.c.retracted_at_us.is_(None)) | (events_t.c.retracted_at_us > known_at_us),
+            (events_t.c.counterpart_member_id.is_(None))
+            | (events_t.c.counterpart_member_id != events_t.c.member_id),
+        )
+        .group_by(events_t.c.member_id, events_t.c.occurred_day, events_t.c.event_type)
+    )
+    counts: dict[str, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for member_id, day, event_type, count in rows:
+        counts[member_id][day][event_type] = int(count)
+    return counts

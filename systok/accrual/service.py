@@ -224,55 +224,15 @@ class WeeklyRun:
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
         counts = repo.run_counts(session, row.id)
-        members = sorted(counts)
-        paid = repo.paid_days(session, members, first, last)
-        levels = repo.levels_by_day(session, members, first, last)
-        previous = repo.find_run(session, str(week.previous()), self.policy.version)
-        states = repo.previous_states(session, members, previous.id if previous else None)
-        scores: dict[str, WeeklyScore] = {}
-        for member_id in members:
-            state = states.get(member_id)
-            kwargs: dict[str, Any] = {}
-            if self.policy.scoring.model == "rank_ladder":
-                if state is not None and state.rank_step is not None:
-                    kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
-            else:
-                kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
-            scores[member_id] = score_week(
-                self.policy,
-                week,
-                counts[member_id],
-                paid.get(member_id, set()),
-                levels[member_id],
-                **kwargs,
-            )
-        emission_units = emission_for_week(self.policy, week)
         pool = Ledger(session).balance(system_account(AccountType.POOL_REWARDS))
-        pool_share = _pool_share(self.policy, week)
-        budget_units = pool.available_units + pool_share
-        paid_units, factor = scale_to_budget({m: s.units for m, s in scores.items()}, budget_units)
-        rows = []
-        for member_id, score in scores.items():
-            rank = score.rank_after
-            rows.append(
-                {
-                    "run_id": row.id,
-                    "member_id": member_id,
-                    "points": points_text(score.points),
-                    "units": score.units,
-                    "paid_units": paid_units[member_id],
-                    "streak_weeks": score.streak_weeks,
-                    "rank_step": rank.step if rank else None,
-                    "rank_level": rank.qualification_level if rank else None,
-                    "breakdown": breakdown_json(score),
-                }
-            )
-        repo.insert_rewards(session, rows)
+        budget_units = pool.available_units + _pool_share(self.policy, week)
+        scored = score_members(session, self.policy, week, counts, budget_units)
+        repo.insert_rewards(session, [{"run_id": row.id, **r} for r in scored.rows])
         return {
-            "emission_units": emission_units,
+            "emission_units": emission_for_week(self.policy, week),
             "budget_units": budget_units,
-            "rewards_units": sum(paid_units.values()),
-            "prorata": None if factor is None else f"{factor.numerator}/{factor.denominator}",
+            "rewards_units": sum(r["paid_units"] for r in scored.rows),
+            "prorata": scored.prorata,
         }
 
     def _stage_report(
@@ -320,6 +280,68 @@ class WeeklyRun:
 
     def _stage_notify(self, *args: Any) -> None:
         """Member notifications: a no-op until the notifications issue lands."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The rows a week's scoring stores, and the pro-rata factor if one applied."""
+
+    rows: list[dict[str, Any]]
+    prorata: str | None
+
+
+def score_members(
+    session: Session,
+    policy: Policy,
+    week: IsoWeek,
+    counts: dict[str, dict[int, dict[str, int]]],
+    budget_units: int,
+) -> Scored:
+    """Score every member with counts, carrying last week's state; scale to the budget.
+
+    Shared by the run and by ``verify``, so a replay computes exactly what was stored.
+    """
+    first, last = day_of_date(week.monday), day_of_date(week.monday) + 6
+    members = sorted(counts)
+    paid = repo.paid_days(session, members, first, last)
+    levels = repo.levels_by_day(session, members, first, last)
+    previous = repo.find_run(session, str(week.previous()), policy.version)
+    states = repo.previous_states(session, members, previous.id if previous else None)
+    scores: dict[str, WeeklyScore] = {}
+    for member_id in members:
+        state = states.get(member_id)
+        kwargs: dict[str, Any] = {}
+        if policy.scoring.model == "rank_ladder":
+            if state is not None and state.rank_step is not None:
+                kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
+        else:
+            kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
+        scores[member_id] = score_week(
+            policy,
+            week,
+            counts[member_id],
+            paid.get(member_id, set()),
+            levels[member_id],
+            **kwargs,
+        )
+    paid_units, factor = scale_to_budget({m: s.units for m, s in scores.items()}, budget_units)
+    rows = []
+    for member_id, score in scores.items():
+        rank = score.rank_after
+        rows.append(
+            {
+                "member_id": member_id,
+                "points": points_text(score.points),
+                "units": score.units,
+                "paid_units": paid_units[member_id],
+                "streak_weeks": score.streak_weeks,
+                "rank_step": rank.step if rank else None,
+                "rank_level": rank.qualification_level if rank else None,
+                "breakdown": breakdown_json(score),
+            }
+        )
+    prorata = None if factor is None else f"{factor.numerator}/{factor.denominator}"
+    return Scored(rows, prorata)
 
 
 def _next(stage: str) -> str:

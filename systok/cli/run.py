@@ -129,6 +129,26 @@ def _settled(week_text: str) -> tuple[Any, list[Any], Policy]:
     return row, rewards, policy
 
 
+verify_app = typer.Typer(
+    help="Replay settled weeks and compare them bit for bit.", no_args_is_help=True
+)
+
+
+@verify_app.command("week")
+def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
+    """Replay a settled week from events, profiles and policy; exit 2 on any difference."""
+    from systok.accrual.verify import verify_week
+    from systok.errors import AuditFailed
+
+    target = _week(week)
+    engine = engine_from_settings()
+    require_migrated(engine)
+    differences = verify_week(engine, policy_for_week(target), target)
+    if differences:
+        raise AuditFailed(differences)
+    console.print(f"{target} verified: counts, rewards, breakdowns and Merkle root replay exactly")
+
+
 @report_app.command("csv")
 def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
     """Print the week's rewards as CSV: date,user_id,points,amount."""

@@ -1,0 +1,78 @@
+"""``systok verify week``: replay a settled week and compare it bit for bit.
+
+The replay recounts the week from raw events as they stood when the run collected,
+re-scores every member with the stored profiles and the run's policy (whose content
+hash must match), scales to the stored budget, and rebuilds the Merkle root. Any
+difference — a counter, a reward field, the breakdown, the root — is named.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from systok.accrual import repository as repo
+from systok.accrual.service import score_members
+from systok.core.merkle import build_tree
+from systok.core.policy import Policy
+from systok.core.times import day_of_date
+from systok.core.weeks import IsoWeek
+from systok.db.engine import run_transaction
+
+COMPARED_FIELDS = (
+    "points",
+    "units",
+    "paid_units",
+    "streak_weeks",
+    "rank_step",
+    "rank_level",
+    "breakdown",
+)
+
+
+def verify_week(engine: Engine, policy: Policy, week: IsoWeek) -> list[str]:
+    """Every difference between the stored run of ``week`` and its replay (empty: equal)."""
+    return run_transaction(engine, lambda s: _verify(s, policy, week), snapshot=True)
+
+
+def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
+    run = repo.find_run(session, str(week), policy.version)
+    if run is None:
+        return [f"{week} has no run under {policy.version}"]
+    differences: list[str] = []
+    if run.policy_hash != policy.content_hash:
+        differences.append(
+            f"policy {policy.version}: the run used hash {run.policy_hash[:12]}, the file now "
+            f"has {policy.content_hash[:12]}"
+        )
+    if run.collected_at_us is None or run.budget_units is None:
+        return [*differences, f"{week}: the run has not scored yet (stage {run.stage})"]
+    first = day_of_date(week.monday)
+    stored_counts = repo.run_counts(session, run.id)
+    replayed_counts = repo.recount_week(session, first, first + 6, run.collected_at_us)
+    for member_id in sorted(set(stored_counts) | set(replayed_counts)):
+        stored_days = {d: dict(t) for d, t in stored_counts.get(member_id, {}).items()}
+        replayed_days = {d: dict(t) for d, t in replayed_counts.get(member_id, {}).items()}
+        if stored_days != replayed_days:
+            differences.append(
+                f"counts of {member_id}: collected {stored_days}, events say {replayed_days}"
+            )
+    replay = score_members(session, policy, week, replayed_counts, run.budget_units)
+    stored = {r.member_id: r for r in repo.run_rewards(session, run.id)}
+    replayed = {r["member_id"]: r for r in replay.rows}
+    for member_id in sorted(set(stored) | set(replayed)):
+        if member_id not in stored or member_id not in replayed:
+            where = "stored only" if member_id in stored else "replay only"
+            differences.append(f"reward of {member_id}: {where}")
+            continue
+        for field in COMPARED_FIELDS:
+            kept, again = getattr(stored[member_id], field), replayed[member_id][field]
+            if kept != again:
+                shown = "differs" if field == "breakdown" else f"stored {kept!r}, replay {again!r}"
+                differences.append(f"reward of {member_id}: {field} {shown}")
+    if replay.prorata != run.prorata:
+        differences.append(f"pro rata: stored {run.prorata}, replay {replay.prorata}")
+    root = build_tree([(r["member_id"], r["paid_units"]) for r in replay.rows]).root_hex
+    if run.merkle_root is not None and root != run.merkle_root:
+        differences.append(f"Merkle root: stored {run.merkle_root}, replay {root}")
+    return differences
