@@ -10,7 +10,10 @@ from pathlib import Path
 COMMANDS = [
     [], ["db"], ["db", "upgrade"], ["db", "current"],
     ["policy"], ["policy", "check"], ["policy", "show"], ["policy", "diff"],
-    ["ledger"], ["ledger", "balances"], ["audit"], ["demo"],
+    ["ledger"], ["ledger", "balances"], ["ledger", "expire-holds"], ["ledger", "demo"],
+    ["audit"], ["demo"],
+    ["run"], ["run", "week"], ["run", "status"], ["run", "resume"],
+    ["report", "csv"], ["explain"], ["verify", "week"],
     ["members", "import"], ["events", "import"],
     ["events", "quarantine", "list"], ["events", "quarantine", "retry"],
     ["ingest", "posthog"], ["ingest", "discourse"], ["ingest", "profiles"],

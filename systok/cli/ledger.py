@@ -95,7 +95,7 @@ def demo(
         None, help="SQLite file for the demo (default: a fresh var/demo.sqlite3)."
     ),
 ) -> None:
-    """Run the ledger demonstration on the embedded default (a fresh SQLite file).
+    """A tour of the ledger alone on a fresh SQLite file (emission, transfer, refusal, hold).
 
     Mints one week of emission into the funds by the default policy, pays rewards,
     makes a member-to-member transfer with the policy's fee, replays it idempotently,

@@ -30,6 +30,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 def _register_subcommands() -> None:
     from systok.cli import api as api_cli
     from systok.cli import db as db_cli
+    from systok.cli import demo as demo_cli
     from systok.cli import ingest as ingest_cli
     from systok.cli import ledger as ledger_cli
     from systok.cli import policy as policy_cli
@@ -49,7 +50,8 @@ def _register_subcommands() -> None:
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     app.command("audit")(ledger_cli.audit)
-    app.command("demo")(ledger_cli.demo)
+    app.command("demo")(demo_cli.demo)
+    ledger_cli.app.command("demo")(ledger_cli.demo)
 
 
 _register_subcommands()

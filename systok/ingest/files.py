@@ -13,7 +13,7 @@ for the same id replaces its history. See docs/ingestion-files.md for both forma
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,7 @@ from systok.core.times import TimeError, parse_date_day
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
 from systok.ingest import repository as repo
-from systok.ingest.service import Ingestor, Outcome, link_alias, now_us
+from systok.ingest.service import Ingestor, Outcome, now_us
 
 EVENTS_PER_UNIT = 5_000
 """Lines per unit of work when importing events."""
@@ -175,27 +175,91 @@ def member_history(
 
 def import_members(engine: Engine, path: Path) -> ImportReport:
     """Import a members file: each valid line replaces that member's history and links aliases."""
+    return import_member_lines(engine, _lines(path))
+
+
+MEMBER_LINES_PER_UNIT = 500
+"""Member lines per unit of work. A refused line never raises (it is quarantined), so
+lines can share a transaction; an unexpected error rolls back only its chunk, and
+importing the file again counts what was stored as duplicates."""
+
+
+def import_member_lines(engine: Engine, numbered_lines: Iterable[tuple[int, str]]) -> ImportReport:
+    """Import member records given as (line number, JSON text), in chunks."""
     report = ImportReport()
-    for number, line in _lines(path):
-        status, field_name, reason, attributed = run_transaction(
-            engine, partial(_import_member_line, line=line)
-        )
-        report.attributed += attributed
-        if status == "accepted":
-            report.accepted += 1
-        elif status == "duplicate":
-            report.duplicate += 1
-        else:
-            report.quarantined += 1
-            if len(report.problems) < PROBLEMS_KEPT:
-                report.problems.append((number, field_name, reason))
+
+    def chunk_of(session: Session, chunk: list[tuple[int, str]]) -> list[MemberLineOutcome]:
+        known = _ChunkState.prefetch(session, [line for _, line in chunk])
+        return [_import_member_line(session, line=line, known=known) for _, line in chunk]
+
+    chunk: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        outcomes = run_transaction(engine, partial(chunk_of, chunk=list(chunk)))
+        for (number, _), (status, field_name, reason, attributed) in zip(
+            chunk, outcomes, strict=True
+        ):
+            report.attributed += attributed
+            if status == "accepted":
+                report.accepted += 1
+            elif status == "duplicate":
+                report.duplicate += 1
+            else:
+                report.quarantined += 1
+                if len(report.problems) < PROBLEMS_KEPT:
+                    report.problems.append((number, field_name, reason))
+        chunk.clear()
+
+    for numbered in numbered_lines:
+        chunk.append(numbered)
+        if len(chunk) >= MEMBER_LINES_PER_UNIT:
+            flush()
+    if chunk:
+        flush()
     return report
 
 
 MemberLineOutcome = tuple[str, str | None, str, int]
 
 
-def _import_member_line(session: Session, *, line: str) -> MemberLineOutcome:
+@dataclass
+class _ChunkState:
+    """What the database holds for a chunk's members and aliases, read in a few queries.
+
+    Kept current as the chunk's lines write, so a later line sees an earlier one's
+    member and aliases. It lets a line skip the work that cannot change anything:
+    attributing events to an alias nothing waits for, reading a new member's history.
+    """
+
+    members: set[str]
+    owners: dict[tuple[str, str], str]
+    waiting: set[tuple[str, str]]
+    open_lines: set[str]
+
+    @classmethod
+    def prefetch(cls, session: Session, lines: list[str]) -> _ChunkState:
+        ids: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        for line in lines:
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict):
+                if isinstance(data.get("id"), str):
+                    ids.add(data["id"])
+                aliases = data.get("aliases")
+                if isinstance(aliases, dict):
+                    pairs.update((k, v) for k, v in aliases.items() if isinstance(v, str))
+        return cls(
+            members=repo.existing_members(session, ids),
+            owners=repo.linked_aliases(session, pairs),
+            waiting=repo.aliases_with_waiting_events(session, pairs),
+            open_lines=repo.members_with_open_lines(session, ids),
+        )
+
+
+def _import_member_line(session: Session, *, line: str, known: _ChunkState) -> MemberLineOutcome:
     now = now_us()
 
     def refuse(field_name: str | None, reason: str, member_id: str | None) -> MemberLineOutcome:
@@ -236,7 +300,7 @@ def _import_member_line(session: Session, *, line: str) -> MemberLineOutcome:
     except ValueError as error:
         return refuse("history", str(error), record.id)
     owners = {
-        (source, alias): repo.alias_owner(session, source, alias)
+        (source, alias): known.owners.get((source, alias))
         for source, alias in sorted(record.aliases.items())
     }
     for (source, alias), owner in owners.items():
@@ -246,16 +310,29 @@ def _import_member_line(session: Session, *, line: str) -> MemberLineOutcome:
                 f"alias {source}:{alias} already belongs to member {owner!r}",
                 record.id,
             )
-    is_new = not repo.existing_members(session, [record.id])
+    is_new = record.id not in known.members
     # Mutation ahead: the line is valid and conflicts with nothing.
-    repo.ensure_member(session, record.id, now)
-    unchanged = repo.member_history(session, record.id) == (qualifications, memberships)
-    attributed = sum(
-        link_alias(session, record.id, source, alias, now=now) for source, alias in owners
+    if is_new:
+        repo.ensure_member(session, record.id, now)
+        known.members.add(record.id)
+    unchanged = (
+        (qualifications, memberships) == ([], [])
+        if is_new
+        else repo.member_history(session, record.id) == (qualifications, memberships)
     )
+    attributed = 0
+    for (source, alias), owner in owners.items():
+        if owner is None:
+            repo.insert_alias(session, source, alias, record.id)
+            known.owners[(source, alias)] = record.id
+        if (source, alias) in known.waiting:
+            attributed += repo.attribute_events(session, source, alias, record.id)
+            known.waiting.discard((source, alias))
     new_alias = any(owner is None for owner in owners.values())
     if not unchanged:
         repo.replace_member_history(session, record.id, qualifications, memberships)
-    repo.resolve_open_member_lines(session, record.id)
+    if record.id in known.open_lines:
+        repo.resolve_open_member_lines(session, record.id)
+        known.open_lines.discard(record.id)
     status = "duplicate" if unchanged and not new_alias and not is_new else "accepted"
     return status, None, "", attributed

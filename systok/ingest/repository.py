@@ -521,3 +521,44 @@ def profile_on(session: Session, member_id: str, day: int) -> tuple[int | None, 
         )
     ).scalar_one()
     return level, covered > 0
+
+
+def aliases_with_waiting_events(
+    session: Session, pairs: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these aliases have events waiting to be attributed (as actor or giver)."""
+    wanted = sorted(set(pairs))
+    waiting: set[tuple[str, str]] = set()
+    for chunk in _chunks(wanted):
+        for source_column, alias_column, member_column in (
+            (events_t.c.actor_source, events_t.c.actor_alias, events_t.c.member_id),
+            (
+                events_t.c.counterpart_source,
+                events_t.c.counterpart_alias,
+                events_t.c.counterpart_member_id,
+            ),
+        ):
+            rows = session.execute(
+                select(source_column, alias_column)
+                .where(tuple_(source_column, alias_column).in_(chunk), member_column.is_(None))
+                .distinct()
+            )
+            waiting.update((source, alias) for source, alias in rows)
+    return waiting
+
+
+def members_with_open_lines(session: Session, member_ids: Iterable[str]) -> set[str]:
+    """Members that have refused lines still open in the quarantine."""
+    wanted = sorted(set(member_ids))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            session.execute(
+                select(quarantine_t.c.source_event_id).where(
+                    quarantine_t.c.source == "members",
+                    quarantine_t.c.status == "open",
+                    quarantine_t.c.source_event_id.in_(chunk),
+                )
+            ).scalars()
+        )
+    return found

@@ -47,7 +47,7 @@ def test_upgrade_then_audit_an_empty_ledger(capsys):
 
 
 def test_demo_runs_and_its_ledger_audits(capsys, isolated, monkeypatch):
-    assert main(["demo"]) == 0
+    assert main(["ledger", "demo"]) == 0
     out = capsys.readouterr().out
     assert "minted one week of emission: 19178082.000000 STK" in out
     assert "replayed=True, same entry=True" in out
@@ -73,9 +73,9 @@ def test_demo_runs_and_its_ledger_audits(capsys, isolated, monkeypatch):
 
 
 def test_demo_twice_starts_fresh(capsys):
-    assert main(["demo"]) == 0
+    assert main(["ledger", "demo"]) == 0
     first = capsys.readouterr().out
-    assert main(["demo"]) == 0
+    assert main(["ledger", "demo"]) == 0
     assert "6 journal entries" in first and "6 journal entries" in capsys.readouterr().out
 
 
