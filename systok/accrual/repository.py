@@ -224,3 +224,75 @@ def recount_week(
     for member_id, day, event_type, count in rows:
         counts[member_id][day][event_type] = int(count)
     return counts
+
+
+def settled_runs_before(session: Session, week: str, policy_version: str) -> list[Row[Any]]:
+    """Finished runs of earlier weeks under the same policy (candidates for adjustment)."""
+    return list(
+        session.execute(
+            select(runs_t)
+            .where(
+                runs_t.c.policy_version == policy_version,
+                runs_t.c.week < week,
+                runs_t.c.stage == "done",
+            )
+            .order_by(runs_t.c.week)
+        )
+    )
+
+
+def has_late_events(
+    session: Session, first_day: int, last_day: int, after_us: int, until_us: int
+) -> bool:
+    """Whether events of the days arrived, or were retracted, in ``(after_us, until_us]``."""
+    from systok.db.tables import Event
+
+    events_t = cast(Table, Event.__table__)
+    late = session.execute(
+        select(func.count())
+        .select_from(events_t)
+        .where(
+            events_t.c.occurred_day >= first_day,
+            events_t.c.occurred_day <= last_day,
+            ((events_t.c.received_at_us > after_us) & (events_t.c.received_at_us <= until_us))
+            | ((events_t.c.retracted_at_us > after_us) & (events_t.c.retracted_at_us <= until_us)),
+        )
+    ).scalar_one()
+    return bool(late)
+
+
+def paid_for_week(session: Session, run_id: int, week: str) -> dict[str, int]:
+    """What each member has been paid for a week so far: the run plus every adjustment."""
+    from systok.db.tables import AccrualAdjustment
+
+    adjustments_t = cast(Table, AccrualAdjustment.__table__)
+    paid: dict[str, int] = {r.member_id: int(r.paid_units) for r in run_rewards(session, run_id)}
+    rows = session.execute(
+        select(adjustments_t.c.member_id, func.sum(adjustments_t.c.delta_units))
+        .where(adjustments_t.c.week == week)
+        .group_by(adjustments_t.c.member_id)
+    )
+    for member_id, delta in rows:
+        paid[member_id] = paid.get(member_id, 0) + int(delta)
+    return paid
+
+
+def insert_adjustments(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    from systok.db.tables import AccrualAdjustment
+
+    if rows:
+        session.execute(insert(cast(Table, AccrualAdjustment.__table__)), list(rows))
+
+
+def run_adjustments(session: Session, run_id: int) -> list[Row[Any]]:
+    """The adjustments a run pays, by week and member."""
+    from systok.db.tables import AccrualAdjustment
+
+    adjustments_t = cast(Table, AccrualAdjustment.__table__)
+    return list(
+        session.execute(
+            select(adjustments_t)
+            .where(adjustments_t.c.paying_run_id == run_id)
+            .order_by(adjustments_t.c.week, adjustments_t.c.member_id)
+        )
+    )

@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
-from systok.core.amount import format_amount
+from systok.core.amount import UNITS_MAX, format_amount
 from systok.core.emission import emission_for_week, fund_split_for_week
 from systok.core.ledger import (
     AccountType,
@@ -218,7 +218,8 @@ class WeeklyRun:
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
         repo.collect_counts(session, row.id, first, last)
-        return {"collected_at_us": self.clock()}
+        collected_at_us = self.clock()
+        return {"collected_at_us": collected_at_us, "absorbed_to_us": collected_at_us}
 
     def _stage_score(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
@@ -228,12 +229,62 @@ class WeeklyRun:
         budget_units = pool.available_units + _pool_share(self.policy, week)
         scored = score_members(session, self.policy, week, counts, budget_units)
         repo.insert_rewards(session, [{"run_id": row.id, **r} for r in scored.rows])
+        self._adjust_late_weeks(session, row, str(week))
         return {
             "emission_units": emission_for_week(self.policy, week),
             "budget_units": budget_units,
             "rewards_units": sum(r["paid_units"] for r in scored.rows),
             "prorata": scored.prorata,
         }
+
+    def _adjust_late_weeks(self, session: Session, row: Any, week: str) -> None:
+        """Pay, once, what events that arrived after an earlier week was settled change.
+
+        For each settled earlier week with events received (or retracted) after what it
+        absorbed and up to this run's collect, the week is re-scored with everything
+        known at this run's collect (streaks carried as they were; later weeks'
+        coefficients are not re-opened) and the difference to what was paid for it
+        becomes an adjustment of this run. A debit never exceeds what the member holds
+        now: the adjustment records what can be taken back. The earlier run then counts
+        as absorbed up to this collect, so each late event is paid exactly once.
+        """
+        known_at = row.collected_at_us
+        ledger = Ledger(session)
+        for earlier in repo.settled_runs_before(session, week, self.policy.version):
+            earlier_week = IsoWeek.parse(earlier.week)
+            first = day_of_date(earlier_week.monday)
+            absorbed = earlier.absorbed_to_us or earlier.collected_at_us
+            if not repo.has_late_events(session, first, first + 6, absorbed, known_at):
+                continue
+            counts = repo.recount_week(session, first, first + 6, known_at)
+            rescored = {
+                r["member_id"]: r
+                for r in score_members(session, self.policy, earlier_week, counts, UNITS_MAX).rows
+            }
+            paid = repo.paid_for_week(session, earlier.id, earlier.week)
+            rows = []
+            for member_id in sorted(set(rescored) | set(paid)):
+                units_after = rescored[member_id]["units"] if member_id in rescored else 0
+                delta = units_after - paid.get(member_id, 0)
+                if delta < 0:
+                    held = ledger.balance(member_account(member_id)).available_units
+                    delta = -min(-delta, held)
+                if delta == 0:
+                    continue
+                rows.append(
+                    {
+                        "paying_run_id": row.id,
+                        "week": earlier.week,
+                        "member_id": member_id,
+                        "delta_units": delta,
+                        "units_after": units_after,
+                        "points_after": rescored[member_id]["points"]
+                        if member_id in rescored
+                        else "0",
+                    }
+                )
+            repo.insert_adjustments(session, rows)
+            repo.advance(session, earlier.id, "done", self.clock(), absorbed_to_us=known_at)
 
     def _stage_report(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
@@ -271,6 +322,33 @@ class WeeklyRun:
                     ),
                 )
             )
+
+        self._post_adjustments(ledger, row, week)
+
+    def _post_adjustments(self, ledger: Ledger, row: Any, week: IsoWeek) -> None:
+        """One balanced transaction for every adjustment this run pays (amounts as stored)."""
+        adjustments = repo.run_adjustments(ledger.session, row.id)
+        if not adjustments:
+            return
+        by_member: dict[str, int] = {}
+        for adjustment in adjustments:
+            by_member[adjustment.member_id] = (
+                by_member.get(adjustment.member_id, 0) + adjustment.delta_units
+            )
+        postings = [Posting(member_account(m), d) for m, d in sorted(by_member.items()) if d]
+        pool_delta = -sum(p.amount_units for p in postings)
+        if not postings:
+            return
+        if pool_delta:
+            postings.append(Posting(system_account(AccountType.POOL_REWARDS), pool_delta))
+        ledger.post(
+            TransactionDraft(
+                code=TransactionCode.ADJUSTMENT,
+                idempotency_key=f"adjustment:{self.policy.version}:{week}",
+                reference=f"late events of earlier weeks, paid with {week}",
+                postings=tuple(postings),
+            )
+        )
 
     def _stage_payout(self, *args: Any) -> None:
         """On-chain payout: a no-op until the Solana issue lands."""

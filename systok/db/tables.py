@@ -397,6 +397,9 @@ class AccrualRun(Base):
     rewards_units: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     prorata: Mapped[str | None] = mapped_column(String(64), nullable=True)
     merkle_root: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    absorbed_to_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Events received (or retracted) up to this time are reflected in what this week
+    paid: its own collect first, then every later run's adjustment of it."""
 
     __table_args__ = (
         UniqueConstraint("week", "policy_version", name="uq_accrual_runs_week_policy"),
@@ -429,3 +432,18 @@ class AccrualReward(Base):
     rank_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     breakdown: Mapped[str] = mapped_column(Text)
+
+
+class AccrualAdjustment(Base):
+    """A correction of an earlier week's reward, paid by a later run (late events)."""
+
+    __tablename__ = "accrual_adjustments"
+
+    paying_run_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accrual_runs.id"), primary_key=True
+    )
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    delta_units: Mapped[int] = mapped_column(BigInteger)
+    points_after: Mapped[str] = mapped_column(String(80))
+    units_after: Mapped[int] = mapped_column(BigInteger)
