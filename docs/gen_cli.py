@@ -14,6 +14,7 @@ COMMANDS = [
     ["audit"], ["demo"],
     ["run"], ["run", "week"], ["run", "status"], ["run", "resume"],
     ["report", "csv"], ["explain"], ["verify", "week"],
+    ["vesting", "list"], ["vesting", "flag"], ["vesting", "release"],
     ["members", "import"], ["events", "import"],
     ["events", "quarantine", "list"], ["events", "quarantine", "retry"],
     ["ingest", "posthog"], ["ingest", "discourse"], ["ingest", "profiles"],

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
+from systok.accrual.vesting import grant_rows, hold_grants, insert_grants, run_grants, vested_parts
 from systok.core.amount import UNITS_MAX, format_amount
 from systok.core.emission import emission_for_week, fund_split_for_week
 from systok.core.ledger import (
@@ -43,7 +44,7 @@ from systok.core.merkle import build_tree
 from systok.core.policy import Policy
 from systok.core.prorata import scale_to_budget
 from systok.core.scoring import RankState, WeeklyScore, score_week
-from systok.core.times import date_of_day, day_of_date
+from systok.core.times import date_of_day, datetime_to_us, day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction, unit_of_work
 from systok.economy.emission import mint_emission
@@ -229,6 +230,15 @@ class WeeklyRun:
         budget_units = pool.available_units + _pool_share(self.policy, week)
         scored = score_members(session, self.policy, week, counts, budget_units)
         repo.insert_rewards(session, [{"run_id": row.id, **r} for r in scored.rows])
+        earned_at_us = datetime_to_us(week.end)
+        insert_grants(
+            session,
+            [
+                grant
+                for member_id, parts in sorted(scored.vested.items())
+                for grant in grant_rows(self.policy, row.id, member_id, parts, earned_at_us)
+            ],
+        )
         self._adjust_late_weeks(session, row, str(week))
         return {
             "emission_units": emission_for_week(self.policy, week),
@@ -302,10 +312,14 @@ class WeeklyRun:
         ledger.ensure_assets({code: asset.scale for code, asset in self.policy.assets.items()})
         if row.emission_units:
             mint_emission(ledger, self.policy, str(week), row.emission_units)
+        vesting: dict[str, int] = {}
+        for grant in run_grants(session, row.id):
+            vesting[grant.member_id] = vesting.get(grant.member_id, 0) + grant.units
+        # Paid at once: the reward less its vesting parts (those go to holds below).
         payable = [
-            (r.member_id, r.paid_units)
+            (r.member_id, r.paid_units - vesting.get(r.member_id, 0))
             for r in repo.run_rewards(session, row.id)
-            if r.paid_units > 0
+            if r.paid_units - vesting.get(r.member_id, 0) > 0
         ]
         pool = system_account(AccountType.POOL_REWARDS)
         for index in range(0, len(payable), REWARD_CHUNK_MEMBERS):
@@ -323,6 +337,7 @@ class WeeklyRun:
                 )
             )
 
+        hold_grants(ledger, self.policy, str(week), row.id)
         self._post_adjustments(ledger, row, week)
 
     def _post_adjustments(self, ledger: Ledger, row: Any, week: IsoWeek) -> None:
@@ -366,6 +381,8 @@ class Scored:
 
     rows: list[dict[str, Any]]
     prorata: str | None
+    vested: dict[str, dict[str, int]]
+    """member → event type → the part of the paid units that vests."""
 
 
 def score_members(
@@ -419,7 +436,12 @@ def score_members(
             }
         )
     prorata = None if factor is None else f"{factor.numerator}/{factor.denominator}"
-    return Scored(rows, prorata)
+    vested = {
+        member_id: parts
+        for member_id, score in scores.items()
+        if (parts := vested_parts(policy, score, paid_units[member_id]))
+    }
+    return Scored(rows, prorata, vested)
 
 
 def _next(stage: str) -> str:

@@ -47,6 +47,7 @@ def _register_subcommands() -> None:
     app.add_typer(run_cli.report_app, name="report")
     app.command("explain")(run_cli.explain)
     app.add_typer(run_cli.verify_app, name="verify")
+    app.add_typer(run_cli.vesting_app, name="vesting")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     app.command("audit")(ledger_cli.audit)

@@ -447,3 +447,33 @@ class AccrualAdjustment(Base):
     delta_units: Mapped[int] = mapped_column(BigInteger)
     points_after: Mapped[str] = mapped_column(String(80))
     units_after: Mapped[int] = mapped_column(BigInteger)
+
+
+class VestingGrant(Base):
+    """A frozen part of a weekly reward (peer review, projects, …) held until validated.
+
+    The amount sits in a ledger hold (pool → member) from the post stage on;
+    ``systok vesting release`` posts it to the member after ``unlock_at_us``, or voids
+    it (back to the pool) when the reward was flagged.
+    """
+
+    __tablename__ = "vesting_grants"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accrual_runs.id"))
+    member_id: Mapped[str] = mapped_column(String(128))
+    event_type: Mapped[str] = mapped_column(String(64))
+    units: Mapped[int] = mapped_column(BigInteger)
+    earned_at_us: Mapped[int] = mapped_column(BigInteger)
+    unlock_at_us: Mapped[int] = mapped_column(BigInteger)
+    hold_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    flagged_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolved_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "member_id", "event_type", name="uq_vesting_grants_reward"),
+        CheckConstraint("units > 0", name="units_positive"),
+        CheckConstraint("status IN ('held', 'released', 'cancelled')", name="status_known"),
+        Index("ix_vesting_grants_due", "status", "unlock_at_us"),
+    )

@@ -1,0 +1,82 @@
+"""Vested rewards: held from the run, released when due, cancelled when flagged."""
+
+from __future__ import annotations
+
+import json
+
+from systok.accrual.service import WeeklyRun
+from systok.accrual.vesting import flag_grant, release_due, run_grants
+from systok.core.ledger import AccountType, member_account, system_account
+from systok.core.vesting import CancelReason
+from systok.core.weeks import IsoWeek
+from systok.db.engine import run_transaction
+from systok.ingest import repository as ingest_repo
+from systok.ingest.service import Ingestor
+from systok.ledger.audit import audit_ledger
+from systok.ledger.service import Ledger
+from tests.accrual.test_weekly_run import POLICY
+
+WEEK = IsoWeek(2026, 5)
+DAY_US = 86_400_000_000
+
+
+def setup(engine) -> None:
+    def work(session):
+        for member in ("m1", "m2"):
+            ingest_repo.ensure_member(session, member, 0)
+            ingest_repo.replace_member_history(session, member, [(20_089, 1)], [(20_089, None)])
+        lines = [
+            json.dumps(
+                {
+                    "source": "t",
+                    "id": f"{m}-{kind}",
+                    "type": kind,
+                    "member": m,
+                    "occurred_at": "2026-01-27T10:00:00Z",
+                }
+            )
+            for m in ("m1", "m2")
+            for kind in ("SectionCompleted", "PeerReviewCompleted")
+        ]
+        Ingestor(session, policy=POLICY).ingest(lines, source="t", live=False)
+
+    run_transaction(engine, work)
+
+
+def balances(engine):
+    def read(session):
+        ledger = Ledger(session)
+        return (
+            ledger.balance(member_account("m1")).posted_units,
+            ledger.balance(member_account("m2")).posted_units,
+            ledger.balance(system_account(AccountType.POOL_REWARDS)).held_units,
+        )
+
+    return run_transaction(engine, read)
+
+
+def test_peer_review_part_is_held_then_released_or_cancelled(engine, tmp_path):
+    setup(engine)
+    summary = WeeklyRun(engine, POLICY, reports_dir=tmp_path).run(WEEK)
+    weight = POLICY.events["PeerReviewCompleted"].weight
+    section = POLICY.events["SectionCompleted"].weight
+    total = (section + weight) * 1_000_000  # level 1 (×1.0), first week (×1.00)
+    vested = weight * 1_000_000
+    grants = run_transaction(engine, lambda s: run_grants(s, summary.run_id))
+    assert [(g.member_id, g.event_type, g.units, g.status) for g in grants] == [
+        ("m1", "PeerReviewCompleted", vested, "held"),
+        ("m2", "PeerReviewCompleted", vested, "held"),
+    ]
+    assert balances(engine) == (total - vested, total - vested, 2 * vested)
+    unlock = grants[0].unlock_at_us
+    assert unlock == grants[0].earned_at_us + 30 * DAY_US  # the policy's 30 days
+
+    run_transaction(engine, lambda s: flag_grant(s, grants[1].id, CancelReason.WORK_FLAGGED))
+    early = run_transaction(engine, lambda s: release_due(s, POLICY, clock=lambda: unlock - 1))
+    assert (early.released, early.cancelled) == (0, 0)
+    done = run_transaction(engine, lambda s: release_due(s, POLICY, clock=lambda: unlock))
+    assert (done.released, done.cancelled) == (1, 1)
+    assert balances(engine) == (total, total - vested, 0)
+    again = run_transaction(engine, lambda s: release_due(s, POLICY, clock=lambda: unlock + DAY_US))
+    assert (again.released, again.cancelled) == (0, 0)
+    assert run_transaction(engine, audit_ledger).ok
