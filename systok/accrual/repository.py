@@ -10,9 +10,11 @@ from sqlalchemy import BigInteger, Row, Table, func, insert, literal, select, up
 from sqlalchemy.orm import Session
 
 from systok.db.tables import (
+    AccrualAdjustment,
     AccrualCount,
     AccrualReward,
     AccrualRun,
+    Event,
     EventDayCount,
     MemberMembership,
     MemberQualification,
@@ -24,6 +26,8 @@ rewards_t = cast(Table, AccrualReward.__table__)
 day_counts_t = cast(Table, EventDayCount.__table__)
 memberships_t = cast(Table, MemberMembership.__table__)
 qualifications_t = cast(Table, MemberQualification.__table__)
+events_t = cast(Table, Event.__table__)
+adjustments_t = cast(Table, AccrualAdjustment.__table__)
 
 
 def find_run(session: Session, week: str, policy_version: str) -> Row[Any] | None:
@@ -204,9 +208,6 @@ def recount_week(
     Events received later, and retractions made later, are left out: they belong to a
     later run's adjustment, not to what this run collected.
     """
-    from systok.db.tables import Event
-
-    events_t = cast(Table, Event.__table__)
     rows = session.execute(
         select(events_t.c.member_id, events_t.c.occurred_day, events_t.c.event_type, func.count())
         .where(
@@ -245,9 +246,6 @@ def has_late_events(
     session: Session, first_day: int, last_day: int, after_us: int, until_us: int
 ) -> bool:
     """Whether events of the days arrived, or were retracted, in ``(after_us, until_us]``."""
-    from systok.db.tables import Event
-
-    events_t = cast(Table, Event.__table__)
     late = session.execute(
         select(func.count())
         .select_from(events_t)
@@ -263,9 +261,6 @@ def has_late_events(
 
 def paid_for_week(session: Session, run_id: int, week: str) -> dict[str, int]:
     """What each member has been paid for a week so far: the run plus every adjustment."""
-    from systok.db.tables import AccrualAdjustment
-
-    adjustments_t = cast(Table, AccrualAdjustment.__table__)
     paid: dict[str, int] = {r.member_id: int(r.paid_units) for r in run_rewards(session, run_id)}
     rows = session.execute(
         select(adjustments_t.c.member_id, func.sum(adjustments_t.c.delta_units))
@@ -278,17 +273,12 @@ def paid_for_week(session: Session, run_id: int, week: str) -> dict[str, int]:
 
 
 def insert_adjustments(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    from systok.db.tables import AccrualAdjustment
-
     if rows:
-        session.execute(insert(cast(Table, AccrualAdjustment.__table__)), list(rows))
+        session.execute(insert(adjustments_t), list(rows))
 
 
 def run_adjustments(session: Session, run_id: int) -> list[Row[Any]]:
     """The adjustments a run pays, by week and member."""
-    from systok.db.tables import AccrualAdjustment
-
-    adjustments_t = cast(Table, AccrualAdjustment.__table__)
     return list(
         session.execute(
             select(adjustments_t)
