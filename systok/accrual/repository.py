@@ -30,6 +30,15 @@ events_t = cast(Table, Event.__table__)
 adjustments_t = cast(Table, AccrualAdjustment.__table__)
 
 
+MEMBERS_PER_QUERY = 10_000
+"""Member ids per IN list: PostgreSQL's protocol caps a statement at 65 535 parameters."""
+
+
+def _member_chunks(member_ids: Iterable[str]) -> list[list[str]]:
+    ordered = sorted(set(member_ids))
+    return [ordered[i : i + MEMBERS_PER_QUERY] for i in range(0, len(ordered), MEMBERS_PER_QUERY)]
+
+
 def find_run(session: Session, week: str, policy_version: str) -> Row[Any] | None:
     """The run of a week under a policy version, if one was started."""
     return session.execute(
@@ -111,20 +120,21 @@ def run_counts(session: Session, run_id: int) -> dict[str, dict[int, dict[str, i
 def paid_days(
     session: Session, member_ids: Sequence[str], first_day: int, last_day: int
 ) -> dict[str, set[int]]:
-    """The days of the week each member had a paid membership (one query for all)."""
+    """The days of the week each member had a paid membership (a query per 10 000)."""
     covered: dict[str, set[int]] = defaultdict(set)
-    rows = session.execute(
-        select(
-            memberships_t.c.member_id, memberships_t.c.starts_day, memberships_t.c.ends_day
-        ).where(
-            memberships_t.c.member_id.in_(member_ids),
-            memberships_t.c.starts_day <= last_day,
-            (memberships_t.c.ends_day.is_(None)) | (memberships_t.c.ends_day > first_day),
+    for chunk in _member_chunks(member_ids):
+        rows = session.execute(
+            select(
+                memberships_t.c.member_id, memberships_t.c.starts_day, memberships_t.c.ends_day
+            ).where(
+                memberships_t.c.member_id.in_(chunk),
+                memberships_t.c.starts_day <= last_day,
+                (memberships_t.c.ends_day.is_(None)) | (memberships_t.c.ends_day > first_day),
+            )
         )
-    )
-    for member_id, starts, ends in rows:
-        stop = last_day + 1 if ends is None else min(ends, last_day + 1)
-        covered[member_id].update(range(max(starts, first_day), stop))
+        for member_id, starts, ends in rows:
+            stop = last_day + 1 if ends is None else min(ends, last_day + 1)
+            covered[member_id].update(range(max(starts, first_day), stop))
     return covered
 
 
@@ -133,20 +143,21 @@ def levels_by_day(
 ) -> dict[str, dict[int, int | None]]:
     """The qualification level in force on each day of the week (effective-dated)."""
     history: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    rows = session.execute(
-        select(
-            qualifications_t.c.member_id,
-            qualifications_t.c.valid_from_day,
-            qualifications_t.c.level,
+    for chunk in _member_chunks(member_ids):
+        rows = session.execute(
+            select(
+                qualifications_t.c.member_id,
+                qualifications_t.c.valid_from_day,
+                qualifications_t.c.level,
+            )
+            .where(
+                qualifications_t.c.member_id.in_(chunk),
+                qualifications_t.c.valid_from_day <= last_day,
+            )
+            .order_by(qualifications_t.c.member_id, qualifications_t.c.valid_from_day)
         )
-        .where(
-            qualifications_t.c.member_id.in_(member_ids),
-            qualifications_t.c.valid_from_day <= last_day,
-        )
-        .order_by(qualifications_t.c.member_id, qualifications_t.c.valid_from_day)
-    )
-    for member_id, valid_from, level in rows:
-        history[member_id].append((valid_from, level))
+        for member_id, valid_from, level in rows:
+            history[member_id].append((valid_from, level))
     result: dict[str, dict[int, int | None]] = {}
     for member_id in member_ids:
         rows_of = history.get(member_id, [])
@@ -164,15 +175,18 @@ def previous_states(
     """Each member's carried state (streak, rank) from the previous week's run."""
     if previous_run_id is None:
         return {}
-    rows = session.execute(
-        select(
-            rewards_t.c.member_id,
-            rewards_t.c.streak_weeks,
-            rewards_t.c.rank_step,
-            rewards_t.c.rank_level,
-        ).where(rewards_t.c.run_id == previous_run_id, rewards_t.c.member_id.in_(list(member_ids)))
-    )
-    return {row.member_id: row for row in rows}
+    states: dict[str, Any] = {}
+    for chunk in _member_chunks(member_ids):
+        rows = session.execute(
+            select(
+                rewards_t.c.member_id,
+                rewards_t.c.streak_weeks,
+                rewards_t.c.rank_step,
+                rewards_t.c.rank_level,
+            ).where(rewards_t.c.run_id == previous_run_id, rewards_t.c.member_id.in_(chunk))
+        )
+        states.update({row.member_id: row for row in rows})
+    return states
 
 
 def insert_rewards(session: Session, rows: Sequence[dict[str, Any]]) -> None:
