@@ -204,16 +204,6 @@ def run_rewards(session: Session, run_id: int) -> list[Row[Any]]:
     )
 
 
-def reward_total(session: Session, run_id: int) -> int:
-    return int(
-        session.execute(
-            select(func.coalesce(func.sum(rewards_t.c.paid_units), 0)).where(
-                rewards_t.c.run_id == run_id
-            )
-        ).scalar_one()
-    )
-
-
 def recount_week(
     session: Session, first_day: int, last_day: int, known_at_us: int
 ) -> dict[str, dict[int, dict[str, int]]]:

@@ -76,13 +76,6 @@ def decimal_to_units_floor(value: Decimal, scale: int) -> int:
     return int(value.scaleb(scale).to_integral_value(rounding=ROUND_FLOOR))
 
 
-def apply_bps_floor(units: int, bps: int) -> int:
-    """``units × bps / 10 000`` rounded down; the remainder stays with the payer."""
-    if units < 0 or bps < 0:
-        raise ValueError("apply_bps_floor takes non-negative amounts and rates")
-    return units * bps // BASIS_POINTS_WHOLE
-
-
 def split_amount(total: int, weights: Sequence[int]) -> list[int]:
     """Split ``total`` by integer ``weights`` so the parts always sum to ``total``.
 

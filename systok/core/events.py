@@ -122,8 +122,3 @@ RECEIVED_EVENT_TYPES: frozenset[str] = frozenset(
     name for name, info in EVENT_TYPES.items() if info.received
 )
 """Types that mirror another person's action (they have a giver)."""
-
-
-def is_received(event_type: str) -> bool:
-    """Whether the type mirrors another person's action (``ClubLikeReceived`` …)."""
-    return event_type in RECEIVED_EVENT_TYPES

@@ -83,16 +83,6 @@ def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine
     return engine
 
 
-def is_postgres(engine_or_session: Engine | Session) -> bool:
-    """True when the session or engine talks to PostgreSQL."""
-    bind = (
-        engine_or_session.get_bind()
-        if isinstance(engine_or_session, Session)
-        else engine_or_session
-    )
-    return bind.dialect.name == "postgresql"
-
-
 @contextmanager
 def unit_of_work(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]:
     """One database transaction: commit on success, roll back on any exception.

@@ -113,15 +113,35 @@ def _event_row(e: CanonicalEvent) -> tuple[Any, ...]:
 def insert_events(session: Session, events: Sequence[CanonicalEvent]) -> dict[tuple[str, str], int]:
     """Insert events, skipping those stored already; returns the new ones' ids by key.
 
+    The new events are added to the daily counters in the same unit of work, as
+    ``attribute_events`` and ``retract_events`` do for theirs: every change to events
+    keeps the counters true. Keys must be unique within ``events``.
+
     PostgreSQL: COPY into a temporary staging table, then one ``INSERT … SELECT … ON
     CONFLICT DO NOTHING RETURNING`` (MEASUREMENTS.md: the fastest idempotent path; a
     multi-row VALUES statement is re-parsed by the driver on every call). SQLite: one
     cached statement executed for many rows, which SQLAlchemy batches itself.
     """
+    by_key = {(e.source, e.source_event_id): e for e in events}
+    assert len(by_key) == len(events), "event keys are unique within one insert"
     if not events:
         return {}
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_events_by_copy(session, events)
+        inserted = _insert_events_by_copy(session, events)
+    else:
+        inserted = _insert_events_by_executemany(session, events)
+    deltas: dict[DayKey, int] = {}
+    for key in inserted:
+        counter = counted_key(by_key[key])
+        if counter is not None:
+            deltas[counter] = deltas.get(counter, 0) + 1
+    add_day_counts(session, deltas)
+    return inserted
+
+
+def _insert_events_by_executemany(
+    session: Session, events: Sequence[CanonicalEvent]
+) -> dict[tuple[str, str], int]:
     inserted: dict[tuple[str, str], int] = {}
     statement = (
         _insert(session, events_t)

@@ -121,12 +121,6 @@ class Ingestor:
         for event in events:
             first_of_key.setdefault((event.source, event.source_event_id), event)
         inserted = repo.insert_events(self.session, list(first_of_key.values()))
-        deltas: dict[repo.DayKey, int] = {}
-        for key in inserted:
-            counter = repo.counted_key(first_of_key[key])
-            if counter is not None:
-                deltas[counter] = deltas.get(counter, 0) + 1
-        repo.add_day_counts(self.session, deltas)
         known = (
             repo.event_ids(self.session, [k for k in first_of_key if k not in inserted])
             if len(inserted) < len(first_of_key)
@@ -151,12 +145,12 @@ class Ingestor:
         quarantine_ids = iter(repo.quarantine(self.session, quarantine_rows))
         results: list[RecordResult] = []
         claimed: set[tuple[str, str]] = set()
-        for checked_record in checked:
+        for parsed_record, checked_record in zip(parsed, checked, strict=True):
             if isinstance(checked_record, Refusal):
                 results.append(
                     RecordResult(
                         Outcome.QUARANTINED,
-                        None,
+                        _id_of(parsed_record),
                         None,
                         checked_record.field,
                         checked_record.reason,
@@ -171,16 +165,6 @@ class Ingestor:
             else:
                 results.append(
                     RecordResult(Outcome.DUPLICATE, key[1], inserted.get(key) or known.get(key))
-                )
-        for i, result in enumerate(results):  # fill ids of refused records for the caller
-            if result.outcome is Outcome.QUARANTINED and result.source_event_id is None:
-                results[i] = RecordResult(
-                    result.outcome,
-                    _id_of(parsed[i]),
-                    None,
-                    result.field,
-                    result.reason,
-                    result.quarantine_id,
                 )
         batch = BatchResult(results)
         repo.record_batch(
@@ -251,9 +235,6 @@ class Ingestor:
                 continue
             key = (checked.source, checked.source_event_id)
             inserted = repo.insert_events(self.session, [checked])
-            counter = repo.counted_key(checked)
-            if key in inserted and counter is not None:
-                repo.add_day_counts(self.session, {counter: 1})
             if key in inserted:
                 repo.resolve_quarantined(self.session, row.id, "accepted", inserted[key])
                 counts["accepted"] += 1

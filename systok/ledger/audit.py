@@ -96,9 +96,10 @@ def audit_ledger(session: Session, asset_scales: Mapping[str, int] | None = None
     _check_assets(session, report, asset_scales or {})
     _check_transactions_balance(session, report)
     _check_entry_kinds(session, report)
+    holds = list(iter_holds(session))  # read once: both hold checks and the chain need them
     _check_accounts(session, report)
-    _check_holds(session, report)
-    _check_chain(session, report)
+    _check_holds(session, report, holds)
+    _check_chain(session, report, holds)
     _compute_supply(session, report)
     return report
 
@@ -188,7 +189,7 @@ def _check_accounts(session: Session, report: AuditReport) -> None:
             )
 
 
-def _check_holds(session: Session, report: AuditReport) -> None:
+def _check_holds(session: Session, report: AuditReport, holds: list[StoredHold]) -> None:
     posted_by_tx: dict[int, dict[AccountRef, int]] = defaultdict(dict)
     resolution_rows = session.execute(
         named_postings()
@@ -213,7 +214,7 @@ def _check_holds(session: Session, report: AuditReport) -> None:
         ).all()
     )
     resolved_by: dict[int, int] = {}
-    for hold in iter_holds(session):
+    for hold in holds:
         if creating.get(hold.created_transaction_id) != EntryKind.HOLD_CREATE.value:
             report.violations.append(f"hold {hold.id}: its creating entry is not a hold_create")
         if hold.status is HoldStatus.PENDING:
@@ -244,8 +245,7 @@ def _check_holds(session: Session, report: AuditReport) -> None:
             )
 
 
-def _check_chain(session: Session, report: AuditReport) -> None:
-    holds = list(iter_holds(session))
+def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold]) -> None:
     holds_by_id = {hold.id: hold for hold in holds}
     holds_by_creation = {hold.created_transaction_id: hold for hold in holds}
     unsealed = session.execute(

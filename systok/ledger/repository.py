@@ -186,12 +186,6 @@ def find_entry(session: Session, *, idempotency_key: str) -> StoredTransaction |
     return None if row is None else _stored(session, row)
 
 
-def get_entry(session: Session, transaction_id: int) -> StoredTransaction | None:
-    """One entry by id, with its postings."""
-    row = session.execute(_entry_query().where(transactions_t.c.id == transaction_id)).one_or_none()
-    return None if row is None else _stored(session, row)
-
-
 def _entry_query() -> Any:
     created_hold = holds_t.alias("created_hold")
     return (
@@ -471,14 +465,6 @@ def due_hold_ids(session: Session, now_us: int, limit: int) -> list[int]:
             .limit(limit)
         ).scalars()
     )
-
-
-def count_rows(session: Session) -> dict[str, int]:
-    """Row counts of the ledger tables (for summaries)."""
-    return {
-        table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
-        for table in (accounts_t, transactions_t, postings_t, holds_t, links_t)
-    }
 
 
 def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:
