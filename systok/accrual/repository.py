@@ -70,6 +70,29 @@ def create_run(
     return run_id
 
 
+def get_run(session: Session, run_id: int) -> Row[Any]:
+    """A run row, read without locking it."""
+    return session.execute(select(runs_t).where(runs_t.c.id == run_id)).one()
+
+
+def count_rewards(session: Session, run_id: int) -> int:
+    """How many members a run rewards."""
+    return int(
+        session.execute(
+            select(func.count()).select_from(rewards_t).where(rewards_t.c.run_id == run_id)
+        ).scalar_one()
+    )
+
+
+def mark_absorbed(session: Session, run_id: int, absorbed_to_us: int, now_us: int) -> None:
+    """Record that a settled week's late events up to ``absorbed_to_us`` are paid for."""
+    session.execute(
+        update(runs_t)
+        .where(runs_t.c.id == run_id)
+        .values(absorbed_to_us=absorbed_to_us, updated_at_us=now_us)
+    )
+
+
 def lock_run(session: Session, run_id: int) -> Row[Any]:
     """The run row under its lock: one stage advances at a time, whoever runs it."""
     return session.execute(select(runs_t).where(runs_t.c.id == run_id).with_for_update()).one()
@@ -195,6 +218,28 @@ def insert_rewards(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(insert(rewards_t), list(rows))
 
 
+def run_payouts(session: Session, run_id: int) -> list[Row[Any]]:
+    """(member_id, points, paid_units) of a run, by member id — without the breakdowns.
+
+    Reports, the Merkle root and posting need only these; the breakdown JSON (several
+    KB a member) is read only to explain or verify.
+    """
+    return list(
+        session.execute(
+            select(rewards_t.c.member_id, rewards_t.c.points, rewards_t.c.paid_units)
+            .where(rewards_t.c.run_id == run_id)
+            .order_by(rewards_t.c.member_id)
+        )
+    )
+
+
+def member_reward(session: Session, run_id: int, member_id: str) -> Row[Any] | None:
+    """One member's reward row in a run (with its breakdown), if any."""
+    return session.execute(
+        select(rewards_t).where(rewards_t.c.run_id == run_id, rewards_t.c.member_id == member_id)
+    ).one_or_none()
+
+
 def run_rewards(session: Session, run_id: int) -> list[Row[Any]]:
     """The run's rewards, by member id."""
     return list(
@@ -265,7 +310,7 @@ def has_late_events(
 
 def paid_for_week(session: Session, run_id: int, week: str) -> dict[str, int]:
     """What each member has been paid for a week so far: the run plus every adjustment."""
-    paid: dict[str, int] = {r.member_id: int(r.paid_units) for r in run_rewards(session, run_id)}
+    paid: dict[str, int] = {r.member_id: int(r.paid_units) for r in run_payouts(session, run_id)}
     rows = session.execute(
         select(adjustments_t.c.member_id, func.sum(adjustments_t.c.delta_units))
         .where(adjustments_t.c.week == week)

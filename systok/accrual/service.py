@@ -181,7 +181,7 @@ class WeeklyRun:
                 self._stage_score(
                     session, repo.lock_run(session, run_id), week, first_day, first_day + 6
                 )
-                rows = repo.run_rewards(session, run_id)
+                rows = repo.run_payouts(session, run_id)
                 outcome = sorted(
                     ((r.member_id, r.points, r.paid_units) for r in rows),
                     key=lambda t: (-t[2], t[0]),
@@ -193,13 +193,13 @@ class WeeklyRun:
 
     def summary(self, run_id: int) -> RunSummary:
         def read(session: Session) -> RunSummary:
-            row = repo.lock_run(session, run_id)
+            row = repo.get_run(session, run_id)
             return RunSummary(
                 run_id,
                 row.week,
                 row.policy_version,
                 row.stage,
-                len(repo.run_rewards(session, run_id)),
+                repo.count_rewards(session, run_id),
                 row.emission_units,
                 row.rewards_units,
                 row.budget_units,
@@ -316,12 +316,12 @@ class WeeklyRun:
                     }
                 )
             repo.insert_adjustments(session, rows)
-            repo.advance(session, earlier.id, "done", self.clock(), absorbed_to_us=known_at)
+            repo.mark_absorbed(session, earlier.id, known_at, self.clock())
 
     def _stage_report(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
-        rewards = repo.run_rewards(session, row.id)
+        rewards = repo.run_payouts(session, row.id)
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         report_path(self.reports_dir, row.week, row.policy_version).write_text(
             rewards_csv(rewards, date_of_day(last), self.policy.stk_scale), encoding="utf-8"
@@ -340,7 +340,7 @@ class WeeklyRun:
         # Paid at once: the reward less its vesting parts (those go to holds below).
         payable = [
             (r.member_id, r.paid_units - vesting.get(r.member_id, 0))
-            for r in repo.run_rewards(session, row.id)
+            for r in repo.run_payouts(session, row.id)
             if r.paid_units - vesting.get(r.member_id, 0) > 0
         ]
         pool = system_account(AccountType.POOL_REWARDS)

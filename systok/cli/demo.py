@@ -14,11 +14,14 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from systok.accrual import repository as accrual_repo
 from systok.accrual.service import WeeklyRun
@@ -130,7 +133,7 @@ def demo(
     )
 
 
-def _print_economy(engine, scale: int, week_list: list[IsoWeek]) -> None:  # type: ignore[no-untyped-def]
+def _print_economy(engine: Engine, scale: int, week_list: list[IsoWeek]) -> None:
     def stk(units: int) -> str:
         return format_amount(units, scale)
 
@@ -148,11 +151,13 @@ def _print_economy(engine, scale: int, week_list: list[IsoWeek]) -> None:  # typ
     console.print(f"{len(members)} members hold {stk(paid_total)} STK earned")
     last_week = str(week_list[-1])
 
-    def last_rewards(session):  # type: ignore[no-untyped-def]
+    leaders = [b.account.owner for b in members[:5]]
+
+    def last_rewards(session: Session) -> dict[str, Any]:
         runs = [r for r in accrual_repo.latest_runs(session) if r.week == last_week]
-        return (
-            {r.member_id: r for r in accrual_repo.run_rewards(session, runs[0].id)} if runs else {}
-        )
+        if not runs:
+            return {}
+        return {m: accrual_repo.member_reward(session, runs[0].id, m) for m in leaders}
 
     rewards = run_transaction(engine, last_rewards)
     top = Table(

@@ -115,7 +115,7 @@ def run_status() -> None:
     console.print(table)
 
 
-def _settled(week_text: str) -> tuple[Any, list[Any], Policy]:
+def _settled(week_text: str) -> tuple[Any, Policy]:
     week = _week(week_text)
     engine = engine_from_settings()
     require_migrated(engine)
@@ -125,8 +125,7 @@ def _settled(week_text: str) -> tuple[Any, list[Any], Policy]:
         raise RunError(
             f"week {week} has no run under {policy.version}; run `systok run week {week}`"
         )
-    rewards = run_transaction(engine, lambda s: repo.run_rewards(s, row.id))
-    return row, rewards, policy
+    return row, policy
 
 
 verify_app = typer.Typer(
@@ -152,7 +151,8 @@ def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 202
 @report_app.command("csv")
 def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
     """Print the week's rewards as CSV: date,user_id,points,amount."""
-    row, rewards, policy = _settled(week)
+    row, policy = _settled(week)
+    rewards = run_transaction(engine_from_settings(), lambda s: repo.run_payouts(s, row.id))
     last_day = date_of_day(day_of_date(IsoWeek.parse(row.week).monday) + 6)
     typer.echo(rewards_csv(rewards, last_day, policy.stk_scale), nl=False)
 
@@ -162,8 +162,10 @@ def explain(
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
 ) -> None:
     """Why a member got exactly this many tokens in a week."""
-    row, rewards, policy = _settled(week)
-    reward = next((r for r in rewards if r.member_id == member), None)
+    row, policy = _settled(week)
+    reward = run_transaction(
+        engine_from_settings(), lambda s: repo.member_reward(s, row.id, member)
+    )
     if reward is None:
         raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
     data = json.loads(reward.breakdown)
