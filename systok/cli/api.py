@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from systok.cli.context import engine_from_settings, require_migrated
+from systok.cli.context import migrated_engine
 from systok.config import get_settings
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
@@ -28,8 +28,7 @@ def serve_command(
     from systok.api.app import create_app
 
     settings = get_settings()
-    engine = engine_from_settings(settings)
-    require_migrated(engine)
+    engine = migrated_engine(settings)
     app = create_app(engine, settings)
     uvicorn.run(
         app,
@@ -50,8 +49,7 @@ def create(
     """Create a key and print it once: it cannot be shown again."""
     from systok.api.auth import create_api_key
 
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     info, key = run_transaction(engine, lambda s: create_api_key(s, name, scope, now_us()))
     console.print(f"created API key {info.name!r} with scopes {' '.join(sorted(info.scopes))}")
     console.print("store it now, it is not shown again:", style="bold")
@@ -63,8 +61,7 @@ def list_keys() -> None:
     """List keys: name, prefix, scopes, created, revoked (never the key)."""
     from systok.api.auth import list_api_keys
 
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     keys = run_transaction(engine, list_api_keys)
     table = Table("name", "prefix", "scopes", "created", "revoked", title="API keys")
     for info in keys:
@@ -83,8 +80,7 @@ def revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
     """Revoke a key at once; requests with it get 401 from now on."""
     from systok.api.auth import revoke_api_key
 
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     info = run_transaction(engine, lambda s: revoke_api_key(s, name, now_us()))
     assert info.revoked_at_us is not None
     console.print(f"API key {info.name!r} revoked at {us_to_iso(info.revoked_at_us)}")

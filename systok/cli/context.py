@@ -27,3 +27,10 @@ def require_migrated(engine: Engine) -> None:
         raise DatabaseNotReady(
             f"database is at migration {current}, this SysTok needs {head}; run `systok db upgrade`"
         )
+
+
+def migrated_engine(settings: Settings | None = None) -> Engine:
+    """The configured engine, refusing a database that is not at the newest migration."""
+    engine = engine_from_settings(settings)
+    require_migrated(engine)
+    return engine

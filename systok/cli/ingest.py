@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from systok.cli.context import engine_from_settings, require_migrated
+from systok.cli.context import migrated_engine
 from systok.db.engine import run_transaction
 from systok.ingest import repository as repo
 from systok.ingest.files import ImportReport, import_events, import_members
@@ -46,16 +46,14 @@ def _print_report(report: ImportReport, what: str) -> None:
 @members_app.command("import")
 def members_import(file: Path = typer.Argument(..., help="JSON lines, one member each.")) -> None:
     """Import members: aliases and effective-dated qualification and membership history."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     _print_report(import_members(engine, file), f"members from {file}")
 
 
 @events_app.command("import")
 def events_import(file: Path = typer.Argument(..., help="JSON lines, one event each.")) -> None:
     """Import events (history is accepted: a file is a backfill, not a live source)."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     policy = default_policy()
     total = sum(1 for line in file.open(encoding="utf-8") if line.strip()) if file.exists() else 0
     with Progress(
@@ -77,8 +75,7 @@ def quarantine_list(
     limit: int = typer.Option(50, help="At most this many rows."),
 ) -> None:
     """List open quarantined inputs with their reasons."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     rows = run_transaction(engine, lambda s: repo.open_quarantine(s, limit, source))
     table = Table(
         "id",
@@ -107,8 +104,7 @@ def quarantine_retry(source: str = typer.Option(None, help="Only this source."))
 
     Refused member lines are not retried here: fix the file and import it again.
     """
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     policy = default_policy()
     counts = run_transaction(
         engine,

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from systok.cli.context import engine_from_settings, require_migrated
+from systok.cli.context import engine_from_settings, migrated_engine
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.ledger import (
@@ -43,8 +43,7 @@ def _stk(units: int) -> str:
 @app.command()
 def balances(asset: str = typer.Option(None, help="Only this asset (e.g. STK).")) -> None:
     """List every account with its posted, held and available balance."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     rows = run_transaction(engine, lambda s: Ledger(s).balances(asset))
     scales = run_transaction(
         engine, lambda s: {a: Ledger(s).asset_scale(a) for a in {r.account.asset for r in rows}}
@@ -66,16 +65,14 @@ def expire_holds(
     limit: int = typer.Option(10_000, help="At most this many holds in one run."),
 ) -> None:
     """Expire every pending hold whose expiry has passed (run it daily; safe to repeat)."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     expired = run_transaction(engine, lambda s: Ledger(s).expire_holds(limit=limit))
     console.print(f"expired {len(expired)} hold(s)")
 
 
 def audit() -> None:
     """Check every ledger invariant; exit 2 naming each violation if one fails."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     started = time.perf_counter()
     scales = {code: asset.scale for code, asset in default_policy().assets.items()}
     report = run_transaction(engine, lambda s: audit_ledger(s, scales), snapshot=True)

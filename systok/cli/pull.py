@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from systok.cli.context import engine_from_settings, require_migrated
+from systok.cli.context import migrated_engine
 from systok.config import get_settings
 from systok.core.times import TimeError, day_of_date, parse_utc_us
 from systok.db.engine import run_transaction
@@ -92,8 +92,7 @@ def posthog(
 ) -> None:
     """Pull PostHog events (HogQL query API), committing each page with the cursor."""
     settings = get_settings()
-    engine = engine_from_settings(settings)
-    require_migrated(engine)
+    engine = migrated_engine(settings)
     policy = default_policy(settings)
     since_us = parse_moment_us(since, "--since") if since else None
     until_us = parse_moment_us(until, "--until") if until else None
@@ -125,8 +124,7 @@ def discourse(
 ) -> None:
     """Backfill and reconcile Discourse activity; mark removed likes retracted."""
     settings = get_settings()
-    engine = engine_from_settings(settings)
-    require_migrated(engine)
+    engine = migrated_engine(settings)
     policy = default_policy(settings)
     since_us = parse_moment_us(since, "--since")
     until_us = parse_moment_us(until, "--until") if until else now_us()
@@ -157,8 +155,7 @@ def profiles(
 ) -> None:
     """Pull member profiles (qualification, membership, aliases) from the platform."""
     settings = get_settings()
-    engine = engine_from_settings(settings)
-    require_migrated(engine)
+    engine = migrated_engine(settings)
     policy = default_policy(settings)
     with _progress("profiles") as progress:
         task = progress.task_ids[0]

@@ -9,10 +9,11 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from systok.accrual import repository as repo
 from systok.accrual.service import RunError, RunSummary, WeeklyRun, rewards_csv
-from systok.cli.context import engine_from_settings, require_migrated
+from systok.cli.context import migrated_engine
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.policy import Policy
@@ -42,8 +43,7 @@ def _week(text: str | None) -> IsoWeek:
 
 
 def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     policy = policy_for_week(week)
     if week.end > datetime.now(UTC):
         raise RunError(f"week {week} has not closed yet (it ends {week.end.isoformat()})")
@@ -87,8 +87,7 @@ def run_week(
 @run_app.command("resume")
 def run_resume() -> None:
     """Finish every run that stopped before its last stage."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     unfinished = [r for r in run_transaction(engine, repo.latest_runs) if r.stage != "done"]
     if not unfinished:
         console.print("nothing to resume")
@@ -100,8 +99,7 @@ def run_resume() -> None:
 @run_app.command("status")
 def run_status() -> None:
     """The latest runs and their stages."""
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     table = Table("run", "week", "policy", "stage", "rewards STK", "Merkle root")
     for row in run_transaction(engine, repo.latest_runs):
         table.add_row(
@@ -115,17 +113,16 @@ def run_status() -> None:
     console.print(table)
 
 
-def _settled(week_text: str) -> tuple[Any, Policy]:
+def _settled(week_text: str) -> tuple[Engine, Any, Policy]:
     week = _week(week_text)
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     policy = policy_for_week(week)
     row = run_transaction(engine, lambda s: repo.find_run(s, str(week), policy.version))
     if row is None:
         raise RunError(
             f"week {week} has no run under {policy.version}; run `systok run week {week}`"
         )
-    return row, policy
+    return engine, row, policy
 
 
 verify_app = typer.Typer(
@@ -140,8 +137,7 @@ def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 202
     from systok.errors import AuditFailed
 
     target = _week(week)
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     differences = verify_week(engine, policy_for_week(target), target)
     if differences:
         raise AuditFailed(differences)
@@ -151,8 +147,8 @@ def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 202
 @report_app.command("csv")
 def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
     """Print the week's rewards as CSV: date,user_id,points,amount."""
-    row, policy = _settled(week)
-    rewards = run_transaction(engine_from_settings(), lambda s: repo.run_payouts(s, row.id))
+    engine, row, policy = _settled(week)
+    rewards = run_transaction(engine, lambda s: repo.run_payouts(s, row.id))
     last_day = date_of_day(day_of_date(IsoWeek.parse(row.week).monday) + 6)
     typer.echo(rewards_csv(rewards, last_day, policy.stk_scale), nl=False)
 
@@ -162,10 +158,8 @@ def explain(
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
 ) -> None:
     """Why a member got exactly this many tokens in a week."""
-    row, policy = _settled(week)
-    reward = run_transaction(
-        engine_from_settings(), lambda s: repo.member_reward(s, row.id, member)
-    )
+    engine, row, policy = _settled(week)
+    reward = run_transaction(engine, lambda s: repo.member_reward(s, row.id, member))
     if reward is None:
         raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
     data = json.loads(reward.breakdown)
@@ -212,8 +206,7 @@ def vesting_release() -> None:
     from systok.ledger.service import now_us
     from systok.policy_files import default_policy
 
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     policy = default_policy()
     done = run_transaction(engine, lambda s: release_due(s, policy, clock=now_us))
     scale = policy.stk_scale
@@ -238,8 +231,7 @@ def vesting_flag(
     except ValueError:
         known = ", ".join(r.value for r in CancelReason)
         raise RunError(f"reason {reason!r} is not one of: {known}") from None
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     run_transaction(engine, lambda s: flag_grant(s, grant_id, cause))
     console.print(f"grant {grant_id} flagged: {cause.value}")
 
@@ -252,8 +244,7 @@ def vesting_list(limit: int = typer.Option(50, help="At most this many grants.")
     from systok.accrual.vesting import grants_t
     from systok.core.times import us_to_iso
 
-    engine = engine_from_settings()
-    require_migrated(engine)
+    engine = migrated_engine()
     rows = run_transaction(
         engine,
         lambda s: list(s.execute(select(grants_t).order_by(grants_t.c.id.desc()).limit(limit))),
