@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Engine
@@ -189,8 +190,12 @@ def import_member_lines(engine: Engine, numbered_lines: Iterable[tuple[int, str]
     report = ImportReport()
 
     def chunk_of(session: Session, chunk: list[tuple[int, str]]) -> list[MemberLineOutcome]:
-        known = _ChunkState.prefetch(session, [line for _, line in chunk])
-        return [_import_member_line(session, line=line, known=known) for _, line in chunk]
+        decoded = [_decode(line) for _, line in chunk]
+        known = _ChunkState.prefetch(session, decoded)
+        return [
+            _import_member_line(session, line=line, data=data, known=known)
+            for (_, line), data in zip(chunk, decoded, strict=True)
+        ]
 
     chunk: list[tuple[int, str]] = []
 
@@ -237,14 +242,10 @@ class _ChunkState:
     open_lines: set[str]
 
     @classmethod
-    def prefetch(cls, session: Session, lines: list[str]) -> _ChunkState:
+    def prefetch(cls, session: Session, decoded: list[Any]) -> _ChunkState:
         ids: set[str] = set()
         pairs: set[tuple[str, str]] = set()
-        for line in lines:
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
-                continue
+        for data in decoded:
             if isinstance(data, dict):
                 if isinstance(data.get("id"), str):
                     ids.add(data["id"])
@@ -259,7 +260,17 @@ class _ChunkState:
         )
 
 
-def _import_member_line(session: Session, *, line: str, known: _ChunkState) -> MemberLineOutcome:
+def _decode(line: str) -> Any:
+    """A line's JSON value, or the JSONDecodeError that refuses it (parsed once a line)."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        return error
+
+
+def _import_member_line(
+    session: Session, *, line: str, data: Any, known: _ChunkState
+) -> MemberLineOutcome:
     now = now_us()
 
     def refuse(field_name: str | None, reason: str, member_id: str | None) -> MemberLineOutcome:
@@ -282,10 +293,8 @@ def _import_member_line(session: Session, *, line: str, known: _ChunkState) -> M
         )
         return "quarantined", field_name, reason, 0
 
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as error:
-        return refuse(None, f"malformed JSON: {error.msg} at column {error.colno}", None)
+    if isinstance(data, json.JSONDecodeError):
+        return refuse(None, f"malformed JSON: {data.msg} at column {data.colno}", None)
     try:
         record = MemberRecord.model_validate(data)
     except ValidationError as error:
