@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import Field, dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import Enum
-from fractions import Fraction
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +38,17 @@ from systok.core.ledger import (
     system_account,
 )
 from systok.core.merkle import build_tree
-from systok.core.policy import Policy
+from systok.core.policy import Policy, WeightedDailyCaps
 from systok.core.prorata import scale_to_budget
-from systok.core.scoring import RankState, WeeklyScore, score_week
+from systok.core.scoring import (
+    RankState,
+    UniformFacts,
+    WeeklyScore,
+    score_uniform_weeks,
+    score_week,
+)
 from systok.core.times import date_of_day, datetime_to_us, day_of_date
+from systok.core.vesting import vesting_days_for
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction, unit_of_work
 from systok.economy.emission import mint_emission
@@ -83,47 +86,6 @@ class RunSummary:
 
 def now_us() -> int:
     return time.time_ns() // 1000
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Decimal | Fraction):
-        return str(value)
-    if isinstance(value, IsoWeek):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, tuples and mappings as plain JSON values (no copies, unlike asdict).
-
-    ``dataclasses.asdict`` deep-copies every leaf; on 100 000 breakdowns it cost more
-    than the scoring itself (bench/accrual.py), so the tree is walked directly.
-    """
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in _fields_of(type(value))}
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return _encode(value)
-
-
-@cache
-def _fields_of(kind: type) -> tuple[Field[Any], ...]:
-    return fields(kind)
-
-
-def breakdown_json(score: WeeklyScore) -> str:
-    """The score's full breakdown as canonical JSON (what ``explain`` shows)."""
-    return json.dumps(_plain(score), sort_keys=True, ensure_ascii=False)
 
 
 class WeeklyRun:
@@ -240,17 +202,30 @@ class WeeklyRun:
     def _stage_collect(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
-        repo.collect_counts(session, row.id, first, last)
+        if isinstance(self.policy.scoring, WeightedDailyCaps):
+            repo.collect_sums(
+                session,
+                row.id,
+                first_day=first,
+                last_day=last,
+                rules=weighted_rules(self.policy),
+                vested_types=vested_types(self.policy),
+            )
+        else:
+            repo.collect_counts(session, row.id, first, last)
         collected_at_us = self.clock()
         return {"collected_at_us": collected_at_us, "absorbed_to_us": collected_at_us}
 
     def _stage_score(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
-        counts = repo.run_counts(session, row.id)
         pool = Ledger(session).balance(system_account(AccountType.POOL_REWARDS))
         budget_units = pool.available_units + _pool_share(self.policy, week)
-        scored = score_members(session, self.policy, week, counts, budget_units)
+        if isinstance(self.policy.scoring, WeightedDailyCaps):
+            counts, uniform = collected_inputs(session, self.policy, row, week)
+        else:
+            counts, uniform = repo.run_counts(session, row.id), {}
+        scored = score_members(session, self.policy, week, counts, budget_units, uniform=uniform)
         repo.insert_rewards(session, [{"run_id": row.id, **r} for r in scored.rows])
         earned_at_us = datetime_to_us(week.end)
         insert_grants(
@@ -407,23 +382,76 @@ class Scored:
     """member → event type → the part of the paid units that vests."""
 
 
+def weighted_rules(policy: Policy) -> list[tuple[str, int, int]]:
+    """(event type, weight, limit_daily) of every type that earns, for the collect SQL."""
+    return [
+        (name, rule.weight, rule.limit_daily)
+        for name, rule in sorted(policy.events.items())
+        if rule.weight > 0
+    ]
+
+
+def vested_types(policy: Policy) -> list[str]:
+    """Event types whose reward vests: their members take the reference path."""
+    return sorted(name for name in policy.events if vesting_days_for(policy, name) > 0)
+
+
+def collected_inputs(
+    session: Session, policy: Policy, run: Any, week: IsoWeek
+) -> tuple[dict[str, dict[int, dict[str, int]]], dict[str, UniformFacts]]:
+    """Split a weighted run's members into the reference path and the fast path.
+
+    Uniform members without vesting events take the fast path from their collected
+    sums. The others (a level or membership change inside the week, or a vesting type
+    whose reward must be split by type) are recounted per day and type from the raw
+    events as they stood at collect — the same recount ``verify`` uses — and scored
+    by the reference.
+    """
+    first = day_of_date(week.monday)
+    previous = repo.find_run(session, str(week.previous()), policy.version)
+    rows = repo.sums_with_profiles(session, run.id, first, previous.id if previous else None)
+    irregular = repo.irregular_members(session, first, first + 6)
+    slow = sorted(r.member_id for r in rows if r.vested_events or r.member_id in irregular)
+    counts = repo.recount_week(session, first, first + 6, run.collected_at_us, members=slow)
+    skipped = set(slow)
+    uniform: dict[str, UniformFacts] = {
+        r.member_id: (
+            int(r.base_points),
+            int(r.counted_events),
+            r.level,
+            bool(r.paid),
+            r.streak_weeks or 0,
+        )
+        for r in rows
+        if r.member_id not in skipped
+    }
+    return counts, uniform
+
+
 def score_members(
     session: Session,
     policy: Policy,
     week: IsoWeek,
     counts: dict[str, dict[int, dict[str, int]]],
     budget_units: int,
+    *,
+    uniform: Mapping[str, UniformFacts] | None = None,
 ) -> Scored:
-    """Score every member with counts, carrying last week's state; scale to the budget.
+    """Score every member, carrying last week's state; scale to the budget.
 
-    Shared by the run and by ``verify``, so a replay computes exactly what was stored.
+    ``counts`` members are scored by the reference (``score_week``, day by day);
+    ``uniform`` members by the fast path from their sums, with their carried streak
+    already in the facts. ``verify`` and the late
+    adjustments pass everyone in ``counts``, so a replay is the reference's answer.
     """
     first, last = day_of_date(week.monday), day_of_date(week.monday) + 6
+    uniform = uniform or {}
     members = sorted(counts)
     paid = repo.paid_days(session, members, first, last)
     levels = repo.levels_by_day(session, members, first, last)
     previous = repo.find_run(session, str(week.previous()), policy.version)
     states = repo.previous_states(session, members, previous.id if previous else None)
+    results: dict[str, tuple[Decimal, int, int | None, RankState | None]] = {}
     scores: dict[str, WeeklyScore] = {}
     for member_id in members:
         state = states.get(member_id)
@@ -433,7 +461,7 @@ def score_members(
                 kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
         else:
             kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
-        scores[member_id] = score_week(
+        score = score_week(
             policy,
             week,
             counts[member_id],
@@ -441,22 +469,24 @@ def score_members(
             levels[member_id],
             **kwargs,
         )
-    paid_units, factor = scale_to_budget({m: s.units for m, s in scores.items()}, budget_units)
-    rows = []
-    for member_id, score in scores.items():
-        rank = score.rank_after
-        rows.append(
-            {
-                "member_id": member_id,
-                "points": points_text(score.points),
-                "units": score.units,
-                "paid_units": paid_units[member_id],
-                "streak_weeks": score.streak_weeks,
-                "rank_step": rank.step if rank else None,
-                "rank_level": rank.qualification_level if rank else None,
-                "breakdown": breakdown_json(score),
-            }
-        )
+        scores[member_id] = score
+        results[member_id] = (score.points, score.units, score.streak_weeks, score.rank_after)
+    fast = score_uniform_weeks(policy, uniform) if uniform else {}
+    for member_id, week_score in fast.items():
+        results[member_id] = (week_score.points, week_score.units, week_score.streak_weeks, None)
+    paid_units, factor = scale_to_budget({m: r[1] for m, r in results.items()}, budget_units)
+    rows = [
+        {
+            "member_id": member_id,
+            "points": points_text(points),
+            "units": units,
+            "paid_units": paid_units[member_id],
+            "streak_weeks": streak,
+            "rank_step": rank.step if rank else None,
+            "rank_level": rank.qualification_level if rank else None,
+        }
+        for member_id, (points, units, streak, rank) in sorted(results.items())
+    ]
     prorata = None if factor is None else f"{factor.numerator}/{factor.denominator}"
     vested = {
         member_id: parts

@@ -1,9 +1,11 @@
 """``systok verify week``: replay a settled week and compare it bit for bit.
 
 The replay recounts the week from raw events as they stood when the run collected,
-re-scores every member with the stored profiles and the run's policy (whose content
-hash must match), scales to the stored budget, and rebuilds the Merkle root. Any
-difference — a counter, a reward field, the breakdown, the root — is named.
+re-scores every member with the reference scorer (``score_week``, day by day — never
+the settle's fast path, so the two implementations check each other), the stored
+profiles and the run's policy (whose content hash must match), scales to the stored
+budget, and rebuilds the Merkle root. Any difference — a collected sum or counter, a
+reward field, the root — is named.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
-from systok.accrual.service import score_members
+from systok.accrual.service import score_members, vested_types
 from systok.core.merkle import build_tree
-from systok.core.policy import Policy
+from systok.core.policy import Policy, WeightedDailyCaps
+from systok.core.scoring import week_sums
 from systok.core.times import day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
@@ -26,7 +29,6 @@ COMPARED_FIELDS = (
     "streak_weeks",
     "rank_step",
     "rank_level",
-    "breakdown",
 )
 
 
@@ -48,15 +50,8 @@ def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
     if run.collected_at_us is None or run.budget_units is None:
         return [*differences, f"{week}: the run has not scored yet (stage {run.stage})"]
     first = day_of_date(week.monday)
-    stored_counts = repo.run_counts(session, run.id)
     replayed_counts = repo.recount_week(session, first, first + 6, run.collected_at_us)
-    for member_id in sorted(set(stored_counts) | set(replayed_counts)):
-        stored_days = {d: dict(t) for d, t in stored_counts.get(member_id, {}).items()}
-        replayed_days = {d: dict(t) for d, t in replayed_counts.get(member_id, {}).items()}
-        if stored_days != replayed_days:
-            differences.append(
-                f"counts of {member_id}: collected {stored_days}, events say {replayed_days}"
-            )
+    differences.extend(_collected_differences(session, policy, run.id, replayed_counts))
     replay = score_members(session, policy, week, replayed_counts, run.budget_units)
     stored = {r.member_id: r for r in repo.run_rewards(session, run.id)}
     replayed = {r["member_id"]: r for r in replay.rows}
@@ -68,11 +63,49 @@ def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
         for field in COMPARED_FIELDS:
             kept, again = getattr(stored[member_id], field), replayed[member_id][field]
             if kept != again:
-                shown = "differs" if field == "breakdown" else f"stored {kept!r}, replay {again!r}"
-                differences.append(f"reward of {member_id}: {field} {shown}")
+                differences.append(
+                    f"reward of {member_id}: {field} stored {kept!r}, replay {again!r}"
+                )
     if replay.prorata != run.prorata:
         differences.append(f"pro rata: stored {run.prorata}, replay {replay.prorata}")
     root = build_tree([(r["member_id"], r["paid_units"]) for r in replay.rows]).root_hex
     if run.merkle_root is not None and root != run.merkle_root:
         differences.append(f"Merkle root: stored {run.merkle_root}, replay {root}")
+    return differences
+
+
+def _collected_differences(
+    session: Session,
+    policy: Policy,
+    run_id: int,
+    replayed_counts: dict[str, dict[int, dict[str, int]]],
+) -> list[str]:
+    """What the run collected against the raw events: sums (weighted) or counters."""
+    differences = []
+    if isinstance(policy.scoring, WeightedDailyCaps):
+        vesting = set(vested_types(policy))
+        stored_sums = repo.run_sums(session, run_id)
+        replayed_sums = {
+            member_id: (
+                *week_sums(policy, by_day),
+                sum(n for by_type in by_day.values() for t, n in by_type.items() if t in vesting),
+            )
+            for member_id, by_day in replayed_counts.items()
+        }
+        for member_id in sorted(set(stored_sums) | set(replayed_sums)):
+            kept, again = stored_sums.get(member_id), replayed_sums.get(member_id)
+            if kept != again:
+                differences.append(
+                    f"sums of {member_id} (base points, counted, vesting events): "
+                    f"collected {kept}, events say {again}"
+                )
+        return differences
+    stored_counts = repo.run_counts(session, run_id)
+    for member_id in sorted(set(stored_counts) | set(replayed_counts)):
+        stored_days = {d: dict(t) for d, t in stored_counts.get(member_id, {}).items()}
+        replayed_days = {d: dict(t) for d, t in replayed_counts.get(member_id, {}).items()}
+        if stored_days != replayed_days:
+            differences.append(
+                f"counts of {member_id}: collected {stored_days}, events say {replayed_days}"
+            )
     return differences

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as accrual_repo
+from systok.accrual.explain import explain_reward
 from systok.accrual.service import WeeklyRun
 from systok.accrual.verify import verify_week
 from systok.config import get_settings
@@ -157,7 +158,8 @@ def _print_economy(engine: Engine, scale: int, week_list: list[IsoWeek]) -> None
         runs = [r for r in accrual_repo.latest_runs(session) if r.week == last_week]
         if not runs:
             return {}
-        return {m: accrual_repo.member_reward(session, runs[0].id, m) for m in leaders}
+        policy = policy_for_week(IsoWeek.parse(last_week))
+        return {m: explain_reward(session, policy, runs[0], m) for m in leaders}
 
     rewards = run_transaction(engine, last_rewards)
     top = Table(
@@ -169,9 +171,10 @@ def _print_economy(engine: Engine, scale: int, week_list: list[IsoWeek]) -> None
         title="top earners",
     )
     for balance in members[:5]:
-        reward = rewards.get(balance.account.owner)
-        breakdown = json.loads(reward.breakdown) if reward else {}
-        why = (breakdown.get("consistency") or breakdown.get("rank") or {}).get("why", "inactive")
+        explained = rewards.get(balance.account.owner)
+        reward = explained.reward if explained else None
+        detail = explained.score.consistency or explained.score.rank if explained else None
+        why = detail.why if detail else "inactive"
         top.add_row(
             balance.account.owner,
             stk(balance.posted_units),

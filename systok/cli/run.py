@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from systok.accrual import repository as repo
-from systok.accrual.service import RunError, RunSummary, WeeklyRun, rewards_csv
+from systok.accrual.explain import breakdown, explain_reward
+from systok.accrual.service import RunError, RunSummary, WeeklyRun, points_text, rewards_csv
 from systok.cli.context import migrated_engine
 from systok.config import get_settings
 from systok.core.amount import format_amount
@@ -159,21 +159,29 @@ def explain(
 ) -> None:
     """Why a member got exactly this many tokens in a week."""
     engine, row, policy = _settled(week)
-    reward = run_transaction(engine, lambda s: repo.member_reward(s, row.id, member))
-    if reward is None:
+    explained = run_transaction(
+        engine, lambda s: explain_reward(s, policy, row, member), snapshot=True
+    )
+    if explained is None:
         raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
-    data = json.loads(reward.breakdown)
+    reward, data = explained.reward, breakdown(explained.score)
     console.print(
         f"[bold]{member}[/], {row.week}: {reward.points} points → "
         f"{format_amount(reward.units, policy.stk_scale)} STK"
         + (
             f", paid {format_amount(reward.paid_units, policy.stk_scale)} STK after pro rata "
             f"{row.prorata}"
-            if reward.paid_units != reward.units
+            if reward.paid_units != reward.units and row.prorata
             else ""
         )
         + f"\npolicy {data['policy_version']} ({data['policy_hash'][:12]}), model {data['model']}"
     )
+    if not explained.matches:
+        console.print(
+            f"[bold red]warning:[/] re-scoring gives {points_text(explained.score.points)} points, "
+            f"{format_amount(explained.score.units, policy.stk_scale)} STK, not what was "
+            f"stored: the events or the reward changed since; run `systok verify week {row.week}`"
+        )
     table = Table("day", "type", "events", "counted", "capped", "ineligible", "points")
     for day in data["days"]:
         for line in day["lines"]:

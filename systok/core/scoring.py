@@ -52,6 +52,7 @@ from datetime import date
 from decimal import Decimal, Inexact, Rounded, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeVar
 
 from systok.core.amount import decimal_to_units_floor
 from systok.core.policy import Policy, RankLadder, WeightedDailyCaps
@@ -70,10 +71,15 @@ __all__ = [
     "RankTerms",
     "TypeDayLine",
     "TypeTotals",
+    "UniformFacts",
+    "UniformWeek",
     "WeeklyScore",
     "rank_terms",
+    "score_uniform_week",
+    "score_uniform_weeks",
     "score_week",
     "week_day_numbers",
+    "week_sums",
 ]
 
 DayCounts = Mapping[int, Mapping[str, int]]
@@ -794,6 +800,120 @@ def _score_rank(
         rank=rank,
         notes=notes,
     )
+
+
+# ====================================================================================
+# Uniform weeks: the settle's fast path (weighted_daily_caps only)
+# ====================================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class UniformWeek:
+    """What ``score_week`` stores for a week that is the same every day, without lines.
+
+    A week is *uniform* when one qualification level (or none) is in force on all
+    seven days and a paid membership covers all seven days or none. Then the day's
+    coefficient is one number, so the week's points depend on the counts only through
+    two sums (see ``week_sums``), which the database computes set-based for every
+    member at once. ``score_week`` stays the reference: the tests hold the two equal,
+    and ``systok verify`` replays every week with the reference.
+    """
+
+    points: Decimal
+    units: int
+    streak_weeks: int
+
+
+def week_sums(policy: Policy, counts_by_day: DayCounts) -> tuple[int, int]:
+    """(base points, counted events) of a week, ignoring payment and levels.
+
+    ``Σ weight × min(count, limit_daily)`` and ``Σ min(count, limit_daily)`` over the
+    days and the types with a weight > 0: what the collect stage's SQL computes per
+    member (``systok.accrual.repository.collect_sums``), written once more in Python
+    so ``verify`` can check the stored sums against the raw events.
+    """
+    base_points = 0
+    counted_events = 0
+    for by_type in counts_by_day.values():
+        for event_type, count in by_type.items():
+            rule = policy.event_rule(event_type)
+            if rule is None or rule.weight == 0:
+                continue
+            counted = min(count, rule.limit_daily)
+            base_points += rule.weight * counted
+            counted_events += counted
+    return base_points, counted_events
+
+
+_Key = TypeVar("_Key")
+
+UniformFacts = tuple[int, int, int | None, bool, int]
+"""(base points, counted events, level or None, paid all week, streak before) of a
+uniform week: the inputs of ``score_uniform_week`` as one tuple, for batches."""
+
+
+def score_uniform_week(
+    policy: Policy,
+    *,
+    base_points: int,
+    counted_events: int,
+    level: int | None,
+    paid: bool,
+    streak_before_weeks: int,
+) -> UniformWeek:
+    """Score a uniform week from its sums; equal to ``score_week`` on such a week.
+
+    Args:
+        base_points, counted_events: ``week_sums`` of the week's counts.
+        level: the qualification level in force all week (None: the lowest level).
+        paid: a paid membership covers every day of the week (False: no day).
+        streak_before_weeks: active weeks in a row ending with the previous week.
+
+    Raises:
+        ValueError: the policy is not weighted_daily_caps, the level is unknown, or
+            the sums or the streak are negative.
+    """
+    facts = (base_points, counted_events, level, paid, streak_before_weeks)
+    return score_uniform_weeks(policy, {None: facts})[None]
+
+
+def score_uniform_weeks(
+    policy: Policy, weeks: Mapping[_Key, UniformFacts]
+) -> dict[_Key, UniformWeek]:
+    """``score_uniform_week`` of many members at once (the settle's inner loop).
+
+    One exact-arithmetic context for the batch, and the coefficient product of each
+    (level, streak) computed once: per member there is one multiplication and one
+    floor, which is what makes 100 000 members take a fraction of a second.
+    """
+    scoring = policy.scoring
+    if not isinstance(scoring, WeightedDailyCaps):
+        raise ValueError(f"{policy.version} scores by rank_ladder: no uniform fast path")
+    lowest = min(scoring.levels)
+    threshold = scoring.active_week_min_counted_events
+    paid_only = policy.eligibility.paid_members_only
+    coefficients: dict[tuple[int, int], Decimal] = {}
+    results: dict[_Key, UniformWeek] = {}
+    with _exact():
+        for key, (base_in, counted_in, level_in, paid, streak_before) in weeks.items():
+            if base_in < 0 or counted_in < 0 or streak_before < 0:
+                raise ValueError("sums and streak must be >= 0")
+            level = lowest if level_in is None else level_in
+            if level not in scoring.levels:
+                raise ValueError(f"qualification level {level} is not in the policy")
+            earns = paid or not paid_only
+            base_points = base_in if earns else 0
+            counted_events = counted_in if earns else 0
+            streak = streak_before + 1 if counted_events >= threshold else 0
+            coefficient = coefficients.get((level, streak))
+            if coefficient is None:
+                coefficient = scoring.qualification_coefficient(level)
+                if streak:
+                    coefficient *= scoring.consistency_coefficient(streak)
+                coefficients[(level, streak)] = coefficient
+            points = base_points * coefficient
+            results[key] = UniformWeek(points, _convert(policy, points)[0], streak)
+    return results
 
 
 # ====================================================================================

@@ -407,7 +407,12 @@ class AccrualRun(Base):
 
 
 class AccrualCount(Base):
-    """The daily counters of the run's week as collected (what was scored)."""
+    """The daily counters of the run's week as collected, for rank_ladder runs.
+
+    A rank_ladder week is scored day by day against the rank's daily cap, so its
+    collect keeps every counter. weighted_daily_caps runs keep ``AccrualMemberSum``
+    instead (ADR 0009).
+    """
 
     __tablename__ = "accrual_counts"
 
@@ -418,8 +423,34 @@ class AccrualCount(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class AccrualMemberSum(Base):
+    """What a weighted_daily_caps run collected of one member: the week's two sums.
+
+    ``base_points = Σ weight × min(count, limit_daily)`` and ``counted_events = Σ
+    min(count, limit_daily)`` over the types with a weight (payment and levels not yet
+    applied), plus ``vested_events``, the events of types whose reward vests. Computed
+    set-based from ``event_day_counts`` in one statement; a few bytes a member where
+    the counters themselves are ~35 rows (ADR 0009). ``verify`` recomputes them from
+    the raw events. No foreign key to the run: the rows are written in bulk by the
+    run's collect, under the run row's lock, and a per-row key check cost more than
+    the COPY itself.
+    """
+
+    __tablename__ = "accrual_member_sums"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    base_points: Mapped[int] = mapped_column(BigInteger)
+    counted_events: Mapped[int] = mapped_column(BigInteger)
+    vested_events: Mapped[int] = mapped_column(BigInteger)
+
+
 class AccrualReward(Base):
-    """A member's reward in a run: points, units before and after pro-rata, the breakdown."""
+    """A member's reward in a run: points, units before and after pro-rata, the state.
+
+    The breakdown is not stored: ``systok.accrual.explain`` renders it by re-scoring
+    the member with the reference scorer from what the run collected (ADR 0009).
+    """
 
     __tablename__ = "accrual_rewards"
 
@@ -431,7 +462,6 @@ class AccrualReward(Base):
     streak_weeks: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    breakdown: Mapped[str] = mapped_column(Text)
 
 
 class AccrualAdjustment(Base):

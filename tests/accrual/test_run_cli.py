@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from systok.cli.main import main
 from tests.accrual.test_weekly_run import setup_community
+from tests.ledger.test_audit import tamper
 
 
 def test_run_report_explain(cli_on, capsys, monkeypatch, tmp_path):
@@ -29,6 +30,15 @@ def test_run_report_explain(cli_on, capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert "1584 points → 1584.000000 STK" in out
     assert "ClubPostCreated" in out and "consistency:" in out
+
+    tamper(
+        cli_on,
+        "UPDATE accrual_rewards SET units = units + 1 WHERE member_id = 'm1' "
+        "AND run_id = (SELECT id FROM accrual_runs WHERE week = '2026-W05')",
+    )
+    assert main(["explain", "m1", "2026-W05"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # Rich wraps long lines
+    assert "warning: re-scoring gives 1584 points, 1584.000000 STK, not what was" in out
 
     assert main(["explain", "m2", "2026-W05"]) == 1
     assert "earned nothing" in capsys.readouterr().err

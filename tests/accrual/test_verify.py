@@ -38,8 +38,26 @@ def test_a_tampered_event_is_named(engine, tmp_path):
         "WHERE source_event_id = '2026-W05-SectionCompleted-0'",
     )
     found = verify_week(engine, POLICY, WEEKS[-1])
-    assert any(d.startswith("counts of m1: collected") for d in found), found
+    assert (
+        "sums of m1 (base points, counted, vesting events): "
+        "collected (960, 19, 0), events say (1010, 19, 0)"
+    ) in found
     assert any("reward of m1: points" in d for d in found), found
+
+
+def test_a_tampered_collected_sum_is_named(engine, tmp_path):
+    """The settle's fast path scored from the sums; verify recounts them from events."""
+    settled(engine, tmp_path)
+    tamper(
+        engine,
+        "UPDATE accrual_member_sums SET base_points = base_points + 1 "
+        "WHERE member_id = 'm1' AND run_id = (SELECT max(id) FROM accrual_runs)",
+    )
+    found = verify_week(engine, POLICY, WEEKS[-1])
+    assert found == [
+        "sums of m1 (base points, counted, vesting events): "
+        "collected (961, 19, 0), events say (960, 19, 0)"
+    ]
 
 
 def test_a_late_event_is_not_a_difference(engine, tmp_path):

@@ -21,8 +21,10 @@ from systok.core.scoring import (
     RankState,
     WeeklyScore,
     rank_terms,
+    score_uniform_week,
     score_week,
     week_day_numbers,
+    week_sums,
 )
 from systok.core.weeks import IsoWeek
 from systok.policy_files import load_policy
@@ -516,3 +518,66 @@ def test_units_bounded_and_monotone_in_counts(
     check_bounds(policy, after)
     assert after.points >= before.points
     assert after.units >= before.units
+
+
+# --- the uniform fast path equals the reference --------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    counts=counts_strategy,
+    level=st.sampled_from([None, 1, 2, 3, 4, 5]),
+    paid=st.booleans(),
+    streak=st.integers(min_value=0, max_value=12),
+)
+def test_uniform_fast_path_equals_the_reference(
+    counts: dict[int, dict[str, int]], level: int | None, paid: bool, streak: int
+) -> None:
+    """On a week with one level and one membership status, the two sums carry all the
+    counts say: points, units and streak equal ``score_week``'s, to the digit."""
+    policy = DEFAULT_POLICY
+    reference = score_week(
+        policy,
+        WEEK,
+        counts,
+        ALL_DAYS if paid else frozenset(),
+        levels(level),
+        streak_before_weeks=streak,
+    )
+    base_points, counted_events = week_sums(policy, counts)
+    fast = score_uniform_week(
+        policy,
+        base_points=base_points,
+        counted_events=counted_events,
+        level=level,
+        paid=paid,
+        streak_before_weeks=streak,
+    )
+    assert fast.points == reference.points
+    assert fast.units == reference.units
+    assert fast.streak_weeks == reference.streak_weeks
+    assert reference.counted_events == (counted_events if paid else 0)
+
+
+def test_uniform_fast_path_golden_and_refusals(default: Policy, variant: Policy) -> None:
+    """The SPEC's example member through the fast path is 1 584 STK too."""
+    base_points, counted_events = week_sums(default, {D[2]: GOLDEN_DAY})
+    assert (base_points, counted_events) == (960, 19)
+    fast = score_uniform_week(
+        default,
+        base_points=base_points,
+        counted_events=counted_events,
+        level=3,
+        paid=True,
+        streak_before_weeks=3,
+    )
+    assert (fast.points, fast.streak_weeks) == (Decimal(1584), 4)
+    assert fast.units == 1_584 * STK
+    with pytest.raises(ValueError, match="rank_ladder"):
+        score_uniform_week(
+            variant, base_points=1, counted_events=1, level=1, paid=True, streak_before_weeks=0
+        )
+    with pytest.raises(ValueError, match="level 9"):
+        score_uniform_week(
+            default, base_points=1, counted_events=1, level=9, paid=True, streak_before_weeks=0
+        )

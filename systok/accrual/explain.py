@@ -1,0 +1,141 @@
+"""Why a member got exactly this many tokens: the breakdown, rendered on demand.
+
+A run stores each reward's numbers (points, units, pro-rata, the carried streak or
+rank), not its breakdown. The breakdown is a pure function of what the run collected,
+the member's profile and the policy, so ``explain_reward`` re-scores the member with
+the reference scorer (``score_week``, day by day and type by type) from the events as
+they stood at collect, and checks the result against the stored reward. Rendering on
+demand instead of storing several KB of JSON per member is what lets a week of
+100 000 members settle in seconds (ADR 0009); ``systok verify`` replays every member
+the same way, so what is explained is what was paid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from systok.accrual import repository as repo
+from systok.core.policy import Policy, WeightedDailyCaps
+from systok.core.scoring import RankState, WeeklyScore, score_week
+from systok.core.times import day_of_date
+from systok.core.weeks import IsoWeek
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A stored reward with the breakdown that produces it.
+
+    Attributes:
+        reward: the stored row (points, units, paid_units, streak or rank).
+        score: the reference scorer's full breakdown of the member's week.
+        prorata: the run's pro-rata factor ("paid/wanted"), or None.
+        matches: the breakdown reproduces the stored points and units exactly; False
+            means the stored reward or the events changed since (run ``verify``).
+    """
+
+    reward: Any
+    score: WeeklyScore
+    prorata: str | None
+    matches: bool
+
+    def as_json(self) -> dict[str, Any]:
+        """The breakdown as plain JSON values (decimals as strings), for APIs."""
+        data: dict[str, Any] = breakdown(self.score)
+        data["paid_units"] = int(self.reward.paid_units)
+        data["prorata"] = self.prorata
+        data["matches_stored"] = self.matches
+        return data
+
+
+def explain_reward(
+    session: Session, policy: Policy, run: Any, member_id: str
+) -> Explanation | None:
+    """The breakdown of ``member_id``'s reward in ``run``, or None if the run paid none."""
+    reward = repo.member_reward(session, run.id, member_id)
+    if reward is None:
+        return None
+    week = IsoWeek.parse(run.week)
+    first = day_of_date(week.monday)
+    if isinstance(policy.scoring, WeightedDailyCaps):
+        counts = repo.recount_week(
+            session, first, first + 6, run.collected_at_us, members=[member_id]
+        )
+    else:
+        counts = repo.run_counts(session, run.id, member_id)
+    previous = repo.find_run(session, str(week.previous()), policy.version)
+    state = repo.previous_states(session, [member_id], previous.id if previous else None).get(
+        member_id
+    )
+    kwargs: dict[str, Any] = {}
+    if policy.scoring.model == "rank_ladder":
+        if state is not None and state.rank_step is not None:
+            kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
+    else:
+        kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
+    score = score_week(
+        policy,
+        week,
+        counts.get(member_id, {}),
+        repo.paid_days(session, [member_id], first, first + 6).get(member_id, set()),
+        repo.levels_by_day(session, [member_id], first, first + 6)[member_id],
+        **kwargs,
+    )
+    matches = score.units == reward.units and _points_equal(score.points, reward.points)
+    return Explanation(reward, score, run.prorata, matches)
+
+
+def _points_equal(points: Decimal, stored: str) -> bool:
+    return points == Decimal(stored)
+
+
+def breakdown(score: WeeklyScore) -> dict[str, Any]:
+    """The score's full breakdown as plain JSON values."""
+    plain: dict[str, Any] = _plain(score)
+    return plain
+
+
+def breakdown_json(score: WeeklyScore) -> str:
+    """The score's full breakdown as canonical JSON."""
+    return json.dumps(breakdown(score), sort_keys=True, ensure_ascii=False)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal | Fraction):
+        return str(value)
+    if isinstance(value, IsoWeek):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples and mappings as plain JSON values (no copies, unlike asdict)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in _fields_of(type(value))}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return _encode(value)
+
+
+@cache
+def _fields_of(kind: type) -> tuple[Field[Any], ...]:
+    return fields(kind)
