@@ -5,7 +5,7 @@ re-scores every member with the reference scorer (``score_week``, day by day —
 the settle's fast path, so the two implementations check each other), the stored
 profiles and the run's policy (whose content hash must match), scales to the stored
 budget, and rebuilds the Merkle root. Any difference — a collected sum or counter, a
-reward field, the root — is named.
+reward field, a vesting grant, the root — is named.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
 from systok.accrual.service import score_members, vested_types
+from systok.accrual.vesting import run_grants
 from systok.core.merkle import build_tree
 from systok.core.policy import Policy, WeightedDailyCaps
 from systok.core.scoring import week_sums
@@ -66,6 +67,14 @@ def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
                 differences.append(
                     f"reward of {member_id}: {field} stored {kept!r}, replay {again!r}"
                 )
+    stored_grants: dict[str, dict[str, int]] = {}
+    for grant in run_grants(session, run.id):
+        parts = stored_grants.setdefault(grant.member_id, {})
+        parts[grant.event_type] = parts.get(grant.event_type, 0) + int(grant.units)
+    for member_id in sorted(set(stored_grants) | set(replay.vested)):
+        kept_parts, again_parts = stored_grants.get(member_id, {}), replay.vested.get(member_id, {})
+        if kept_parts != again_parts:
+            differences.append(f"vesting of {member_id}: stored {kept_parts}, replay {again_parts}")
     if replay.prorata != run.prorata:
         differences.append(f"pro rata: stored {run.prorata}, replay {replay.prorata}")
     root = build_tree([(r["member_id"], r["paid_units"]) for r in replay.rows]).root_hex

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from systok.accrual.service import WeeklyRun
+from systok.accrual.verify import verify_week
 from systok.accrual.vesting import flag_grant, release_due, run_grants
 from systok.core.ledger import AccountType, member_account, system_account
 from systok.core.vesting import CancelReason
@@ -15,6 +16,7 @@ from systok.ingest.service import Ingestor
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from tests.accrual.test_weekly_run import POLICY
+from tests.ledger.test_audit import tamper
 
 WEEK = IsoWeek(2026, 5)
 DAY_US = 86_400_000_000
@@ -80,3 +82,16 @@ def test_peer_review_part_is_held_then_released_or_cancelled(engine, tmp_path):
     again = run_transaction(engine, lambda s: release_due(s, POLICY, clock=lambda: unlock + DAY_US))
     assert (again.released, again.cancelled) == (0, 0)
     assert run_transaction(engine, audit_ledger).ok
+
+
+def test_verify_replays_the_vesting_grants(engine, tmp_path):
+    """A grant's amount is part of what a week paid: verify names a tampered one."""
+    setup(engine)
+    WeeklyRun(engine, POLICY, reports_dir=tmp_path).run(WEEK)
+    assert verify_week(engine, POLICY, WEEK) == []
+    tamper(engine, "UPDATE vesting_grants SET units = units - 1 WHERE member_id = 'm2'")
+    vested = POLICY.events["PeerReviewCompleted"].weight * 1_000_000
+    assert verify_week(engine, POLICY, WEEK) == [
+        f"vesting of m2: stored {{'PeerReviewCompleted': {vested - 1}}}, "
+        f"replay {{'PeerReviewCompleted': {vested}}}"
+    ]
