@@ -12,8 +12,9 @@ SysTok settles from its daily counters, which the ingest door keeps as events ar
 (ADR 0006), so re-scanning 10 M raw events is not part of a settle. The per-(member,
 day, type) counts of the same events are therefore loaded into ``event_day_counts``
 (untimed, like ingestion; see bench/ingest.py), with every member's paid membership and
-qualification level. Timed: the whole weekly run — collect, score (with breakdowns),
-report (CSV, Merkle root), post (emission, rewards in bulk). The totals of units before
+qualification level. Timed: the whole weekly run — collect (per-member sums), score
+(fast path for uniform weeks, ADR 0009), report (CSV, Merkle root), post (emission,
+rewards in bulk). Each stage's seconds are printed too. The totals of units before
 pro-rata must equal DuckDB's exactly. Last line: ``ratio <settle seconds / DuckDB
 seconds>`` (PostgreSQL's when --postgres is given, else SQLite's).
 """
@@ -21,6 +22,7 @@ seconds>`` (PostgreSQL's when --postgres is given, else SQLite's).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -34,7 +36,7 @@ import duckdb
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from systok.accrual.service import WeeklyRun
+from systok.accrual.service import STAGES, SimulatedCrash, WeeklyRun
 from systok.core.times import day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db import migrate
@@ -149,10 +151,20 @@ def load(url: str, con: duckdb.DuckDBPyConnection, members: int) -> None:
 
 
 def settle(url: str, policy, reports: Path) -> tuple[int, float, int]:
+    """Settle the week stage by stage (stopping after each, like a crash, then resuming)."""
     engine = make_engine(url)
-    started = time.perf_counter()
-    summary = WeeklyRun(engine, policy, reports_dir=reports).run(WEEK)
-    seconds = time.perf_counter() - started
+    seconds = 0.0
+    timings = []
+    for stage in STAGES[:-1]:
+        started = time.perf_counter()
+        with contextlib.suppress(SimulatedCrash):
+            WeeklyRun(engine, policy, reports_dir=reports, crash_after=stage).run(WEEK)
+        took = time.perf_counter() - started
+        seconds += took
+        timings.append(f"{stage} {took:.2f}")
+    print("  stages (s): " + ", ".join(timings), flush=True)
+    summary = WeeklyRun(engine, policy, reports_dir=reports).run(WEEK)  # settled: a read
+    assert summary.stage == "done"
     units = run_transaction(
         engine,
         lambda s: s.execute(select(func.sum(AccrualReward.units))).scalar_one(),
