@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from solders.account import Account
 from solders.hash import Hash
@@ -51,6 +52,8 @@ class Executed:
     error: str | None
     memo: str | None
     logs: tuple[str, ...] = ()
+    error_object: Any = field(default=None, compare=False)
+    """The ``solders`` error itself while in memory (a loopback RPC server renders it)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class EmbeddedChain:
                 str(result.err()),
                 memo_of(transaction),
                 tuple(result.meta().logs()),
+                result.err(),
             )
         else:
             executed = Executed(
