@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,6 +14,9 @@ from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.db.engine import run_transaction
 from systok.ledger.service import now_us
+
+if TYPE_CHECKING:
+    from systok.payout.service import PayoutService
 
 app = typer.Typer(
     help="Payouts on Solana: link wallets, withdraw, batches, reconcile.", no_args_is_help=True
@@ -26,7 +30,7 @@ def _scale() -> int:
     return default_policy().stk_scale
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> PayoutService:
     from systok.payout.adapters import make_adapter
     from systok.payout.service import PayoutService
 
@@ -150,7 +154,7 @@ def confirm() -> None:
     from systok.payout import repository as repo
 
     service = _service()
-    pending = run_transaction(service.engine, lambda s: repo.planned_batch_ids(s))
+    pending = run_transaction(service.engine, repo.planned_batch_ids)
     if not pending:
         console.print("no payout batch is in flight")
         return

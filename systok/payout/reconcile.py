@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -76,9 +77,7 @@ def reconcile(engine: Engine, adapter: PayoutAdapter, asset: str = "STK") -> Rec
 
     addresses = sorted(paid_to)
     accounts = [token_account(parse_address(a), token.mint, token.token_program) for a in addresses]
-    for address, account, amount in zip(
-        addresses, accounts, adapter.token_balances(accounts), strict=True
-    ):
+    for address, amount in zip(addresses, adapter.token_balances(accounts), strict=True):
         expected = paid_to[address]
         if amount is None:
             differences.append(
@@ -115,6 +114,15 @@ def reconcile(engine: Engine, adapter: PayoutAdapter, asset: str = "STK") -> Rec
             )
         )
 
+    differences.extend(_memo_differences(adapter, landed, known))
+    return Reconciliation(differences, len(accounts), len(landed), supply)
+
+
+def _memo_differences(
+    adapter: PayoutAdapter, landed: list[Any], known: set[str]
+) -> list[Difference]:
+    """Every landed attempt is on chain with its memo; no unknown SysTok memo is."""
+    differences: list[Difference] = []
     history = {m.signature: m for m in adapter.history()}
     for attempt in landed:
         seen = history.get(attempt.signature)
@@ -143,4 +151,4 @@ def reconcile(engine: Engine, adapter: PayoutAdapter, asset: str = "STK") -> Rec
             differences.append(
                 Difference("extra", f"transaction {signature}", f"memo {seen.memo!r} not planned")
             )
-    return Reconciliation(differences, len(accounts), len(landed), supply)
+    return differences

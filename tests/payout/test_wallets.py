@@ -63,7 +63,7 @@ def test_a_valid_signature_links(engine, issued):
 
 def test_another_keys_signature_is_refused_and_changes_nothing(engine, issued):
     before = snapshot(engine)
-    with pytest.raises(SignatureInvalid, match="not .* signature of the issued message"):
+    with pytest.raises(SignatureInvalid, match=r"not .* signature of the issued message"):
         attempt(engine, issued.nonce, sign_message(Keypair(), issued.message))
     assert linked(engine) == []
     assert snapshot(engine) == before
