@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from solders.keypair import Keypair
 from spl.token.instructions import create_idempotent_associated_token_account, mint_to
@@ -60,7 +62,7 @@ def test_batches_are_as_large_as_fit_and_never_larger(adapter, create, per_trans
     assert sizes[:-1] == [per_transaction] * (len(sizes) - 1)
     assert sum(sizes) == 45 and 0 < sizes[-1] <= per_transaction
     assert [t for b in batches for t in b] == planned, "every member once, in order"
-    for batch, following in zip(batches, batches[1:], strict=False):
+    for batch, following in itertools.pairwise(batches):
         assert transaction_size(token, batch, MEMO) <= TX_SIZE_MAX
         assert not fits(token, [*batch, following[0]], MEMO), "one more would not fit"
     blockhash, _ = adapter.latest_blockhash()
