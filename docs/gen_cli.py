@@ -19,6 +19,9 @@ COMMANDS = [
     ["events", "quarantine", "list"], ["events", "quarantine", "retry"],
     ["ingest", "posthog"], ["ingest", "discourse"], ["ingest", "profiles"],
     ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"], ["serve"],
+    ["payout"], ["payout", "challenge"], ["payout", "sign"], ["payout", "link"],
+    ["payout", "wallets"], ["payout", "withdraw"], ["payout", "status"], ["payout", "confirm"],
+    ["payout", "reconcile"],
 ]
 
 

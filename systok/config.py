@@ -62,6 +62,37 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=20.0, description="Timeout of outbound calls.")
     http_retries_max: int = Field(default=5, description="Retries of an outbound call.")
 
+    # --- payouts on Solana (ADR 0007) ---------------------------------------------------
+    payout_adapter: str = Field(
+        default="litesvm",
+        description="Where payouts go: custodial (ledger only), litesvm (embedded), rpc.",
+    )
+    solana_rpc_url: str | None = Field(
+        default=None, description="Cluster JSON-RPC URL for the rpc adapter (devnet, mainnet)."
+    )
+    solana_keypair_path: Path | None = Field(
+        default=None,
+        description=(
+            "Key file (Solana CLI JSON) of the payer and mint authority. Unset with litesvm: "
+            "generated under data_dir/chain. The key is never logged or stored in the database."
+        ),
+    )
+    solana_token_program: str = Field(
+        default="spl-token", description="Token program of the STK mint: spl-token or token-2022."
+    )
+    solana_skip_preflight: bool = Field(
+        default=False, description="Send payouts without the node's preflight simulation."
+    )
+    payout_confirm_timeout_seconds: float = Field(
+        default=180.0, description="How long a run waits for its payouts to land before pausing."
+    )
+    payout_poll_seconds: float = Field(
+        default=2.0, description="Pause between looks at the chain while confirming payouts."
+    )
+    wallet_challenge_ttl_seconds: int = Field(
+        default=900, description="How long a wallet-linking nonce may be signed and used."
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""
         if self.database_url:

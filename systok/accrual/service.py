@@ -7,7 +7,10 @@ changes nothing. Stages that write outside the database (the CSV) or to the ledg
 idempotent: the file's content is determined by the stored rewards, and every ledger
 write carries a key derived from (policy, week, chunk).
 
-payout, confirm and notify are no-ops until the payout and notification issues land.
+payout plans the on-chain payout of every linked member's custodial balance (batches,
+ledger holds and signed transactions saved before anything is sent); confirm sends and
+confirms them outside the run's lock, each step its own unit of work, and only then
+advances (``systok.payout.service``, ADR 0007). notify is a no-op until its issue lands.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -54,6 +57,10 @@ from systok.db.engine import run_transaction, unit_of_work
 from systok.economy.emission import mint_emission
 from systok.errors import SystokError
 from systok.ledger.service import Ledger
+
+if TYPE_CHECKING:
+    from systok.payout.adapters import PayoutAdapter
+    from systok.payout.service import PayoutService
 
 STAGES = ("collect", "score", "report", "post", "payout", "confirm", "notify", "done")
 REWARD_CHUNK_MEMBERS = 2_000
@@ -99,17 +106,21 @@ class WeeklyRun:
         reports_dir: Path,
         clock: Callable[[], int] = now_us,
         crash_after: str | None = None,
+        payout_adapter: PayoutAdapter | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.reports_dir = reports_dir
         self.clock = clock
         self.crash_after = crash_after
+        self.payout_adapter = payout_adapter
+        """None: built from the settings, and only when a linked member has a balance."""
 
     def run(self, week: IsoWeek) -> RunSummary:
         """Run every stage not yet committed; a settled week changes nothing."""
         run_id = run_transaction(self.engine, lambda s: self._find_or_create(s, week))
         while True:
+            self._drive_payouts(run_id)
             stage = run_transaction(self.engine, lambda s: self._step(s, run_id, week))
             if self.crash_after is not None and stage == _next(self.crash_after):
                 raise SimulatedCrash(f"crashed after {self.crash_after}")
@@ -362,11 +373,62 @@ class WeeklyRun:
             )
         )
 
-    def _stage_payout(self, *args: Any) -> None:
-        """On-chain payout: a no-op until the Solana issue lands."""
+    def _payouts(self) -> PayoutService:
+        from systok.config import get_settings
+        from systok.payout.adapters import make_adapter
+        from systok.payout.service import PayoutService
 
-    def _stage_confirm(self, *args: Any) -> None:
-        """Confirmation of the payout: a no-op until the Solana issue lands."""
+        settings = get_settings()
+        if self.payout_adapter is None:
+            self.payout_adapter = make_adapter(settings)
+        return PayoutService(
+            self.engine,
+            self.payout_adapter,
+            scale=self.policy.stk_scale,
+            clock=self.clock,
+            poll_seconds=settings.payout_poll_seconds,
+            timeout_seconds=settings.payout_confirm_timeout_seconds,
+        )
+
+    def _stage_payout(self, session: Session, row: Any, *args: Any) -> None:
+        """Plan the on-chain payout of linked members' custodial balances (nothing is sent).
+
+        Members without a linked wallet stay custodial; with the custodial adapter
+        everybody does.
+        """
+        from systok.payout import repository as payout_repo
+
+        if not payout_repo.linked_with_custody(session, "STK"):
+            return  # no chain needed (and no adapter built) when nobody is paid on chain
+        payouts = self._payouts()
+        if payouts.adapter.on_chain:
+            payouts.plan_run(session, row.id, row.week, row.policy_version)
+
+    def _drive_payouts(self, run_id: int) -> None:
+        """At the confirm stage: send and confirm the run's batches, outside the run's lock.
+
+        Sending waits for the chain, and each step commits on its own (ADR 0007), so it
+        cannot run inside the stage's unit of work.
+        """
+        from systok.payout import repository as payout_repo
+
+        def pending(session: Session) -> list[int]:
+            if repo.get_run(session, run_id).stage != "confirm":
+                return []
+            return [b.id for b in payout_repo.run_batches(session, run_id) if b.status == "planned"]
+
+        batch_ids = run_transaction(self.engine, pending)
+        if batch_ids:
+            self._payouts().drive(batch_ids)
+
+    def _stage_confirm(self, session: Session, row: Any, *args: Any) -> None:
+        """Advance once every batch of the run is final (confirmed, or failed and voided)."""
+        from systok.payout import repository as payout_repo
+        from systok.payout.errors import PayoutPending
+
+        planned = [b for b in payout_repo.run_batches(session, row.id) if b.status == "planned"]
+        if planned:
+            raise PayoutPending(f"{len(planned)} payout batch(es) of run {row.id} are in flight")
 
     def _stage_notify(self, *args: Any) -> None:
         """Member notifications: a no-op until the notifications issue lands."""

@@ -6,10 +6,17 @@ imports the people and ingests every week's events through the same door as the 
 sources, then runs each week: collect, score, report, post. It ends with the economy's
 state (funds, pool, the top earners and why), each week's Merkle root, the ledger audit
 and a bit-for-bit replay (verify) of every week.
+
+One member in ``--wallet-every`` links a Solana wallet (a deterministic key, signing the
+server's nonce message like a wallet would), so each week's payout stage pays them on
+the in-process chain (LiteSVM); the demo ends by showing their on-chain balances equal
+to the ledger and by reconciling the chain with the ledger. Everybody else stays
+custodial, which keeps the chain part cheap.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,6 +27,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from solders.keypair import Keypair
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -37,7 +45,8 @@ from systok.errors import AuditFailed
 from systok.ingest.files import import_member_lines
 from systok.ingest.service import Ingestor, Outcome
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger
+from systok.ledger.service import Ledger, now_us
+from systok.payout.adapters import LitesvmAdapter
 from systok.policy_files import policy_for_week
 from systok.sim.community import generate_community
 
@@ -45,12 +54,15 @@ console = Console()
 EVENTS_PER_UNIT = 10_000
 
 
-def demo(
+def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear script
     members: int = typer.Option(500, help="Paying members."),
     free_users: int = typer.Option(12_000, help="Free users (active, but they earn nothing)."),
     weeks: int = typer.Option(5, min=1, max=12, help="Closed weeks of activity to simulate."),
     seed: int = typer.Option(42, help="Seed of the community (same seed, same community)."),
     database: Path = typer.Option(None, help="SQLite file (default: a fresh var/demo.sqlite3)."),
+    wallet_every: int = typer.Option(
+        10, min=1, help="One member in this many links a wallet and is paid on chain."
+    ),
 ) -> None:
     """Run the weekly accrual on a synthetic community, on the embedded default."""
     started = time.perf_counter()
@@ -74,6 +86,13 @@ def demo(
     people = [*community.members, *community.free_users]
     report = import_member_lines(engine, ((n, json.dumps(p)) for n, p in enumerate(people, 1)))
     console.print(f"people imported: {report.accepted} (aliases linked, history effective-dated)")
+    linked = sorted(str(p["id"]) for p in community.members)[::wallet_every]
+    wallets = _link_wallets(engine, linked, seed)
+    adapter = _demo_chain(settings.data_dir, path)
+    console.print(
+        f"wallets linked by signed nonce: {len(wallets)} members; payouts on the in-process "
+        f"chain (LiteSVM), mint {adapter.token().mint}"
+    )
 
     counts = {o: 0 for o in Outcome}
     roots: dict[str, str] = {}
@@ -107,7 +126,9 @@ def demo(
             if batch:
                 flush(batch)
             progress.update(task, description=f"{week}: weekly run")
-            summary = WeeklyRun(engine, policy, reports_dir=settings.data_dir / "reports").run(week)
+            summary = WeeklyRun(
+                engine, policy, reports_dir=settings.data_dir / "reports", payout_adapter=adapter
+            ).run(week)
             roots[str(week)] = summary.merkle_root or ""
             progress.advance(task)
     console.print(
@@ -128,6 +149,7 @@ def demo(
         differences = verify_week(engine, policy, week)
         if differences:
             raise AuditFailed(differences)
+    _print_chain(engine, adapter, wallets, policy.stk_scale)
     console.print(
         f"ledger audit ok ({audit.entries_checked} journal entries); every week verified by "
         f"replay; {time.perf_counter() - started:.1f} s"
@@ -183,3 +205,72 @@ def _print_economy(engine: Engine, scale: int, week_list: list[IsoWeek]) -> None
             why,
         )
     console.print(top)
+
+
+def _link_wallets(engine: Engine, member_ids: list[str], seed: int) -> dict[str, Keypair]:
+    """Link a deterministic wallet per member through the real proof: nonce, sign, verify."""
+    from systok.payout.wallets import issue_challenge, link_wallet, sign_message
+
+    wallets = {
+        m: Keypair.from_seed(hashlib.sha256(f"systok-demo:{seed}:{m}".encode()).digest())
+        for m in member_ids
+    }
+
+    def work(session: Session) -> None:
+        now = now_us()
+        for member_id, keypair in wallets.items():
+            issued = issue_challenge(
+                session, member_id, str(keypair.pubkey()), now_us=now, ttl_seconds=600
+            )
+            proof = sign_message(keypair, issued.message)
+            link_wallet(session, member_id, issued.nonce, proof, now_us=now)
+
+    run_transaction(engine, work)
+    return wallets
+
+
+def _demo_chain(data_dir: Path, database: Path) -> LitesvmAdapter:
+    """A fresh embedded chain next to the demo database, with its own payer key."""
+    from systok.payout.chain import ensure_keypair
+    from systok.payout.embedded import EmbeddedChain
+
+    state = database.with_name(database.stem + "-chain.json")
+    state.unlink(missing_ok=True)
+    payer = ensure_keypair(data_dir / "chain" / "demo-payer.json")
+    return LitesvmAdapter(EmbeddedChain(state), payer)
+
+
+def _print_chain(
+    engine: Engine, adapter: LitesvmAdapter, wallets: dict[str, Keypair], scale: int
+) -> None:
+    """On-chain balances next to the ledger's, then the reconciliation; differences fail."""
+    from systok.payout import repository as payout_repo
+    from systok.payout.chain import token_account
+    from systok.payout.reconcile import reconcile
+
+    token = adapter.token()
+    members = sorted(wallets)
+    ledger = run_transaction(engine, lambda s: payout_repo.wallet_balances(s, "STK"))
+    chain = adapter.token_balances(
+        [token_account(wallets[m].pubkey(), token.mint) for m in members]
+    )
+    table = Table("member", "wallet", "on chain STK", "ledger wallet STK", title="paid on chain")
+    for member, amount in sorted(
+        zip(members, chain, strict=True), key=lambda pair: (-(pair[1] or 0), pair[0])
+    )[:5]:
+        table.add_row(
+            member,
+            str(wallets[member].pubkey())[:12] + "…",
+            format_amount(amount or 0, scale),
+            format_amount(ledger.get(member, 0), scale),
+        )
+    console.print(table)
+    result = reconcile(engine, adapter)
+    if result.differences:
+        raise AuditFailed([str(d) for d in result.differences])
+    console.print(
+        f"chain = ledger: {result.accounts_checked} token accounts hold "
+        f"{format_amount(sum(a or 0 for a in chain), scale)} STK, the mint's supply is "
+        f"{format_amount(result.supply_units or 0, scale)}, {result.transactions_checked} "
+        "payout transactions found on chain with their memos"
+    )

@@ -33,6 +33,7 @@ def _register_subcommands() -> None:
     from systok.cli import demo as demo_cli
     from systok.cli import ingest as ingest_cli
     from systok.cli import ledger as ledger_cli
+    from systok.cli import payout as payout_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
     from systok.cli import run as run_cli
@@ -52,6 +53,7 @@ def _register_subcommands() -> None:
     app.add_typer(api_cli.apikey_app, name="apikey")
     app.command("audit")(ledger_cli.audit)
     app.command("demo")(demo_cli.demo)
+    app.add_typer(payout_cli.app, name="payout")
     ledger_cli.app.command("demo")(ledger_cli.demo)
 
 

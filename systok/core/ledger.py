@@ -44,6 +44,9 @@ class AccountType(StrEnum):
 
     MEMBER = "member"
     """A member's own spendable tokens."""
+    WALLET = "wallet"
+    """A member's tokens paid out to their own Solana wallet: the chain holds them, the
+    ledger mirrors them (ADR 0007)."""
     POOL_REWARDS = "pool:rewards"
     """Emission reserved for weekly rewards; unpaid remainders return here."""
     FUND_TREASURY = "fund:treasury"

@@ -507,3 +507,131 @@ class VestingGrant(Base):
         CheckConstraint("status IN ('held', 'released', 'cancelled')", name="status_known"),
         Index("ix_vesting_grants_due", "status", "unlock_at_us"),
     )
+
+
+# --- payouts on Solana (ADR 0007) --------------------------------------------------------
+
+
+class WalletChallenge(Base):
+    """A nonce issued to a member to prove they hold a Solana address's key.
+
+    The member signs ``message`` (which names the nonce, the member and the address)
+    with the wallet; a challenge links once (``used_at_us``) and not after it expires.
+    """
+
+    __tablename__ = "wallet_challenges"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"))
+    address: Mapped[str] = mapped_column(String(44))
+    message: Mapped[str] = mapped_column(Text)
+    issued_at_us: Mapped[int] = mapped_column(BigInteger)
+    expires_at_us: Mapped[int] = mapped_column(BigInteger)
+    used_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Wallet(Base):
+    """A member's linked Solana address, with the proof it was linked by."""
+
+    __tablename__ = "wallets"
+
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(44))
+    nonce: Mapped[str] = mapped_column(String(64), ForeignKey("wallet_challenges.nonce"))
+    signature: Mapped[str] = mapped_column(String(128))
+    linked_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("address", name="uq_wallets_address"),)
+
+
+class PayoutBatch(Base):
+    """One transaction's worth of payouts: planned (with its members) before anything is sent.
+
+    ``plan_key`` makes planning idempotent (``run:<run id>:<n>``, ``withdrawal:<member>:<n>``).
+    A batch ends ``confirmed`` (its transaction landed and succeeded) or ``failed`` (it
+    landed and failed, or was refused before it could land); either way its ledger holds
+    are posted or voided in the same unit of work.
+    """
+
+    __tablename__ = "payout_batches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    plan_key: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("accrual_runs.id"), nullable=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    memo: Mapped[str] = mapped_column(String(200))
+    mint: Mapped[str] = mapped_column(String(44))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    members: Mapped[int] = mapped_column(Integer)
+    amount_units: Mapped[int] = mapped_column(BigInteger)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("plan_key", name="uq_payout_batches_plan_key"),
+        CheckConstraint("status IN ('planned', 'confirmed', 'failed')", name="status_known"),
+        CheckConstraint("purpose IN ('run', 'withdrawal')", name="purpose_known"),
+        Index("ix_payout_batches_status", "status"),
+        Index("ix_payout_batches_run", "run_id"),
+    )
+
+
+class PayoutItem(Base):
+    """A member's transfer in a batch: the address, the amount, and the ledger hold behind it.
+
+    A member is paid at most once per run (``uq_payout_items_run_member``).
+    """
+
+    __tablename__ = "payout_items"
+
+    batch_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("payout_batches.id"), primary_key=True
+    )
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    address: Mapped[str] = mapped_column(String(44))
+    amount_units: Mapped[int] = mapped_column(BigInteger)
+    create_account: Mapped[bool] = mapped_column(Boolean)
+    hold_id: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "member_id", name="uq_payout_items_run_member"),
+        CheckConstraint("amount_units > 0", name="amount_positive"),
+        Index("ix_payout_items_member", "member_id"),
+    )
+
+
+class PayoutAttempt(Base):
+    """One signed transaction of a batch, saved before it is sent.
+
+    ``sends`` is raised before each send, so a refusal can be told apart from a send
+    whose answer was lost. A new attempt (a fresh blockhash, a new signature) is made
+    only when the previous one is ``expired``: the chain's block height passed its
+    ``last_valid_block_height`` and its signature was not found.
+    """
+
+    __tablename__ = "payout_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("payout_batches.id"))
+    signature: Mapped[str] = mapped_column(String(88))
+    blockhash: Mapped[str] = mapped_column(String(44))
+    last_valid_block_height: Mapped[int] = mapped_column(BigInteger)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    sends: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("signature", name="uq_payout_attempts_signature"),
+        CheckConstraint(
+            "status IN ('pending', 'landed', 'failed', 'expired', 'refused')",
+            name="status_known",
+        ),
+        Index("ix_payout_attempts_batch", "batch_id"),
+    )

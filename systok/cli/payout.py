@@ -1,0 +1,182 @@
+"""``systok payout …``: wallets, withdrawals, the payout batches, reconciliation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from systok.cli.context import migrated_engine
+from systok.config import get_settings
+from systok.core.amount import format_amount
+from systok.db.engine import run_transaction
+from systok.ledger.service import now_us
+
+if TYPE_CHECKING:
+    from systok.payout.service import PayoutService
+
+app = typer.Typer(
+    help="Payouts on Solana: link wallets, withdraw, batches, reconcile.", no_args_is_help=True
+)
+console = Console()
+
+
+def _scale() -> int:
+    from systok.policy_files import default_policy
+
+    return default_policy().stk_scale
+
+
+def _service() -> PayoutService:
+    from systok.payout.adapters import make_adapter
+    from systok.payout.service import PayoutService
+
+    settings = get_settings()
+    return PayoutService(
+        migrated_engine(),
+        make_adapter(settings),
+        scale=_scale(),
+        poll_seconds=settings.payout_poll_seconds,
+        timeout_seconds=settings.payout_confirm_timeout_seconds,
+    )
+
+
+@app.command("challenge")
+def challenge(
+    member: str = typer.Argument(..., help="Platform member id."),
+    address: str = typer.Argument(..., help="The member's Solana address (base58)."),
+) -> None:
+    """Issue a nonce message for MEMBER to sign with the wallet at ADDRESS."""
+    from systok.payout.wallets import issue_challenge
+
+    ttl = get_settings().wallet_challenge_ttl_seconds
+    issued = run_transaction(
+        migrated_engine(),
+        lambda s: issue_challenge(s, member, address, now_us=now_us(), ttl_seconds=ttl),
+    )
+    console.print(f"nonce: {issued.nonce}\nsign exactly this message with the wallet:\n")
+    typer.echo(issued.message)
+
+
+@app.command("link")
+def link(
+    member: str = typer.Argument(..., help="Platform member id."),
+    nonce: str = typer.Option(..., help="The nonce of the challenge."),
+    signature: str = typer.Option(..., help="The wallet's signature of the message (base58)."),
+    message_file: Path = typer.Option(
+        None, help="The text the wallet signed, if you want it checked against the issued one."
+    ),
+) -> None:
+    """Link the challenge's address to MEMBER if the signature proves the key."""
+    from systok.payout.wallets import link_wallet
+
+    message = message_file.read_text(encoding="utf-8") if message_file else None
+    address = run_transaction(
+        migrated_engine(),
+        lambda s: link_wallet(s, member, nonce, signature, now_us=now_us(), message=message),
+    )
+    console.print(f"{member} linked to {address}; weekly payouts now go to this wallet")
+
+
+@app.command("sign")
+def sign(
+    key_file: Path = typer.Argument(..., help="A Solana CLI key file (the wallet's key)."),
+    message_file: Path = typer.Argument(..., help="The challenge message, as issued."),
+) -> None:
+    """Sign a challenge as a wallet would (for local wallets and the demo; never a server key)."""
+    from systok.payout.chain import load_keypair
+    from systok.payout.wallets import sign_message
+
+    text = message_file.read_text(encoding="utf-8")
+    typer.echo(sign_message(load_keypair(key_file), text))
+
+
+@app.command("wallets")
+def wallets() -> None:
+    """Linked wallets: member, address, when."""
+    from systok.core.times import us_to_iso
+    from systok.payout import repository as repo
+
+    rows = run_transaction(migrated_engine(), repo.list_wallets)
+    table = Table("member", "address", "linked at")
+    for row in rows:
+        table.add_row(row.member_id, row.address, us_to_iso(row.linked_at_us)[:19])
+    console.print(table)
+    console.print(f"{len(rows)} linked wallet(s); everybody else is custodial")
+
+
+@app.command("withdraw")
+def withdraw(member: str = typer.Argument(..., help="Platform member id.")) -> None:
+    """Pay MEMBER's whole custodial balance out to their linked wallet now."""
+    done = _service().withdraw(member)
+    if done.failed:
+        console.print("[bold red]withdrawal failed[/]; the balance stays custodial:")
+        for error in done.errors:
+            console.print(f"  {error}")
+        raise typer.Exit(1)
+    console.print(f"{member}: withdrawn to the linked wallet ({done.confirmed} transaction)")
+
+
+@app.command("status")
+def status(limit: int = typer.Option(30, help="At most this many batches, newest first.")) -> None:
+    """Payout batches: memo, members, amount, status, signature."""
+    from systok.payout import repository as repo
+
+    engine = migrated_engine()
+
+    def read(session):  # type: ignore[no-untyped-def]
+        return [
+            (b, repo.latest_attempt(session, b.id).signature)
+            for b in repo.list_batches(session, limit)
+        ]
+
+    scale = _scale()
+    table = Table("batch", "memo", "members", "STK", "status", "signature", "error")
+    for batch, signature in run_transaction(engine, read):
+        table.add_row(
+            str(batch.id),
+            batch.memo,
+            str(batch.members),
+            format_amount(batch.amount_units, scale),
+            batch.status,
+            signature[:16] + "…",
+            batch.error or "",
+        )
+    console.print(table)
+
+
+@app.command("confirm")
+def confirm() -> None:
+    """Send and confirm every batch still in flight (what `systok run resume` also does)."""
+    from systok.payout import repository as repo
+
+    service = _service()
+    pending = run_transaction(service.engine, repo.planned_batch_ids)
+    if not pending:
+        console.print("no payout batch is in flight")
+        return
+    done = service.drive(pending)
+    console.print(f"{done.confirmed} confirmed, {done.failed} failed")
+
+
+@app.command("reconcile")
+def reconcile_command() -> None:
+    """Compare on-chain balances, supply and memos with the ledger; exit 2 on any difference."""
+    from systok.payout.adapters import make_adapter
+    from systok.payout.errors import PayoutDifferences
+    from systok.payout.reconcile import reconcile
+
+    adapter = make_adapter(get_settings())
+    if not adapter.on_chain:
+        console.print("the custodial adapter has no chain: nothing to reconcile")
+        return
+    result = reconcile(migrated_engine(), adapter)
+    if result.differences:
+        raise PayoutDifferences([str(d) for d in result.differences])
+    console.print(
+        f"chain and ledger agree: {result.accounts_checked} token account(s), "
+        f"{result.transactions_checked} transaction(s), supply {result.supply_units or 0}"
+    )

@@ -1,0 +1,449 @@
+"""Where payouts go: one protocol, three adapters (ADR 0007).
+
+- ``custodial``: no chain. Every balance stays in the ledger; nothing is sent.
+- ``litesvm``: the embedded chain (``EmbeddedChain``), in process, kept in a state
+  file under the data dir. The default for the demo and the tests.
+- ``rpc``: a real cluster (devnet, mainnet or a local validator) through solana-py's
+  ``AsyncClient``, driven from a private event loop so the rest of SysTok stays
+  synchronous.
+
+The adapters only carry bytes and answer questions about the chain. Deciding what to
+send, when to resend and what the ledger records is ``payout.service``'s job, the same
+for every adapter; so what the tests prove against LiteSVM in process also holds for
+the RPC path, which the tests drive against a JSON-RPC server on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from solders.hash import Hash
+from solders.keypair import Keypair
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import Transaction
+
+from systok.config import Settings
+from systok.errors import ConfigurationError
+from systok.payout.chain import (
+    MINT_LEN,
+    TOKEN_PROGRAMS,
+    ChainToken,
+    create_mint_instructions,
+    ensure_keypair,
+    load_keypair,
+    mint_address,
+    mint_supply_of,
+    token_amount_of,
+)
+from systok.payout.embedded import EmbeddedChain, Rejected
+from systok.payout.errors import ChainUnavailable, PayoutError
+
+ADAPTERS = ("custodial", "litesvm", "rpc")
+ACCOUNTS_PER_REQUEST = 100
+"""getMultipleAccounts takes at most 100 addresses."""
+
+
+@dataclass(frozen=True)
+class Landed:
+    """A transaction the chain has: its slot, and its error if it failed (tokens unmoved)."""
+
+    slot: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The chain refused to take a transaction; it was not broadcast and cannot land.
+
+    ``transient`` refusals (an unknown blockhash, one already processed) say nothing
+    about the transaction itself: the service waits and looks again.
+    """
+
+    error: str
+    logs: tuple[str, ...] = ()
+    transient: bool = False
+
+
+@dataclass(frozen=True)
+class ChainMemo:
+    """A transaction signed by the payer, as the chain's history shows it."""
+
+    signature: str
+    memo: str | None
+    error: str | None
+
+
+class PayoutAdapter(Protocol):
+    """What the payout service needs from a chain."""
+
+    name: str
+    on_chain: bool
+
+    def token(self) -> ChainToken:
+        """The payer (mint authority) and the mint payouts use."""
+        ...
+
+    def ensure_mint(self, decimals: int) -> Pubkey:
+        """Create the mint if it does not exist; refuse one with other decimals."""
+        ...
+
+    def latest_blockhash(self) -> tuple[Hash, int]:
+        """A blockhash to sign with, and the last block height at which it can land."""
+        ...
+
+    def block_height(self) -> int:
+        """The chain's block height now."""
+        ...
+
+    def send(self, raw: bytes) -> Refusal | None:
+        """Hand a signed transaction to the chain; None when it was taken."""
+        ...
+
+    def statuses(self, signatures: Sequence[Signature]) -> list[Landed | None]:
+        """What became of each signature (None: the chain does not have it)."""
+        ...
+
+    def token_balances(self, accounts: Sequence[Pubkey]) -> list[int | None]:
+        """Amount on each token account (None: the account does not exist)."""
+        ...
+
+    def mint_supply(self) -> int | None:
+        """The mint's supply (None: there is no mint yet)."""
+        ...
+
+    def history(self) -> list[ChainMemo]:
+        """Transactions the payer signed, with their memos (for reconciliation)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class CustodialAdapter:
+    """No chain: the ledger is all there is. Payout stages plan nothing."""
+
+    name = "custodial"
+    on_chain = False
+
+    def _refuse(self, *_: Any) -> Any:
+        raise PayoutError(
+            "the payout adapter is custodial (SYSTOK_PAYOUT_ADAPTER): there is no chain to use"
+        )
+
+    token = ensure_mint = latest_blockhash = block_height = send = _refuse
+    statuses = token_balances = mint_supply = history = _refuse
+
+    def close(self) -> None:
+        return None
+
+
+def _token_program(settings: Settings) -> Pubkey:
+    try:
+        return TOKEN_PROGRAMS[settings.solana_token_program]
+    except KeyError:
+        known = ", ".join(sorted(TOKEN_PROGRAMS))
+        raise ConfigurationError(
+            f"SYSTOK_SOLANA_TOKEN_PROGRAM {settings.solana_token_program!r}: use one of {known}"
+        ) from None
+
+
+class LitesvmAdapter:
+    """The embedded chain, in process: everything lands (or fails) at once."""
+
+    name = "litesvm"
+    on_chain = True
+
+    def __init__(
+        self, chain: EmbeddedChain, payer: Keypair, *, token_program: Pubkey | None = None
+    ) -> None:
+        self.chain = chain
+        self.payer = payer
+        self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
+        self.mint = mint_address(payer.pubkey(), self.token_program)
+        if chain.lamports(payer.pubkey()) == 0:
+            chain.fund(payer.pubkey())
+
+    def token(self) -> ChainToken:
+        return ChainToken(self.payer, self.mint, self.token_program)
+
+    def ensure_mint(self, decimals: int) -> Pubkey:
+        data = self.chain.account_data(self.mint)
+        if data is None:
+            rent = self.chain.rent_exempt_lamports(MINT_LEN)
+            blockhash, _ = self.chain.latest_blockhash()
+            instructions = create_mint_instructions(
+                self.payer.pubkey(), decimals, rent, self.token_program
+            )
+            message = Message.new_with_blockhash(instructions, self.payer.pubkey(), blockhash)
+            outcome = self.chain.execute(bytes(Transaction([self.payer], message, blockhash)))
+            if isinstance(outcome, Rejected) or outcome.error is not None:
+                raise PayoutError(f"creating the STK mint failed: {outcome}")
+            data = self.chain.account_data(self.mint)
+            assert data is not None
+        return _checked_mint(self.mint, data, decimals, self.payer.pubkey())
+
+    def latest_blockhash(self) -> tuple[Hash, int]:
+        return self.chain.latest_blockhash()
+
+    def block_height(self) -> int:
+        return self.chain.height
+
+    def send(self, raw: bytes) -> Refusal | None:
+        outcome = self.chain.execute(raw)
+        if isinstance(outcome, Rejected):
+            return Refusal(
+                outcome.error,
+                transient=outcome.blockhash_unknown or outcome.error == "AlreadyProcessed",
+            )
+        return None
+
+    def statuses(self, signatures: Sequence[Signature]) -> list[Landed | None]:
+        found = [self.chain.status(s) for s in signatures]
+        return [None if e is None else Landed(e.slot, e.error) for e in found]
+
+    def token_balances(self, accounts: Sequence[Pubkey]) -> list[int | None]:
+        balances: list[int | None] = []
+        for account in accounts:
+            data = self.chain.account_data(account)
+            balances.append(None if data is None else token_amount_of(data))
+        return balances
+
+    def mint_supply(self) -> int | None:
+        data = self.chain.account_data(self.mint)
+        return None if data is None else mint_supply_of(data)
+
+    def history(self) -> list[ChainMemo]:
+        return [ChainMemo(str(s), e.memo, e.error) for s, e in self.chain.signatures()]
+
+    def close(self) -> None:
+        return None
+
+
+def _checked_mint(mint: Pubkey, data: bytes, decimals: int, authority: Pubkey) -> Pubkey:
+    """Refuse a mint whose decimals or authority are not what payouts need."""
+    if len(data) < MINT_LEN:
+        raise PayoutError(f"account {mint} is not a mint")
+    has_authority = int.from_bytes(data[0:4], "little") == 1
+    if data[44] != decimals:
+        raise PayoutError(
+            f"mint {mint} has {data[44]} decimals; the policy's STK scale is {decimals}"
+        )
+    if not has_authority or Pubkey.from_bytes(data[4:36]) != authority:
+        raise PayoutError(f"mint {mint}: the payer key is not its mint authority")
+    return mint
+
+
+class RpcAdapter:
+    """A Solana cluster through solana-py 0.41 (async-only), on a private event loop."""
+
+    name = "rpc"
+    on_chain = True
+
+    def __init__(
+        self,
+        url: str,
+        payer: Keypair,
+        *,
+        token_program: Pubkey | None = None,
+        skip_preflight: bool = False,
+        timeout_seconds: float = 20.0,
+    ) -> None:
+        from solana.rpc.async_api import AsyncClient
+        from solana.rpc.commitment import Confirmed
+
+        self.url = url
+        self.payer = payer
+        self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
+        self.mint = mint_address(payer.pubkey(), self.token_program)
+        self.skip_preflight = skip_preflight
+        self.loop = asyncio.new_event_loop()
+        self.client = AsyncClient(url, commitment=Confirmed, timeout=timeout_seconds)
+
+    def _run(self, coroutine: Any) -> Any:
+        """Run one call; transport failures become ``ChainUnavailable`` naming the URL."""
+        from solana.exceptions import SolanaRpcException
+
+        try:
+            return self.loop.run_until_complete(coroutine)
+        except SolanaRpcException as error:
+            raise ChainUnavailable(f"Solana RPC {self.url}: {error}") from None
+        except OSError as error:
+            raise ChainUnavailable(f"Solana RPC {self.url}: {error}") from None
+
+    def token(self) -> ChainToken:
+        return ChainToken(self.payer, self.mint, self.token_program)
+
+    def _account_data(self, addresses: Sequence[Pubkey]) -> list[bytes | None]:
+        out: list[bytes | None] = []
+        for start in range(0, len(addresses), ACCOUNTS_PER_REQUEST):
+            chunk = list(addresses[start : start + ACCOUNTS_PER_REQUEST])
+            response = self._run(self.client.get_multiple_accounts(chunk))
+            out.extend(None if a is None else bytes(a.data) for a in response.value)
+        return out
+
+    def ensure_mint(self, decimals: int) -> Pubkey:
+        from solana.rpc.models import TxOpts
+
+        (data,) = self._account_data([self.mint])
+        if data is None:
+            rent = self._run(self.client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+            blockhash, last_valid = self.latest_blockhash()
+            instructions = create_mint_instructions(
+                self.payer.pubkey(), decimals, rent, self.token_program
+            )
+            message = Message.new_with_blockhash(instructions, self.payer.pubkey(), blockhash)
+            transaction = Transaction([self.payer], message, blockhash)
+            self._run(
+                self.client.send_raw_transaction(
+                    bytes(transaction),
+                    TxOpts(skip_confirmation=False, last_valid_block_height=last_valid),
+                )
+            )
+            (data,) = self._account_data([self.mint])
+            if data is None:
+                raise PayoutError(f"creating the STK mint {self.mint} did not land")
+        return _checked_mint(self.mint, data, decimals, self.payer.pubkey())
+
+    def latest_blockhash(self) -> tuple[Hash, int]:
+        value = self._run(self.client.get_latest_blockhash()).value
+        return value.blockhash, int(value.last_valid_block_height)
+
+    def block_height(self) -> int:
+        return int(self._run(self.client.get_block_height()).value)
+
+    def send(self, raw: bytes) -> Refusal | None:
+        from solana.rpc.core import RPCException
+        from solana.rpc.models import TxOpts
+
+        try:
+            self._run(
+                self.client.send_raw_transaction(
+                    raw, TxOpts(skip_confirmation=True, skip_preflight=self.skip_preflight)
+                )
+            )
+        except RPCException as error:
+            return _refusal(error)
+        return None
+
+    def statuses(self, signatures: Sequence[Signature]) -> list[Landed | None]:
+        out: list[Landed | None] = []
+        for start in range(0, len(signatures), 256):  # the method's limit per call
+            chunk = list(signatures[start : start + 256])
+            response = self._run(
+                self.client.get_signature_statuses(chunk, search_transaction_history=True)
+            )
+            for status in response.value:
+                if status is None or status.confirmation_status is None:
+                    out.append(None)
+                    continue
+                if str(status.confirmation_status).endswith("Processed"):
+                    out.append(None)  # not confirmed yet: it may still be dropped
+                    continue
+                out.append(Landed(status.slot, None if status.err is None else str(status.err)))
+        return out
+
+    def token_balances(self, accounts: Sequence[Pubkey]) -> list[int | None]:
+        return [None if d is None else token_amount_of(d) for d in self._account_data(accounts)]
+
+    def mint_supply(self) -> int | None:
+        (data,) = self._account_data([self.mint])
+        return None if data is None else mint_supply_of(data)
+
+    def history(self) -> list[ChainMemo]:
+        out: list[ChainMemo] = []
+        before = None
+        while True:
+            page = self._run(
+                self.client.get_signatures_for_address(self.payer.pubkey(), before=before)
+            ).value
+            if not page:
+                break
+            out.extend(
+                ChainMemo(
+                    str(item.signature),
+                    _strip_memo(item.memo),
+                    None if item.err is None else str(item.err),
+                )
+                for item in page
+            )
+            before = page[-1].signature
+        out.reverse()
+        return out
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+def _strip_memo(memo: str | None) -> str | None:
+    """RPC nodes prefix memos with their length (``[17] STK …``); give the text itself."""
+    if memo is None:
+        return None
+    if memo.startswith("[") and "] " in memo:
+        return memo.split("] ", 1)[1]
+    return memo
+
+
+def _refusal(error: Exception) -> Refusal:
+    """A preflight failure as a refusal, keeping the chain's error and program logs."""
+    detail: Any = error.args[0] if error.args else error
+    data = getattr(detail, "data", None)
+    chain_error = getattr(data, "err", None)
+    logs = tuple(getattr(data, "logs", None) or ())
+    text = str(chain_error) if chain_error is not None else str(getattr(detail, "message", detail))
+    transient = "BlockhashNotFound" in text or "AlreadyProcessed" in text
+    return Refusal(text, logs, transient=transient)
+
+
+def embedded_chain_for(settings: Settings) -> EmbeddedChain:
+    """The embedded chain kept under the data dir (one per data dir)."""
+    return _embedded_chains(settings.data_dir / "chain" / "litesvm-state.json")
+
+
+_CHAINS: dict[Path, EmbeddedChain] = {}
+
+
+def _embedded_chains(path: Path) -> EmbeddedChain:
+    """One ``EmbeddedChain`` per state file in a process: two would overwrite each other."""
+    resolved = path.resolve()
+    if resolved not in _CHAINS:
+        _CHAINS[resolved] = EmbeddedChain(resolved)
+    return _CHAINS[resolved]
+
+
+def payer_key_path(settings: Settings) -> Path:
+    return settings.solana_keypair_path or settings.data_dir / "chain" / "payer.json"
+
+
+def make_adapter(settings: Settings) -> PayoutAdapter:
+    """The adapter the settings name (``SYSTOK_PAYOUT_ADAPTER``)."""
+    kind = settings.payout_adapter
+    if kind == "custodial":
+        return CustodialAdapter()
+    if kind == "litesvm":
+        payer = ensure_keypair(payer_key_path(settings))
+        return LitesvmAdapter(
+            embedded_chain_for(settings), payer, token_program=_token_program(settings)
+        )
+    if kind == "rpc":
+        if not settings.solana_rpc_url:
+            raise ConfigurationError("SYSTOK_PAYOUT_ADAPTER=rpc needs SYSTOK_SOLANA_RPC_URL")
+        if settings.solana_keypair_path is None:
+            raise ConfigurationError(
+                "SYSTOK_PAYOUT_ADAPTER=rpc needs SYSTOK_SOLANA_KEYPAIR_PATH (the mint authority)"
+            )
+        return RpcAdapter(
+            settings.solana_rpc_url,
+            load_keypair(settings.solana_keypair_path),
+            token_program=_token_program(settings),
+            skip_preflight=settings.solana_skip_preflight,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+    raise ConfigurationError(f"SYSTOK_PAYOUT_ADAPTER {kind!r}: use one of {', '.join(ADAPTERS)}")

@@ -1,0 +1,253 @@
+"""All SQL of payouts and wallets. Functions take the caller's session; nothing commits."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from systok.core.ledger import AccountType
+from systok.db.tables import (
+    Account,
+    Member,
+    PayoutAttempt,
+    PayoutBatch,
+    PayoutItem,
+    Wallet,
+    WalletChallenge,
+)
+
+batches_t = cast(Table, PayoutBatch.__table__)
+items_t = cast(Table, PayoutItem.__table__)
+attempts_t = cast(Table, PayoutAttempt.__table__)
+wallets_t = cast(Table, Wallet.__table__)
+challenges_t = cast(Table, WalletChallenge.__table__)
+members_t = cast(Table, Member.__table__)
+accounts_t = cast(Table, Account.__table__)
+
+
+# --- wallets -------------------------------------------------------------------------
+
+
+def member_exists(session: Session, member_id: str) -> bool:
+    found = session.execute(select(members_t.c.id).where(members_t.c.id == member_id))
+    return found.first() is not None
+
+
+def insert_challenge(session: Session, **values: Any) -> None:
+    session.execute(insert(challenges_t).values(**values))
+
+
+def get_challenge(session: Session, nonce: str) -> Row[Any] | None:
+    return session.execute(select(challenges_t).where(challenges_t.c.nonce == nonce)).one_or_none()
+
+
+def use_challenge(session: Session, nonce: str, now_us: int) -> bool:
+    """Mark a challenge used; False if another link used it first (a replay)."""
+    result = session.execute(
+        update(challenges_t)
+        .where(challenges_t.c.nonce == nonce, challenges_t.c.used_at_us.is_(None))
+        .values(used_at_us=now_us)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def wallet_of(session: Session, member_id: str) -> Row[Any] | None:
+    return session.execute(
+        select(wallets_t).where(wallets_t.c.member_id == member_id)
+    ).one_or_none()
+
+
+def wallet_by_address(session: Session, address: str) -> Row[Any] | None:
+    return session.execute(select(wallets_t).where(wallets_t.c.address == address)).one_or_none()
+
+
+def save_wallet(session: Session, **values: Any) -> None:
+    """Link (or re-link) a member's wallet."""
+    if wallet_of(session, values["member_id"]) is None:
+        session.execute(insert(wallets_t).values(**values))
+    else:
+        session.execute(
+            update(wallets_t).where(wallets_t.c.member_id == values["member_id"]).values(**values)
+        )
+
+
+def list_wallets(session: Session) -> list[Row[Any]]:
+    return list(session.execute(select(wallets_t).order_by(wallets_t.c.member_id)))
+
+
+def linked_with_custody(
+    session: Session, asset: str, member_id: str | None = None
+) -> list[tuple[str, str, int]]:
+    """(member, address, available custodial units) of linked members with something held."""
+    query = (
+        select(
+            wallets_t.c.member_id,
+            wallets_t.c.address,
+            (accounts_t.c.posted_units - accounts_t.c.held_units).label("available"),
+        )
+        .join(
+            accounts_t,
+            and_(
+                accounts_t.c.type == AccountType.MEMBER.value,
+                accounts_t.c.owner == wallets_t.c.member_id,
+                accounts_t.c.asset == asset,
+            ),
+        )
+        .where(accounts_t.c.posted_units - accounts_t.c.held_units > 0)
+        .order_by(wallets_t.c.member_id)
+    )
+    if member_id is not None:
+        query = query.where(wallets_t.c.member_id == member_id)
+    return [(r.member_id, r.address, int(r.available)) for r in session.execute(query)]
+
+
+def wallet_balances(session: Session, asset: str) -> dict[str, int]:
+    """Each member's ``wallet`` account in the ledger: what was paid out to the chain."""
+    rows = session.execute(
+        select(accounts_t.c.owner, accounts_t.c.posted_units).where(
+            accounts_t.c.type == AccountType.WALLET.value, accounts_t.c.asset == asset
+        )
+    )
+    return {r.owner: int(r.posted_units) for r in rows}
+
+
+# --- batches ---------------------------------------------------------------------------
+
+
+def batch_count_with_prefix(session: Session, prefix: str) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(batches_t)
+            .where(batches_t.c.plan_key.like(prefix + "%"))
+        ).scalar_one()
+    )
+
+
+def insert_batch(session: Session, **values: Any) -> int:
+    batch_id: int = session.execute(
+        insert(batches_t).values(**values).returning(batches_t.c.id)
+    ).scalar_one()
+    return batch_id
+
+
+def insert_items(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(items_t), rows)
+
+
+def insert_attempt(session: Session, **values: Any) -> int:
+    attempt_id: int = session.execute(
+        insert(attempts_t).values(**values).returning(attempts_t.c.id)
+    ).scalar_one()
+    return attempt_id
+
+
+def lock_batch(session: Session, batch_id: int) -> Row[Any]:
+    return session.execute(
+        select(batches_t).where(batches_t.c.id == batch_id).with_for_update()
+    ).one()
+
+
+def get_batch(session: Session, batch_id: int) -> Row[Any]:
+    return session.execute(select(batches_t).where(batches_t.c.id == batch_id)).one()
+
+
+def batch_items(session: Session, batch_id: int) -> list[Row[Any]]:
+    return list(
+        session.execute(
+            select(items_t).where(items_t.c.batch_id == batch_id).order_by(items_t.c.member_id)
+        )
+    )
+
+
+def latest_attempt(session: Session, batch_id: int) -> Row[Any]:
+    return session.execute(
+        select(attempts_t)
+        .where(attempts_t.c.batch_id == batch_id)
+        .order_by(attempts_t.c.id.desc())
+        .limit(1)
+    ).one()
+
+
+def batch_attempts(session: Session, batch_id: int) -> list[Row[Any]]:
+    return list(
+        session.execute(
+            select(attempts_t).where(attempts_t.c.batch_id == batch_id).order_by(attempts_t.c.id)
+        )
+    )
+
+
+def planned_batch_ids(session: Session, batch_ids: list[int] | None = None) -> list[int]:
+    """Batches not final yet (of the given ones, or all)."""
+    query = select(batches_t.c.id).where(batches_t.c.status == "planned").order_by(batches_t.c.id)
+    if batch_ids is not None:
+        query = query.where(batches_t.c.id.in_(batch_ids))
+    return [int(r.id) for r in session.execute(query)]
+
+
+def run_batches(session: Session, run_id: int) -> list[Row[Any]]:
+    return list(
+        session.execute(
+            select(batches_t).where(batches_t.c.run_id == run_id).order_by(batches_t.c.id)
+        )
+    )
+
+
+def list_batches(session: Session, limit: int) -> list[Row[Any]]:
+    return list(session.execute(select(batches_t).order_by(batches_t.c.id.desc()).limit(limit)))
+
+
+def update_batch(session: Session, batch_id: int, **values: Any) -> None:
+    session.execute(update(batches_t).where(batches_t.c.id == batch_id).values(**values))
+
+
+def update_attempt(session: Session, attempt_id: int, **values: Any) -> None:
+    session.execute(update(attempts_t).where(attempts_t.c.id == attempt_id).values(**values))
+
+
+def count_send(session: Session, attempt_id: int, now_us: int) -> int:
+    """Record that the attempt is about to be sent; returns how often it was sent before."""
+    before = session.execute(
+        select(attempts_t.c.sends).where(attempts_t.c.id == attempt_id).with_for_update()
+    ).scalar_one()
+    session.execute(
+        update(attempts_t)
+        .where(attempts_t.c.id == attempt_id)
+        .values(sends=attempts_t.c.sends + 1, updated_at_us=now_us)
+    )
+    return int(before)
+
+
+def confirmed_items(session: Session) -> list[Row[Any]]:
+    """Every transfer whose batch landed and succeeded (what the chain must show)."""
+    return list(
+        session.execute(
+            select(items_t.c.member_id, items_t.c.address, items_t.c.amount_units, batches_t.c.mint)
+            .join(batches_t, batches_t.c.id == items_t.c.batch_id)
+            .where(batches_t.c.status == "confirmed")
+        )
+    )
+
+
+def landed_attempts(session: Session) -> list[Row[Any]]:
+    """Every attempt the chain took (landed or landed-and-failed), with its batch's memo."""
+    return list(
+        session.execute(
+            select(
+                attempts_t.c.signature,
+                attempts_t.c.status,
+                batches_t.c.memo,
+                batches_t.c.id.label("batch_id"),
+                batches_t.c.status.label("batch_status"),
+            )
+            .join(batches_t, batches_t.c.id == attempts_t.c.batch_id)
+            .where(attempts_t.c.status.in_(("landed", "failed")))
+        )
+    )
+
+
+def all_attempt_signatures(session: Session) -> set[str]:
+    return {r.signature for r in session.execute(select(attempts_t.c.signature))}

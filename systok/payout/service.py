@@ -1,0 +1,429 @@
+"""Payouts: plan batches, save them and their signatures, send, confirm, settle the ledger.
+
+The safety argument (ADR 0007), in the order things happen:
+
+1. **Plan in one unit of work.** Which members go in which transaction, the ledger
+   hold behind each transfer (``member`` → ``wallet``, code ``withdrawal``) and the
+   first signed transaction of every batch (bytes, signature, blockhash, last valid
+   block height) commit together, before anything is sent. A crash before that commit
+   leaves nothing; after it, everything needed to finish is in the database.
+2. **Count sends before sending.** An attempt's ``sends`` is raised in its own unit
+   of work before each send. A refusal of a *first* send proves the transaction was
+   never broadcast; any other refusal proves nothing and is left to expiry.
+3. **Look before acting.** Each round reads the block height *first*, then the
+   signatures' statuses. A signature the chain has ends its batch: success posts the
+   holds (the tokens are on chain, the ledger moves them to ``wallet``), failure voids
+   them (nothing moved, the balance stays custodial). A signature not found while
+   the height is still within its blockhash's validity is sent again, same bytes (a
+   duplicate is harmless: the chain deduplicates by signature). Only when the height
+   read before the lookup is above ``last_valid_block_height`` can the old
+   transaction never land; only then is the batch signed anew with a fresh blockhash.
+
+So after any crash, ``resume`` finds every batch either final or with a saved
+attempt whose fate the chain will tell: nobody is paid twice, and nobody zero times.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from solders.hash import Hash
+from solders.signature import Signature
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from systok.core.ledger import (
+    AccountRef,
+    AccountType,
+    HoldDraft,
+    TransactionCode,
+    member_account,
+)
+from systok.db.engine import run_transaction
+from systok.ledger.service import Ledger, now_us
+from systok.payout import repository as repo
+from systok.payout.adapters import Landed, PayoutAdapter
+from systok.payout.chain import (
+    Transfer,
+    make_transfer,
+    pack_batches,
+    parse_address,
+    sign_batch,
+)
+from systok.payout.errors import NothingToPay, PayoutError, PayoutPending, WalletNotLinked
+
+MEMO_PREFIX = "SysTok"
+
+
+def wallet_account(member_id: str, asset: str = "STK") -> AccountRef:
+    """The ledger's mirror of what a member holds on chain from payouts."""
+    return AccountRef(AccountType.WALLET, asset, member_id)
+
+
+@dataclass(frozen=True)
+class DriveReport:
+    """How the batches driven ended."""
+
+    confirmed: int
+    failed: int
+    errors: tuple[str, ...]
+
+
+class PayoutService:
+    """Plans, sends and confirms payouts through one adapter; the ledger records them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        adapter: PayoutAdapter,
+        *,
+        scale: int,
+        asset: str = "STK",
+        clock: Callable[[], int] = now_us,
+        poll_seconds: float = 2.0,
+        timeout_seconds: float = 180.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.engine = engine
+        self.adapter = adapter
+        self.scale = scale
+        self.asset = asset
+        self.clock = clock
+        self.poll_seconds = poll_seconds
+        self.timeout_seconds = timeout_seconds
+        self.sleep = sleep
+
+    # --- planning (inside the caller's unit of work) -----------------------------------
+
+    def plan(
+        self,
+        session: Session,
+        *,
+        purpose: str,
+        plan_prefix: str,
+        label: str,
+        run_id: int | None,
+        payees: Sequence[tuple[str, str, int]],
+    ) -> list[int]:
+        """Save the batches paying ``payees`` (member, address, units) and hold their amounts.
+
+        Everything is written in the caller's unit of work; nothing is sent.
+        """
+        if not payees:
+            return []
+        if not self.adapter.on_chain:
+            raise PayoutError(f"the {self.adapter.name} adapter pays nothing on chain")
+        self.adapter.ensure_mint(self.scale)
+        token = self.adapter.token()
+        transfers = [
+            make_transfer(token, member_id, parse_address(address), units, False)
+            for member_id, address, units in payees
+        ]
+        existing = self.adapter.token_balances([t.account for t in transfers])
+        transfers = [
+            Transfer(t.member_id, t.owner, t.account, t.amount_units, balance is None)
+            for t, balance in zip(transfers, existing, strict=True)
+        ]
+        longest = f"{label} {len(transfers)}/{len(transfers)}"
+        batches = pack_batches(token, transfers, longest)
+        ledger = Ledger(session, clock=self.clock)
+        blockhash, last_valid = self.adapter.latest_blockhash()
+        now = self.clock()
+        batch_ids = []
+        for number, batch in enumerate(batches, 1):
+            memo = f"{label} {number}/{len(batches)}"
+            plan_key = f"{plan_prefix}{number}"
+            batch_id = repo.insert_batch(
+                session,
+                plan_key=plan_key,
+                run_id=run_id,
+                purpose=purpose,
+                memo=memo,
+                mint=str(token.mint),
+                status="planned",
+                error=None,
+                members=len(batch),
+                amount_units=sum(t.amount_units for t in batch),
+                created_at_us=now,
+                updated_at_us=now,
+            )
+            items = []
+            for transfer in batch:
+                entry = ledger.create_hold(
+                    HoldDraft(
+                        code=TransactionCode.WITHDRAWAL,
+                        idempotency_key=f"payout:{plan_key}:{transfer.member_id}",
+                        debit=member_account(transfer.member_id, self.asset),
+                        credit=wallet_account(transfer.member_id, self.asset),
+                        amount_units=transfer.amount_units,
+                        reference=memo,
+                    )
+                )
+                assert entry.hold_id is not None
+                items.append(
+                    {
+                        "batch_id": batch_id,
+                        "member_id": transfer.member_id,
+                        "run_id": run_id,
+                        "address": str(transfer.owner),
+                        "amount_units": transfer.amount_units,
+                        "create_account": transfer.create_account,
+                        "hold_id": entry.hold_id,
+                    }
+                )
+            repo.insert_items(session, items)
+            self._save_attempt(
+                session,
+                batch_id=batch_id,
+                transfers=batch,
+                memo=memo,
+                blockhash=blockhash,
+                last_valid=last_valid,
+            )
+            batch_ids.append(batch_id)
+        return batch_ids
+
+    def _save_attempt(
+        self,
+        session: Session,
+        *,
+        batch_id: int,
+        transfers: Sequence[Transfer],
+        memo: str,
+        blockhash: Hash,
+        last_valid: int,
+    ) -> None:
+        transaction = sign_batch(self.adapter.token(), transfers, memo, blockhash)
+        now = self.clock()
+        repo.insert_attempt(
+            session,
+            batch_id=batch_id,
+            signature=str(transaction.signatures[0]),
+            blockhash=str(blockhash),
+            last_valid_block_height=last_valid,
+            raw=bytes(transaction),
+            status="pending",
+            sends=0,
+            error=None,
+            created_at_us=now,
+            updated_at_us=now,
+        )
+
+    def plan_run(self, session: Session, run_id: int, week: str, policy_version: str) -> list[int]:
+        """Plan the run's payout: every linked member's whole custodial balance.
+
+        Rewards, adjustments and vesting releases all land in the custodial account
+        first; paying out what is available there covers each of them exactly once,
+        and retries what an earlier failed batch left behind.
+        """
+        prefix = f"run:{run_id}:"
+        if repo.batch_count_with_prefix(session, prefix):
+            return [b.id for b in repo.run_batches(session, run_id)]
+        payees = repo.linked_with_custody(session, self.asset)
+        return self.plan(
+            session,
+            purpose="run",
+            plan_prefix=prefix,
+            label=f"{MEMO_PREFIX} {week} {policy_version} batch",
+            run_id=run_id,
+            payees=payees,
+        )
+
+    def withdraw(self, member_id: str) -> DriveReport:
+        """Pay a linked member's custodial balance out to their wallet, now.
+
+        A withdrawal still in flight (a crash, a pause) is finished instead of planning
+        a second one.
+        """
+
+        def plan(session: Session) -> list[int]:
+            wallet = repo.wallet_of(session, member_id)
+            if wallet is None:
+                raise WalletNotLinked(
+                    f"{member_id} has no linked wallet; their balance stays custodial "
+                    "(link one with `systok payout challenge` and `systok payout link`)"
+                )
+            pending = [
+                b.id
+                for b in repo.list_batches(session, 1000)
+                if b.status == "planned"
+                and b.purpose == "withdrawal"
+                and any(i.member_id == member_id for i in repo.batch_items(session, b.id))
+            ]
+            if pending:
+                return pending
+            payees = repo.linked_with_custody(session, self.asset, member_id)
+            if not payees:
+                raise NothingToPay(f"{member_id} has no custodial balance to withdraw")
+            stamp = self.clock()
+            return self.plan(
+                session,
+                purpose="withdrawal",
+                plan_prefix=f"withdrawal:{member_id}:{stamp}:",
+                label=f"{MEMO_PREFIX} withdrawal {member_id} {stamp}",
+                run_id=None,
+                payees=payees,
+            )
+
+        if not self.adapter.on_chain:
+            raise PayoutError(
+                "the payout adapter is custodial (SYSTOK_PAYOUT_ADAPTER): nothing can be withdrawn"
+            )
+        return self.drive(run_transaction(self.engine, plan))
+
+    # --- sending and confirming (each step its own unit of work) -----------------------
+
+    def drive(self, batch_ids: Sequence[int]) -> DriveReport:
+        """Send and confirm the batches until each is final, or raise ``PayoutPending``."""
+        ids = list(batch_ids)
+        deadline = time.monotonic() + self.timeout_seconds
+        while True:
+            pending = run_transaction(self.engine, lambda s: repo.planned_batch_ids(s, ids))
+            if pending:
+                self._round(pending)
+                self._look(pending)  # an in-process chain has answered already: no wait
+                pending = run_transaction(self.engine, lambda s: repo.planned_batch_ids(s, ids))
+            if not pending:
+                break
+            if time.monotonic() >= deadline:
+                raise PayoutPending(
+                    f"{len(pending)} payout batch(es) not landed or expired yet; "
+                    "nothing is lost: run `systok run resume` (or the withdrawal) again later"
+                )
+            self.sleep(self.poll_seconds)
+
+        def report(session: Session) -> DriveReport:
+            rows = [repo.get_batch(session, i) for i in ids]
+            return DriveReport(
+                sum(r.status == "confirmed" for r in rows),
+                sum(r.status == "failed" for r in rows),
+                tuple(f"{r.memo}: {r.error}" for r in rows if r.status == "failed"),
+            )
+
+        return run_transaction(self.engine, report)
+
+    def _round(self, batch_ids: list[int]) -> None:
+        attempts = run_transaction(
+            self.engine, lambda s: [repo.latest_attempt(s, i) for i in batch_ids]
+        )
+        height = self.adapter.block_height()  # before the lookup: see the module's step 3
+        statuses = self.adapter.statuses([Signature.from_string(a.signature) for a in attempts])
+        for attempt, landed in zip(attempts, statuses, strict=True):
+            if landed is not None:
+                self._settle(attempt, landed)
+            elif height > attempt.last_valid_block_height:
+                renewed = self._renew_in_own_transaction(attempt)
+                if renewed is not None:
+                    self._send(renewed)
+            else:
+                self._send(attempt)
+
+    def _look(self, batch_ids: list[int]) -> None:
+        """Settle the batches whose latest signature the chain has; send nothing."""
+        attempts = run_transaction(
+            self.engine,
+            lambda s: [repo.latest_attempt(s, i) for i in repo.planned_batch_ids(s, batch_ids)],
+        )
+        if not attempts:
+            return
+        statuses = self.adapter.statuses([Signature.from_string(a.signature) for a in attempts])
+        for attempt, landed in zip(attempts, statuses, strict=True):
+            if landed is not None:
+                self._settle(attempt, landed)
+
+    def _send(self, attempt: Any) -> None:
+        sent_before = run_transaction(
+            self.engine, lambda s: repo.count_send(s, attempt.id, self.clock())
+        )
+        refusal = self.adapter.send(bytes(attempt.raw))
+        if refusal is None or refusal.transient or sent_before > 0:
+            return  # taken, or nothing proven: the chain's status or expiry decides
+        detail = refusal.error + (f" ({refusal.logs[-1]})" if refusal.logs else "")
+        run_transaction(
+            self.engine,
+            lambda s: self._finish(
+                s, attempt.batch_id, attempt.id, "refused", f"refused: {detail}"
+            ),
+        )
+
+    def _settle(self, attempt: Any, landed: Landed) -> None:
+        if landed.error is None:
+            outcome, error = "landed", None
+        else:
+            outcome, error = "failed", f"landed and failed: {landed.error}"
+        run_transaction(
+            self.engine, lambda s: self._finish(s, attempt.batch_id, attempt.id, outcome, error)
+        )
+
+    def _finish(
+        self, session: Session, batch_id: int, attempt_id: int, outcome: str, error: str | None
+    ) -> None:
+        """End a batch: post its holds if its transaction landed, void them otherwise."""
+        batch = repo.lock_batch(session, batch_id)
+        if batch.status != "planned":
+            return  # finished meanwhile by another driver
+        now = self.clock()
+        ledger = Ledger(session, clock=self.clock)
+        for item in repo.batch_items(session, batch_id):
+            if outcome == "landed":
+                ledger.post_hold(
+                    item.hold_id,
+                    idempotency_key=f"payout-post:{batch.plan_key}:{item.member_id}",
+                    reference=batch.memo,
+                )
+            else:
+                ledger.void_hold(
+                    item.hold_id,
+                    idempotency_key=f"payout-void:{batch.plan_key}:{item.member_id}",
+                    reference=batch.memo,
+                )
+        repo.update_attempt(session, attempt_id, status=outcome, error=error, updated_at_us=now)
+        repo.update_batch(
+            session,
+            batch_id,
+            status="confirmed" if outcome == "landed" else "failed",
+            error=error,
+            updated_at_us=now,
+        )
+
+    def _renew_in_own_transaction(self, expired: Any) -> Any:
+        return run_transaction(self.engine, lambda s: self._renew(s, expired))
+
+    def _renew(self, session: Session, expired: Any) -> Any:
+        """Sign the batch again with a fresh blockhash, once the old one cannot land."""
+        batch = repo.lock_batch(session, expired.batch_id)
+        latest = repo.latest_attempt(session, expired.batch_id)
+        if batch.status != "planned" or latest.id != expired.id:
+            return None  # another driver renewed or finished it
+        token = self.adapter.token()
+        transfers = [
+            Transfer(
+                i.member_id,
+                parse_address(i.address),
+                make_transfer(token, i.member_id, parse_address(i.address), 1, False).account,
+                i.amount_units,
+                i.create_account,
+            )
+            for i in repo.batch_items(session, expired.batch_id)
+        ]
+        now = self.clock()
+        repo.update_attempt(
+            session,
+            expired.id,
+            status="expired",
+            error="not found after its blockhash expired",
+            updated_at_us=now,
+        )
+        blockhash, last_valid = self.adapter.latest_blockhash()
+        self._save_attempt(
+            session,
+            batch_id=expired.batch_id,
+            transfers=transfers,
+            memo=batch.memo,
+            blockhash=blockhash,
+            last_valid=last_valid,
+        )
+        return repo.latest_attempt(session, expired.batch_id)
