@@ -477,3 +477,52 @@ class VestingGrant(Base):
         CheckConstraint("status IN ('held', 'released', 'cancelled')", name="status_known"),
         Index("ix_vesting_grants_due", "status", "unlock_at_us"),
     )
+
+
+# --- the member API: frozen accounts and marketplace entitlements ---------------------
+
+
+class MemberFreeze(Base):
+    """A member whose tokens may not move (fraud, a dispute): no transfers, no purchases.
+
+    Freezing stops the member sending, receiving and buying; balances stay readable.
+    ``systok members freeze`` adds the row, ``unfreeze`` deletes it.
+    """
+
+    __tablename__ = "member_freezes"
+
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    frozen_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class Entitlement(Base):
+    """A marketplace service activated for a member for ``[starts_at_us, ends_at_us)``.
+
+    Written in the same unit of work as the purchase's ledger transaction; unique by
+    the buyer's ``Idempotency-Key`` so a retried purchase finds its entitlement instead
+    of buying twice. A purchase while the service is active extends it: the new period
+    starts where the last one ends.
+    """
+
+    __tablename__ = "entitlements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"))
+    service_id: Mapped[str] = mapped_column(String(64))
+    request_key: Mapped[str] = mapped_column(String(128))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    price_units: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("transactions.id"), nullable=True
+    )
+    starts_at_us: Mapped[int] = mapped_column(BigInteger)
+    ends_at_us: Mapped[int] = mapped_column(BigInteger)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "request_key", name="uq_entitlements_request"),
+        CheckConstraint("ends_at_us > starts_at_us", name="period_not_empty"),
+        CheckConstraint("price_units >= 0", name="price_not_negative"),
+        Index("ix_entitlements_member_service", "member_id", "service_id", "ends_at_us"),
+    )
