@@ -165,6 +165,7 @@ class Hold(Base):
             "status IN ('pending', 'posted', 'voided', 'expired')", name="status_known"
         ),
         Index("ix_holds_status_expires", "status", "expires_at_us"),
+        Index("ix_holds_credit_status", "credit_account_id", "status"),  # a member's vesting
     )
 
 
@@ -432,6 +433,8 @@ class AccrualReward(Base):
     rank_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     breakdown: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_accrual_rewards_member", "member_id", "run_id"),)  # member API
 
 
 class AccrualAdjustment(Base):

@@ -18,6 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The member API reads a member's pending vesting holds and weekly rewards by member.
+    with op.batch_alter_table("holds", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_holds_credit_status", ["credit_account_id", "status"], unique=False
+        )
+    with op.batch_alter_table("accrual_rewards", schema=None) as batch_op:
+        batch_op.create_index("ix_accrual_rewards_member", ["member_id", "run_id"], unique=False)
     op.create_table(
         "member_freezes",
         sa.Column("member_id", sa.String(length=128), nullable=False),
@@ -73,3 +80,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_entitlements_member_service")
     op.drop_table("entitlements")
     op.drop_table("member_freezes")
+    with op.batch_alter_table("accrual_rewards", schema=None) as batch_op:
+        batch_op.drop_index("ix_accrual_rewards_member")
+    with op.batch_alter_table("holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_holds_credit_status")
