@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
-from systok.config import get_settings
+from systok.config import Settings, get_settings
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
 from systok.ingest.service import now_us
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 apikey_app = typer.Typer(
     help="API keys for the HTTP API (only their hash is stored).", no_args_is_help=True
@@ -18,18 +23,22 @@ apikey_app = typer.Typer(
 console = Console()
 
 
+def served_app(settings: Settings) -> FastAPI:
+    """The app exactly as ``systok serve`` runs it (tests serve this same build)."""
+    from systok.api.app import create_app
+
+    return create_app(migrated_engine(settings), settings)
+
+
 def serve_command(
     host: str | None = typer.Option(None, help="Address to bind (default: SYSTOK_API_HOST)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: SYSTOK_API_PORT)."),
 ) -> None:
-    """Run the HTTP API (event batches, Discourse webhooks, health) until stopped."""
+    """Run the HTTP API (member and admin API, event batches, webhooks, health, metrics)."""
     import uvicorn
 
-    from systok.api.app import create_app
-
     settings = get_settings()
-    engine = migrated_engine(settings)
-    app = create_app(engine, settings)
+    app = served_app(settings)
     uvicorn.run(
         app,
         host=host or settings.api_host,
