@@ -150,6 +150,7 @@ class Economy:
 
     server: Any
     keys: dict[str, str] = field(default_factory=dict)
+    key_names: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @property
     def engine(self) -> Engine:
@@ -165,7 +166,8 @@ class Economy:
         return {"Authorization": f"Bearer {mint(member_id)}"}
 
     def as_key(self, *scopes: str) -> dict[str, str]:
-        name = "-".join(s.replace(":", "_") for s in scopes) or "none"
+        name = f"key-{len(self.keys)}-" + "-".join(s.split(":")[0] for s in scopes)[:40]
+        name = self.key_names.setdefault(scopes, name)
         if name not in self.keys:
             self.keys[name] = self.server.make_key(name, scopes or ("events:write",))
         return {"Authorization": f"Bearer {self.keys[name]}"}

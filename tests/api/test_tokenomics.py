@@ -5,7 +5,7 @@ ledger holds, every refusal names its reason and changes nothing, retries move m
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import text
