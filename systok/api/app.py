@@ -128,6 +128,16 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI's "error parsing the body": a malformed body
+            reason = "not valid JSON (send a JSON document, Content-Type: application/json)"
+            return JSONResponse(
+                {
+                    "error": RequestInvalid.__name__,
+                    "detail": f"body: {reason}",
+                    "fields": [{"field": "body", "reason": reason}],
+                },
+                status_code=RequestInvalid.status_code,
+            )
         name = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
         return JSONResponse(
             {"error": name, "detail": str(error.detail)},
