@@ -52,7 +52,10 @@ def serve_command(
 def create(
     name: str = typer.Argument(..., help="A name for the key, e.g. posthog-relay."),
     scope: list[str] = typer.Option(
-        ["events:write"], "--scope", help="A scope to grant (repeatable)."
+        ["events:write"],
+        "--scope",
+        help="A scope to grant (repeatable): events:write, admin:read, stats:read, "
+        "transfers:write, purchases:write.",
     ),
 ) -> None:
     """Create a key and print it once: it cannot be shown again."""
@@ -93,3 +96,24 @@ def revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
     info = run_transaction(engine, lambda s: revoke_api_key(s, name, now_us()))
     assert info.revoked_at_us is not None
     console.print(f"API key {info.name!r} revoked at {us_to_iso(info.revoked_at_us)}")
+
+
+def freeze_command(
+    member: str = typer.Argument(..., help="Platform member id."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept with the freeze)."),
+) -> None:
+    """Freeze a member's account: no transfers in or out, no purchases, until unfrozen."""
+    from systok.economy.members import freeze_member
+
+    engine = migrated_engine()
+    changed = run_transaction(engine, lambda s: freeze_member(s, member, reason, now_us()))
+    console.print(f"{member} frozen" if changed else f"{member} was frozen already")
+
+
+def unfreeze_command(member: str = typer.Argument(..., help="Platform member id.")) -> None:
+    """Lift a member's freeze."""
+    from systok.economy.members import unfreeze_member
+
+    engine = migrated_engine()
+    changed = run_transaction(engine, lambda s: unfreeze_member(s, member))
+    console.print(f"{member} unfrozen" if changed else f"{member} was not frozen")

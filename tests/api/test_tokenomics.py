@@ -354,3 +354,22 @@ def test_metrics_count_requests_and_outcomes(econ: Economy):
         'systok_http_requests_total{method="GET",route="/api/v1/tokenomics/balance",'
         'status="200"} 1.0'
     ) in lines
+
+
+def test_freeze_and_unfreeze_from_the_cli(cli_on):
+    from typer.testing import CliRunner
+
+    from systok.cli.main import app
+    from systok.economy.members import MemberNotFound
+    from tests.api.economy import seed_members
+
+    seed_members(cli_on)
+    runner = CliRunner()
+    frozen = runner.invoke(app, ["members", "freeze", "m1", "--reason", "chargeback"])
+    assert frozen.exit_code == 0 and "m1 frozen" in frozen.output
+    with cli_on.connect() as connection:
+        reason = connection.execute(text("SELECT reason FROM member_freezes")).scalar_one()
+    assert reason == "chargeback"
+    assert "unfrozen" in runner.invoke(app, ["members", "unfreeze", "m1"]).output
+    unknown = runner.invoke(app, ["members", "freeze", "nobody", "--reason", "x"])
+    assert unknown.exit_code != 0 and isinstance(unknown.exception, MemberNotFound)
