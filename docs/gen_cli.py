@@ -15,7 +15,7 @@ COMMANDS = [
     ["run"], ["run", "week"], ["run", "status"], ["run", "resume"],
     ["report", "csv"], ["explain"], ["verify", "week"],
     ["vesting", "list"], ["vesting", "flag"], ["vesting", "release"],
-    ["members", "import"], ["events", "import"],
+    ["members", "import"], ["members", "freeze"], ["members", "unfreeze"], ["events", "import"],
     ["events", "quarantine", "list"], ["events", "quarantine", "retry"],
     ["ingest", "posthog"], ["ingest", "discourse"], ["ingest", "profiles"],
     ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"], ["serve"],

@@ -93,6 +93,26 @@ class Settings(BaseSettings):
         default=900, description="How long a wallet-linking nonce may be signed and used."
     )
 
+    # --- member tokens (the member API) ---------------------------------------------------
+    jwt_public_key: str | None = Field(
+        default=None, description="PEM public key that verifies members' JWTs (or a file)."
+    )
+    jwt_public_key_file: Path | None = Field(
+        default=None, description="File holding the PEM public key of members' JWTs."
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of the learning platform (instead of one key)."
+    )
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` of member JWTs.")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` of member JWTs.")
+    jwt_algorithms: str = Field(
+        default="RS256 ES256 EdDSA",
+        description="Accepted JWT algorithms, space-separated (asymmetric ones only).",
+    )
+    jwt_leeway_seconds: int = Field(
+        default=30, description="Clock skew allowed on `exp`/`nbf`/`iat` of member JWTs."
+    )
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""
         if self.database_url:

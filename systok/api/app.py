@@ -1,5 +1,8 @@
 """The HTTP API: ``create_app(engine, settings)`` builds it; ``systok serve`` runs it.
 
+Routes: event ingestion (``events``, ``webhooks``), the member and admin API under
+``/api/v1/tokenomics`` (``tokenomics``), ``/api/v1/health`` and Prometheus ``/metrics``.
+
 Every endpoint does its database work in one unit of work (``UnitOfWork``, which
 retries deadlocks and serialization failures like the CLI does). Every error is
 rendered one way, by the handlers here: ``{"error": <class name>, "detail": <message>}``
@@ -14,11 +17,13 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from systok.api.metrics import ApiMetrics, MetricsMiddleware
 from systok.config import Settings
 from systok.core.policy import Policy
 from systok.db.engine import run_transaction
@@ -65,6 +70,12 @@ def app_policy(request: Request) -> Policy:
     return policy
 
 
+def api_metrics(request: Request) -> ApiMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
 def error_response(error: SystokError) -> JSONResponse:
     """The one JSON shape of every error."""
     return JSONResponse(
@@ -85,17 +96,22 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         policy: the policy whose ingestion limits and event types apply; default the
             pinned or newest one (``default_policy``), read once at start-up.
     """
-    from systok.api import events, webhooks
+    from systok.api import events, tokenomics, webhooks
+    from systok.api.member_auth import MemberTokens
+    from systok.api.schemas import HealthOut
     from systok.policy_files import default_policy
 
     app = FastAPI(
         title="SysTok API",
         version="1",
-        summary="Ingestion of activity events: HTTP batches and Discourse webhooks.",
+        summary="The STK economy: members' balances, history, rewards with explanations, "
+        "transfers and the marketplace; admin statistics; ingestion of activity events.",
     )
     app.state.engine = engine
     app.state.settings = settings
     app.state.policy = policy if policy is not None else default_policy(settings)
+    app.state.member_tokens = MemberTokens(settings)
+    app.state.metrics = ApiMetrics()
 
     @app.exception_handler(SystokError)
     async def _systok_error(_request: Request, error: SystokError) -> JSONResponse:
@@ -112,6 +128,16 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI's "error parsing the body": a malformed body
+            reason = "not valid JSON (send a JSON document, Content-Type: application/json)"
+            return JSONResponse(
+                {
+                    "error": RequestInvalid.__name__,
+                    "detail": f"body: {reason}",
+                    "fields": [{"field": "body", "reason": reason}],
+                },
+                status_code=RequestInvalid.status_code,
+            )
         name = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HTTPError")
         return JSONResponse(
             {"error": name, "detail": str(error.detail)},
@@ -132,7 +158,12 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
             )
         return await call_next(request)
 
-    @app.get(f"{API_PREFIX}/health")
+    @app.get(
+        f"{API_PREFIX}/health",
+        response_model=HealthOut,
+        responses={503: {"model": HealthOut, "description": "The database is unreachable."}},
+        tags=["health"],
+    )
     def health() -> JSONResponse:
         """Liveness and database reachability (for load balancers and `systok serve`)."""
         try:
@@ -143,6 +174,20 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+        tags=["health"],
+    )
+    def metrics() -> PlainTextResponse:
+        """Prometheus metrics: requests by route and status, latencies, transfer outcomes."""
+        return PlainTextResponse(
+            generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
     app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(webhooks.router, prefix=API_PREFIX)
+    app.include_router(tokenomics.router, prefix=API_PREFIX)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -34,7 +34,23 @@ KEY_PREFIX_MARK = "stk"
 PREFIX_HEX_LENGTH = 12
 SECRET_BYTES = 32
 SCOPE_EVENTS_WRITE = "events:write"
-KNOWN_SCOPES = frozenset({SCOPE_EVENTS_WRITE})
+SCOPE_ADMIN_READ = "admin:read"
+"""Read any member's balance, history, transactions and rewards (``?member=``)."""
+SCOPE_STATS_READ = "stats:read"
+"""Read the economy's supply and distribution statistics."""
+SCOPE_TRANSFERS_WRITE = "transfers:write"
+"""Send a transfer for the member named by ``?member=`` (a bot relaying the member)."""
+SCOPE_PURCHASES_WRITE = "purchases:write"
+"""Buy a service for the member named by ``?member=``."""
+KNOWN_SCOPES = frozenset(
+    {
+        SCOPE_EVENTS_WRITE,
+        SCOPE_ADMIN_READ,
+        SCOPE_STATS_READ,
+        SCOPE_TRANSFERS_WRITE,
+        SCOPE_PURCHASES_WRITE,
+    }
+)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from systok.api.app import PayloadTooLarge, UnitOfWork, app_policy, unit_of_work
 from systok.api.auth import SCOPE_EVENTS_WRITE, ApiKeyInfo, require_scope
+from systok.api.schemas import ErrorOut
 from systok.core.policy import Policy
 from systok.ingest.service import BatchResult, Ingestor, Outcome, RecordResult
 
@@ -67,7 +68,15 @@ def batch_json(batch: BatchResult) -> dict[str, Any]:
     }
 
 
-@router.post("/events")
+@router.post(
+    "/events",
+    responses={
+        401: {"model": ErrorOut, "description": "No API key, or an unknown or revoked one."},
+        403: {"model": ErrorOut, "description": "The key lacks the events:write scope."},
+        413: {"model": ErrorOut, "description": "More than 10 000 events, or too many bytes."},
+        422: {"model": ErrorOut, "description": 'The body is not {"events": [...]}.'},
+    },
+)
 def post_events(
     body: EventBatch,
     _key: ApiKeyInfo = Depends(require_scope(SCOPE_EVENTS_WRITE)),

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from systok.api.app import UnitOfWork, app_policy, unit_of_work
 from systok.api.events import batch_json
+from systok.api.schemas import ErrorOut
 from systok.config import Settings
 from systok.core.policy import Policy
 from systok.core.times import us_to_iso
@@ -47,7 +48,13 @@ def signature_valid(raw_body: bytes, header: str | None, secret: str) -> bool:
     return hmac.compare_digest(expected, header[len(SIGNATURE_SCHEME) :].strip().lower())
 
 
-@router.post("/webhooks/discourse")
+@router.post(
+    "/webhooks/discourse",
+    responses={
+        401: {"model": ErrorOut, "description": "Unsigned, wrongly signed, or no secret set."},
+        422: {"model": ErrorOut, "description": "A signed payload that cannot be mapped."},
+    },
+)
 async def discourse_webhook(
     request: Request,
     work: UnitOfWork = Depends(unit_of_work),

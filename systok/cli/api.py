@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
-from systok.config import get_settings
+from systok.config import Settings, get_settings
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
 from systok.ingest.service import now_us
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 apikey_app = typer.Typer(
     help="API keys for the HTTP API (only their hash is stored).", no_args_is_help=True
@@ -18,18 +23,22 @@ apikey_app = typer.Typer(
 console = Console()
 
 
+def served_app(settings: Settings) -> FastAPI:
+    """The app exactly as ``systok serve`` runs it (tests serve this same build)."""
+    from systok.api.app import create_app
+
+    return create_app(migrated_engine(settings), settings)
+
+
 def serve_command(
     host: str | None = typer.Option(None, help="Address to bind (default: SYSTOK_API_HOST)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: SYSTOK_API_PORT)."),
 ) -> None:
-    """Run the HTTP API (event batches, Discourse webhooks, health) until stopped."""
+    """Run the HTTP API (member and admin API, event batches, webhooks, health, metrics)."""
     import uvicorn
 
-    from systok.api.app import create_app
-
     settings = get_settings()
-    engine = migrated_engine(settings)
-    app = create_app(engine, settings)
+    app = served_app(settings)
     uvicorn.run(
         app,
         host=host or settings.api_host,
@@ -43,7 +52,10 @@ def serve_command(
 def create(
     name: str = typer.Argument(..., help="A name for the key, e.g. posthog-relay."),
     scope: list[str] = typer.Option(
-        ["events:write"], "--scope", help="A scope to grant (repeatable)."
+        ["events:write"],
+        "--scope",
+        help="A scope to grant (repeatable): events:write, admin:read, stats:read, "
+        "transfers:write, purchases:write.",
     ),
 ) -> None:
     """Create a key and print it once: it cannot be shown again."""
@@ -84,3 +96,24 @@ def revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
     info = run_transaction(engine, lambda s: revoke_api_key(s, name, now_us()))
     assert info.revoked_at_us is not None
     console.print(f"API key {info.name!r} revoked at {us_to_iso(info.revoked_at_us)}")
+
+
+def freeze_command(
+    member: str = typer.Argument(..., help="Platform member id."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept with the freeze)."),
+) -> None:
+    """Freeze a member's account: no transfers in or out, no purchases, until unfrozen."""
+    from systok.economy.members import freeze_member
+
+    engine = migrated_engine()
+    changed = run_transaction(engine, lambda s: freeze_member(s, member, reason, now_us()))
+    console.print(f"{member} frozen" if changed else f"{member} was frozen already")
+
+
+def unfreeze_command(member: str = typer.Argument(..., help="Platform member id.")) -> None:
+    """Lift a member's freeze."""
+    from systok.economy.members import unfreeze_member
+
+    engine = migrated_engine()
+    changed = run_transaction(engine, lambda s: unfreeze_member(s, member))
+    console.print(f"{member} unfrozen" if changed else f"{member} was not frozen")

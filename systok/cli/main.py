@@ -51,6 +51,8 @@ def _register_subcommands() -> None:
     app.add_typer(run_cli.vesting_app, name="vesting")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
+    ingest_cli.members_app.command("freeze")(api_cli.freeze_command)
+    ingest_cli.members_app.command("unfreeze")(api_cli.unfreeze_command)
     app.command("audit")(ledger_cli.audit)
     app.command("demo")(demo_cli.demo)
     app.add_typer(payout_cli.app, name="payout")

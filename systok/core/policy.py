@@ -54,6 +54,7 @@ from pydantic import (
 
 from systok.core.amount import BASIS_POINTS_WHOLE, AmountError, parse_amount
 from systok.core.events import KNOWN_EVENT_TYPES
+from systok.core.ledger import AccountType
 from systok.core.weeks import IsoWeek
 from systok.errors import PolicyInvalid, PolicyProblem
 
@@ -86,6 +87,7 @@ __all__ = [
     "SlashingTier",
     "StabilisationRule",
     "TransferFee",
+    "Transfers",
     "Vesting",
     "VestingRule",
     "WeightedDailyCaps",
@@ -122,6 +124,9 @@ PositiveStk = Annotated[Decimal, Field(gt=0)]
 Name = Annotated[StrictStr, Field(min_length=1)]
 AccountRef = Annotated[StrictStr, Field(pattern=r"^[a-z]+(:[a-z_]+)?$")]
 """A ledger account type such as ``pool:rewards``, ``fund:treasury`` or ``fee``."""
+PayeeRef = Annotated[StrictStr, Field(pattern=r"^([a-z]+(:[a-z_]+)?|member:[^\s]{1,128})$")]
+"""Who receives a share of a purchase: a system account type (``fund:treasury``,
+``escrow``) or one member's own account (``member:<platform id>``)."""
 
 
 class RawHeader(_Raw):
@@ -272,6 +277,11 @@ class RawService(_Raw):
     period_days: PositiveInt
     split_bps: Annotated[dict[str, Bps], Field(min_length=1)]
     remainder_to: Name
+    payees: Annotated[dict[str, PayeeRef], Field(min_length=1)]
+
+
+class RawTransfers(_Raw):
+    recipients: Literal["paid_members", "members"]
 
 
 class RawTransferFee(_Raw):
@@ -346,6 +356,7 @@ class RawPolicyFile(_Raw):
     initial_sale: RawInitialSale | None = None
     services: dict[str, RawService] = {}
     transfer_fee: RawTransferFee
+    transfers: RawTransfers
     stabilisation: dict[str, RawStabilisationRule] = {}
     health: dict[str, RawHealthMetric] = {}
     price: RawPrice
@@ -693,6 +704,21 @@ class Service:
     period_days: int
     split_bps: Mapping[str, int]
     remainder_to: str
+    payees: Mapping[str, str]
+    """Split role → who receives it: a system account type (``fund:treasury``; ``escrow``
+    keeps the share for the role under owner ``<service id>:<role>``) or
+    ``member:<platform id>``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transfers:
+    """Who may receive a P2P transfer.
+
+    ``paid_members``: only a member whose paid membership covers the day of the transfer
+    (transfers go "between members" [001]); ``members``: anyone the platform reported.
+    """
+
+    recipients: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -798,6 +824,7 @@ class Policy:
     initial_sale: InitialSale | None
     services: Mapping[str, Service]
     transfer_fee: TransferFee
+    transfers: Transfers
     stabilisation: Mapping[str, StabilisationRule]
     health: Mapping[str, HealthMetric]
     price: DirectivePrice
@@ -1306,6 +1333,37 @@ def _check_splits(data: dict[str, Any], problems: _Problems) -> None:
                     ("services", service_id, "remainder_to"),
                     f"{remainder_to!r} is not a recipient in split_bps",
                 )
+        _check_payees(service_id, service, problems)
+
+
+_PAYEE_TYPES_REFUSED = frozenset({"world", "hold:vesting", "hold:stake", "member"})
+"""Account types a purchase may not pay into directly: issuance, holds (they are not
+spendable accounts) and a member account without an owner."""
+
+
+def _check_payees(service_id: str, service: dict[str, Any], problems: _Problems) -> None:
+    """Every split role has exactly one payee, and each payee is a real account type."""
+    split, payees = service.get("split_bps"), service.get("payees")
+    if not isinstance(payees, dict):
+        return  # missing or not a table: pydantic reports it
+    if isinstance(split, dict):
+        for role in sorted(set(split) - set(payees)):
+            problems.add(("services", service_id, "payees"), f"no payee for the role {role!r}")
+        for role in sorted(set(payees) - set(split)):
+            problems.add(
+                ("services", service_id, "payees", role), f"{role!r} is not a role in split_bps"
+            )
+    known = {t.value for t in AccountType}
+    for role, target in payees.items():
+        if not isinstance(target, str):
+            continue
+        account_type = "member" if target.startswith("member:") else target
+        if account_type not in known or target in _PAYEE_TYPES_REFUSED:
+            problems.add(
+                ("services", service_id, "payees", role),
+                f"{target!r} cannot receive a purchase share; give a fund, escrow, fee, burn "
+                "or member:<platform id>",
+            )
 
 
 def _check_emission(data: dict[str, Any], problems: _Problems) -> None:
@@ -1599,6 +1657,7 @@ def _build(raw: RawPolicyFile, source: str) -> Policy:
                     period_days=s.period_days,
                     split_bps=MappingProxyType(dict(s.split_bps)),
                     remainder_to=s.remainder_to,
+                    payees=MappingProxyType(dict(s.payees)),
                 )
                 for sid, s in raw.services.items()
             }
@@ -1610,6 +1669,7 @@ def _build(raw: RawPolicyFile, source: str) -> Policy:
             max_fee=units(fee.max_fee) if fee.max_fee is not None else None,
             to=fee.to,
         ),
+        transfers=Transfers(raw.transfers.recipients),
         stabilisation=MappingProxyType(
             {
                 name: StabilisationRule(

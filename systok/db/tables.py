@@ -165,6 +165,7 @@ class Hold(Base):
             "status IN ('pending', 'posted', 'voided', 'expired')", name="status_known"
         ),
         Index("ix_holds_status_expires", "status", "expires_at_us"),
+        Index("ix_holds_credit_status", "credit_account_id", "status"),  # a member's vesting
     )
 
 
@@ -463,6 +464,8 @@ class AccrualReward(Base):
     rank_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
+    __table_args__ = (Index("ix_accrual_rewards_member", "member_id", "run_id"),)  # member API
+
 
 class AccrualAdjustment(Base):
     """A correction of an earlier week's reward, paid by a later run (late events)."""
@@ -634,4 +637,53 @@ class PayoutAttempt(Base):
             name="status_known",
         ),
         Index("ix_payout_attempts_batch", "batch_id"),
+    )
+
+
+# --- the member API: frozen accounts and marketplace entitlements ---------------------
+
+
+class MemberFreeze(Base):
+    """A member whose tokens may not move (fraud, a dispute): no transfers, no purchases.
+
+    Freezing stops the member sending, receiving and buying; balances stay readable.
+    ``systok members freeze`` adds the row, ``unfreeze`` deletes it.
+    """
+
+    __tablename__ = "member_freezes"
+
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    frozen_at_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class Entitlement(Base):
+    """A marketplace service activated for a member for ``[starts_at_us, ends_at_us)``.
+
+    Written in the same unit of work as the purchase's ledger transaction; unique by
+    the buyer's ``Idempotency-Key`` so a retried purchase finds its entitlement instead
+    of buying twice. A purchase while the service is active extends it: the new period
+    starts where the last one ends.
+    """
+
+    __tablename__ = "entitlements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"))
+    service_id: Mapped[str] = mapped_column(String(64))
+    request_key: Mapped[str] = mapped_column(String(128))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    price_units: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("transactions.id"), nullable=True
+    )
+    starts_at_us: Mapped[int] = mapped_column(BigInteger)
+    ends_at_us: Mapped[int] = mapped_column(BigInteger)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "request_key", name="uq_entitlements_request"),
+        CheckConstraint("ends_at_us > starts_at_us", name="period_not_empty"),
+        CheckConstraint("price_units >= 0", name="price_not_negative"),
+        Index("ix_entitlements_member_service", "member_id", "service_id", "ends_at_us"),
     )

@@ -1,10 +1,19 @@
-"""P2P transfers between members, with the policy's circulation fee."""
+"""P2P transfers between members, with the policy's circulation fee.
+
+``transfer_between_members`` is the ledger step (sender pays amount + fee; recipient and
+fee account credited; one balanced transaction). ``send_transfer`` is a member's request
+through the API: it checks who may send and receive first, so every refusal names its
+reason, and scopes the client's Idempotency-Key to the sender.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from systok.core.ledger import (
+    REFERENCE_LENGTH_MAX,
     AccountRef,
     AccountType,
     Posting,
@@ -14,8 +23,31 @@ from systok.core.ledger import (
 )
 from systok.core.policy import Policy
 from systok.core.splits import fee_units
-from systok.errors import InvalidPosting
+from systok.core.times import day_of_us
+from systok.economy import repository as econ_repo
+from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
+from systok.economy.repository import MemberState
+from systok.errors import InvalidPosting, SystokError
+from systok.ledger import repository as ledger_repo
 from systok.ledger.service import Ledger, PostedEntry
+
+
+class SelfTransfer(InvalidPosting):
+    """A member asked to send tokens to themselves."""
+
+    status_code = 422
+
+
+class RecipientUnknown(SystokError):
+    """The recipient is nobody SysTok knows (no member with that platform id)."""
+
+    status_code = 422
+
+
+class RecipientIneligible(SystokError):
+    """The recipient exists but may not receive transfers under the policy (a free user)."""
+
+    status_code = 422
 
 
 @dataclass(frozen=True)
@@ -42,7 +74,7 @@ def transfer_between_members(
     three change or none does.
     """
     if sender_id == recipient_id:
-        raise InvalidPosting("a member cannot transfer to themselves")
+        raise SelfTransfer("a member cannot transfer to themselves")
     if amount_units <= 0:
         raise InvalidPosting(f"transfer amount {amount_units} must be positive")
     rule = policy.transfer_fee
@@ -55,8 +87,69 @@ def transfer_between_members(
         TransactionDraft(
             code=TransactionCode.TRANSFER,
             idempotency_key=idempotency_key,
-            reference=f"transfer {sender_id} → {recipient_id}",
+            reference=f"transfer {sender_id} → {recipient_id}"[:REFERENCE_LENGTH_MAX],
             postings=tuple(postings),
         )
     )
     return TransferOutcome(entry, amount_units, fee)
+
+
+# --- a member's transfer request (the member API) -----------------------------------------
+
+
+def send_transfer(
+    session: Session,
+    policy: Policy,
+    *,
+    sender_id: str,
+    recipient_id: str,
+    amount_units: int,
+    request_key: str,
+    now_us: int,
+) -> TransferOutcome:
+    """A member's transfer request: check everything, then one balanced transaction.
+
+    The checks, in order, each with its own error: a positive amount, not to oneself,
+    the sender is a member and not frozen, the recipient is a member, not frozen and
+    eligible under ``policy.transfers``; then the ledger refuses insufficient funds.
+    A retry with the same ``request_key`` returns the original transfer even if a check
+    would now fail (a freeze since, say): the money moved once, and the answer says so.
+
+    Raises:
+        InvalidPosting, SelfTransfer, MemberNotFound, AccountFrozen, RecipientUnknown,
+        RecipientIneligible, InsufficientFunds, IdempotencyConflict.
+    """
+    if amount_units <= 0:
+        raise InvalidPosting(f"transfer amount {amount_units} must be positive")
+    if sender_id == recipient_id:
+        raise SelfTransfer("a member cannot transfer to themselves")
+    ledger = Ledger(session)
+    key = request_ledger_key("transfer", sender_id, request_key)
+    if ledger_repo.find_entry(session, idempotency_key=key) is None:
+        sender = require_member(session, sender_id)
+        refuse_if_frozen(sender, "sender")
+        recipient = recipient_state(session, recipient_id)
+        refuse_if_frozen(recipient, "recipient")
+        if policy.transfers.recipients == "paid_members" and not econ_repo.paid_member_on(
+            session, recipient_id, day_of_us(now_us)
+        ):
+            raise RecipientIneligible(
+                f"{recipient_id} has no paid membership today; transfers go between members "
+                f"(policy {policy.version}: transfers.recipients = paid_members)"
+            )
+    return transfer_between_members(
+        ledger,
+        policy,
+        sender_id=sender_id,
+        recipient_id=recipient_id,
+        amount_units=amount_units,
+        idempotency_key=key,
+    )
+
+
+def recipient_state(session: Session, recipient_id: str) -> MemberState:
+    """The recipient's state, or ``RecipientUnknown`` (a 422: the field names nobody)."""
+    state = econ_repo.member_state(session, recipient_id, "STK")
+    if state is None:
+        raise RecipientUnknown(f"recipient {recipient_id!r} is not a member SysTok knows")
+    return state

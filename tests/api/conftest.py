@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from systok.config import Settings
 from systok.db.engine import run_transaction
 from systok.ingest.service import now_us
 from systok.policy_files import default_policy
+from tests.api.economy import Economy, member_settings, seed_members
 
 WEBHOOK_SECRET = "test-webhook-secret"
 
@@ -60,6 +62,13 @@ def webhook_secret() -> str | None:
 def live(engine: Engine, webhook_secret: str | None) -> Iterator[LiveServer]:
     settings = _settings(webhook_secret)
     app = create_app(engine, settings, default_policy(settings))
+    with serve(app, engine) as server:
+        yield server
+
+
+@contextmanager
+def serve(app: Any, engine: Engine) -> Iterator[LiveServer]:
+    """Serve ``app`` with uvicorn on a loopback port in a thread, for the block's time."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -75,11 +84,23 @@ def live(engine: Engine, webhook_secret: str | None) -> Iterator[LiveServer]:
         assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
         time.sleep(0.01)
     base_url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base_url, timeout=30) as client:
-        yield LiveServer(base_url, engine, client)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            yield LiveServer(base_url, engine, client)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def econ(engine: Engine) -> Iterator[Economy]:
+    """The API with member tokens on, over a small economy (``tests.api.economy``)."""
+    settings = member_settings()
+    app = create_app(engine, settings, default_policy(settings))
+    seed_members(engine)
+    with serve(app, engine) as server:
+        yield Economy(server)
 
 
 def iso_ago(seconds: int = 3600) -> str:

@@ -1,0 +1,221 @@
+"""Who is calling: a member with the learning platform's JWT, or a client with an API key.
+
+Members send ``Authorization: Bearer <JWT>``. The token must be signed by the platform
+(its PEM public key, ``SYSTOK_JWT_PUBLIC_KEY``/``_FILE``, or its JWKS,
+``SYSTOK_JWT_JWKS_URL``) with an asymmetric algorithm from ``SYSTOK_JWT_ALGORITHMS``,
+and carry the configured ``iss`` and ``aud``, an ``exp`` and a ``sub``: the member's
+platform id (``members.id``). Symmetric algorithms and ``none`` are refused at start-up,
+so a public key can never be used as an HMAC secret (algorithm confusion).
+
+Admins and integrations send an API key (``stk_…``, as ``Bearer`` or ``X-API-Key``)
+whose scopes name what they may do (``systok apikey create NAME --scope …``).
+
+A member acts only for themselves. A key with the endpoint's scope acts for the member
+named by the ``member`` query parameter (support reading a balance, the Telegram bot
+relaying a member's transfer). Refusals: no or bad credentials 401; a valid caller
+without the right (a member on an admin endpoint, a key without the scope, a member
+naming another member) 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from fastapi import Request
+from sqlalchemy import Engine
+
+from systok.api.auth import (
+    KEY_PREFIX_MARK,
+    ApiKeyInfo,
+    MissingScope,
+    Unauthenticated,
+    authenticate,
+)
+from systok.config import Settings
+from systok.db.engine import run_transaction
+from systok.errors import ConfigurationError, SystokError
+
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+JWKS_CACHE_SECONDS = 300
+
+
+class NotYourAccount(SystokError):
+    """A member asked for another member's data or tokens: a member sees only their own."""
+
+    status_code = 403
+
+
+class MemberAuthUnavailable(SystokError):
+    """The platform's JWKS could not be fetched, so no member token can be checked now."""
+
+    status_code = 503
+
+
+class MemberParameterRequired(SystokError):
+    """An API key called a member endpoint without saying which member it acts for."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified caller: exactly one of a member id (JWT ``sub``) or an API key."""
+
+    member_id: str | None = None
+    key: ApiKeyInfo | None = None
+
+    @property
+    def label(self) -> str:
+        """For logs and metrics: ``member`` or ``key:<name>``."""
+        return "member" if self.key is None else f"key:{self.key.name}"
+
+
+class MemberTokens:
+    """Verifies members' JWTs with the configured key or JWKS; built once per app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.leeway = settings.jwt_leeway_seconds
+        self.algorithms = sorted(set(settings.jwt_algorithms.replace(",", " ").split()))
+        refused = [a for a in self.algorithms if a not in ASYMMETRIC_ALGORITHMS]
+        if refused:
+            raise ConfigurationError(
+                f"SYSTOK_JWT_ALGORITHMS: {', '.join(refused)} refused; member tokens must be "
+                f"signed asymmetrically ({', '.join(sorted(ASYMMETRIC_ALGORITHMS))})"
+            )
+        self._key: Any = None
+        self._jwks: jwt.PyJWKClient | None = None
+        pem = settings.jwt_public_key
+        if settings.jwt_public_key_file is not None:
+            pem = _read_key_file(settings.jwt_public_key_file)
+        if pem:
+            try:
+                self._key = load_pem_public_key(pem.encode("utf-8"))
+            except ValueError as error:
+                raise ConfigurationError(
+                    f"SYSTOK_JWT_PUBLIC_KEY is not a PEM public key: {error}"
+                ) from None
+        elif settings.jwt_jwks_url:
+            self._jwks = jwt.PyJWKClient(
+                settings.jwt_jwks_url,
+                cache_keys=True,
+                lifespan=JWKS_CACHE_SECONDS,
+                timeout=int(settings.http_timeout_seconds),
+            )
+        if self.configured and not (self.issuer and self.audience):
+            raise ConfigurationError(
+                "member tokens need SYSTOK_JWT_ISSUER and SYSTOK_JWT_AUDIENCE: without them a "
+                "token the platform issued for another service would open this one"
+            )
+
+    @property
+    def configured(self) -> bool:
+        """Whether member tokens are accepted at all (a key or a JWKS URL is set)."""
+        return self._key is not None or self._jwks is not None
+
+    def member_id(self, token: str) -> str:
+        """The verified ``sub`` of a member token.
+
+        Raises:
+            Unauthenticated: not configured, malformed, badly signed, expired, not yet
+                valid, or with a wrong issuer or audience (the reason is in the detail).
+            MemberAuthUnavailable: the JWKS could not be fetched.
+        """
+        if not self.configured:
+            raise Unauthenticated(
+                "member tokens are not accepted here: no verification key is configured"
+            )
+        try:
+            key = self._key
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWKClientConnectionError as error:
+            raise MemberAuthUnavailable(f"the platform's JWKS is unreachable: {error}") from None
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(f"member token refused: {error}") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.strip():
+            raise Unauthenticated("member token refused: sub must name the member")
+        return subject
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(f"SYSTOK_JWT_PUBLIC_KEY_FILE {path}: {error}") from None
+
+
+def _credentials(request: Request) -> tuple[str | None, bool]:
+    """``(credentials, is_api_key)`` from ``Authorization: Bearer`` or ``X-API-Key``."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value, value.startswith(f"{KEY_PREFIX_MARK}_")
+    header_key = request.headers.get("x-api-key", "").strip()
+    if header_key:
+        return header_key, True
+    return None, False
+
+
+def identify(request: Request, *, key_scope: str | None, members: bool) -> Principal:
+    """Authenticate the request and check the caller may use this endpoint at all.
+
+    Args:
+        key_scope: the scope an API key needs here; None: keys may not call it.
+        members: whether member tokens may call it.
+    """
+    credentials, is_key = _credentials(request)
+    if credentials is None:
+        raise Unauthenticated(
+            "send a member token (Authorization: Bearer <JWT>) or an API key "
+            "(Authorization: Bearer stk_…, or X-API-Key)"
+        )
+    if is_key:
+        engine: Engine = request.app.state.engine
+        info = run_transaction(engine, lambda session: authenticate(session, credentials))
+        if key_scope is None:
+            raise MissingScope(f"API key {info.name!r}: this endpoint takes member tokens only")
+        if key_scope not in info.scopes:
+            raise MissingScope(f"API key {info.name!r} lacks the scope {key_scope!r}")
+        return Principal(key=info)
+    tokens: MemberTokens = request.app.state.member_tokens
+    member_id = tokens.member_id(credentials)
+    if not members:
+        raise NotYourAccount("member tokens cannot call this endpoint; it needs an API key")
+    return Principal(member_id=member_id)
+
+
+def acting_member(principal: Principal, member: str | None) -> str:
+    """The member a request acts for: the token's own, or the one a key names.
+
+    Raises:
+        NotYourAccount: a member named somebody else.
+        MemberParameterRequired: a key named nobody.
+    """
+    if principal.member_id is not None:
+        if member is not None and member != principal.member_id:
+            raise NotYourAccount("a member sees and moves only their own tokens")
+        return principal.member_id
+    if not member:
+        raise MemberParameterRequired(
+            "query.member: required with an API key (the member this request acts for)"
+        )
+    return member

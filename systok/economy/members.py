@@ -1,0 +1,77 @@
+"""Members as the economy sees them: who exists, who is frozen, and the errors for both.
+
+A frozen member (fraud, a dispute) keeps a readable balance but can neither send,
+receive nor buy until an admin lifts the freeze (``systok members freeze|unfreeze``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.orm import Session
+
+from systok.economy import repository as repo
+from systok.economy.repository import MemberState
+from systok.errors import LedgerError, SystokError
+
+FREEZE_REASON_LENGTH_MAX = 200
+
+
+class MemberNotFound(SystokError):
+    """No member has this platform id (the platform has not reported them yet)."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+class AccountFrozen(LedgerError):
+    """The member's account is frozen: its tokens may not move until the freeze is lifted."""
+
+    status_code = 409
+
+
+def request_ledger_key(kind: str, member_id: str, request_key: str) -> str:
+    """The ledger idempotency key of a member's request (``transfer:…``, ``purchase:…``).
+
+    The client's Idempotency-Key is scoped to the member (two members may pick the same
+    key) and hashed, so any member id and key fit the ledger's 200 characters.
+    """
+    digest = hashlib.sha256(f"{member_id}\0{request_key}".encode()).hexdigest()[:40]
+    return f"{kind}:{digest}"
+
+
+def require_member(session: Session, member_id: str, asset: str = "STK") -> MemberState:
+    """The member's state, or ``MemberNotFound``."""
+    state = repo.member_state(session, member_id, asset)
+    if state is None:
+        raise MemberNotFound(f"no member with platform id {member_id!r}")
+    return state
+
+
+def refuse_if_frozen(state: MemberState, role: str) -> None:
+    """Raise ``AccountFrozen`` naming the role (sender, recipient, buyer) and the reason."""
+    if state.frozen_reason is not None:
+        raise AccountFrozen(
+            f"the {role}'s account ({state.member_id}) is frozen: {state.frozen_reason}"
+        )
+
+
+def freeze_member(session: Session, member_id: str, reason: str, now_us: int) -> bool:
+    """Freeze a member's account; False when it was frozen already.
+
+    Raises:
+        MemberNotFound: no such member.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > FREEZE_REASON_LENGTH_MAX:
+        raise SystokError(f"give a reason of 1 to {FREEZE_REASON_LENGTH_MAX} characters")
+    if not repo.member_exists(session, member_id):
+        raise MemberNotFound(f"no member with platform id {member_id!r}")
+    return repo.freeze(session, member_id, reason, now_us)
+
+
+def unfreeze_member(session: Session, member_id: str) -> bool:
+    """Lift a member's freeze; False when there was none."""
+    if not repo.member_exists(session, member_id):
+        raise MemberNotFound(f"no member with platform id {member_id!r}")
+    return repo.unfreeze(session, member_id)

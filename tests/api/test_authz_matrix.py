@@ -1,0 +1,113 @@
+"""Every endpoint × every kind of caller → the expected status; nobody reaches another
+member's tokens. The matrix is the specification: a new endpoint must be added here.
+
+Callers: anonymous; member m1 for themselves; member m1 naming member m2 (``?member=m2``);
+an admin key holding every scope; a key without the endpoint's scope. Reads of m2's data
+by m1 are refused, and a transfer or purchase that names m2 moves nothing of m2's.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.api.economy import STK, Economy, balances, fund
+
+ALL_SCOPES = ("admin:read", "stats:read", "transfers:write", "purchases:write", "events:write")
+T = "/api/v1/tokenomics"
+
+# (method, path, body, needs Idempotency-Key, scope a key needs or None,
+#  expected status for: anonymous, member, other member, admin key, key without scope)
+MATRIX = [
+    ("GET", f"{T}/balance", None, False, "admin:read", (401, 200, 403, 200, 403)),
+    ("GET", f"{T}/balance/history", None, False, "admin:read", (401, 200, 403, 200, 403)),
+    ("GET", f"{T}/transactions", None, False, "admin:read", (401, 200, 403, 200, 403)),
+    ("GET", f"{T}/rewards", None, False, "admin:read", (401, 200, 403, 200, 403)),
+    (
+        "GET",
+        f"{T}/rewards/weekly?week=2026-W40",
+        None,
+        False,
+        "admin:read",
+        (401, 404, 403, 404, 403),
+    ),  # no reward that week: 404 once allowed in
+    (
+        "POST",
+        f"{T}/transfer",
+        {"to": "m3", "amount": "1"},
+        True,
+        "transfers:write",
+        (401, 200, 403, 200, 403),
+    ),
+    (
+        "POST",
+        f"{T}/services/mentor_session_1h/purchase",
+        None,
+        True,
+        "purchases:write",
+        (401, 200, 403, 200, 403),
+    ),
+    ("GET", f"{T}/services", None, False, None, (200, 200, 200, 200, 200)),
+    ("GET", f"{T}/stats/supply", None, False, "stats:read", (401, 403, 403, 200, 403)),
+    ("GET", f"{T}/stats/distribution", None, False, "stats:read", (401, 403, 403, 200, 403)),
+    ("GET", "/api/v1/health", None, False, None, (200, 200, 200, 200, 200)),
+    ("GET", "/metrics", None, False, None, (200, 200, 200, 200, 200)),
+]
+CALLERS = ("anonymous", "member", "other member", "admin key", "key without scope")
+
+
+def _call(econ: Economy, method: str, path: str, body, idempotent: bool, headers, member=None):
+    headers = dict(headers)
+    if idempotent:
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    path, _, query = path.partition("?")
+    params = dict(part.split("=", 1) for part in query.split("&") if part)
+    if member:
+        params["member"] = member
+    return econ.client.request(method, path, json=body, headers=headers, params=params)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "idempotent", "scope", "expected"), MATRIX)
+def test_authorization_matrix(econ: Economy, method, path, body, idempotent, scope, expected):
+    fund(econ.engine, "m1", 1000 * STK)
+    fund(econ.engine, "m2", 1000 * STK)
+    other_scopes = tuple(s for s in ALL_SCOPES if s != scope)
+    callers = {
+        "anonymous": ({}, None),
+        "member": (econ.as_member("m1"), None),
+        "other member": (econ.as_member("m1"), "m2"),
+        "admin key": (econ.as_key(*ALL_SCOPES), "m1"),
+        "key without scope": (econ.as_key(*other_scopes), "m1"),
+    }
+    got = []
+    for caller in CALLERS:
+        headers, member = callers[caller]
+        m2_before = {k: v for k, v in balances(econ.engine).items() if ":m2@" in k}
+        response = _call(econ, method, path, body, idempotent, headers, member)
+        got.append(response.status_code)
+        if response.status_code >= 400:
+            assert set(response.json()) >= {"error", "detail"}, response.text
+        if response.status_code == 401:
+            assert response.headers["www-authenticate"] == "Bearer"
+        if caller != "admin key" and path.startswith(T) and response.status_code == 200:
+            text = response.text
+            assert '"member":"m2"' not in text and '"from":"m2"' not in text
+        m2_after = {k: v for k, v in balances(econ.engine).items() if ":m2@" in k}
+        assert m2_after == m2_before, f"{caller} moved m2's tokens via {path}"
+    assert tuple(got) == expected, dict(zip(CALLERS, got, strict=True))
+
+
+def test_a_member_token_never_reads_another_member(econ: Economy):
+    fund(econ.engine, "m2", 7 * STK)
+    for path in ("balance", "balance/history", "transactions", "rewards"):
+        response = econ.get(path, econ.as_member("m1"), member="m2")
+        assert (response.status_code, response.json()["error"]) == (403, "NotYourAccount")
+    own = econ.get("balance", econ.as_member("m1"), member="m1")
+    assert own.status_code == 200 and own.json()["member"] == "m1"
+
+
+def test_a_key_must_name_the_member_it_acts_for(econ: Economy):
+    response = econ.get("balance", econ.as_key("admin:read"))
+    assert (response.status_code, response.json()["error"]) == (422, "MemberParameterRequired")
+    assert "query.member" in response.json()["detail"]
