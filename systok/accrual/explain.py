@@ -25,8 +25,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
+from systok.accrual.service import reference_scores
 from systok.core.policy import Policy, WeightedDailyCaps
-from systok.core.scoring import RankState, WeeklyScore, score_week
+from systok.core.scoring import WeeklyScore
 from systok.core.times import day_of_date
 from systok.core.weeks import IsoWeek
 
@@ -72,24 +73,9 @@ def explain_reward(
         )
     else:
         counts = repo.run_counts(session, run.id, member_id)
-    previous = repo.find_run(session, str(week.previous()), policy.version)
-    state = repo.previous_states(session, [member_id], previous.id if previous else None).get(
+    score = reference_scores(session, policy, week, {member_id: counts.get(member_id, {})})[
         member_id
-    )
-    kwargs: dict[str, Any] = {}
-    if policy.scoring.model == "rank_ladder":
-        if state is not None and state.rank_step is not None:
-            kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
-    else:
-        kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
-    score = score_week(
-        policy,
-        week,
-        counts.get(member_id, {}),
-        repo.paid_days(session, [member_id], first, first + 6).get(member_id, set()),
-        repo.levels_by_day(session, [member_id], first, first + 6)[member_id],
-        **kwargs,
-    )
+    ]
     matches = score.units == reward.units and _points_equal(score.points, reward.points)
     return Explanation(reward, score, run.prorata, matches)
 

@@ -490,6 +490,43 @@ def collected_inputs(
     return counts, uniform
 
 
+def reference_scores(
+    session: Session,
+    policy: Policy,
+    week: IsoWeek,
+    counts: Mapping[str, Mapping[int, Mapping[str, int]]],
+) -> dict[str, WeeklyScore]:
+    """``score_week`` of each member in ``counts``, with their profile and carried state.
+
+    The reference path: the run uses it for non-uniform weeks, ``verify`` and
+    ``explain`` for everyone.
+    """
+    first, last = day_of_date(week.monday), day_of_date(week.monday) + 6
+    members = sorted(counts)
+    paid = repo.paid_days(session, members, first, last)
+    levels = repo.levels_by_day(session, members, first, last)
+    previous = repo.find_run(session, str(week.previous()), policy.version)
+    states = repo.previous_states(session, members, previous.id if previous else None)
+    scores: dict[str, WeeklyScore] = {}
+    for member_id in members:
+        state = states.get(member_id)
+        kwargs: dict[str, Any] = {}
+        if policy.scoring.model == "rank_ladder":
+            if state is not None and state.rank_step is not None:
+                kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
+        else:
+            kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
+        scores[member_id] = score_week(
+            policy,
+            week,
+            counts[member_id],
+            paid.get(member_id, set()),
+            levels[member_id],
+            **kwargs,
+        )
+    return scores
+
+
 def score_members(
     session: Session,
     policy: Policy,
@@ -506,33 +543,12 @@ def score_members(
     already in the facts. ``verify`` and the late
     adjustments pass everyone in ``counts``, so a replay is the reference's answer.
     """
-    first, last = day_of_date(week.monday), day_of_date(week.monday) + 6
+    scores = reference_scores(session, policy, week, counts)
+    results: dict[str, tuple[Decimal, int, int | None, RankState | None]] = {
+        member_id: (score.points, score.units, score.streak_weeks, score.rank_after)
+        for member_id, score in scores.items()
+    }
     uniform = uniform or {}
-    members = sorted(counts)
-    paid = repo.paid_days(session, members, first, last)
-    levels = repo.levels_by_day(session, members, first, last)
-    previous = repo.find_run(session, str(week.previous()), policy.version)
-    states = repo.previous_states(session, members, previous.id if previous else None)
-    results: dict[str, tuple[Decimal, int, int | None, RankState | None]] = {}
-    scores: dict[str, WeeklyScore] = {}
-    for member_id in members:
-        state = states.get(member_id)
-        kwargs: dict[str, Any] = {}
-        if policy.scoring.model == "rank_ladder":
-            if state is not None and state.rank_step is not None:
-                kwargs["rank_before"] = RankState(state.rank_step, state.rank_level)
-        else:
-            kwargs["streak_before_weeks"] = (state.streak_weeks or 0) if state else 0
-        score = score_week(
-            policy,
-            week,
-            counts[member_id],
-            paid.get(member_id, set()),
-            levels[member_id],
-            **kwargs,
-        )
-        scores[member_id] = score
-        results[member_id] = (score.points, score.units, score.streak_weeks, score.rank_after)
     fast = score_uniform_weeks(policy, uniform) if uniform else {}
     for member_id, week_score in fast.items():
         results[member_id] = (week_score.points, week_score.units, week_score.streak_weeks, None)

@@ -19,6 +19,7 @@ from systok.economy.marketplace import purchase_postings
 from systok.ingest.service import Ingestor
 from systok.policy_files import load_policy
 from tests.api.economy import STK, Economy, freeze, fund, state
+from tests.core.test_scoring import GOLDEN_DAY
 
 TRANSFER = "/api/v1/tokenomics/transfer"
 
@@ -285,16 +286,6 @@ def test_transactions_pagination_and_filters(econ: Economy):
     ]:
         refused = econ.get("transactions", member, **params)
         assert refused.status_code == 422 and field in refused.json()["detail"], refused.text
-
-
-GOLDEN_DAY = {
-    "SectionCompleted": 5,
-    "ExerciseSave": 3,
-    "ClubPostCreated": 1,
-    "ClubLikeGiven": 5,
-    "ClubLikeReceived": 3,
-    "ClubCommentCreated": 2,
-}
 
 
 def _run_weeks(engine, tmp_path) -> None:
