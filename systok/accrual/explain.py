@@ -12,7 +12,6 @@ the same way, so what is explained is what was paid.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import Field, dataclass, fields, is_dataclass
 from datetime import date
@@ -76,23 +75,14 @@ def explain_reward(
     score = reference_scores(session, policy, week, {member_id: counts.get(member_id, {})})[
         member_id
     ]
-    matches = score.units == reward.units and _points_equal(score.points, reward.points)
+    matches = score.units == reward.units and score.points == Decimal(reward.points)
     return Explanation(reward, score, run.prorata, matches)
-
-
-def _points_equal(points: Decimal, stored: str) -> bool:
-    return points == Decimal(stored)
 
 
 def breakdown(score: WeeklyScore) -> dict[str, Any]:
     """The score's full breakdown as plain JSON values."""
     plain: dict[str, Any] = _plain(score)
     return plain
-
-
-def breakdown_json(score: WeeklyScore) -> str:
-    """The score's full breakdown as canonical JSON."""
-    return json.dumps(breakdown(score), sort_keys=True, ensure_ascii=False)
 
 
 def _encode(value: Any) -> Any:

@@ -152,7 +152,7 @@ def collect_sums(
     last_day: int,
     rules: Sequence[tuple[str, int, int]],
     vested_types: Sequence[str],
-) -> int:
+) -> None:
     """Store each member's week sums: one GROUP BY member over the daily counters.
 
     ``rules`` are (event type, weight, limit_daily) of the types with a weight > 0;
@@ -160,7 +160,7 @@ def collect_sums(
     scores every member with counts. See ``systok.core.scoring.week_sums`` for the
     same sums in Python. The aggregate is read and the 100 000-odd rows written back
     in bulk rather than with INSERT … SELECT, because PostgreSQL runs a SELECT over
-    the counters in parallel workers but never an INSERT's. Returns the members.
+    the counters in parallel workers but never an INSERT's.
     """
     c = day_counts_t.c
     source: Any = day_counts_t
@@ -204,7 +204,6 @@ def collect_sums(
         ("run_id", "member_id", "base_points", "counted_events", "vested_events"),
         ((run_id, m, int(b), int(n), int(v)) for m, b, n, v in rows),
     )
-    return len(rows)
 
 
 def run_sums(session: Session, run_id: int) -> dict[str, tuple[int, int, int]]:
@@ -360,12 +359,9 @@ def levels_by_day(
 
 
 def previous_states(
-    session: Session, member_ids: Iterable[str] | None, previous_run_id: int | None
+    session: Session, member_ids: Iterable[str], previous_run_id: int | None
 ) -> dict[str, Any]:
-    """Each member's carried state (streak, rank) from the previous week's run.
-
-    ``member_ids`` None reads the whole run in one query (the settle wants them all).
-    """
+    """Each member's carried state (streak, rank) from the previous week's run."""
     if previous_run_id is None:
         return {}
     statement = select(
@@ -374,8 +370,6 @@ def previous_states(
         rewards_t.c.rank_step,
         rewards_t.c.rank_level,
     ).where(rewards_t.c.run_id == previous_run_id)
-    if member_ids is None:
-        return {row.member_id: row for row in session.execute(statement)}
     states: dict[str, Any] = {}
     for chunk in _member_chunks(member_ids):
         rows = session.execute(statement.where(rewards_t.c.member_id.in_(chunk)))
@@ -400,30 +394,15 @@ def insert_rewards(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     insert_rows(session, rewards_t, REWARD_COLUMNS, ([r[c] for c in REWARD_COLUMNS] for r in rows))
 
 
-def run_payouts(session: Session, run_id: int) -> list[Row[Any]]:
-    """(member_id, points, paid_units) of a run, by member id — without the breakdowns.
-
-    Reports, the Merkle root and posting need only these; the breakdown JSON (several
-    KB a member) is read only to explain or verify.
-    """
-    return list(
-        session.execute(
-            select(rewards_t.c.member_id, rewards_t.c.points, rewards_t.c.paid_units)
-            .where(rewards_t.c.run_id == run_id)
-            .order_by(rewards_t.c.member_id)
-        )
-    )
-
-
 def member_reward(session: Session, run_id: int, member_id: str) -> Row[Any] | None:
-    """One member's reward row in a run (with its breakdown), if any."""
+    """One member's reward row in a run, if any (``accrual.explain`` renders its breakdown)."""
     return session.execute(
         select(rewards_t).where(rewards_t.c.run_id == run_id, rewards_t.c.member_id == member_id)
     ).one_or_none()
 
 
 def run_rewards(session: Session, run_id: int) -> list[Row[Any]]:
-    """The run's rewards, by member id."""
+    """The run's rewards, by member id (a few numbers each: breakdowns are not stored)."""
     return list(
         session.execute(
             select(rewards_t).where(rewards_t.c.run_id == run_id).order_by(rewards_t.c.member_id)
@@ -513,7 +492,7 @@ def has_late_events(
 
 def paid_for_week(session: Session, run_id: int, week: str) -> dict[str, int]:
     """What each member has been paid for a week so far: the run plus every adjustment."""
-    paid: dict[str, int] = {r.member_id: int(r.paid_units) for r in run_payouts(session, run_id)}
+    paid: dict[str, int] = {r.member_id: int(r.paid_units) for r in run_rewards(session, run_id)}
     rows = session.execute(
         select(adjustments_t.c.member_id, func.sum(adjustments_t.c.delta_units))
         .where(adjustments_t.c.week == week)

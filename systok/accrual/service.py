@@ -154,7 +154,7 @@ class WeeklyRun:
                 self._stage_score(
                     session, repo.lock_run(session, run_id), week, first_day, first_day + 6
                 )
-                rows = repo.run_payouts(session, run_id)
+                rows = repo.run_rewards(session, run_id)
                 outcome = sorted(
                     ((r.member_id, r.points, r.paid_units) for r in rows),
                     key=lambda t: (-t[2], t[0]),
@@ -307,7 +307,7 @@ class WeeklyRun:
     def _stage_report(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
-        rewards = repo.run_payouts(session, row.id)
+        rewards = repo.run_rewards(session, row.id)
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         report_path(self.reports_dir, row.week, row.policy_version).write_text(
             rewards_csv(rewards, date_of_day(last), self.policy.stk_scale), encoding="utf-8"
@@ -326,7 +326,7 @@ class WeeklyRun:
         # Paid at once: the reward less its vesting parts (those go to holds below).
         payable = [
             (r.member_id, r.paid_units - vesting.get(r.member_id, 0))
-            for r in repo.run_payouts(session, row.id)
+            for r in repo.run_rewards(session, row.id)
             if r.paid_units - vesting.get(r.member_id, 0) > 0
         ]
         pool = system_account(AccountType.POOL_REWARDS)

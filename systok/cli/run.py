@@ -141,14 +141,17 @@ def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 202
     differences = verify_week(engine, policy_for_week(target), target)
     if differences:
         raise AuditFailed(differences)
-    console.print(f"{target} verified: counts, rewards, breakdowns and Merkle root replay exactly")
+    console.print(
+        f"{target} verified: collected sums or counts, rewards, vesting and Merkle root "
+        "replay exactly"
+    )
 
 
 @report_app.command("csv")
 def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
     """Print the week's rewards as CSV: date,user_id,points,amount."""
     engine, row, policy = _settled(week)
-    rewards = run_transaction(engine, lambda s: repo.run_payouts(s, row.id))
+    rewards = run_transaction(engine, lambda s: repo.run_rewards(s, row.id))
     last_day = date_of_day(day_of_date(IsoWeek.parse(row.week).monday) + 6)
     typer.echo(rewards_csv(rewards, last_day, policy.stk_scale), nl=False)
 
