@@ -133,7 +133,7 @@ def _perform(client: httpx.Client, op: Operation, give_up_at: float) -> None:
 def _client(
     number: int, base_url: str, stop_at: float, operations: list[Operation], lock: threading.Lock
 ) -> None:
-    rng = random.Random(f"{SEED}:client:{number}")  # noqa: S311 - test workload, not money
+    rng = random.Random(f"{SEED}:client:{number}")
     with httpx.Client(base_url=base_url, timeout=10) as client:
         count = 0
         while time.monotonic() < stop_at:
@@ -209,9 +209,11 @@ def test_acknowledged_money_survives_killed_servers_and_backends(
                 text("SELECT asset, posted_units FROM accounts WHERE type = 'world'")
             ).all()
         )
-    url = postgres_server_url + (
-        "&" if "?" in postgres_server_url else "?"
-    ) + f"application_name={SERVER_APPLICATION_NAME}"
+    url = (
+        postgres_server_url
+        + ("&" if "?" in postgres_server_url else "?")
+        + f"application_name={SERVER_APPLICATION_NAME}"
+    )
     env = systok_env(
         url,
         tmp_path / "var",
