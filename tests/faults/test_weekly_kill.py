@@ -54,7 +54,7 @@ from systok.sim.community import generate_community
 from tests.conftest import POSTGRES_URL, reset_ledger
 from tests.faults.processes import run_systok, sigkill, systok, systok_env
 
-pytestmark = [pytest.mark.postgres, pytest.mark.faults]
+pytestmark = [pytest.mark.postgres, pytest.mark.faults, pytest.mark.timeout(900)]
 
 SEED = int(os.environ.get("SYSTOK_FAULTS_SEED", "20261202"))
 WEEKS = (IsoWeek(2026, 2), IsoWeek(2026, 3))
