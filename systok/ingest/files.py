@@ -345,8 +345,7 @@ def _import_member_line(
     except ValueError as error:
         return refuse("history", str(error), record.id)
     owners = {
-        (source, alias): known.owners.get((source, alias))
-        for source, alias in record.alias_pairs()
+        (source, alias): known.owners.get((source, alias)) for source, alias in record.alias_pairs()
     }
     for (source, alias), owner in owners.items():
         if owner is not None and owner != record.id:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import secrets
 import string
 from dataclasses import dataclass
@@ -195,10 +196,8 @@ def signature_bytes(text: str) -> list[bytes]:
         if raw is not None and len(raw) == SIGNATURE_BYTES:
             found.append(raw)
     if value and set(value) <= BASE58_ALPHABET:
-        try:
+        with contextlib.suppress(ValueError):
             found.append(bytes(Signature.from_string(value)))
-        except ValueError:
-            pass
     if found:
         return found
     raise SignatureInvalid(
@@ -221,7 +220,9 @@ def signed_forms(address: Pubkey, message: str) -> list[tuple[str, bytes]]:
         legacy = head + bytes([fmt]) + length + text
         forms.append((f"a Solana off-chain message (format {fmt})", legacy))
         with_domain = head + bytes(32) + bytes([fmt, 1]) + bytes(address) + length + text
-        forms.append((f"a Solana off-chain message, application domain (format {fmt})", with_domain))
+        forms.append(
+            (f"a Solana off-chain message, application domain (format {fmt})", with_domain)
+        )
     return forms
 
 

@@ -99,7 +99,9 @@ def _user(name: str) -> dict[str, Any]:
     return {"id": USERS[name], "username": name, "name": name.title(), "avatar_template": "/a"}
 
 
-def _row(owner: str, action: int, *, topic: Topic, post: Post | None, acting: str, at: str) -> dict[str, Any]:
+def _row(
+    owner: str, action: int, *, topic: Topic, post: Post | None, acting: str, at: str
+) -> dict[str, Any]:
     """One ``UserActionSerializer`` row; ``post`` None is the NEW_TOPIC LEFT JOIN miss."""
     author = post.author if post else topic.author  # COALESCE(p.user_id, t.user_id)
     row: dict[str, Any] = {
@@ -144,22 +146,62 @@ def stream(owner: str, actions: set[int]) -> list[dict[str, Any]]:
         if topic.category_id is None:
             continue  # likes in PMs are not logged as LIKE/WAS_LIKED rows of a topic stream
         if like.liker == owner and LIKE in actions:
-            rows.append((post, _row(owner, LIKE, topic=topic, post=post, acting=like.liker, at=like.created_at)))
+            rows.append(
+                (
+                    post,
+                    _row(
+                        owner, LIKE, topic=topic, post=post, acting=like.liker, at=like.created_at
+                    ),
+                )
+            )
         if post.author == owner and WAS_LIKED in actions:
-            rows.append((post, _row(owner, WAS_LIKED, topic=topic, post=post, acting=like.liker, at=like.created_at)))
+            rows.append(
+                (
+                    post,
+                    _row(
+                        owner,
+                        WAS_LIKED,
+                        topic=topic,
+                        post=post,
+                        acting=like.liker,
+                        at=like.created_at,
+                    ),
+                )
+            )
     for topic in forum.topics.values():
         if topic.author == owner and topic.category_id is not None and NEW_TOPIC in actions:
-            rows.append((None, _row(owner, NEW_TOPIC, topic=topic, post=None, acting=owner, at=topic.created_at)))
+            rows.append(
+                (
+                    None,
+                    _row(
+                        owner, NEW_TOPIC, topic=topic, post=None, acting=owner, at=topic.created_at
+                    ),
+                )
+            )
     for post in forum.posts.values():
         topic = forum.topics[post.topic_id]
         if post.post_number == 1:
             continue
         private = topic.category_id is None  # PMs log 12/13 instead of REPLY
         if post.author == owner and not private and REPLY in actions:
-            rows.append((post, _row(owner, REPLY, topic=topic, post=post, acting=owner, at=post.created_at)))
+            rows.append(
+                (post, _row(owner, REPLY, topic=topic, post=post, acting=owner, at=post.created_at))
+            )
         replied = forum.replied_to(post)
         if replied == owner and post.author != owner and RESPONSE in actions:
-            rows.append((post, _row(owner, RESPONSE, topic=topic, post=post, acting=post.author, at=post.created_at)))
+            rows.append(
+                (
+                    post,
+                    _row(
+                        owner,
+                        RESPONSE,
+                        topic=topic,
+                        post=post,
+                        acting=post.author,
+                        at=post.created_at,
+                    ),
+                )
+            )
     visible = [row for post, row in rows if post is None or not post.hidden]
     return sorted(visible, key=lambda r: r["created_at"], reverse=True)
 
@@ -197,7 +239,11 @@ def post_json(post: Post) -> dict[str, Any]:
     }
     replied = forum.replied_to(post)
     if replied is not None:
-        body["reply_to_user"] = {"username": replied, "name": replied.title(), "avatar_template": "/a"}
+        body["reply_to_user"] = {
+            "username": replied,
+            "name": replied.title(),
+            "avatar_template": "/a",
+        }
     return body
 
 
@@ -225,7 +271,9 @@ def topic_view(topic_id: int) -> dict[str, Any] | None:
     topic = forum.topics.get(topic_id)
     if topic is None:
         return None
-    posts = sorted((p for p in forum.posts.values() if p.topic_id == topic_id), key=lambda p: p.post_number)
+    posts = sorted(
+        (p for p in forum.posts.values() if p.topic_id == topic_id), key=lambda p: p.post_number
+    )
     return {
         "post_stream": {
             "posts": [post_json(p) for p in posts[:POSTS_PER_CHUNK]],
@@ -296,7 +344,13 @@ def app() -> FastAPI:
             return JSONResponse({"errors": ["maintenance"]}, 503)
         body = topic_view(topic_id)
         if body is None:
-            return JSONResponse({"errors": ["The requested URL or resource could not be found."], "error_type": "not_found"}, 404)
+            return JSONResponse(
+                {
+                    "errors": ["The requested URL or resource could not be found."],
+                    "error_type": "not_found",
+                },
+                404,
+            )
         return JSONResponse(body)
 
     return service

@@ -307,7 +307,9 @@ def test_webhook_and_backfill_of_one_topic_are_one_event(engine: Engine, base_ur
     assert [a["accepted"] for a in answers] == [1, 2, 2]
     assert forum.topic_calls == [900]  # only the topic-wide reply asked for its author
     webhook_events = stored(engine)
-    assert {k: (e.event_type, e.actor_alias, e.counterpart_alias) for k, e in webhook_events.items()} == TOPIC_EVENTS
+    assert {
+        k: (e.event_type, e.actor_alias, e.counterpart_alias) for k, e in webhook_events.items()
+    } == TOPIC_EVENTS
 
     summary = _recent_pull(engine, base_url)
     assert (summary.accepted, summary.quarantined) == (0, 0)
@@ -346,7 +348,5 @@ def test_a_member_with_two_discourse_names_gets_both(engine: Engine, base_url: s
     pull(engine, base_url, usernames=["anna", "boris"])
     events = stored(engine)
     mine = {k for k, e in events.items() if e.member_id == "m-ab"}
-    assert mine == {
-        k for k, (_, member, _) in EXPECTED.items() if member in ("anna", "boris")
-    }
+    assert mine == {k for k, (_, member, _) in EXPECTED.items() if member in ("anna", "boris")}
     assert events["post:100:created"].member_id == "m-ab"  # the name came as "Anna"

@@ -299,9 +299,7 @@ def test_project_time_zone_neither_skips_nor_repeats_on_resume(
     state.fail_after_pages = None
     resumed = pull(engine, base_url, until_us=until, live=False)  # resume after the cursor
     wanted = sorted(
-        r.uuid
-        for r in state.rows
-        if r.event != "$pageview" and start <= r.timestamp_us < until
+        r.uuid for r in state.rows if r.event != "$pageview" and start <= r.timestamp_us < until
     )
     assert sorted(stored(engine)) == wanted
     assert (resumed.accepted, resumed.duplicates, resumed.quarantined) == (15, 0, 0)

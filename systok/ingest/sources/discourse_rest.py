@@ -261,28 +261,33 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
     if row.get("category_id") is None:  # private messages have no category
         return []
     action = row.get("action_type")
-    topic_id = row.get("topic_id")
+    topic_id = _int_or_none(row.get("topic_id"))
     facts: TopicFacts | None = None
-    post_id = row.get("post_id")
+    post_id = _int_or_none(row.get("post_id"))
     occurred_at = str(row.get("created_at"))
     post_type = row.get("post_type", REGULAR_POST_TYPE)
     hidden = row.get("hidden")
-    if action == NEW_TOPIC and not _is_int(post_id):
+    if action == NEW_TOPIC and post_id is None:
         # Logged with target_post_id = -1: the stream's LEFT JOIN leaves post_id,
         # post_type and hidden null. The first post, as the webhook keys it, is read.
-        if topic_of is None or not _is_int(topic_id):
+        if topic_of is None or topic_id is None:
             return []
         facts = topic_of(topic_id)
         if facts is None:
             return []
-        post_id, post_type, hidden = facts.first_post_id, facts.first_post_type, facts.first_post_hidden
+        post_id, post_type, hidden = (
+            facts.first_post_id,
+            facts.first_post_type,
+            facts.first_post_hidden,
+        )
         occurred_at = facts.first_post_created_at or occurred_at
     if (post_type if post_type is not None else REGULAR_POST_TYPE) != REGULAR_POST_TYPE:
         return []
     if hidden or row.get("deleted"):
         return []
-    if not _is_int(post_id):
+    if post_id is None:
         return []
+    the_post_id = post_id
     acting, author = row.get("acting_username"), row.get("username")
     acting_id, author_id = row.get("acting_user_id"), row.get("user_id")
     if not isinstance(acting, str) or not isinstance(author, str):
@@ -291,13 +296,13 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
         k: row[k]
         for k in ("topic_id", "post_number", "reply_to_post_number", "category_id")
         if row.get(k) is not None
-    } | {"post_id": post_id}
+    } | {"post_id": the_post_id}
 
     def record(event_type: EventType, member: str, counterpart: str | None) -> dict[str, Any]:
         liker = acting_id if event_type in LIKE_TYPES else None
         return {
             "source": SOURCE,
-            "id": discourse_event_ids(event_type, post_id, liker),
+            "id": discourse_event_ids(event_type, the_post_id, liker),
             "type": event_type.value,
             "member": discourse_alias(member),
             "counterpart": discourse_alias(counterpart) if counterpart else None,
@@ -320,7 +325,7 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
         # the topic as a whole, which Discourse answers with no RESPONSE row.
         if "reply_to_post_number" not in row or row["reply_to_post_number"] is not None:
             return created
-        if topic_of is None or not _is_int(topic_id):
+        if topic_of is None or topic_id is None:
             return created
         facts = topic_of(topic_id)
         if facts is None or _same(acting, acting_id, facts.author_username, facts.author_user_id):
@@ -336,6 +341,10 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if _is_int(value) else None
 
 
 def _same(name: str, user_id: Any, other_name: str, other_id: Any) -> bool:

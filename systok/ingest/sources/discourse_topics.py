@@ -74,15 +74,16 @@ def topic_facts(body: Any, topic_id: int) -> TopicFacts | None:
     user_id = owner.get("id") if isinstance(owner, Mapping) else None
     if not isinstance(username, str) and first is not None:
         username, user_id = first.get("username"), first.get("user_id")
-    if not _is_int(first_id) or not isinstance(username, str) or not username.strip():
+    post_id = _int_or_none(first_id)
+    if post_id is None or not isinstance(username, str) or not username.strip():
         return None
     return TopicFacts(
         topic_id=topic_id,
-        first_post_id=int(first_id),
+        first_post_id=post_id,
         author_username=username,
-        author_user_id=int(user_id) if _is_int(user_id) else None,
+        author_user_id=_int_or_none(user_id),
         first_post_created_at=_str_or_none(first.get("created_at")) if first else None,
-        first_post_type=int(first["post_type"]) if first and _is_int(first.get("post_type")) else None,
+        first_post_type=_int_or_none(first.get("post_type")) if first else None,
         first_post_hidden=bool(first.get("hidden")) if first else False,
     )
 
@@ -151,6 +152,10 @@ def webhook_topic_lookup(
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _str_or_none(value: Any) -> str | None:

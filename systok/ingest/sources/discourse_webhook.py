@@ -130,7 +130,9 @@ def map_webhook(
     return WebhookMapping(ignored=f"event {event_name!r} earns nothing")
 
 
-def _map_post_created(post: Mapping[str, Any], topic_of: TopicLookup | None) -> WebhookMapping:
+def _map_post_created(  # noqa: PLR0911 - one early return per case reads best
+    post: Mapping[str, Any], topic_of: TopicLookup | None
+) -> WebhookMapping:
     refusal = _not_rewarded(post)
     if refusal:
         return WebhookMapping(ignored=refusal)
