@@ -350,3 +350,37 @@ def test_a_member_with_two_discourse_names_gets_both(engine: Engine, base_url: s
     mine = {k for k, e in events.items() if e.member_id == "m-ab"}
     assert mine == {k for k, (_, member, _) in EXPECTED.items() if member in ("anna", "boris")}
     assert events["post:100:created"].member_id == "m-ab"  # the name came as "Anna"
+
+
+def test_cli_safety_net_takes_a_window(
+    engine: Engine, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`systok ingest discourse --since 2d` (the documented cron line) stores what webhooks missed."""
+    from typer.testing import CliRunner
+
+    from systok.cli.pull import BadTime, app, parse_moment_us
+    from systok.config import get_settings
+    from tests.ingest.stand_in import POLICY_FILE
+
+    now = parse_utc_us("2028-02-29T12:00:00Z")
+    assert parse_moment_us("2d", "--since", now=now) == parse_utc_us("2028-02-27T12:00:00Z")
+    assert parse_moment_us("36h", "--since", now=now) == parse_utc_us("2028-02-28T00:00:00Z")
+    assert parse_moment_us("2028-02-29", "--since", now=now) == parse_utc_us("2028-02-29T00:00:00Z")
+    with pytest.raises(BadTime, match="2d"):
+        parse_moment_us("2 days", "--since", now=now)
+
+    _recent_forum()
+    monkeypatch.setenv("SYSTOK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SYSTOK_DISCOURSE_URL", base_url)
+    monkeypatch.setenv("SYSTOK_DISCOURSE_API_KEY", "secret-key")
+    monkeypatch.setenv("SYSTOK_POLICY_DIR", str(POLICY_FILE.parent))
+    monkeypatch.delenv("SYSTOK_POLICY", raising=False)
+    get_settings.cache_clear()
+    try:
+        args = ["discourse", "--since", "2d", *(f"--username={u}" for u in sorted(USERS))]
+        result = CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert set(stored(engine)) == set(TOPIC_EVENTS)
+    assert_nothing_lost(engine, "discourse", received=len(TOPIC_EVENTS))
