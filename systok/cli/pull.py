@@ -36,7 +36,12 @@ app = typer.Typer(
 console = Console(highlight=False)
 
 MICROS_PER_DAY = 86_400_000_000
-WINDOW_UNITS_US = {"m": 60_000_000, "h": 3_600_000_000, "d": MICROS_PER_DAY, "w": 7 * MICROS_PER_DAY}
+WINDOW_UNITS_US = {
+    "m": 60_000_000,
+    "h": 3_600_000_000,
+    "d": MICROS_PER_DAY,
+    "w": 7 * MICROS_PER_DAY,
+}
 """``--since 2d``: a window back from now, in minutes, hours, days or weeks."""
 
 
