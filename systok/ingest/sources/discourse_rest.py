@@ -139,8 +139,9 @@ def pull_discourse(
         on_user: called after each user's events were committed.
 
     Raises:
-        PullFailed: Discourse kept failing for a user; users committed before stay
-            committed, and no like is marked retracted (the picture is incomplete).
+        PullFailed: Discourse kept failing for a user (or for a topic it needed to read);
+            users committed before stay committed, and no like is marked retracted (the
+            picture is incomplete).
     """
     names = (
         sorted({u.strip().lower() for u in usernames if u.strip()})
@@ -287,7 +288,7 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
         return []
     if post_id is None:
         return []
-    the_post_id = post_id
+    key_post_id = post_id
     acting, author = row.get("acting_username"), row.get("username")
     acting_id, author_id = row.get("acting_user_id"), row.get("user_id")
     if not isinstance(acting, str) or not isinstance(author, str):
@@ -296,13 +297,13 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
         k: row[k]
         for k in ("topic_id", "post_number", "reply_to_post_number", "category_id")
         if row.get(k) is not None
-    } | {"post_id": the_post_id}
+    } | {"post_id": key_post_id}
 
     def record(event_type: EventType, member: str, counterpart: str | None) -> dict[str, Any]:
         liker = acting_id if event_type in LIKE_TYPES else None
         return {
             "source": SOURCE,
-            "id": discourse_event_ids(event_type, the_post_id, liker),
+            "id": discourse_event_ids(event_type, key_post_id, liker),
             "type": event_type.value,
             "member": discourse_alias(member),
             "counterpart": discourse_alias(counterpart) if counterpart else None,
