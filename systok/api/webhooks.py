@@ -5,7 +5,9 @@ bytes before anything is parsed; a missing or wrong one, or no secret configured
 401 and stores nothing, quarantine included (an unsigned body is not ours to keep).
 A delivery that earns nothing (ping, PM, whisper, self-like, …) is a 200 that says
 why, so Discourse does not retry it. Retries carry a new ``X-Discourse-Event-Id``;
-events are deduplicated on the payload's ids instead (see ``discourse_webhook``).
+events are deduplicated on the payload's ids instead (see ``discourse_webhook``). A reply
+to a topic as a whole reads the topic's author from Discourse's REST API when it is
+configured (one short try; see ``discourse_topics.webhook_topic_lookup``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,6 +29,7 @@ from systok.core.policy import Policy
 from systok.core.times import us_to_iso
 from systok.errors import SystokError
 from systok.ingest.service import Ingestor, now_us
+from systok.ingest.sources.discourse_topics import webhook_topic_lookup
 from systok.ingest.sources.discourse_webhook import DiscoursePayloadInvalid, map_webhook
 
 SIGNATURE_SCHEME = "sha256="
@@ -78,7 +82,15 @@ async def discourse_webhook(
             "the body is not JSON (set the webhook's content type to application/json)"
         ) from None
     event_name = request.headers.get("x-discourse-event")
-    mapping = map_webhook(event_name, body, delivered_at=us_to_iso(now_us()))
+    mapping = await run_in_threadpool(  # a topic-level reply may read its topic's author
+        partial(
+            map_webhook,
+            event_name,
+            body,
+            delivered_at=us_to_iso(now_us()),
+            topic_of=webhook_topic_lookup(settings),
+        )
+    )
     answer: dict[str, Any] = {"event": event_name or "ping", "ignored": mapping.ignored}
     if not mapping.records:
         return answer | {"received": 0, "accepted": 0, "duplicate": 0, "rejected": 0, "results": []}

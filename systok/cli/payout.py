@@ -65,15 +65,25 @@ def challenge(
 def link(
     member: str = typer.Argument(..., help="Platform member id."),
     nonce: str = typer.Option(..., help="The nonce of the challenge."),
-    signature: str = typer.Option(..., help="The wallet's signature of the message (base58)."),
+    signature: str = typer.Option(
+        ...,
+        help=(
+            "The wallet's 64-byte signature of the message: base58, base64 or hex. "
+            "A plain signMessage signature or a Ledger's (Solana off-chain message) one."
+        ),
+    ),
     message_file: Path = typer.Option(
-        None, help="The text the wallet signed, if you want it checked against the issued one."
+        None,
+        help=(
+            "The text the wallet signed, if you want it checked against the issued one "
+            "(one trailing newline is ignored)."
+        ),
     ),
 ) -> None:
     """Link the challenge's address to MEMBER if the signature proves the key."""
-    from systok.payout.wallets import link_wallet
+    from systok.payout.wallets import link_wallet, message_of_file
 
-    message = message_file.read_text(encoding="utf-8") if message_file else None
+    message = message_of_file(message_file.read_text(encoding="utf-8")) if message_file else None
     address = run_transaction(
         migrated_engine(),
         lambda s: link_wallet(s, member, nonce, signature, now_us=now_us(), message=message),
@@ -84,13 +94,15 @@ def link(
 @app.command("sign")
 def sign(
     key_file: Path = typer.Argument(..., help="A Solana CLI key file (the wallet's key)."),
-    message_file: Path = typer.Argument(..., help="The challenge message, as issued."),
+    message_file: Path = typer.Argument(
+        ..., help="The challenge message, as issued (one trailing newline is ignored)."
+    ),
 ) -> None:
     """Sign a challenge as a wallet would (for local wallets and the demo; never a server key)."""
     from systok.payout.chain import load_keypair
-    from systok.payout.wallets import sign_message
+    from systok.payout.wallets import message_of_file, sign_message
 
-    text = message_file.read_text(encoding="utf-8")
+    text = message_of_file(message_file.read_text(encoding="utf-8"))
     typer.echo(sign_message(load_keypair(key_file), text))
 
 

@@ -36,6 +36,13 @@ app = typer.Typer(
 console = Console(highlight=False)
 
 MICROS_PER_DAY = 86_400_000_000
+WINDOW_UNITS_US = {
+    "m": 60_000_000,
+    "h": 3_600_000_000,
+    "d": MICROS_PER_DAY,
+    "w": 7 * MICROS_PER_DAY,
+}
+"""``--since 2d``: a window back from now, in minutes, hours, days or weeks."""
 
 
 class BadTime(SystokError):
@@ -44,9 +51,14 @@ class BadTime(SystokError):
     exit_code = 64  # EX_USAGE
 
 
-def parse_moment_us(text: str, option: str) -> int:
-    """``2025-05-12`` (midnight UTC) or an ISO 8601 timestamp with a zone, as UTC micros."""
+def parse_moment_us(text: str, option: str, *, now: int | None = None) -> int:
+    """``2025-05-12`` (midnight UTC), an ISO 8601 timestamp with a zone, or a window back
+    from ``now`` (``90m``, ``36h``, ``2d``, ``1w``: what a cron line needs), as UTC micros.
+    """
     value = text.strip()
+    unit = WINDOW_UNITS_US.get(value[-1:].lower())
+    if unit is not None and value[:-1].isdigit():
+        return (now if now is not None else now_us()) - int(value[:-1]) * unit
     if len(value) == len("2025-05-12"):
         try:
             return day_of_date(date.fromisoformat(value)) * MICROS_PER_DAY
@@ -55,7 +67,10 @@ def parse_moment_us(text: str, option: str) -> int:
     try:
         return parse_utc_us(value)
     except TimeError as error:
-        raise BadTime(f"{option}: {error} (give YYYY-MM-DD or e.g. 2025-05-12T00:00:00Z)") from None
+        raise BadTime(
+            f"{option}: {error} (give YYYY-MM-DD, e.g. 2025-05-12T00:00:00Z, or a window "
+            "back from now such as 36h or 2d)"
+        ) from None
 
 
 @contextmanager
@@ -116,18 +131,29 @@ def posthog(
 
 @app.command("discourse")
 def discourse(
-    since: str = typer.Option(..., help="Start (YYYY-MM-DD or ISO timestamp)."),
+    since: str = typer.Option(
+        ...,
+        help=(
+            "Start: YYYY-MM-DD, an ISO timestamp, or a window back from now (2d, 36h). "
+            "The safety net for missed webhooks: run it every 6 hours with --since 2d."
+        ),
+    ),
     until: str | None = typer.Option(None, help="End, exclusive. Default: now."),
     username: list[str] | None = typer.Option(
         None, "--username", help="Only this user (repeatable). Default: every linked alias."
     ),
 ) -> None:
-    """Backfill and reconcile Discourse activity; mark removed likes retracted."""
+    """Backfill and reconcile Discourse activity; mark removed likes retracted.
+
+    Discourse does not retry a failed webhook unless told to, so this is what stores
+    the topics, replies and likes a webhook missed (docs/ingestion-pull.md).
+    """
     settings = get_settings()
     engine = migrated_engine(settings)
     policy = default_policy(settings)
-    since_us = parse_moment_us(since, "--since")
-    until_us = parse_moment_us(until, "--until") if until else now_us()
+    now = now_us()
+    since_us = parse_moment_us(since, "--since", now=now)
+    until_us = parse_moment_us(until, "--until", now=now) if until else now
     names = list(username) if username else run_transaction(engine, linked_usernames)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("discourse", total=len(names))

@@ -126,24 +126,56 @@ class MembershipPeriod(BaseModel):
     to: str | None = None
 
 
+CASE_INSENSITIVE_SOURCES = frozenset({"discourse"})
+"""Sources whose names are case-insensitive: stored lowercased, as their events name them."""
+
+
+def alias_names(source: str, value: Any) -> list[str]:
+    """The names a member has at one source: ``"ivan"`` or ``["ivan", "ivan_old"]``.
+
+    Why both: the platform's profile format allows a name or a list of names per source
+    (someone may hold two Discourse accounts), and a members file exported from it must
+    import as it is. Names are stripped; Discourse names are lowercased (the webhook and
+    the backfill name users that way). Duplicates are dropped, order kept.
+
+    Raises:
+        ValueError: not a string or a list of strings, an empty name, or an empty list.
+    """
+    raw = [value] if isinstance(value, str) else value
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
+        raise ValueError(f"alias {source!r}: give a name or a non-empty list of names")
+    names: list[str] = []
+    for text in raw:
+        name = text.strip().lower() if source in CASE_INSENSITIVE_SOURCES else text.strip()
+        if not name:
+            raise ValueError(f"alias {source!r}: an empty name")
+        if name not in names:
+            names.append(name)
+    return names
+
+
 class MemberRecord(BaseModel):
     """One line of a members file (extra fields are allowed and ignored)."""
 
     model_config = ConfigDict(extra="allow")
     id: str = Field(min_length=1, max_length=128)
-    aliases: dict[str, str] = Field(default_factory=dict)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
     qualification: list[QualificationPeriod] = Field(default_factory=list)
     membership: list[MembershipPeriod] = Field(default_factory=list)
 
-    @field_validator("aliases")
+    @field_validator("aliases", mode="before")
     @classmethod
-    def _aliases_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
-        for source, alias in value.items():
-            if not source or not alias or ":" in source:
-                raise ValueError(
-                    f"alias {source!r}: {alias!r} needs a source without ':' and a name"
-                )
-        return value
+    def _one_or_many_names(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic refuses it with its own message
+        for source in value:
+            if not isinstance(source, str) or not source or ":" in source:
+                raise ValueError(f"alias source {source!r} needs a name without ':'")
+        return {source: alias_names(source, names) for source, names in value.items()}
+
+    def alias_pairs(self) -> list[tuple[str, str]]:
+        """Every ``(source, name)`` of the record, sorted."""
+        return sorted((source, name) for source, names in self.aliases.items() for name in names)
 
 
 def member_history(
@@ -251,7 +283,11 @@ class _ChunkState:
                     ids.add(data["id"])
                 aliases = data.get("aliases")
                 if isinstance(aliases, dict):
-                    pairs.update((k, v) for k, v in aliases.items() if isinstance(v, str))
+                    for source, value in aliases.items():
+                        try:
+                            pairs.update((source, n) for n in alias_names(str(source), value))
+                        except ValueError:
+                            continue  # the line is refused when it is validated
         return cls(
             members=repo.existing_members(session, ids),
             owners=repo.linked_aliases(session, pairs),
@@ -309,8 +345,7 @@ def _import_member_line(
     except ValueError as error:
         return refuse("history", str(error), record.id)
     owners = {
-        (source, alias): known.owners.get((source, alias))
-        for source, alias in sorted(record.aliases.items())
+        (source, alias): known.owners.get((source, alias)) for source, alias in record.alias_pairs()
     }
     for (source, alias), owner in owners.items():
         if owner is not None and owner != record.id:

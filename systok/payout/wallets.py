@@ -11,10 +11,15 @@ expires, so a typo does not cost the member a new challenge.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import secrets
+import string
 from dataclasses import dataclass
 
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 from solders.signature import Signature
 from sqlalchemy.orm import Session
 
@@ -32,6 +37,15 @@ from systok.payout.errors import (
 )
 
 NONCE_BYTES = 16
+SIGNATURE_BYTES = 64
+HEX_DIGITS = frozenset(string.hexdigits)
+BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+BASE64_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/-_=")
+BASE64_PADDED_CHARS, BASE64_UNPADDED_CHARS = 88, 86
+OFFCHAIN_SIGNING_DOMAIN = b"\xffsolana offchain"
+OFFCHAIN_VERSION = 0
+OFFCHAIN_FORMATS = (0, 1, 2)  # restricted ASCII, limited UTF-8, extended UTF-8
+OFFCHAIN_MAX_BYTES = 65_515
 
 
 @dataclass(frozen=True)
@@ -115,21 +129,17 @@ def link_wallet(
             "ask for a new challenge"
         )
     if message is not None and message != challenge.message:
+        extra = (
+            " (it differs only by trailing line breaks: one is tolerated, not more)"
+            if message.rstrip("\r\n") == challenge.message
+            else ""
+        )
         raise MessageMismatch(
-            "the signed message is not the one issued with this nonce; sign it exactly as given"
+            "the signed message is not the one issued with this nonce; sign it exactly "
+            f"as given{extra}"
         )
-    try:
-        parsed = Signature.from_string(signature.strip())
-    except ValueError:
-        raise SignatureInvalid(
-            f"{signature!r} is not an ed25519 signature (base58, 64 bytes)"
-        ) from None
     address = parse_address(challenge.address)
-    if not parsed.verify(address, challenge.message.encode()):
-        raise SignatureInvalid(
-            f"the signature is not {address}'s signature of the issued message "
-            "(signed by another key, or over other text)"
-        )
+    parsed = proven_signature(signature, address, challenge.message)
     taken = repo.wallet_by_address(session, challenge.address)
     if taken is not None and taken.member_id != member_id:
         raise AddressTaken(f"address {address} is already linked to another member")
@@ -145,6 +155,107 @@ def link_wallet(
         linked_at_us=now_us,
     )
     return str(challenge.address)
+
+
+def message_of_file(text: str) -> str:
+    """A message as read from a file, less exactly one trailing newline (``\n`` or ``\r\n``).
+
+    Editors and shell redirection end a saved file with a newline that was never part
+    of the issued text; a second one is kept (and then does not match), so a file that
+    really differs is never silently accepted.
+    """
+    for ending in ("\r\n", "\n"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
+
+
+def signature_bytes(text: str) -> list[bytes]:
+    """The 64 signature bytes ``text`` may encode, decided by length and alphabet.
+
+    - hex: exactly 128 hex digits;
+    - base64 (standard or URL-safe): 88 characters ending in ``=`` (padded) or 86
+      (unpadded), and nothing outside base64's alphabet;
+    - base58 (Solana's usual form): anything else of base58's alphabet.
+
+    Hex and padded base64 are never base58 (64 bytes take at most 88 base58 characters,
+    and ``=`` is not one of them), so those are decided at once. A rare 86-character
+    string that reads as 64 bytes both in base64 and in base58 yields both; the caller
+    keeps the one the key verifies (a valid ed25519 signature never verifies twice).
+
+    Raises:
+        SignatureInvalid: no encoding reads it as 64 bytes; the message names the
+            accepted encodings.
+    """
+    value = text.strip()
+    if len(value) == 2 * SIGNATURE_BYTES and set(value) <= HEX_DIGITS:
+        return [bytes.fromhex(value)]
+    found: list[bytes] = []
+    if len(value) in (BASE64_PADDED_CHARS, BASE64_UNPADDED_CHARS) and set(value) <= BASE64_ALPHABET:
+        raw = _base64_bytes(value)
+        if raw is not None and len(raw) == SIGNATURE_BYTES:
+            found.append(raw)
+    if value and set(value) <= BASE58_ALPHABET:
+        with contextlib.suppress(ValueError):
+            found.append(bytes(Signature.from_string(value)))
+    if found:
+        return found
+    raise SignatureInvalid(
+        f"signature {_excerpt(value)} ({len(value)} characters) is not an ed25519 signature "
+        "(64 bytes) in any accepted encoding: hex (128 hex digits), base64 (88 characters "
+        "ending in '=', or 86 without padding) or base58 (about 87–88 characters of 1-9, "
+        "A-Z, a-z without 0, O, I, l)"
+    )
+
+
+def signed_forms(address: Pubkey, message: str) -> list[tuple[str, bytes]]:
+    """Every byte string a wallet may have signed for ``message``, with its name."""
+    text = message.encode("utf-8")
+    forms = [("the message text (signMessage)", text)]
+    if not text or len(text) > OFFCHAIN_MAX_BYTES:
+        return forms
+    length = len(text).to_bytes(2, "little")
+    head = OFFCHAIN_SIGNING_DOMAIN + bytes([OFFCHAIN_VERSION])
+    for fmt in OFFCHAIN_FORMATS:
+        legacy = head + bytes([fmt]) + length + text
+        forms.append((f"a Solana off-chain message (format {fmt})", legacy))
+        with_domain = head + bytes(32) + bytes([fmt, 1]) + bytes(address) + length + text
+        forms.append(
+            (f"a Solana off-chain message, application domain (format {fmt})", with_domain)
+        )
+    return forms
+
+
+def proven_signature(signature: str, address: Pubkey, message: str) -> Signature:
+    """The signature, once it verifies as ``address``'s over one of ``signed_forms``.
+
+    Raises:
+        SignatureInvalid: it decodes to no 64 bytes, or verifies over nothing accepted.
+    """
+    candidates = [Signature.from_bytes(raw) for raw in signature_bytes(signature)]
+    for candidate in candidates:
+        for _name, signed in signed_forms(address, message):
+            if candidate.verify(address, signed):
+                return candidate
+    raise SignatureInvalid(
+        f"the signature is not {address}'s signature of the issued message: neither of its "
+        "text (a wallet's signMessage) nor of Solana's off-chain message format with that "
+        "text (a Ledger, `solana sign-offchain-message`); signed by another key, or over "
+        "other text"
+    )
+
+
+def _base64_bytes(value: str) -> bytes | None:
+    padded = value + "=" * (-len(value) % 4)
+    alphabet = b"-_" if ("-" in value or "_" in value) else b"+/"
+    try:
+        return base64.b64decode(padded, altchars=alphabet, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _excerpt(value: str) -> str:
+    return repr(value if len(value) <= 24 else value[:20] + "…")
 
 
 def sign_message(keypair: Keypair, message: str) -> str:

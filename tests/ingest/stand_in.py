@@ -11,9 +11,13 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from systok.config import Settings
 from systok.core.policy import Policy
+from systok.db.engine import run_transaction
+from systok.db.tables import Event, IngestBatch, QuarantinedEvent
 from systok.policy_files import load_policy_file
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "stk-2025-12.toml"
@@ -57,3 +61,37 @@ class Sleeps(list[float]):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+
+def assert_nothing_lost(engine: Engine, source: str, *, received: int | None = None) -> None:
+    """For ``source``: received = stored + duplicates + quarantined, and stored are rows.
+
+    ``received`` (when given) is what the test sent, so a record dropped before the
+    ingestor (a mapping that forgot a row) fails here too.
+    """
+
+    def totals(session: Session) -> tuple[int, int, int, int, int, int]:
+        batch = session.execute(
+            select(
+                func.coalesce(func.sum(IngestBatch.received), 0),
+                func.coalesce(func.sum(IngestBatch.accepted), 0),
+                func.coalesce(func.sum(IngestBatch.duplicates), 0),
+                func.coalesce(func.sum(IngestBatch.quarantined), 0),
+            ).where(IngestBatch.source == source)
+        ).one()
+        events = session.execute(
+            select(func.count()).select_from(Event).where(Event.source == source)
+        ).scalar_one()
+        quarantined = session.execute(
+            select(func.count())
+            .select_from(QuarantinedEvent)
+            .where(QuarantinedEvent.source == source)
+        ).scalar_one()
+        return (*map(int, batch), int(events), int(quarantined))  # type: ignore[return-value]
+
+    got, accepted, duplicates, quarantined, events, held = run_transaction(engine, totals)
+    assert got == accepted + duplicates + quarantined, (got, accepted, duplicates, quarantined)
+    assert events == accepted, (events, accepted)
+    assert held == quarantined, (held, quarantined)
+    if received is not None:
+        assert got == received, (got, received)

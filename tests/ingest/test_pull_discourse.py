@@ -1,159 +1,68 @@
-"""Discourse REST backfill against a stand-in ``/user_actions.json``.
+"""Discourse REST backfill against a stand-in forum served over loopback.
 
-The stand-in derives each user's action stream from a small forum (posts and likes)
-the way Discourse's stream query does: ``target_*`` is the stream's owner,
-``username``/``user_id`` the post's author, ``acting_*`` who acted.
+The stand-in (``tests.ingest.discourse_forum``) answers as Discourse does: each user's
+action stream from ``UserAction.stream`` through ``UserActionSerializer`` (NEW_TOPIC
+rows with ``post_id`` null, ``reply_to_post_number`` on REPLY rows only, no RESPONSE row
+for a reply to the topic as a whole) and ``/t/{id}.json`` from ``TopicViewSerializer``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, select
 
-from systok.core.times import parse_utc_us
+from systok.api.app import create_app
+from systok.config import Settings
+from systok.core.times import parse_utc_us, us_to_iso
 from systok.db.engine import run_transaction
 from systok.db.tables import Event
+from systok.ingest.files import import_member_lines
 from systok.ingest.http import PullFailed
 from systok.ingest.schemas import IncomingEvent
-from systok.ingest.service import Ingestor
+from systok.ingest.service import Ingestor, now_us
 from systok.ingest.sources import discourse_rest
-from tests.ingest.stand_in import Sleeps, policy, serve, settings
+from systok.policy_files import default_policy
+from tests.api.conftest import WEBHOOK_SECRET, discourse_headers, dumps
+from tests.api.conftest import serve as serve_systok
+from tests.ingest import discourse_forum
+from tests.ingest.discourse_forum import NEW_TOPIC, USERS, Forum, Like, Post, Topic, forum
+from tests.ingest.stand_in import Sleeps, assert_nothing_lost, policy, serve, settings
 
-USERS = {"anna": 1, "boris": 2, "vera": 3}
 SINCE = parse_utc_us("2025-05-12T00:00:00Z")
 UNTIL = parse_utc_us("2025-05-19T00:00:00Z")
-PAGE_ROWS = 3  # the stand-in pages small, so every user takes several pages
-
-
-@dataclass
-class Post:
-    id: int
-    author: str
-    post_number: int
-    created_at: str
-    reply_to: str | None = None  # author of the post replied to
-    category_id: int | None = 5  # None: a private message
-    post_type: int = 1
-    hidden: bool = False
-
-
-@dataclass
-class Like:
-    post_id: int
-    liker: str
-    created_at: str
-
-
-@dataclass
-class Forum:
-    posts: dict[int, Post] = field(default_factory=dict)
-    likes: list[Like] = field(default_factory=list)
-    calls: int = 0
-    limit_first_call: bool = False
-    failing_user: str | None = None
-
-
-forum = Forum()
-
-
-def _row(owner: str, action: int, post: Post, acting: str, created_at: str) -> dict[str, Any]:
-    return {
-        "action_type": action,
-        "created_at": created_at,
-        "excerpt": "…",
-        "topic_id": 800 + post.id // 10,
-        "post_id": post.id,
-        "post_number": post.post_number,
-        "reply_to_post_number": 1 if post.post_number > 1 else None,
-        "username": post.author,
-        "name": post.author.title(),
-        "user_id": USERS[post.author],
-        "acting_username": acting,
-        "acting_name": acting.title(),
-        "acting_user_id": USERS[acting],
-        "target_username": owner,
-        "target_name": owner.title(),
-        "target_user_id": USERS[owner],
-        "title": "Python basics",
-        "category_id": post.category_id,
-        "deleted": False,
-        "hidden": post.hidden,
-        "post_type": post.post_type,
-        "action_code": None,
-        "closed": False,
-        "archived": False,
-    }
-
-
-def stream(owner: str, actions: set[int]) -> list[dict[str, Any]]:
-    rows = []
-    for like in forum.likes:
-        post = forum.posts[like.post_id]
-        if like.liker == owner and 1 in actions:
-            rows.append(_row(owner, 1, post, like.liker, like.created_at))
-        if post.author == owner and 2 in actions:
-            rows.append(_row(owner, 2, post, like.liker, like.created_at))
-    for post in forum.posts.values():
-        if post.author == owner and post.post_number == 1 and 4 in actions:
-            rows.append(_row(owner, 4, post, owner, post.created_at))
-        if post.author == owner and post.post_number > 1 and 5 in actions:
-            rows.append(_row(owner, 5, post, owner, post.created_at))
-        if post.reply_to == owner and post.author != owner and 6 in actions:
-            rows.append(_row(owner, 6, post, post.author, post.created_at))
-    return sorted(rows, key=lambda r: r["created_at"], reverse=True)
-
-
-def _app() -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/user_actions.json")
-    def user_actions(request: Request) -> JSONResponse:
-        forum.calls += 1
-        assert request.headers["api-key"] == "secret-key"
-        assert request.headers["api-username"] == "system"
-        if forum.limit_first_call and forum.calls == 1:
-            body = {
-                "errors": ["slow down"],
-                "error_type": "rate_limit",
-                "extras": {"wait_seconds": 2},
-            }
-            return JSONResponse(body, 429)
-        username = request.query_params["username"]
-        if username not in USERS:
-            return JSONResponse({"errors": ["not found"]}, 404)
-        if username == forum.failing_user:
-            return JSONResponse({"errors": ["oops"]}, 502)
-        actions = {int(a) for a in request.query_params["filter"].split(",")}
-        offset = int(request.query_params.get("offset", 0))
-        rows = stream(username, actions)[offset : offset + PAGE_ROWS]
-        return JSONResponse({"user_actions": rows})
-
-    return app
 
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    with serve(_app()) as url:
+    with serve(discourse_forum.app()) as url:
         yield url
 
 
 def build_forum() -> Forum:
     day = "2025-05-14T"
     return Forum(
+        topics={
+            810: Topic(810, "anna", day + "10:00:00.000Z"),
+            811: Topic(811, "boris", day + "11:00:00.000Z", category_id=None),  # a PM
+            812: Topic(812, "anna", "2025-05-01T09:00:00.000Z"),  # before the range
+            813: Topic(813, "vera", day + "13:00:00.000Z"),
+        },
         posts={
-            100: Post(100, "anna", 1, day + "10:00:00.000Z"),
-            101: Post(101, "boris", 2, day + "10:05:00.000Z", reply_to="anna"),
-            102: Post(102, "vera", 3, day + "10:10:00.000Z", reply_to="boris"),
-            103: Post(103, "boris", 1, day + "11:00:00.000Z", category_id=None),  # PM
-            104: Post(104, "vera", 4, day + "11:05:00.000Z", reply_to="anna", post_type=4),
-            105: Post(105, "anna", 5, day + "11:10:00.000Z", reply_to="anna"),  # self-reply
-            106: Post(106, "anna", 1, "2025-05-01T09:00:00.000Z"),  # before the range
+            100: Post(100, 810, "anna", 1, day + "10:00:00.000Z"),
+            101: Post(101, 810, "boris", 2, day + "10:05:00.000Z", reply_to_post_number=1),
+            102: Post(102, 810, "vera", 3, day + "10:10:00.000Z", reply_to_post_number=2),
+            103: Post(103, 811, "boris", 1, day + "11:00:00.000Z"),
+            104: Post(104, 810, "vera", 4, day + "11:05:00.000Z", 1, post_type=4),  # whisper
+            105: Post(105, 810, "anna", 5, day + "11:10:00.000Z", reply_to_post_number=1),
+            106: Post(106, 812, "anna", 1, "2025-05-01T09:00:00.000Z"),
+            107: Post(107, 813, "vera", 1, day + "13:00:00.000Z"),
+            108: Post(108, 813, "boris", 2, day + "13:05:00.000Z"),  # to the topic as a whole
+            109: Post(109, 813, "vera", 3, day + "13:10:00.000Z"),  # same, in her own topic
+            110: Post(110, 810, "vera", 6, day + "13:20:00.000Z", hidden=True),  # flagged
         },
         likes=[
             Like(100, "boris", day + "12:00:00.000Z"),
@@ -172,6 +81,10 @@ EXPECTED = {
     "post:102:created": ("ClubCommentCreated", "vera", None),
     "post:102:comment-received": ("ClubCommentReceived", "boris", "vera"),
     "post:105:created": ("ClubCommentCreated", "anna", None),
+    "post:107:created": ("ClubPostCreated", "vera", None),
+    "post:108:created": ("ClubCommentCreated", "boris", None),
+    "post:108:comment-received": ("ClubCommentReceived", "vera", "boris"),
+    "post:109:created": ("ClubCommentCreated", "vera", None),
     "like:100:2:given": ("ClubLikeGiven", "boris", None),
     "like:100:2:received": ("ClubLikeReceived", "anna", "boris"),
     "like:100:3:given": ("ClubLikeGiven", "vera", None),
@@ -231,6 +144,24 @@ def test_backfill_of_linked_users_builds_the_webhook_ids(engine: Engine, base_ur
     assert summary.retracted == []
     assert summary.skipped > 0  # the PM, the whisper, the self-like
     assert sleeps == [3.0]  # extras.wait_seconds + 1
+    assert sorted(set(forum.topic_calls)) == [810, 813]  # once per topic and run
+    assert len(forum.topic_calls) == 2
+    assert events["post:100:created"].occurred_at_us == parse_utc_us("2025-05-14T10:00:00Z")
+    assert json.loads(events["post:107:created"].payload)["post_id"] == 107
+    assert_nothing_lost(engine, "discourse", received=summary.received)
+
+
+def test_stand_in_rows_are_what_discourse_sends() -> None:
+    """Guards the stand-in itself: NEW_TOPIC is a LEFT JOIN miss, RESPONSE is never topic-wide."""
+    topic_rows = discourse_forum.stream("vera", {NEW_TOPIC})
+    assert [(r["post_id"], r["post_type"], r["hidden"], r["post_number"]) for r in topic_rows] == [
+        (None, None, None, 1)
+    ]
+    assert "reply_to_post_number" not in topic_rows[0]
+    responses = discourse_forum.stream("vera", {6})
+    assert responses == []  # boris answered her topic as a whole: no RESPONSE row
+    replies = discourse_forum.stream("boris", {5})
+    assert {r["post_id"]: r["reply_to_post_number"] for r in replies} == {101: 1, 108: None}
 
 
 def test_webhook_events_are_duplicates_on_backfill(engine: Engine, base_url: str) -> None:
@@ -249,14 +180,22 @@ def test_webhook_events_are_duplicates_on_backfill(engine: Engine, base_url: str
             member="discourse:anna",
             occurred_at="2025-05-14T10:00:00Z",
         ),
+        IncomingEvent(  # the webhook of boris's reply to vera's topic as a whole
+            source="discourse",
+            id="post:108:comment-received",
+            type="ClubCommentReceived",
+            member="discourse:vera",
+            counterpart="discourse:boris",
+            occurred_at="2025-05-14T13:05:00Z",
+        ),
     ]
     run_transaction(
         engine,
         lambda s: Ingestor(s, policy=policy()).ingest(webhook_like, source="discourse", live=False),
     )
     summary = pull(engine, base_url, usernames=["anna", "boris", "vera"])
-    assert summary.duplicates >= 2
-    assert summary.accepted == len(EXPECTED) - 2
+    assert summary.duplicates >= 3
+    assert summary.accepted == len(EXPECTED) - 3
     assert set(stored(engine)) == set(EXPECTED)
 
 
@@ -296,3 +235,152 @@ def test_unknown_user_is_skipped_and_a_failing_user_retracts_nothing(
     with pytest.raises(PullFailed):
         pull(engine, base_url, usernames=["anna", "vera"])
     assert all(e.retracted_at_us is None for e in stored(engine).values())
+
+
+def _recent_forum() -> None:
+    """Vera's topic and Boris's reply to it as a whole, minutes ago (webhooks are live)."""
+    now = now_us()
+
+    def ago(minutes: int) -> str:
+        return us_to_iso(now - minutes * 60_000_000)
+
+    forum.topics = {900: Topic(900, "vera", ago(30))}
+    forum.posts = {
+        9000: Post(9000, 900, "vera", 1, ago(30)),
+        9001: Post(9001, 900, "boris", 2, ago(20)),  # the topic's own Reply button
+        9002: Post(9002, 900, "anna", 3, ago(10), reply_to_post_number=2),  # answers boris
+    }
+    forum.likes = []
+
+
+def _systok(engine: Engine, discourse_url: str | None) -> Any:
+    config = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        discourse_webhook_secret=WEBHOOK_SECRET,
+        discourse_url=discourse_url,
+        discourse_api_key="secret-key" if discourse_url else None,
+        policy=None,
+    )
+    return serve_systok(create_app(engine, config, default_policy(config)), engine)
+
+
+def _deliver(live: Any, post_id: int, delivery_id: int) -> dict[str, Any]:
+    raw = dumps(discourse_forum.webhook_post(post_id))
+    response = live.client.post(
+        "/api/v1/webhooks/discourse",
+        content=raw,
+        headers=discourse_headers(raw, "post_created", delivery_id),
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+TOPIC_EVENTS = {
+    "post:9000:created": ("ClubPostCreated", "vera", None),
+    "post:9001:created": ("ClubCommentCreated", "boris", None),
+    "post:9001:comment-received": ("ClubCommentReceived", "vera", "boris"),
+    "post:9002:created": ("ClubCommentCreated", "anna", None),
+    "post:9002:comment-received": ("ClubCommentReceived", "boris", "anna"),
+}
+
+
+def _recent_pull(engine: Engine, base_url: str) -> Any:
+    config = settings(discourse_url=base_url, discourse_api_key="secret-key")
+    now = now_us()
+    with discourse_rest.client_for(config, sleep=Sleeps()) as c:
+        return discourse_rest.pull_discourse(
+            engine,
+            config,
+            policy(),
+            since_us=now - 86_400_000_000,
+            until_us=now + 60_000_000,
+            client=c,
+            usernames=sorted(USERS),
+        )
+
+
+def test_webhook_and_backfill_of_one_topic_are_one_event(engine: Engine, base_url: str) -> None:
+    """Both paths over loopback: the topic and the topic-wide reply keep one id each."""
+    _recent_forum()
+    with _systok(engine, base_url) as live:
+        answers = [_deliver(live, post_id, n) for n, post_id in enumerate((9000, 9001, 9002))]
+    assert [a["accepted"] for a in answers] == [1, 2, 2]
+    assert forum.topic_calls == [900]  # only the topic-wide reply asked for its author
+    webhook_events = stored(engine)
+    assert {
+        k: (e.event_type, e.actor_alias, e.counterpart_alias) for k, e in webhook_events.items()
+    } == TOPIC_EVENTS
+
+    summary = _recent_pull(engine, base_url)
+    assert (summary.accepted, summary.quarantined) == (0, 0)
+    assert summary.duplicates == len(TOPIC_EVENTS)
+    assert set(stored(engine)) == set(TOPIC_EVENTS)
+    assert_nothing_lost(engine, "discourse", received=5 + summary.received)
+
+
+@pytest.mark.parametrize("discourse_api", ["not configured", "down"])
+def test_topic_wide_reply_without_its_author_is_completed_by_the_backfill(
+    engine: Engine, base_url: str, discourse_api: str
+) -> None:
+    _recent_forum()
+    forum.topic_down = discourse_api == "down"
+    with _systok(engine, base_url if discourse_api == "down" else None) as live:
+        answer = _deliver(live, 9001, 1)
+    assert answer["accepted"] == 1
+    assert "ClubCommentReceived not stored" in answer["ignored"]
+    assert "--since" in answer["ignored"]
+    assert set(stored(engine)) == {"post:9001:created"}
+
+    forum.topic_down = False
+    summary = _recent_pull(engine, base_url)
+    assert summary.duplicates == 1
+    assert set(stored(engine)) == set(TOPIC_EVENTS)
+    received = stored(engine)["post:9001:comment-received"]
+    assert (received.actor_alias, received.counterpart_alias) == ("vera", "boris")
+    assert_nothing_lost(engine, "discourse", received=1 + summary.received)
+
+
+def test_a_member_with_two_discourse_names_gets_both(engine: Engine, base_url: str) -> None:
+    """A members file may list names (``"discourse": ["a", "b"]``), as the platform's profiles do."""
+    line = {"id": "m-ab", "aliases": {"discourse": ["Anna", "boris"], "posthog": "d-1"}}
+    report = import_member_lines(engine, [(1, json.dumps(line))])
+    assert (report.accepted, report.quarantined) == (1, 0), report.problems
+    pull(engine, base_url, usernames=["anna", "boris"])
+    events = stored(engine)
+    mine = {k for k, e in events.items() if e.member_id == "m-ab"}
+    assert mine == {k for k, (_, member, _) in EXPECTED.items() if member in ("anna", "boris")}
+    assert events["post:100:created"].member_id == "m-ab"  # the name came as "Anna"
+
+
+def test_cli_safety_net_takes_a_window(
+    engine: Engine, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`systok ingest discourse --since 2d` (the documented cron line) stores what webhooks missed."""
+    from typer.testing import CliRunner
+
+    from systok.cli.pull import BadTime, app, parse_moment_us
+    from systok.config import get_settings
+    from tests.ingest.stand_in import POLICY_FILE
+
+    now = parse_utc_us("2028-02-29T12:00:00Z")
+    assert parse_moment_us("2d", "--since", now=now) == parse_utc_us("2028-02-27T12:00:00Z")
+    assert parse_moment_us("36h", "--since", now=now) == parse_utc_us("2028-02-28T00:00:00Z")
+    assert parse_moment_us("2028-02-29", "--since", now=now) == parse_utc_us("2028-02-29T00:00:00Z")
+    with pytest.raises(BadTime, match="2d"):
+        parse_moment_us("2 days", "--since", now=now)
+
+    _recent_forum()
+    monkeypatch.setenv("SYSTOK_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("SYSTOK_DISCOURSE_URL", base_url)
+    monkeypatch.setenv("SYSTOK_DISCOURSE_API_KEY", "secret-key")
+    monkeypatch.setenv("SYSTOK_POLICY_DIR", str(POLICY_FILE.parent))
+    monkeypatch.delenv("SYSTOK_POLICY", raising=False)
+    get_settings.cache_clear()
+    try:
+        args = ["discourse", "--since", "2d", *(f"--username={u}" for u in sorted(USERS))]
+        result = CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert set(stored(engine)) == set(TOPIC_EVENTS)
+    assert_nothing_lost(engine, "discourse", received=len(TOPIC_EVENTS))

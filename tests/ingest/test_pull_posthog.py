@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI, Request
@@ -21,7 +22,7 @@ from systok.db.tables import Event
 from systok.ingest import repository as repo
 from systok.ingest.http import PullFailed
 from systok.ingest.sources import posthog
-from tests.ingest.stand_in import Sleeps, policy, serve, settings
+from tests.ingest.stand_in import Sleeps, assert_nothing_lost, policy, serve, settings
 
 PROJECT = "42"
 KEY = "phx_test"
@@ -46,9 +47,28 @@ class State:
     limit_first_call: bool = False
     calls: int = 0
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    project_tz: str = "UTC"
+    """The PostHog project's time zone (Project settings → Time zone)."""
 
 
 state = State()
+
+
+def _bound_us(query: str, name: str, text: str) -> int:
+    """A time bound as HogQL reads it in a project whose time zone is ``state.project_tz``.
+
+    HogQL compares ``timestamp`` as ``toTimeZone(events.timestamp, <project zone>)``, so a
+    bare string placeholder is a wall time in the project's zone; ``toDateTime64({x}, 6,
+    'UTC')`` carries its own zone (posthog/hogql/printer.py: a ``tz_aware`` function gets
+    the project's zone appended only without the zone argument; the arity comes from
+    posthog/hogql/functions/mapping.py, ``toDateTime64`` 1..3 arguments).
+    """
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        explicit_utc = f"toDateTime64({{{name}}}, 6, 'UTC')" in query
+        zone = ZoneInfo("UTC") if explicit_utc else ZoneInfo(state.project_tz)
+        moment = moment.replace(tzinfo=zone)
+    return datetime_to_us(moment)
 
 
 def _hogql_us(text: str) -> int:
@@ -72,9 +92,10 @@ def _app() -> FastAPI:
         if state.fail_after_pages is not None and state.pages_served >= state.fail_after_pages:
             return JSONResponse({"detail": "ClickHouse is down"}, 500)
         values = body["query"]["values"]
-        limit = int(re.search(r"LIMIT (\d+)", body["query"]["query"]).group(1))  # type: ignore[union-attr]
-        start, end = _hogql_us(values["start"]), _hogql_us(values["end"])
-        after = (_hogql_us(values["after_ts"]), values["after_uuid"])
+        sql = body["query"]["query"]
+        limit = int(re.search(r"LIMIT (\d+)", sql).group(1))  # type: ignore[union-attr]
+        start, end = _bound_us(sql, "start", values["start"]), _bound_us(sql, "end", values["end"])
+        after = (_bound_us(sql, "after_ts", values["after_ts"]), values["after_uuid"])
         chosen = sorted(
             (
                 r
@@ -89,6 +110,13 @@ def _app() -> FastAPI:
         results = []
         for i, r in enumerate(chosen):
             moment = us_to_datetime(r.timestamp_us)
+            if state.project_tz != "UTC":
+                # ``timestamp`` is selected as toTimeZone(timestamp, <project zone>): the
+                # answer is that zone's wall time with its offset (…T05:03:11.913767-04:00).
+                local = moment.astimezone(ZoneInfo(state.project_tz))
+                props = r.properties if i % 2 else json.dumps(r.properties)  # type: ignore[assignment]
+                results.append([r.uuid, r.event, r.distinct_id, props, local.isoformat()])
+                continue
             # Both shapes PostHog may use: ISO with Z and JSON text, or naive and an object.
             if i % 2:
                 stamp, props = moment.strftime("%Y-%m-%d %H:%M:%S.%f"), r.properties
@@ -252,3 +280,47 @@ def test_cli_backfill_and_bad_time(
     assert result.exit_code == 0, result.output
     assert "posthog: accepted 4, duplicate 0, quarantined 0" in result.output
     assert bad.exit_code != 0
+
+
+@pytest.mark.parametrize("project_tz", ["America/New_York", "Europe/Berlin"])
+def test_project_time_zone_neither_skips_nor_repeats_on_resume(
+    engine: Engine, base_url: str, project_tz: str
+) -> None:
+    """Bounds are explicit UTC: a project's own zone shifts nothing (both DST sides too)."""
+    state.project_tz = project_tz
+    start = parse_utc_us("2025-05-14T09:00:00Z")  # New York −4 h, Berlin +2 h that day
+    state.rows = make_rows(start, count=35)
+    state.rows += make_rows(start - 3 * 3_600_000_000, count=2)  # before the range: never read
+    state.rows += make_rows(start + 2 * DAY_US, count=2)  # after the range: never read
+    state.fail_after_pages = 2
+    until = start + DAY_US
+    with pytest.raises(PullFailed):
+        pull(engine, base_url, since_us=start, until_us=until, live=False)
+    state.fail_after_pages = None
+    resumed = pull(engine, base_url, until_us=until, live=False)  # resume after the cursor
+    wanted = sorted(
+        r.uuid for r in state.rows if r.event != "$pageview" and start <= r.timestamp_us < until
+    )
+    assert sorted(stored(engine)) == wanted
+    assert (resumed.accepted, resumed.duplicates, resumed.quarantined) == (15, 0, 0)
+    assert_nothing_lost(engine, "posthog", received=len(wanted))
+
+
+@pytest.mark.parametrize("project_tz", ["America/New_York", "Europe/Berlin"])
+def test_winter_range_in_a_non_utc_project(engine: Engine, base_url: str, project_tz: str) -> None:
+    state.project_tz = project_tz
+    start = parse_utc_us("2025-01-14T00:00:00Z")  # New York −5 h, Berlin +1 h
+    state.rows = make_rows(start - 30 * MINUTE_US, count=60)  # straddles the lower bound
+    until = start + 20 * MINUTE_US
+    summary = pull(engine, base_url, since_us=start, until_us=until, live=False)
+    wanted = sorted(
+        r.uuid for r in state.rows if r.event != "$pageview" and start <= r.timestamp_us < until
+    )
+    assert sorted(stored(engine)) == wanted
+    assert (summary.accepted, summary.duplicates) == (len(wanted), 0)
+    assert_nothing_lost(engine, "posthog", received=len(wanted))
+    by_id = run_transaction(
+        engine,
+        lambda s: {e.source_event_id: e.occurred_at_us for e in s.execute(select(Event)).scalars()},
+    )
+    assert all(by_id[r.uuid] == r.timestamp_us for r in state.rows if r.uuid in by_id)

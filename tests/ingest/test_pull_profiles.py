@@ -172,3 +172,25 @@ def test_cli_profiles_prints_a_summary(
     assert result.exit_code == 0, result.output
     assert "profiles: accepted 1, duplicate 0, quarantined 1" in result.output
     assert "m044" in result.output
+
+
+def test_a_profile_may_list_several_names_per_source(engine: Engine, base_url: str) -> None:
+    """``"discourse": ["a", "b"]`` links both names (lowercased), like a members file does."""
+    state.pages = [
+        [{"id": "m050", "aliases": {"discourse": ["Anna", "anna_old"], "posthog": "d-9"}}]
+    ]
+    summary = pull(engine, base_url)
+    assert (summary.accepted, summary.quarantined) == (1, 0)
+    linked = run_transaction(
+        engine,
+        lambda s: sorted(
+            repo.linked_aliases(
+                s, [("discourse", "anna"), ("discourse", "anna_old"), ("posthog", "d-9")]
+            ).items()
+        ),
+    )
+    assert linked == [
+        (("discourse", "anna"), "m050"),
+        (("discourse", "anna_old"), "m050"),
+        (("posthog", "d-9"), "m050"),
+    ]

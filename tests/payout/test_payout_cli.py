@@ -109,3 +109,31 @@ def test_custodial_adapter_refuses_withdrawals(chain_cli, capsys, tmp_path, monk
     get_settings.cache_clear()
     assert main(["payout", "withdraw", "m1"]) == 78
     assert "use one of custodial, litesvm, rpc" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("encoding", ["base64", "hex"])
+def test_link_with_a_saved_message_file_and_another_encoding(chain_cli, capsys, tmp_path, encoding):
+    """The message saved as editors and `>` save it (a trailing newline), signed and checked."""
+    import base64
+
+    from solders.signature import Signature
+
+    wallet = Keypair()
+    key_file = tmp_path / "wallet.json"
+    key_file.write_text(json.dumps(list(bytes(wallet))))
+    assert main(["payout", "challenge", "m1", str(wallet.pubkey())]) == 0
+    out = capsys.readouterr().out
+    nonce = re.search(r"nonce: ([0-9a-f]{32})", out).group(1)
+    message_file = tmp_path / "message.txt"
+    message_file.write_text(out[out.index("SysTok: link") :])  # ends with "\n", as printed
+    assert message_file.read_text().endswith("expires: " + out.split("expires: ")[1])
+    assert main(["payout", "sign", str(key_file), str(message_file)]) == 0
+    raw = bytes(Signature.from_string(capsys.readouterr().out.strip()))
+    signature = base64.b64encode(raw).decode() if encoding == "base64" else raw.hex()
+    args = ["payout", "link", "m1", "--nonce", nonce, "--signature", signature]
+    code = main([*args, "--message-file", str(message_file)])
+    assert code == 0, capsys.readouterr().err
+    from systok.payout import repository as payout_repo
+
+    wallets = run_transaction(chain_cli, payout_repo.list_wallets)
+    assert [(w.member_id, w.address) for w in wallets] == [("m1", str(wallet.pubkey()))]

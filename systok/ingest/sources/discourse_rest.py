@@ -17,8 +17,11 @@ action type                events (member ← counterpart)                      
 1 LIKE (likes given)       ClubLikeGiven (liker); ClubLikeReceived (author ←   the liker
                            liker)
 2 WAS_LIKED                the same two events                                 the author
-4 NEW_TOPIC                ClubPostCreated (author)                            the author
-5 REPLY                    ClubCommentCreated (replier)                        the replier
+4 NEW_TOPIC                ClubPostCreated (author), keyed by the topic's      the author
+                           first post
+5 REPLY                    ClubCommentCreated (replier); for a reply to the    the replier
+                           topic as a whole also ClubCommentReceived (topic's
+                           author ← replier)
 6 RESPONSE                 ClubCommentReceived (replied-to ← replier)          the replied-to
 =========================  ==================================================  =================
 
@@ -26,11 +29,22 @@ Ids are the webhook's (``discourse_webhook.discourse_event_ids``), so an event s
 a webhook is a duplicate here and the other way round. Both sides of a like are built
 from either row, so a like is complete when either person is reconciled.
 
+What Discourse really sends (``UserAction.stream`` and ``UserActionSerializer``):
+``NEW_TOPIC`` rows are logged with ``target_post_id = -1``, so they arrive with
+``post_id``, ``post_type`` and ``hidden`` null and ``post_number`` 1; the topic's first
+post (its id, type, hidden flag, time) and author are read from ``/t/{id}.json``
+(``discourse_topics``, once per topic and run). ``reply_to_post_number`` is sent on
+``REPLY`` rows only; null there means a reply to the topic as a whole, for which
+Discourse writes no ``RESPONSE`` row, so its receiver (the topic's author) is read the
+same way. Such a reply is found only in the *replier's* stream: a replier who is not
+read (not linked, not named) leaves it to the webhook.
+
 Skipped (counted, never ingested): private messages (the stream row has no
 ``category_id``), non-regular posts (``post_type`` ≠ 1), hidden or deleted posts,
-self-likes and self-replies. A reply in one's own topic is still ``ClubCommentCreated``
-(the stream does not say whose post a reply answers; ``RESPONSE`` rows, which Discourse
-never writes for oneself, carry the received side).
+self-likes and self-replies, topics Discourse no longer shows (404). A reply in one's
+own topic is still ``ClubCommentCreated`` (for a reply to a post the stream does not say
+whose post it answers; ``RESPONSE`` rows, which Discourse never writes for oneself,
+carry the received side).
 
 Removed likes: after *every* user of the run was read completely, each stored,
 unretracted like event of the range that involves one of those users (as liker or
@@ -63,6 +77,7 @@ from systok.ingest import repository as repo
 from systok.ingest.http import PullFailed, RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.service import BatchResult, Ingestor, now_us
+from systok.ingest.sources.discourse_topics import TopicCache, TopicFacts, TopicLookup
 from systok.ingest.sources.discourse_webhook import (
     SOURCE,
     discourse_alias,
@@ -124,8 +139,9 @@ def pull_discourse(
         on_user: called after each user's events were committed.
 
     Raises:
-        PullFailed: Discourse kept failing for a user; users committed before stay
-            committed, and no like is marked retracted (the picture is incomplete).
+        PullFailed: Discourse kept failing for a user (or for a topic it needed to read);
+            users committed before stay committed, and no like is marked retracted (the
+            picture is incomplete).
     """
     names = (
         sorted({u.strip().lower() for u in usernames if u.strip()})
@@ -137,6 +153,7 @@ def pull_discourse(
     reconciled: list[str] = []
     own_client = client is None
     http = client if client is not None else client_for(settings)
+    topics = TopicCache(http)
     try:
         for username in names:
             try:
@@ -148,7 +165,7 @@ def pull_discourse(
                 continue
             records: dict[str, dict[str, Any]] = {}
             for row in rows:
-                built = records_of_row(row)
+                built = records_of_row(row, topics)
                 if not built:
                     summary.skipped += 1
                 for record in built:
@@ -232,35 +249,61 @@ def _time_us(value: Any) -> int | None:
         return None
 
 
-def records_of_row(  # noqa: PLR0911 - one early return per skip rule reads best
-    row: dict[str, Any],
+def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule reads best
+    row: dict[str, Any], topic_of: TopicLookup | None = None
 ) -> list[dict[str, Any]]:
-    """The incoming records one ``user_actions`` row yields ([] when it earns nothing)."""
+    """The incoming records one ``user_actions`` row yields ([] when it earns nothing).
+
+    Args:
+        topic_of: reads a topic's first post and author (``/t/{id}.json``), needed for a
+            ``NEW_TOPIC`` row (its ``post_id`` is null) and for a reply to the topic as a
+            whole (no ``RESPONSE`` row names its receiver). None: such rows yield less.
+    """
     if row.get("category_id") is None:  # private messages have no category
         return []
-    if row.get("post_type", REGULAR_POST_TYPE) != REGULAR_POST_TYPE:
+    action = row.get("action_type")
+    topic_id = _int_or_none(row.get("topic_id"))
+    facts: TopicFacts | None = None
+    post_id = _int_or_none(row.get("post_id"))
+    occurred_at = str(row.get("created_at"))
+    post_type = row.get("post_type", REGULAR_POST_TYPE)
+    hidden = row.get("hidden")
+    if action == NEW_TOPIC and post_id is None:
+        # Logged with target_post_id = -1: the stream's LEFT JOIN leaves post_id,
+        # post_type and hidden null. The first post, as the webhook keys it, is read.
+        if topic_of is None or topic_id is None:
+            return []
+        facts = topic_of(topic_id)
+        if facts is None:
+            return []
+        post_id, post_type, hidden = (
+            facts.first_post_id,
+            facts.first_post_type,
+            facts.first_post_hidden,
+        )
+        occurred_at = facts.first_post_created_at or occurred_at
+    if (post_type if post_type is not None else REGULAR_POST_TYPE) != REGULAR_POST_TYPE:
         return []
-    if row.get("hidden") or row.get("deleted"):
+    if hidden or row.get("deleted"):
         return []
-    action, post_id = row.get("action_type"), row.get("post_id")
-    if not isinstance(post_id, int) or isinstance(post_id, bool):
+    if post_id is None:
         return []
+    key_post_id = post_id
     acting, author = row.get("acting_username"), row.get("username")
     acting_id, author_id = row.get("acting_user_id"), row.get("user_id")
     if not isinstance(acting, str) or not isinstance(author, str):
         return []
-    occurred_at = str(row.get("created_at"))
     payload = {
         k: row[k]
         for k in ("topic_id", "post_number", "reply_to_post_number", "category_id")
         if row.get(k) is not None
-    } | {"post_id": post_id}
+    } | {"post_id": key_post_id}
 
     def record(event_type: EventType, member: str, counterpart: str | None) -> dict[str, Any]:
         liker = acting_id if event_type in LIKE_TYPES else None
         return {
             "source": SOURCE,
-            "id": discourse_event_ids(event_type, post_id, liker),
+            "id": discourse_event_ids(event_type, key_post_id, liker),
             "type": event_type.value,
             "member": discourse_alias(member),
             "counterpart": discourse_alias(counterpart) if counterpart else None,
@@ -269,7 +312,7 @@ def records_of_row(  # noqa: PLR0911 - one early return per skip rule reads best
         }
 
     if action in (LIKE, WAS_LIKED):
-        if not isinstance(acting_id, int) or _same(acting, acting_id, author, author_id):
+        if not _is_int(acting_id) or _same(acting, acting_id, author, author_id):
             return []  # a like without its liker's id cannot match a webhook's; self-like
         return [
             record(EventType.CLUB_LIKE_GIVEN, acting, None),
@@ -278,13 +321,31 @@ def records_of_row(  # noqa: PLR0911 - one early return per skip rule reads best
     if action == NEW_TOPIC:
         return [record(EventType.CLUB_POST_CREATED, author, None)]
     if action == REPLY:
-        return [record(EventType.CLUB_COMMENT_CREATED, acting, None)]
+        created = [record(EventType.CLUB_COMMENT_CREATED, acting, None)]
+        # The serializer sends reply_to_post_number on REPLY rows; null means a reply to
+        # the topic as a whole, which Discourse answers with no RESPONSE row.
+        if "reply_to_post_number" not in row or row["reply_to_post_number"] is not None:
+            return created
+        if topic_of is None or topic_id is None:
+            return created
+        facts = topic_of(topic_id)
+        if facts is None or _same(acting, acting_id, facts.author_username, facts.author_user_id):
+            return created  # topic gone, or a reply in one's own topic
+        return [*created, record(EventType.CLUB_COMMENT_RECEIVED, facts.author_username, acting)]
     if action == RESPONSE:
         receiver, receiver_id = row.get("target_username"), row.get("target_user_id")
         if not isinstance(receiver, str) or _same(acting, acting_id, receiver, receiver_id):
             return []
         return [record(EventType.CLUB_COMMENT_RECEIVED, receiver, acting)]
     return []
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if _is_int(value) else None
 
 
 def _same(name: str, user_id: Any, other_name: str, other_id: Any) -> bool:

@@ -5,14 +5,19 @@ What earns what (INTEGRATIONS.md §2.2):
 * ``post_created`` with ``post_number == 1`` (a new topic) → ``ClubPostCreated`` for the
   author.
 * ``post_created`` with ``post_number > 1`` (a reply) → ``ClubCommentCreated`` for the
-  author, and ``ClubCommentReceived`` for the author of the post it answers, with the
-  replier as counterpart. That author is taken from ``reply_to_user`` when the payload
-  carries it (compared by ``id`` when both sides have one, else by username). A reply
-  to the topic as a whole (no ``reply_to_post_number``), or one whose payload has no
-  ``reply_to_user`` (older Discourse versions, or ``suppress_reply_when_quoting``), stores
-  only ``ClubCommentCreated``: the webhook does not say who wrote the replied-to post,
-  and guessing (e.g. "the topic's author") would pay the wrong person. The REST
-  backfill can add the missing ``ClubCommentReceived`` later under the same id.
+  author, and ``ClubCommentReceived`` for the author of what it answers, with the
+  replier as counterpart:
+
+  - a reply to a post: that post's author, from ``reply_to_user`` (compared by ``id``
+    when both sides have one, else by username). Without ``reply_to_user`` (older
+    versions, ``suppress_reply_when_quoting``) only ``ClubCommentCreated`` is stored;
+    the backfill adds the received side from the ``RESPONSE`` row Discourse writes.
+  - a reply to the topic as a whole (``reply_to_post_number`` null, the topic's own
+    Reply button): the topic's author, read through ``topic_of`` (``/t/{id}.json``,
+    ``discourse_topics``). Discourse writes no ``RESPONSE`` row for it; the backfill
+    credits it from the replier's ``REPLY`` row the same way, under the same id. When
+    the author cannot be read (no API key configured, Discourse down) only
+    ``ClubCommentCreated`` is stored and ``ignored`` says so: the backfill adds it.
 * ``post_liked`` → ``ClubLikeGiven`` for the liker (``like.user``) and
   ``ClubLikeReceived`` for the post's author (``like.post``), the liker as counterpart.
   Discourse does not put the like's own time in the payload, so the delivery time is
@@ -52,6 +57,7 @@ from typing import Any
 from systok.core.events import EventType
 from systok.errors import SystokError
 from systok.ingest.schemas import IncomingEvent
+from systok.ingest.sources.discourse_topics import TopicLookup
 
 SOURCE = "discourse"
 REGULAR_POST_TYPE = 1
@@ -95,12 +101,20 @@ def discourse_event_ids(event_type: str, post_id: int, liker_user_id: int | None
     raise ValueError(f"{event_type!r} is not a Discourse event type")
 
 
-def map_webhook(event_name: str | None, body: Any, *, delivered_at: str) -> WebhookMapping:
+def map_webhook(
+    event_name: str | None,
+    body: Any,
+    *,
+    delivered_at: str,
+    topic_of: TopicLookup | None = None,
+) -> WebhookMapping:
     """Map one delivery (``X-Discourse-Event`` and the decoded JSON body).
 
     Args:
         event_name: the ``X-Discourse-Event`` header (absent for ``ping``).
         delivered_at: ISO 8601 time the delivery arrived; the time of a like.
+        topic_of: reads a topic's author, for a reply to the topic as a whole; None
+            when the REST API is not configured (then only the comment is stored).
 
     Raises:
         DiscoursePayloadInvalid: a rewarded event whose payload lacks a needed field.
@@ -110,13 +124,15 @@ def map_webhook(event_name: str | None, body: Any, *, delivered_at: str) -> Webh
     if event_name is None or "ping" in body:
         return WebhookMapping(ignored="ping")
     if event_name == "post_created":
-        return _map_post_created(_object(body, "post"))
+        return _map_post_created(_object(body, "post"), topic_of)
     if event_name == "post_liked":
         return _map_post_liked(_object(body, "like"), delivered_at)
     return WebhookMapping(ignored=f"event {event_name!r} earns nothing")
 
 
-def _map_post_created(post: Mapping[str, Any]) -> WebhookMapping:
+def _map_post_created(  # noqa: PLR0911 - one early return per case reads best
+    post: Mapping[str, Any], topic_of: TopicLookup | None
+) -> WebhookMapping:
     refusal = _not_rewarded(post)
     if refusal:
         return WebhookMapping(ignored=refusal)
@@ -135,18 +151,44 @@ def _map_post_created(post: Mapping[str, Any]) -> WebhookMapping:
     records = [
         _record(EventType.CLUB_COMMENT_CREATED, post_id, author, None, occurred_at, payload=payload)
     ]
-    if not isinstance(replied_to, Mapping) or not replied_to.get("username"):
+
+    def received(receiver: str) -> WebhookMapping:
+        records.append(
+            _record(
+                EventType.CLUB_COMMENT_RECEIVED,
+                post_id,
+                receiver,
+                author,
+                occurred_at,
+                payload=payload,
+            )
+        )
+        return WebhookMapping(records)
+
+    if isinstance(replied_to, Mapping) and replied_to.get("username"):
+        return received(_str(replied_to, "username", "post.reply_to_user"))
+    if post.get("reply_to_post_number") is not None:
         return WebhookMapping(
             records,
             ignored="no reply_to_user in the payload: ClubCommentReceived not stored",
         )
-    receiver = _str(replied_to, "username", "post.reply_to_user")
-    records.append(
-        _record(
-            EventType.CLUB_COMMENT_RECEIVED, post_id, receiver, author, occurred_at, payload=payload
+    # A reply to the topic as a whole: the topic's author receives it.
+    topic_id = _int(post, "topic_id", "post")
+    facts = topic_of(topic_id) if topic_of is not None else None
+    if facts is None:
+        return WebhookMapping(
+            records,
+            ignored=(
+                f"a reply to topic {topic_id} as a whole, whose author could not be read "
+                "from Discourse (SYSTOK_DISCOURSE_URL / SYSTOK_DISCOURSE_API_KEY): "
+                "ClubCommentReceived not stored; `systok ingest discourse --since` adds it"
+            ),
         )
-    )
-    return WebhookMapping(records)
+    if _same_user(post, {"id": facts.author_user_id, "username": facts.author_username}):
+        return WebhookMapping(
+            records, ignored="a reply in one's own topic: ClubCommentReceived not stored"
+        )
+    return received(facts.author_username)
 
 
 def _map_post_liked(like: Mapping[str, Any], delivered_at: str) -> WebhookMapping:

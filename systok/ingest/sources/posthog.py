@@ -26,8 +26,10 @@ Members: a row's ``properties.member_id`` (``MEMBER_ID_PROPERTY``), when the pla
 sets it, is the platform member id; otherwise the member is the alias
 ``posthog:<distinct_id>``, attributed once the alias is linked.
 
-Times: PostHog returns ``DateTime64(6, 'UTC')``; a timestamp without a zone is read as
-UTC (that is its column type), one with a zone is converted.
+Times: every bound sent is explicit UTC (``UTC_BOUND``): HogQL reads zone-less times in
+the *project's* time zone. Returned timestamps are in the project's zone with its
+offset (``2025-05-14T05:03:11.913767-04:00``) and are converted; a timestamp without
+a zone is read as UTC (the stored column's zone).
 """
 
 from __future__ import annotations
@@ -60,11 +62,23 @@ PAGE_ROWS = 10_000
 """Rows per query (PostHog allows up to 50 000; 10 000 keeps one page's unit small)."""
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
+UTC_BOUND = "toDateTime64({%s}, 6, 'UTC')"
+"""A time bound as HogQL must see it: an explicit UTC ``DateTime64``.
+
+Why: HogQL compares ``timestamp`` as ``toTimeZone(events.timestamp, <project time
+zone>)`` (its property swapper), so a zone-less string bound would be read in the
+project's time zone — in a New York project a resumed pull skipped events, in a Berlin
+one every page re-read the previous hour. ``toDateTime64(x, 6, 'UTC')`` names the zone
+(HogQL adds the project's zone only when the call has no third argument; see
+posthog/hogql/printer.py ``tz_aware`` and posthog/hogql/functions/mapping.py)."""
+
 QUERY = (
     "SELECT toString(uuid) AS uuid, event, distinct_id, properties, timestamp "
     "FROM events "
-    "WHERE event IN {names} AND timestamp >= {start} AND timestamp < {end} "
-    "AND (timestamp > {after_ts} OR (timestamp = {after_ts} AND toString(uuid) > {after_uuid})) "
+    f"WHERE event IN {{names}} AND timestamp >= {UTC_BOUND % 'start'} "
+    f"AND timestamp < {UTC_BOUND % 'end'} "
+    f"AND (timestamp > {UTC_BOUND % 'after_ts'} OR (timestamp = {UTC_BOUND % 'after_ts'} "
+    "AND toString(uuid) > {after_uuid})) "
     "ORDER BY timestamp, toString(uuid) "
     "LIMIT {limit}"
 )
