@@ -82,15 +82,7 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
 
     started = time.perf_counter()
     console = Console(stderr=as_json)
-    now = clock.now()
-    if today is not None:
-        if today.date() > now.date():
-            raise typer.BadParameter(
-                f"{today.date()} is after today ({now.date()}): its weeks have not "
-                "happened yet (their events would be quarantined as from the future)",
-                param_hint="--today",
-            )
-        now = min(now, datetime.combine(today.date(), day_time(12), UTC))
+    now = _reference_moment(today)
     settings = get_settings()
     path = database or settings.data_dir / "demo.sqlite3"
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
@@ -150,10 +142,10 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
             if batch:
                 flush(batch)
             progress.update(task, description=f"{week}: weekly run")
-            summary = WeeklyRun(
+            settled = WeeklyRun(
                 engine, policy, reports_dir=settings.data_dir / "reports", payout_adapter=adapter
             ).run(week)
-            roots[str(week)] = summary.merkle_root or ""
+            roots[str(week)] = settled.merkle_root or ""
             progress.advance(task)
     summary: dict[str, Any] = {
         "today": now.date().isoformat(),
@@ -196,6 +188,20 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
     )
     if as_json:
         print_json(summary)
+
+
+def _reference_moment(today: datetime | None) -> datetime:
+    """Now, or noon UTC of ``--today`` (refused after today: its weeks have not happened)."""
+    now = clock.now()
+    if today is None:
+        return now
+    if today.date() > now.date():
+        raise typer.BadParameter(
+            f"{today.date()} is after today ({now.date()}): its weeks have not "
+            "happened yet (their events would be quarantined as from the future)",
+            param_hint="--today",
+        )
+    return min(now, datetime.combine(today.date(), day_time(12), UTC))
 
 
 def _print_economy(
