@@ -9,6 +9,8 @@ The clock: a test whose outcome depends on the date is marked ``@pytest.mark.clo
 With ``SYSTOK_TEST_TODAY=YYYY-MM-DD`` every such test runs with the clock moved to noon
 UTC of that day (time-machine; the clock keeps ticking from there); without it they run
 today. CI runs them on a day of ISO week 2026-W53, on 2028-02-29 and today (.ci/run).
+``SYSTOK_TEST_TODAY_ALL=1`` moves the clock for every test: the audit that finds a test
+depending on the date without its mark.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def frozen_today() -> date | None:
 def _clock_at_test_today(request: pytest.FixtureRequest) -> Iterator[None]:
     """Move the clock to ``SYSTOK_TEST_TODAY`` (noon UTC) for ``clock``-marked tests."""
     day = frozen_today()
-    if day is None or request.node.get_closest_marker("clock") is None:
+    every_test = os.environ.get("SYSTOK_TEST_TODAY_ALL", "") not in ("", "0")
+    if day is None or (request.node.get_closest_marker("clock") is None and not every_test):
         yield
         return
     with time_machine.travel(datetime.combine(day, time(12), UTC), tick=True):

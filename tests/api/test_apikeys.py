@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -111,10 +112,16 @@ def test_apikey_cli_create_list_revoke(tmp_path: Path, monkeypatch: pytest.Monke
             stored = connection.execute(text("SELECT key_sha256 FROM api_keys")).scalar_one()
         assert stored == hashlib.sha256(key.encode()).hexdigest()
 
-        listed = runner.invoke(apikey_app, ["list"])
+        listed = runner.invoke(apikey_app, ["list", "--json"])
         assert listed.exit_code == 0
-        assert "relay" in listed.output and key[:16] in listed.output
         assert key not in listed.output
+        [info] = json.loads(listed.output)
+        assert (info["name"], info["scopes"], info["revoked_at"]) == (
+            "relay",
+            ["events:write"],
+            None,
+        )
+        assert key.startswith(info["prefix"]) and len(info["prefix"]) >= 8
 
         revoked = runner.invoke(apikey_app, ["revoke", "relay"])
         assert revoked.exit_code == 0 and "revoked" in revoked.output
