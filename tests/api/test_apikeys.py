@@ -18,24 +18,28 @@ from systok.db.engine import make_engine, run_transaction
 from systok.ingest.service import now_us
 from tests.api.conftest import LiveServer, iso_ago
 
-ONE_EVENT = {
-    "events": [
-        {
-            "source": "posthog",
-            "id": "auth-1",
-            "type": "ExerciseSave",
-            "member": "posthog:someone",
-            "occurred_at": iso_ago(),
-        }
-    ]
-}
+
+def one_event() -> dict:
+    """An event of an hour ago, by the clock when the request is made (not at import)."""
+    return {
+        "events": [
+            {
+                "source": "posthog",
+                "id": "auth-1",
+                "type": "ExerciseSave",
+                "member": "posthog:someone",
+                "occurred_at": iso_ago(),
+            }
+        ]
+    }
 
 
 def _post(live: LiveServer, headers: dict[str, str]) -> tuple[int, dict]:
-    response = live.client.post("/api/v1/events", json=ONE_EVENT, headers=headers)
+    response = live.client.post("/api/v1/events", json=one_event(), headers=headers)
     return response.status_code, response.json()
 
 
+@pytest.mark.clock
 def test_auth_matrix(live: LiveServer):
     good = live.make_key("good")
     revoked = live.make_key("revoked")
@@ -64,7 +68,7 @@ def test_auth_matrix(live: LiveServer):
         got_status, body = _post(live, headers)
         assert (got_status, body["error"]) == (status, error), headers
         assert set(body) == {"error", "detail"}
-    response = live.client.post("/api/v1/events", json=ONE_EVENT)
+    response = live.client.post("/api/v1/events", json=one_event())
     assert response.headers["www-authenticate"] == "Bearer"
     with live.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM events")).scalar_one() == 0
