@@ -140,3 +140,20 @@ def test_edge_week_is_settled_verified_and_reported(cli_on, capsys, monkeypatch,
         assert [(r["week"], r["stage"], r["merkle_root"]) for r in status] == [
             (name, "done", run["merkle_root"])
         ]
+
+
+def test_a_streak_runs_through_week_53_into_the_new_year(cli_on, capsys, monkeypatch, tmp_path):
+    """2026-W52 → 2026-W53 → 2027-W01 are consecutive: the streak grows 1, 2, 3."""
+    monkeypatch.setenv("SYSTOK_DATA_DIR", str(tmp_path))
+    weeks = ["2026-W52", "2026-W53", "2027-W01"]
+    assert IsoWeek.parse(weeks[2]).previous() == IsoWeek.parse(weeks[1])
+    with time_machine.travel(AFTER_EVERY_WEEK, tick=True):
+        for name in weeks:
+            ingest_every_day(cli_on, IsoWeek.parse(name))
+        streaks = []
+        for name in weeks:
+            assert cli_json(capsys, "run", "week", name)["stage"] == "done"
+            explained = cli_json(capsys, "explain", "m1", name)
+            streaks.append(explained["breakdown"]["consistency"]["streak_weeks"])
+            assert cli_json(capsys, "verify", "week", name)["verified"]
+    assert streaks == [1, 2, 3]
