@@ -33,6 +33,8 @@ def main() -> None:
         "Exit codes: 0 success; 1 a user error; 2 a usage error or a failed audit;",
         "65 an invalid policy; 66 a missing policy; 70 an internal error;",
         "75 the database needs `systok db upgrade`; 78 a bad setting.\n",
+        "Listing commands take `--json`: one JSON document on stdout, with the shapes in",
+        "[cli-json.md](cli-json.md). Scripts read that, never the tables.\n",
     ]
     for command in COMMANDS:
         text = subprocess.run(

@@ -4,6 +4,13 @@ PostgreSQL is found at ``SYSTOK_TEST_POSTGRES_URL`` (default: the local server's
 ``test`` database). Each test session creates its own scratch database there and drops
 it at the end. Without a reachable server the PostgreSQL cases are skipped, unless
 ``SYSTOK_REQUIRE_POSTGRES=1`` (set by CI), which turns the skip into a failure.
+
+The clock: a test whose outcome depends on the date is marked ``@pytest.mark.clock``.
+With ``SYSTOK_TEST_TODAY=YYYY-MM-DD`` every such test runs with the clock moved to noon
+UTC of that day (time-machine; the clock keeps ticking from there); without it they run
+today. CI runs them on a day of ISO week 2026-W53, on 2028-02-29 and today (.ci/run).
+``SYSTOK_TEST_TODAY_ALL=1`` moves the clock for every test: the audit that finds a test
+depending on the date without its mark.
 """
 
 from __future__ import annotations
@@ -12,9 +19,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,6 +38,29 @@ POSTGRES_URL = os.environ.get(
 REQUIRE_POSTGRES = os.environ.get("SYSTOK_REQUIRE_POSTGRES", "") not in ("", "0", "false")
 KEPT_TABLES = ("alembic_version", "chain_head")
 TEST_ASSETS = {"STK": 6, "RUB": 2}
+
+
+def frozen_today() -> date | None:
+    """The day ``SYSTOK_TEST_TODAY`` names, or None to run on the real date."""
+    text = os.environ.get("SYSTOK_TEST_TODAY", "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise pytest.UsageError(f"SYSTOK_TEST_TODAY={text!r} is not a YYYY-MM-DD date") from None
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_test_today(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Move the clock to ``SYSTOK_TEST_TODAY`` (noon UTC) for ``clock``-marked tests."""
+    day = frozen_today()
+    every_test = os.environ.get("SYSTOK_TEST_TODAY_ALL", "") not in ("", "0")
+    if day is None or (request.node.get_closest_marker("clock") is None and not every_test):
+        yield
+        return
+    with time_machine.travel(datetime.combine(day, time(12), UTC), tick=True):
+        yield
 
 
 def _postgres_admin_url() -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok import clock as systok_clock
 from systok.accrual import repository as repo
 from systok.accrual.vesting import grant_rows, hold_grants, insert_grants, run_grants, vested_parts
 from systok.core.amount import UNITS_MAX, format_amount
@@ -92,7 +92,8 @@ class RunSummary:
 
 
 def now_us() -> int:
-    return time.time_ns() // 1000
+    """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
+    return systok_clock.now_us()
 
 
 class WeeklyRun:

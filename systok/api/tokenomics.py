@@ -20,7 +20,7 @@ import base64
 import binascii
 import bisect
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -29,6 +29,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok import clock
 from systok.accrual import repository as accrual_repo
 from systok.accrual.explain import explain_reward
 from systok.accrual.service import STAGES
@@ -214,7 +215,7 @@ def get_balance_history(
 ) -> s.HistoryOut:
     """The posted balance at the end of each day with movement, at most 366 days."""
     member_id = acting_member(principal, member)
-    last = to or datetime.now(UTC).date()
+    last = to or clock.now().date()
     first = from_ or date.fromordinal(max(1, last.toordinal() - (HISTORY_DAYS_DEFAULT - 1)))
     if first > last:
         raise RequestInvalid(f"query.from: {first} is after to ({last})")

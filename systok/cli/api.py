@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
+from systok.cli.output import JSON_OPTION, print_json
 from systok.config import Settings, get_settings
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
@@ -69,12 +70,28 @@ def create(
 
 
 @apikey_app.command("list")
-def list_keys() -> None:
+def list_keys(as_json: bool = JSON_OPTION) -> None:
     """List keys: name, prefix, scopes, created, revoked (never the key)."""
     from systok.api.auth import list_api_keys
 
     engine = migrated_engine()
     keys = run_transaction(engine, list_api_keys)
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": info.name,
+                    "prefix": info.display_prefix.removesuffix("…"),
+                    "scopes": sorted(info.scopes),
+                    "created_at": us_to_iso(info.created_at_us),
+                    "revoked_at": (
+                        us_to_iso(info.revoked_at_us) if info.revoked_at_us is not None else None
+                    ),
+                }
+                for info in keys
+            ]
+        )
+        return
     table = Table("name", "prefix", "scopes", "created", "revoked", title="API keys")
     for info in keys:
         table.add_row(

@@ -12,6 +12,11 @@ server's nonce message like a wallet would), so each week's payout stage pays th
 the in-process chain (LiteSVM); the demo ends by showing their on-chain balances equal
 to the ledger and by reconciling the chain with the ledger. Everybody else stays
 custodial, which keeps the chain part cheap.
+
+The weeks are the ``--weeks`` ISO weeks that closed before ``--today`` (default: today
+by :mod:`systok.clock`), so a given ``--today`` and ``--seed`` give the same community,
+weeks and Merkle roots on any day. ``--json`` prints the summary as one JSON document
+on stdout (docs/cli-json.md) and the progress for people on stderr.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +37,12 @@ from solders.keypair import Keypair
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok import clock
 from systok.accrual import repository as accrual_repo
 from systok.accrual.explain import explain_reward
 from systok.accrual.service import WeeklyRun
 from systok.accrual.verify import verify_week
+from systok.cli.output import JSON_OPTION, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.ledger import AccountType
@@ -50,7 +58,6 @@ from systok.payout.adapters import LitesvmAdapter
 from systok.policy_files import policy_for_week
 from systok.sim.community import generate_community
 
-console = Console()
 EVENTS_PER_UNIT = 10_000
 
 
@@ -63,17 +70,26 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
     wallet_every: int = typer.Option(
         10, min=1, help="One member in this many links a wallet and is paid on chain."
     ),
+    today: datetime = typer.Option(
+        None,
+        formats=["%Y-%m-%d"],
+        help="Simulate the weeks closed before this UTC day, at noon (default: today).",
+    ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Run the weekly accrual on a synthetic community, on the embedded default."""
+    from systok.cli.run import last_closed_week
+
     started = time.perf_counter()
+    console = Console(stderr=as_json)
+    now = _reference_moment(today)
     settings = get_settings()
     path = database or settings.data_dir / "demo.sqlite3"
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path.as_posix()}")
     migrate.upgrade(engine)
-    last = IsoWeek.containing(datetime.now(UTC) - timedelta(hours=2)).previous()
-    week_list = [last]
+    week_list = [last_closed_week(now=now)]
     while len(week_list) < weeks:
         week_list.insert(0, week_list[0].previous())
     policy = policy_for_week(week_list[0])
@@ -126,16 +142,27 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
             if batch:
                 flush(batch)
             progress.update(task, description=f"{week}: weekly run")
-            summary = WeeklyRun(
+            settled = WeeklyRun(
                 engine, policy, reports_dir=settings.data_dir / "reports", payout_adapter=adapter
             ).run(week)
-            roots[str(week)] = summary.merkle_root or ""
+            roots[str(week)] = settled.merkle_root or ""
             progress.advance(task)
+    summary: dict[str, Any] = {
+        "today": now.date().isoformat(),
+        "weeks": [str(w) for w in week_list],
+        "policy_version": policy.version,
+        "policy_hash": policy.content_hash,
+        "scale": policy.stk_scale,
+        "people_imported": report.accepted,
+        "wallets_linked": len(wallets),
+        "events": {o.value: n for o, n in counts.items()},
+        "roots": [{"week": w, "merkle_root": r} for w, r in roots.items()],
+    }
     console.print(
         f"events: {counts[Outcome.ACCEPTED]} accepted, {counts[Outcome.DUPLICATE]} duplicate, "
         f"{counts[Outcome.QUARANTINED]} quarantined with a reason (systok events quarantine list)"
     )
-    _print_economy(engine, policy.stk_scale, week_list)
+    summary |= _print_economy(console, engine, policy.stk_scale, week_list)
     table = Table("week", "Merkle root of (member, amount)", title="published roots")
     for week_name, root in roots.items():
         table.add_row(week_name, root)
@@ -149,14 +176,39 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
         differences = verify_week(engine, policy, week)
         if differences:
             raise AuditFailed(differences)
-    _print_chain(engine, adapter, wallets, policy.stk_scale)
+    summary["chain"] = _print_chain(console, engine, adapter, wallets, policy.stk_scale)
+    summary["audit"] = {"ok": True, "entries_checked": audit.entries_checked}
+    summary["verified_weeks"] = [str(w) for w in week_list]
+    summary["reports"] = sorted(
+        p.name for p in (settings.data_dir / "reports").glob("rewards-*.csv")
+    )
     console.print(
         f"ledger audit ok ({audit.entries_checked} journal entries); every week verified by "
         f"replay; {time.perf_counter() - started:.1f} s"
     )
+    if as_json:
+        print_json(summary)
 
 
-def _print_economy(engine: Engine, scale: int, week_list: list[IsoWeek]) -> None:
+def _reference_moment(today: datetime | None) -> datetime:
+    """Now, or noon UTC of ``--today`` (refused after today: its weeks have not happened)."""
+    now = clock.now()
+    if today is None:
+        return now
+    if today.date() > now.date():
+        raise typer.BadParameter(
+            f"{today.date()} is after today ({now.date()}): its weeks have not "
+            "happened yet (their events would be quarantined as from the future)",
+            param_hint="--today",
+        )
+    return min(now, datetime.combine(today.date(), day_time(12), UTC))
+
+
+def _print_economy(
+    console: Console, engine: Engine, scale: int, week_list: list[IsoWeek]
+) -> dict[str, Any]:
+    """Print the funds and the top earners; return them for the JSON summary."""
+
     def stk(units: int) -> str:
         return format_amount(units, scale)
 
@@ -205,6 +257,25 @@ def _print_economy(engine: Engine, scale: int, week_list: list[IsoWeek]) -> None
             why,
         )
     console.print(top)
+    return {
+        "funds": [
+            {"account": b.account.name, "posted_units": b.posted_units}
+            for b in balances
+            if b.account.type is not AccountType.MEMBER
+        ],
+        "members_holding": len(members),
+        "members_units": paid_total,
+        "top_earners": [
+            {
+                "member": b.account.owner,
+                "units": b.posted_units,
+                "last_week_points": (
+                    rewards[b.account.owner].reward.points if rewards.get(b.account.owner) else "0"
+                ),
+            }
+            for b in members[:5]
+        ],
+    }
 
 
 def _link_wallets(engine: Engine, member_ids: list[str], seed: int) -> dict[str, Keypair]:
@@ -241,8 +312,12 @@ def _demo_chain(data_dir: Path, database: Path) -> LitesvmAdapter:
 
 
 def _print_chain(
-    engine: Engine, adapter: LitesvmAdapter, wallets: dict[str, Keypair], scale: int
-) -> None:
+    console: Console,
+    engine: Engine,
+    adapter: LitesvmAdapter,
+    wallets: dict[str, Keypair],
+    scale: int,
+) -> dict[str, int]:
     """On-chain balances next to the ledger's, then the reconciliation; differences fail."""
     from systok.payout import repository as payout_repo
     from systok.payout.chain import token_account
@@ -274,3 +349,9 @@ def _print_chain(
         f"{format_amount(result.supply_units or 0, scale)}, {result.transactions_checked} "
         "payout transactions found on chain with their memos"
     )
+    return {
+        "accounts_checked": result.accounts_checked,
+        "transactions_checked": result.transactions_checked,
+        "supply_units": result.supply_units or 0,
+        "wallets_units": sum(a or 0 for a in chain),
+    }

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
+from systok.cli.output import JSON_OPTION, print_json
 from systok.db.engine import run_transaction
 from systok.ingest import repository as repo
 from systok.ingest.files import ImportReport, import_events, import_members
@@ -73,10 +74,26 @@ def events_import(file: Path = typer.Argument(..., help="JSON lines, one event e
 def quarantine_list(
     source: str = typer.Option(None, help="Only this source."),
     limit: int = typer.Option(50, help="At most this many rows."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List open quarantined inputs with their reasons."""
     engine = migrated_engine()
     rows = run_transaction(engine, lambda s: repo.open_quarantine(s, limit, source))
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": row.id,
+                    "source": row.source,
+                    "source_event_id": row.source_event_id,
+                    "field": row.field,
+                    "reason": row.reason,
+                    "attempts": row.attempts,
+                }
+                for row in rows
+            ]
+        )
+        return
     table = Table(
         "id",
         "source",

@@ -9,7 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from systok import clock
 from systok.cli.context import engine_from_settings, migrated_engine
+from systok.cli.output import JSON_OPTION, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.ledger import (
@@ -41,13 +43,33 @@ def _stk(units: int) -> str:
 
 
 @app.command()
-def balances(asset: str = typer.Option(None, help="Only this asset (e.g. STK).")) -> None:
+def balances(
+    asset: str = typer.Option(None, help="Only this asset (e.g. STK)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """List every account with its posted, held and available balance."""
     engine = migrated_engine()
     rows = run_transaction(engine, lambda s: Ledger(s).balances(asset))
     scales = run_transaction(
         engine, lambda s: {a: Ledger(s).asset_scale(a) for a in {r.account.asset for r in rows}}
     )
+    if as_json:
+        print_json(
+            [
+                {
+                    "account": row.account.name,
+                    "type": row.account.type.value,
+                    "owner": row.account.owner,
+                    "asset": row.account.asset,
+                    "scale": scales[row.account.asset],
+                    "posted_units": row.posted_units,
+                    "held_units": row.held_units,
+                    "available_units": row.available_units,
+                }
+                for row in rows
+            ]
+        )
+        return
     table = Table("account", "posted", "held", "available", title="balances")
     for row in rows:
         scale = scales[row.account.asset]
@@ -121,7 +143,7 @@ def demo(
     else:  # a quarterly schedule: one thirteenth of the first quarter stands for a week
         week_units = emission.quarter_amount(emission.total_supply) // 13
     pool = system_account(AccountType.POOL_REWARDS)
-    now_us = time.time_ns() // 1000
+    now_us = clock.now_us()
 
     def week(session):  # type: ignore[no-untyped-def]
         ledger = Ledger(session)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
+from systok.cli.output import JSON_OPTION, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.db.engine import run_transaction
@@ -107,12 +108,24 @@ def sign(
 
 
 @app.command("wallets")
-def wallets() -> None:
+def wallets(as_json: bool = JSON_OPTION) -> None:
     """Linked wallets: member, address, when."""
     from systok.core.times import us_to_iso
     from systok.payout import repository as repo
 
     rows = run_transaction(migrated_engine(), repo.list_wallets)
+    if as_json:
+        print_json(
+            [
+                {
+                    "member": r.member_id,
+                    "address": r.address,
+                    "linked_at": us_to_iso(r.linked_at_us),
+                }
+                for r in rows
+            ]
+        )
+        return
     table = Table("member", "address", "linked at")
     for row in rows:
         table.add_row(row.member_id, row.address, us_to_iso(row.linked_at_us)[:19])
@@ -133,7 +146,10 @@ def withdraw(member: str = typer.Argument(..., help="Platform member id.")) -> N
 
 
 @app.command("status")
-def status(limit: int = typer.Option(30, help="At most this many batches, newest first.")) -> None:
+def status(
+    limit: int = typer.Option(30, help="At most this many batches, newest first."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Payout batches: memo, members, amount, status, signature."""
     from systok.payout import repository as repo
 
@@ -146,8 +162,26 @@ def status(limit: int = typer.Option(30, help="At most this many batches, newest
         ]
 
     scale = _scale()
+    batches = run_transaction(engine, read)
+    if as_json:
+        print_json(
+            [
+                {
+                    "batch": batch.id,
+                    "memo": batch.memo,
+                    "members": batch.members,
+                    "amount_units": batch.amount_units,
+                    "scale": scale,
+                    "status": batch.status,
+                    "signature": signature,
+                    "error": batch.error,
+                }
+                for batch, signature in batches
+            ]
+        )
+        return
     table = Table("batch", "memo", "members", "STK", "status", "signature", "error")
-    for batch, signature in run_transaction(engine, read):
+    for batch, signature in batches:
         table.add_row(
             str(batch.id),
             batch.memo,

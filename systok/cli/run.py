@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import typer
@@ -10,10 +10,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from systok import clock
 from systok.accrual import repository as repo
 from systok.accrual.explain import breakdown, explain_reward
 from systok.accrual.service import RunError, RunSummary, WeeklyRun, points_text, rewards_csv
 from systok.cli.context import migrated_engine
+from systok.cli.output import JSON_OPTION, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.policy import Policy
@@ -27,10 +29,13 @@ report_app = typer.Typer(help="Reports of settled weeks.", no_args_is_help=True)
 console = Console()
 
 
-def last_closed_week(policy_grace_hours: int = 2) -> IsoWeek:
-    """The newest week that closed (Sunday 23:59:59 UTC) more than the grace window ago."""
-    now = datetime.now(UTC) - timedelta(hours=policy_grace_hours)
-    return IsoWeek.containing(now).previous()
+def last_closed_week(policy_grace_hours: int = 2, now: datetime | None = None) -> IsoWeek:
+    """The newest week that closed (Sunday 23:59:59 UTC) more than the grace window ago.
+
+    ``now`` defaults to :func:`systok.clock.now`; pass it to ask about another moment.
+    """
+    moment = (now or clock.now()) - timedelta(hours=policy_grace_hours)
+    return IsoWeek.containing(moment).previous()
 
 
 def _week(text: str | None) -> IsoWeek:
@@ -45,10 +50,27 @@ def _week(text: str | None) -> IsoWeek:
 def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
     engine = migrated_engine()
     policy = policy_for_week(week)
-    if week.end > datetime.now(UTC):
+    if week.end > clock.now():
         raise RunError(f"week {week} has not closed yet (it ends {week.end.isoformat()})")
     reports = get_settings().data_dir / "reports"
     return WeeklyRun(engine, policy, reports_dir=reports), policy
+
+
+def summary_json(summary: RunSummary, scale: int) -> dict[str, Any]:
+    """A run's summary as documented in docs/cli-json.md (amounts in base units)."""
+    return {
+        "run": summary.run_id,
+        "week": summary.week,
+        "policy_version": summary.policy_version,
+        "stage": summary.stage,
+        "members": summary.members,
+        "scale": scale,
+        "emission_units": summary.emission_units,
+        "budget_units": summary.budget_units,
+        "rewards_units": summary.rewards_units,
+        "prorata": summary.prorata,
+        "merkle_root": summary.merkle_root,
+    }
 
 
 def _print_summary(summary: RunSummary, scale: int) -> None:
@@ -69,19 +91,36 @@ def _print_summary(summary: RunSummary, scale: int) -> None:
 def run_week(
     week: str = typer.Argument(None, help="ISO week, e.g. 2026-W05 (default: last closed)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Score and show, write nothing."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Run (or finish) the weekly accrual of a week; a settled week changes nothing."""
     target = _week(week)
     runner, policy = _runner(target)
     if dry_run:
         preview = runner.preview(target)
+        if as_json:
+            print_json(
+                {
+                    "week": str(target),
+                    "scale": policy.stk_scale,
+                    "rewards": [
+                        {"member": member_id, "points": points, "units": units}
+                        for member_id, points, units in preview
+                    ],
+                }
+            )
+            return
         table = Table("member", "points", "STK", title=f"dry run of {target} (nothing written)")
         for member_id, points, units in preview[:20]:
             table.add_row(member_id, points, format_amount(units, policy.stk_scale))
         console.print(table)
         console.print(f"{len(preview)} members would be rewarded")
         return
-    _print_summary(runner.run(target), policy.stk_scale)
+    summary = runner.run(target)
+    if as_json:
+        print_json(summary_json(summary, policy.stk_scale))
+        return
+    _print_summary(summary, policy.stk_scale)
 
 
 @run_app.command("resume")
@@ -97,11 +136,35 @@ def run_resume() -> None:
 
 
 @run_app.command("status")
-def run_status() -> None:
-    """The latest runs and their stages."""
+def run_status(
+    limit: int = typer.Option(20, help="At most this many runs, newest first."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The latest runs: week, policy, stage, rewards and each week's Merkle root."""
     engine = migrated_engine()
+    rows = run_transaction(engine, lambda s: repo.latest_runs(s, limit))
+    if as_json:
+        print_json(
+            [
+                {
+                    "run": row.id,
+                    "week": row.week,
+                    "policy_version": row.policy_version,
+                    "policy_hash": row.policy_hash,
+                    "stage": row.stage,
+                    "scale": policy_for_week(IsoWeek.parse(row.week)).stk_scale,
+                    "emission_units": row.emission_units,
+                    "budget_units": row.budget_units,
+                    "rewards_units": row.rewards_units,
+                    "prorata": row.prorata,
+                    "merkle_root": row.merkle_root,
+                }
+                for row in rows
+            ]
+        )
+        return
     table = Table("run", "week", "policy", "stage", "rewards STK", "Merkle root")
-    for row in run_transaction(engine, repo.latest_runs):
+    for row in rows:
         table.add_row(
             str(row.id),
             row.week,
@@ -131,7 +194,10 @@ verify_app = typer.Typer(
 
 
 @verify_app.command("week")
-def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
+def verify_week_command(
+    week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Replay a settled week from events, profiles and policy; exit 2 on any difference."""
     from systok.accrual.verify import verify_week
     from systok.errors import AuditFailed
@@ -141,6 +207,9 @@ def verify_week_command(week: str = typer.Argument(..., help="ISO week, e.g. 202
     differences = verify_week(engine, policy_for_week(target), target)
     if differences:
         raise AuditFailed(differences)
+    if as_json:
+        print_json({"week": str(target), "verified": True})
+        return
     console.print(
         f"{target} verified: collected sums or counts, rewards, vesting and Merkle root "
         "replay exactly"
@@ -159,6 +228,7 @@ def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."))
 def explain(
     member: str = typer.Argument(..., help="Platform member id."),
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Why a member got exactly this many tokens in a week."""
     engine, row, policy = _settled(week)
@@ -168,6 +238,21 @@ def explain(
     if explained is None:
         raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
     reward, data = explained.reward, breakdown(explained.score)
+    if as_json:
+        print_json(
+            {
+                "member": member,
+                "week": row.week,
+                "points": reward.points,
+                "scale": policy.stk_scale,
+                "units": reward.units,
+                "paid_units": reward.paid_units,
+                "prorata": row.prorata,
+                "matches": explained.matches,
+                "breakdown": data,
+            }
+        )
+        return
     console.print(
         f"[bold]{member}[/], {row.week}: {reward.points} points → "
         f"{format_amount(reward.units, policy.stk_scale)} STK"
@@ -248,18 +333,40 @@ def vesting_flag(
 
 
 @vesting_app.command("list")
-def vesting_list(limit: int = typer.Option(50, help="At most this many grants.")) -> None:
+def vesting_list(
+    limit: int = typer.Option(50, help="At most this many grants."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Vesting grants, newest first: member, type, amount, unlock date, status."""
     from sqlalchemy import select
 
     from systok.accrual.vesting import grants_t
     from systok.core.times import us_to_iso
+    from systok.policy_files import default_policy
 
     engine = migrated_engine()
+    scale = default_policy().stk_scale
     rows = run_transaction(
         engine,
         lambda s: list(s.execute(select(grants_t).order_by(grants_t.c.id.desc()).limit(limit))),
     )
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": row.id,
+                    "member": row.member_id,
+                    "event_type": row.event_type,
+                    "units": row.units,
+                    "scale": scale,
+                    "unlock_at": us_to_iso(row.unlock_at_us),
+                    "status": row.status,
+                    "flagged_reason": row.flagged_reason,
+                }
+                for row in rows
+            ]
+        )
+        return
     table = Table("id", "member", "type", "STK", "unlocks", "status", "flag")
     for row in rows:
         table.add_row(

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
 
 import httpx
 
+from systok import clock
 from systok.config import Settings
 from systok.errors import ConfigurationError, SystokError
 
@@ -176,7 +177,7 @@ def wait_hint_seconds(response: httpx.Response) -> float | None:
         if moment is not None:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+            return max(0.0, (moment - clock.now()).total_seconds())
     try:
         body = response.json()
     except ValueError:

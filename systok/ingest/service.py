@@ -10,7 +10,6 @@ alias not linked yet are stored unattributed, and attributed when the alias is l
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from systok import clock as systok_clock
 from systok.core.policy import Policy
 from systok.errors import SystokError
 from systok.ingest import repository as repo
@@ -73,7 +73,8 @@ class IdentityConflict(SystokError):
 
 
 def now_us() -> int:
-    return time.time_ns() // 1000
+    """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
+    return systok_clock.now_us()
 
 
 def limits_of(policy: Policy) -> Limits:

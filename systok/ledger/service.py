@@ -16,7 +16,6 @@ Nothing here commits: the caller's unit of work does.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from systok import clock as systok_clock
 from systok.core.amount import UNITS_MAX, format_amount
 from systok.core.ledger import (
     SCALE_MAX,
@@ -75,8 +75,8 @@ class PostedEntry:
 
 
 def now_us() -> int:
-    """Wall-clock time in integer microseconds since the Unix epoch."""
-    return time.time_ns() // 1000
+    """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
+    return systok_clock.now_us()
 
 
 # Asset scales per engine. Safe to cache: a scale can never change once registered, and

@@ -95,3 +95,37 @@ def test_verify_replays_the_vesting_grants(engine, tmp_path):
         f"vesting of m2: stored {{'PeerReviewCompleted': {vested - 1}}}, "
         f"replay {{'PeerReviewCompleted': {vested}}}"
     ]
+
+
+def test_vesting_cli_releases_by_the_clock(cli_on, capsys, monkeypatch, tmp_path):
+    """``vesting release`` reads the clock: nothing before the unlock moment, all at it."""
+    import time_machine
+
+    from systok.cli.main import main
+    from systok.core.times import us_to_datetime, us_to_iso
+
+    monkeypatch.setenv("SYSTOK_DATA_DIR", str(tmp_path))
+    setup(cli_on)
+    WeeklyRun(cli_on, POLICY, reports_dir=tmp_path).run(WEEK)
+
+    def listed():
+        assert main(["vesting", "list", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    grants = listed()
+    unlock_at = grants[0]["unlock_at"]
+    vested = POLICY.events["PeerReviewCompleted"].weight * 1_000_000
+    assert [(g["member"], g["event_type"], g["units"], g["status"]) for g in grants] == [
+        ("m2", "PeerReviewCompleted", vested, "held"),
+        ("m1", "PeerReviewCompleted", vested, "held"),
+    ]
+    unlock_us = run_transaction(cli_on, lambda s: run_grants(s, 1))[0].unlock_at_us
+    assert us_to_iso(unlock_us) == unlock_at
+    with time_machine.travel(us_to_datetime(unlock_us - 1_000_000), tick=False):
+        assert main(["vesting", "release"]) == 0
+    assert "released 0 grant(s)" in capsys.readouterr().out
+    assert {g["status"] for g in listed()} == {"held"}
+    with time_machine.travel(us_to_datetime(unlock_us), tick=False):
+        assert main(["vesting", "release"]) == 0
+    assert "released 2 grant(s)" in capsys.readouterr().out
+    assert {g["status"] for g in listed()} == {"released"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -17,24 +18,28 @@ from systok.db.engine import make_engine, run_transaction
 from systok.ingest.service import now_us
 from tests.api.conftest import LiveServer, iso_ago
 
-ONE_EVENT = {
-    "events": [
-        {
-            "source": "posthog",
-            "id": "auth-1",
-            "type": "ExerciseSave",
-            "member": "posthog:someone",
-            "occurred_at": iso_ago(),
-        }
-    ]
-}
+
+def one_event() -> dict:
+    """An event of an hour ago, by the clock when the request is made (not at import)."""
+    return {
+        "events": [
+            {
+                "source": "posthog",
+                "id": "auth-1",
+                "type": "ExerciseSave",
+                "member": "posthog:someone",
+                "occurred_at": iso_ago(),
+            }
+        ]
+    }
 
 
 def _post(live: LiveServer, headers: dict[str, str]) -> tuple[int, dict]:
-    response = live.client.post("/api/v1/events", json=ONE_EVENT, headers=headers)
+    response = live.client.post("/api/v1/events", json=one_event(), headers=headers)
     return response.status_code, response.json()
 
 
+@pytest.mark.clock
 def test_auth_matrix(live: LiveServer):
     good = live.make_key("good")
     revoked = live.make_key("revoked")
@@ -63,7 +68,7 @@ def test_auth_matrix(live: LiveServer):
         got_status, body = _post(live, headers)
         assert (got_status, body["error"]) == (status, error), headers
         assert set(body) == {"error", "detail"}
-    response = live.client.post("/api/v1/events", json=ONE_EVENT)
+    response = live.client.post("/api/v1/events", json=one_event())
     assert response.headers["www-authenticate"] == "Bearer"
     with live.engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM events")).scalar_one() == 0
@@ -111,10 +116,16 @@ def test_apikey_cli_create_list_revoke(tmp_path: Path, monkeypatch: pytest.Monke
             stored = connection.execute(text("SELECT key_sha256 FROM api_keys")).scalar_one()
         assert stored == hashlib.sha256(key.encode()).hexdigest()
 
-        listed = runner.invoke(apikey_app, ["list"])
+        listed = runner.invoke(apikey_app, ["list", "--json"])
         assert listed.exit_code == 0
-        assert "relay" in listed.output and key[:16] in listed.output
         assert key not in listed.output
+        [info] = json.loads(listed.output)
+        assert (info["name"], info["scopes"], info["revoked_at"]) == (
+            "relay",
+            ["events:write"],
+            None,
+        )
+        assert key.startswith(info["prefix"]) and len(info["prefix"]) >= 8
 
         revoked = runner.invoke(apikey_app, ["revoke", "relay"])
         assert revoked.exit_code == 0 and "revoked" in revoked.output

@@ -14,6 +14,9 @@ import pytest
 
 from tests.api.economy import STK, Economy, balances, fund
 
+# Events and tokens are made relative to the clock: CI reruns these at frozen dates.
+pytestmark = pytest.mark.clock
+
 ALL_SCOPES = ("admin:read", "stats:read", "transfers:write", "purchases:write", "events:write")
 T = "/api/v1/tokenomics"
 

@@ -16,6 +16,9 @@ from systok.ingest.sources.discourse_webhook import (
 )
 from tests.api.conftest import LiveServer, discourse_headers, dumps, iso_ago, table_counts
 
+# Events and tokens are made relative to the clock: CI reruns these at frozen dates.
+pytestmark = pytest.mark.clock
+
 URL = "/api/v1/webhooks/discourse"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from systok.api import events as events_api
@@ -9,6 +10,9 @@ from systok.db.engine import run_transaction
 from systok.ingest.service import Ingestor
 from systok.policy_files import default_policy
 from tests.api.conftest import LiveServer, iso_ago, table_counts
+
+# Events and tokens are made relative to the clock: CI reruns these at frozen dates.
+pytestmark = pytest.mark.clock
 
 
 def _event(event_id: str, **changes):

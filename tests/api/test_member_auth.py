@@ -30,6 +30,9 @@ from tests.api.economy import (
     seed_members,
 )
 
+# Events and tokens are made relative to the clock: CI reruns these at frozen dates.
+pytestmark = pytest.mark.clock
+
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")

@@ -21,6 +21,9 @@ from systok.policy_files import load_policy
 from tests.api.economy import STK, Economy, freeze, fund, state
 from tests.core.test_scoring import GOLDEN_DAY
 
+# Events and tokens are made relative to the clock: CI reruns these at frozen dates.
+pytestmark = pytest.mark.clock
+
 TRANSFER = "/api/v1/tokenomics/transfer"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -57,9 +58,20 @@ def test_demo_runs_and_its_ledger_audits(capsys, isolated, monkeypatch):
     monkeypatch.setenv("SYSTOK_DATABASE_URL", f"sqlite:///{demo_db}")
     get_settings.cache_clear()
     assert main(["audit"]) == 0
-    assert main(["ledger", "balances", "--asset", "STK"]) == 0
-    balances = capsys.readouterr().out
-    assert "member:m001@STK" in balances and "1383.000000" in balances
+    capsys.readouterr()
+    assert main(["ledger", "balances", "--asset", "STK", "--json"]) == 0
+    balances = {b["account"]: b for b in json.loads(capsys.readouterr().out)}
+    assert balances["member:m001@STK"] | {"account": None} == {
+        "account": None,
+        "type": "member",
+        "owner": "m001",
+        "asset": "STK",
+        "scale": 6,
+        "posted_units": 1_383_000_000,
+        "held_units": 0,
+        "available_units": 1_383_000_000,
+    }
+    assert balances["pool:rewards@STK"]["held_units"] == 150_000_000, "the vesting hold"
 
     with sqlite3.connect(demo_db) as connection:  # tamper behind the ledger's back
         connection.execute(

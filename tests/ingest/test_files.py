@@ -33,8 +33,11 @@ def test_example_files_import_and_reimport_as_duplicates(cli_on, capsys):
         ).scalar_one(),
     )
     assert attributed == 0, "every alias in the example is linked"
-    assert main(["events", "quarantine", "list"]) == 0
-    assert "SectionRead" in capsys.readouterr().out
+    capsys.readouterr()
+    assert main(["events", "quarantine", "list", "--json"]) == 0
+    quarantined = json.loads(capsys.readouterr().out)
+    assert quarantined and all(q["source"] == "posthog" for q in quarantined)
+    assert all("unknown event type 'SectionRead'" in q["reason"] for q in quarantined)
 
 
 def test_member_history_is_effective_dated_and_a_later_line_replaces_it(cli_on, tmp_path, capsys):

@@ -24,6 +24,9 @@ from systok.ingest.http import PullFailed
 from systok.ingest.sources import posthog
 from tests.ingest.stand_in import Sleeps, assert_nothing_lost, policy, serve, settings
 
+# Events and tokens are made relative to the clock: CI reruns these at frozen dates.
+pytestmark = pytest.mark.clock
+
 PROJECT = "42"
 KEY = "phx_test"
 MINUTE_US = 60_000_000

@@ -49,6 +49,9 @@ def test_link_withdraw_reconcile_and_a_tampered_balance(chain_cli, capsys, tmp_p
     assert "has no linked wallet" in capsys.readouterr().err
 
     wallet = link_by_cli(capsys, tmp_path)
+    assert main(["payout", "wallets", "--json"]) == 0
+    [linked] = json.loads(capsys.readouterr().out)
+    assert (linked["member"], linked["address"]) == ("m1", str(wallet.pubkey()))
     fund_members(chain_cli, "m1")
     assert main(["payout", "withdraw", "m1"]) == 0
     assert "withdrawn" in capsys.readouterr().out
@@ -78,8 +81,11 @@ def test_the_payer_key_never_reaches_output_or_database(chain_cli, capsys, tmp_p
     link_by_cli(capsys, tmp_path)
     fund_members(chain_cli, "m1")
     assert main(["payout", "withdraw", "m1"]) == 0
-    assert main(["payout", "status"]) == 0
+    capsys.readouterr()
+    assert main(["payout", "status", "--json"]) == 0
     out = capsys.readouterr().out
+    [batch] = json.loads(out)
+    assert (batch["members"], batch["amount_units"], batch["status"]) == (1, AMOUNT, "confirmed")
     payer = Keypair.from_bytes(bytes(json.loads((tmp_path / "chain" / "payer.json").read_text())))
     secret = bytes(payer)[:32]
     assert str(payer) not in out and secret.hex() not in out
