@@ -49,13 +49,14 @@ class ImportReport:
 
     accepted: int = 0
     duplicate: int = 0
+    conflict: int = 0
     quarantined: int = 0
     attributed: int = 0
     problems: list[tuple[int, str | None, str]] = field(default_factory=list)
 
     @property
     def received(self) -> int:
-        return self.accepted + self.duplicate + self.quarantined
+        return self.accepted + self.duplicate + self.conflict + self.quarantined
 
 
 PROBLEMS_KEPT = 20
@@ -98,6 +99,10 @@ def import_events(
                 report.accepted += 1
             elif result.outcome is Outcome.DUPLICATE:
                 report.duplicate += 1
+            elif result.outcome is Outcome.CONFLICT:
+                report.conflict += 1
+                if len(report.problems) < PROBLEMS_KEPT:
+                    report.problems.append((number, result.field, result.reason or ""))
             else:
                 report.quarantined += 1
                 if len(report.problems) < PROBLEMS_KEPT:

@@ -1,18 +1,22 @@
 """Ingestion service: records in, canonical events stored once, refusals quarantined.
 
 ``Ingestor.ingest`` is the one door every source goes through. For each record it
-answers accepted, duplicate or quarantined (with the field and reason), in input
-order, and it records the batch's counts, where the database itself checks that
-received = accepted + duplicates + quarantined. Events whose actor is known only by an
-alias not linked yet are stored unattributed, and attributed when the alias is linked.
+answers accepted, duplicate, conflict or quarantined (with the field and reason), in
+input order, and it records the batch's counts, where the database itself checks that
+received = accepted + duplicates + conflicts + quarantined. A record whose
+``(source, id)`` names a stored event with other content is a *conflict*: the stored
+event is kept, and the record is kept in the quarantine (status ``conflict``) with the
+differing fields. Events whose actor is known only by an alias not linked yet are
+stored unattributed, and attributed when the alias is linked.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -22,12 +26,17 @@ from systok.core.policy import Policy
 from systok.errors import SystokError
 from systok.ingest import repository as repo
 from systok.ingest.schemas import (
+    ALIAS_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
     CanonicalEvent,
     IncomingEvent,
     Limits,
     Party,
     Refusal,
+    differing_fields,
+    identifier_problem,
     parse_record,
+    unstorable_text,
     validate_incoming,
 )
 
@@ -37,6 +46,7 @@ class Outcome(StrEnum):
 
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
     QUARANTINED = "quarantined"
 
 
@@ -50,6 +60,8 @@ class RecordResult:
     field: str | None = None
     reason: str | None = None
     quarantine_id: int | None = None
+    differing: tuple[str, ...] = ()
+    """For a conflict: the fields in which the record differs from the stored event."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,12 @@ class IdentityConflict(SystokError):
     """An alias is already linked to another member."""
 
     status_code = 409
+
+
+class AliasInvalid(SystokError):
+    """An alias (or its source) that ids may not contain: NUL, controls, bidi controls."""
+
+    status_code = 422
 
 
 def now_us() -> int:
@@ -121,31 +139,70 @@ class Ingestor:
         for event in events:
             first_of_key.setdefault((event.source, event.source_event_id), event)
         inserted = repo.insert_events(self.session, list(first_of_key.values()))
-        known = (
-            repo.event_ids(self.session, [k for k in first_of_key if k not in inserted])
+        stored = (
+            repo.stored_events(self.session, [k for k in first_of_key if k not in inserted])
             if len(inserted) < len(first_of_key)
             else {}
         )
+        outcomes: list[RecordResult | None] = []
+        claimed: set[tuple[str, str]] = set()
+        for checked_record in checked:
+            if isinstance(checked_record, Refusal):
+                outcomes.append(None)
+                continue
+            key = (checked_record.source, checked_record.source_event_id)
+            if key in inserted and key not in claimed:
+                claimed.add(key)
+                outcomes.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
+                continue
+            existing_id, existing = (
+                (inserted[key], first_of_key[key]) if key in inserted else stored[key]
+            )
+            differing = differing_fields(existing, checked_record)
+            if not differing:
+                outcomes.append(RecordResult(Outcome.DUPLICATE, key[1], existing_id))
+                continue
+            outcomes.append(
+                RecordResult(
+                    Outcome.CONFLICT,
+                    key[1],
+                    existing_id,
+                    _field_list(differing),
+                    f"(source, id) already names event {existing_id}, which differs in "
+                    f"{', '.join(differing)}; the stored event is kept (an id names one "
+                    "event for ever: send changed content under a new id)",
+                    differing=differing,
+                )
+            )
+        kept = [
+            (i, c.field, c.reason, "open")
+            if isinstance(c, Refusal)
+            else (i, outcome.field, outcome.reason or "", "conflict")
+            for i, (c, outcome) in enumerate(zip(checked, outcomes, strict=True))
+            if isinstance(c, Refusal) or (outcome is not None and outcome.outcome is Outcome.CONFLICT)
+        ]
         quarantine_rows = [
             {
                 "source": _source_of(parsed[i], source),
                 "source_event_id": _id_of(parsed[i]),
-                "field": c.field,
-                "reason": c.reason,
+                "field": field,
+                "reason": reason,
                 "raw": _raw_text(records[i]),
                 "live": live,
                 "received_at_us": received_at_us,
                 "attempts": 1,
-                "status": "open",
-                "event_id": None,
+                "status": status,
+                "event_id": outcomes[i].event_id if outcomes[i] is not None else None,  # type: ignore[union-attr]
             }
-            for i, c in enumerate(checked)
-            if isinstance(c, Refusal)
+            for i, field, reason, status in kept
         ]
-        quarantine_ids = iter(repo.quarantine(self.session, quarantine_rows))
+        quarantine_ids = dict(
+            zip((i for i, *_ in kept), repo.quarantine(self.session, quarantine_rows), strict=True)
+        )
         results: list[RecordResult] = []
-        claimed: set[tuple[str, str]] = set()
-        for parsed_record, checked_record in zip(parsed, checked, strict=True):
+        for i, (parsed_record, checked_record, outcome) in enumerate(
+            zip(parsed, checked, outcomes, strict=True)
+        ):
             if isinstance(checked_record, Refusal):
                 results.append(
                     RecordResult(
@@ -154,18 +211,14 @@ class Ingestor:
                         None,
                         checked_record.field,
                         checked_record.reason,
-                        next(quarantine_ids),
+                        quarantine_ids[i],
                     )
                 )
-                continue
-            key = (checked_record.source, checked_record.source_event_id)
-            if key in inserted and key not in claimed:
-                claimed.add(key)
-                results.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
+            elif outcome is not None and outcome.outcome is Outcome.CONFLICT:
+                results.append(replace(outcome, quarantine_id=quarantine_ids[i]))
             else:
-                results.append(
-                    RecordResult(Outcome.DUPLICATE, key[1], inserted.get(key) or known.get(key))
-                )
+                assert outcome is not None
+                results.append(outcome)
         batch = BatchResult(results)
         repo.record_batch(
             self.session,
@@ -173,6 +226,7 @@ class Ingestor:
             received=len(results),
             accepted=batch.count(Outcome.ACCEPTED),
             duplicates=batch.count(Outcome.DUPLICATE),
+            conflicts=batch.count(Outcome.CONFLICT),
             quarantined=batch.count(Outcome.QUARANTINED),
             started_at_us=received_at_us,
         )
@@ -193,6 +247,12 @@ class Ingestor:
                 return Refusal(
                     None, f"unknown member {reference!r} (not a platform id, and not source:alias)"
                 )
+            if len(pair[0]) > SOURCE_LENGTH_MAX or len(pair[1]) > ALIAS_LENGTH_MAX:
+                return Refusal(
+                    None,
+                    f"alias {reference!r}: the source may have at most {SOURCE_LENGTH_MAX} "
+                    f"characters and the name at most {ALIAS_LENGTH_MAX}",
+                )
             return Party(aliases.get(pair), pair[0], pair[1])
 
         return resolve
@@ -211,7 +271,7 @@ class Ingestor:
         A record that now passes becomes an event (or is found a duplicate) and its
         quarantine row says so; one that still fails keeps its row with the new reason.
         """
-        counts = {"accepted": 0, "duplicate": 0, "still_quarantined": 0}
+        counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "still_quarantined": 0}
         for row in repo.open_quarantine(self.session, limit, source):
             if row.source == "members":  # a member line: fixed by importing the file again
                 continue
@@ -239,9 +299,19 @@ class Ingestor:
                 repo.resolve_quarantined(self.session, row.id, "accepted", inserted[key])
                 counts["accepted"] += 1
             else:
-                existing = repo.event_ids(self.session, [key]).get(key)
-                repo.resolve_quarantined(self.session, row.id, "duplicate", existing)
-                counts["duplicate"] += 1
+                existing_id, existing = repo.stored_events(self.session, [key])[key]
+                differing = differing_fields(existing, checked)
+                status = "conflict" if differing else "duplicate"
+                repo.resolve_quarantined(self.session, row.id, status, existing_id)
+                if differing:
+                    repo.refuse_again(
+                        self.session,
+                        row.id,
+                        _field_list(differing),
+                        f"(source, id) already names event {existing_id}, which differs in "
+                        f"{', '.join(differing)}; the stored event is kept",
+                    )
+                counts[status] += 1
         return counts
 
 
@@ -250,7 +320,19 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
 
     Returns how many events (as actor or as counterpart) it attributed. An alias linked
     to another member is refused: re-pointing identities would move earned tokens.
+    Source and alias are taken in NFC form, as events' references are (ADR 0011).
+
+    Raises:
+        AliasInvalid: the source or alias contains what ids may not (NUL, a lone
+            surrogate, a control or bidirectional control character).
+        IdentityConflict: the alias belongs to another member.
     """
+    for what, value in (("source", source), ("alias", alias)):
+        problem = identifier_problem(value)
+        if problem:
+            raise AliasInvalid(f"alias {what} {value!r}: {problem}")
+    source = unicodedata.normalize("NFC", source)
+    alias = unicodedata.normalize("NFC", alias)
     owner = repo.alias_owner(session, source, alias)
     if owner is not None and owner != member_id:
         raise IdentityConflict(f"alias {source}:{alias} already belongs to member {owner!r}")
@@ -258,6 +340,12 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
     if owner is None:
         repo.insert_alias(session, source, alias, member_id)
     return repo.attribute_events(session, source, alias, member_id)
+
+
+def _field_list(fields: Sequence[str]) -> str:
+    """Differing fields for the quarantine's ``field`` column (64 characters at most)."""
+    text = ", ".join(fields)
+    return text if len(text) <= 64 else text[:63] + "…"
 
 
 def _alias_pair(reference: str) -> tuple[str, str] | None:
@@ -276,10 +364,25 @@ def _id_of(parsed: IncomingEvent | Refusal) -> str | None:
 
 
 def _raw_text(record: Record) -> str:
-    if isinstance(record, IncomingEvent):
-        return record.model_dump_json()
+    """The record as text both backends store: what it was, with NUL and lone surrogates
+    written as JSON escapes (the record was refused for them, and keeps them visible)."""
     if isinstance(record, bytes):
-        return record.decode("utf-8", errors="replace")
+        return storable_raw(record.decode("utf-8", errors="replace"))
     if isinstance(record, str):
-        return record
-    return json.dumps(record, ensure_ascii=False, default=str)
+        return storable_raw(record)
+    data = record.model_dump(mode="python") if isinstance(record, IncomingEvent) else record
+    try:
+        text = json.dumps(data, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError) as error:  # huge integers, deep nesting
+        return f"(not kept: {type(error).__name__} when writing it as JSON)"
+    return storable_raw(text)
+
+
+def storable_raw(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by their ``\\uXXXX`` escapes."""
+    if unstorable_text(text) is None:
+        return text
+    return "".join(
+        f"\\u{ord(char):04x}" if char == "\x00" or "\ud800" <= char <= "\udfff" else char
+        for char in text
+    )

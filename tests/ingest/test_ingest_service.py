@@ -93,7 +93,13 @@ def test_every_record_gets_an_answer_in_order(members):
     # Nothing lost: received = stored + duplicates + quarantined, in the database too.
     assert count(engine, Event) == 3 and count(engine, QuarantinedEvent) == 8
     totals = run_transaction(engine, repo.batch_totals)
-    assert totals == {"received": 12, "accepted": 3, "duplicates": 1, "quarantined": 8}
+    assert totals == {
+        "received": 12,
+        "accepted": 3,
+        "duplicates": 1,
+        "conflicts": 0,
+        "quarantined": 8,
+    }
 
     again = ingest(engine, [event("a"), event("i", type_="ClubLikeReceived", counterpart="m2")])
     assert [r.outcome for r in again.results] == [Outcome.DUPLICATE, Outcome.DUPLICATE]
@@ -146,7 +152,7 @@ def test_quarantine_retry_after_the_cause_is_fixed(members):
     counts = run_transaction(
         engine, lambda s: Ingestor(s, policy=POLICY, clock=lambda: NOW_US).retry_quarantine()
     )
-    assert counts == {"accepted": 2, "duplicate": 0, "still_quarantined": 1}
+    assert counts == {"accepted": 2, "duplicate": 0, "conflict": 0, "still_quarantined": 1}
     statuses = run_transaction(
         engine,
         lambda s: sorted(
