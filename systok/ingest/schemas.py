@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from systok.core.events import KNOWN_EVENT_TYPES, RECEIVED_EVENT_TYPES
 from systok.core.times import TimeError, day_of_us, parse_utc_us
@@ -87,14 +87,18 @@ def _identifier(length_max: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _storable(value: str) -> str:
-    problem = unstorable_text(value)
+def _storable(value: Any) -> Any:
+    """Runs before pydantic's own str check, whose message for a lone surrogate ("unable
+    to parse raw data as a unicode string") does not say what is wrong."""
+    problem = unstorable_text(value) if isinstance(value, str) else None
     if problem:
         raise ValueError(problem)
     return value
 
 
-StorableText = Annotated[str, AfterValidator(_storable)]
+STORABLE = BeforeValidator(_storable)
+
+StorableText = Annotated[str, STORABLE]
 """Any text field: storable on both backends (no NUL, no lone surrogate)."""
 
 
@@ -147,34 +151,40 @@ class IncomingEvent(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     source: Annotated[
-        str, Field(min_length=1, max_length=SOURCE_LENGTH_MAX), _identifier(SOURCE_LENGTH_MAX)
+        str,
+        Field(min_length=1, max_length=SOURCE_LENGTH_MAX),
+        _identifier(SOURCE_LENGTH_MAX),
+        STORABLE,
     ]
     id: Annotated[
         str,
         Field(min_length=1, max_length=SOURCE_ID_LENGTH_MAX),
         _identifier(SOURCE_ID_LENGTH_MAX),
+        STORABLE,
     ]
     type: Annotated[StorableText, Field(min_length=1, max_length=64)]
     member: Annotated[
         str,
         Field(min_length=1, max_length=MEMBER_REFERENCE_LENGTH_MAX),
         _identifier(MEMBER_REFERENCE_LENGTH_MAX),
+        STORABLE,
     ]
     counterpart: (
         Annotated[
             str,
             Field(max_length=MEMBER_REFERENCE_LENGTH_MAX),
             _identifier(MEMBER_REFERENCE_LENGTH_MAX),
+            STORABLE,
         ]
         | None
     ) = None
     occurred_at: StorableText
     payload: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("payload")
+    @field_validator("payload", mode="before")
     @classmethod
-    def _payload_storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        problem = payload_problem(value)
+    def _payload_storable(cls, value: Any) -> Any:
+        problem = payload_problem(value) if isinstance(value, Mapping) else None
         if problem:
             raise ValueError(problem)
         return value
