@@ -211,13 +211,21 @@ def _not_rewarded(post: Mapping[str, Any]) -> str | None:
     post_type = post.get("post_type", REGULAR_POST_TYPE)
     if post_type != REGULAR_POST_TYPE:
         return (
-            f"post_type {post_type} is not a regular post (2 moderator, 3 small action, 4 whisper)"
+            f"post_type {_shown(post_type)} is not a regular post "
+            "(2 moderator, 3 small action, 4 whisper)"
         )
     if post.get("hidden"):
         return "hidden post"
     if post.get("deleted_at") or post.get("user_deleted"):
         return "deleted post"
     return None
+
+
+def _shown(value: Any) -> str:
+    """A payload value quoted for a message: ASCII (a lone surrogate cannot be sent back
+    as JSON), and short."""
+    text = ascii(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _same_user(post: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
