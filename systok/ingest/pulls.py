@@ -49,7 +49,7 @@ class PullSummary:
         self.notes.extend(other.notes)
 
     def line(self) -> str:
-        """``accepted 120, duplicate 3, quarantined 1`` (+ conflict / skipped / retracted when any)."""
+        """``accepted 120, duplicate 3, quarantined 1`` (+ conflict, skipped, retracted if any)."""
         parts = [
             f"accepted {self.accepted}",
             f"duplicate {self.duplicates}",

@@ -15,7 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from systok.core.events import KNOWN_EVENT_TYPES, RECEIVED_EVENT_TYPES
 from systok.core.times import TimeError, day_of_us, parse_utc_us
@@ -25,7 +33,9 @@ SOURCE_ID_LENGTH_MAX = 200
 ALIAS_LENGTH_MAX = 200
 MEMBER_REFERENCE_LENGTH_MAX = 230
 
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 """Unicode's ``Bidi_Control`` characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI): invisible,
 they make one id display as another (CVE-2021-42574), so ids and aliases refuse them."""
 
@@ -102,7 +112,9 @@ StorableText = Annotated[str, STORABLE]
 """Any text field: storable on both backends (no NUL, no lone surrogate)."""
 
 
-def payload_problem(value: Any, path: str = "payload", depth: int = 0) -> str | None:
+def payload_problem(  # noqa: PLR0911 - one return per JSON kind reads best
+    value: Any, path: str = "payload", depth: int = 0
+) -> str | None:
     """Why a payload cannot be stored as the same JSON on both backends (None when it can).
 
     NUL is refused in strings and keys like in ids (PostgreSQL ``jsonb`` refuses
@@ -110,17 +122,6 @@ def payload_problem(value: Any, path: str = "payload", depth: int = 0) -> str | 
     """
     if depth > PAYLOAD_DEPTH_MAX:
         return f"{path}: nested deeper than {PAYLOAD_DEPTH_MAX} levels"
-    if isinstance(value, str):
-        problem = unstorable_text(value)
-        return f"{path}: {problem}" if problem else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        if value.bit_length() > PAYLOAD_INTEGER_BITS_MAX:
-            return f"{path}: integer outside the 64-bit range"
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{path}: {value} is not a finite number"
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -133,11 +134,24 @@ def payload_problem(value: Any, path: str = "payload", depth: int = 0) -> str | 
                 return problem
         return None
     if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            problem = payload_problem(item, f"{path}[{index}]", depth + 1)
-            if problem:
-                return problem
+        problems = (
+            payload_problem(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)
+        )
+        return next((p for p in problems if p), None)
+    return _scalar_problem(value, path)
+
+
+def _scalar_problem(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        problem = unstorable_text(value)
+        return f"{path}: {problem}" if problem else None
+    if isinstance(value, bool) or value is None:
         return None
+    if isinstance(value, int):
+        too_big = value.bit_length() > PAYLOAD_INTEGER_BITS_MAX
+        return f"{path}: integer outside the 64-bit range" if too_big else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path}: {value} is not a finite number"
     return f"{path}: {type(value).__name__} is not a JSON value"
 
 
@@ -241,7 +255,9 @@ PartyResolver = Callable[[str], "Party | Refusal"]
 """Turns ``m042`` or ``discourse:ivan`` into a Party, or refuses (unknown member)."""
 
 
-def parse_record(raw: str | bytes | Mapping[str, Any]) -> IncomingEvent | Refusal:
+def parse_record(  # noqa: PLR0911 - one return per way a record can fail
+    raw: str | bytes | Mapping[str, Any],
+) -> IncomingEvent | Refusal:
     """Parse one record (a JSON line or an already-decoded object)."""
     try:
         data = json.loads(raw) if isinstance(raw, str | bytes) else dict(raw)

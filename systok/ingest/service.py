@@ -78,6 +78,34 @@ class BatchResult:
         return {o.value: self.count(o) for o in Outcome} | {"received": len(self.results)}
 
 
+KEPT_IN_QUARANTINE = {Outcome.QUARANTINED: "open", Outcome.CONFLICT: "conflict"}
+"""Outcomes whose record the quarantine keeps, and the row's status: ``open`` rows are
+retried after a fix; ``conflict`` rows are kept to be seen, never retried."""
+
+
+def _repeat_of(existing_id: int, existing: CanonicalEvent, repeat: CanonicalEvent) -> RecordResult:
+    """A record whose ``(source, id)`` is stored already: a duplicate, or a conflict."""
+    differing = differing_fields(existing, repeat)
+    if not differing:
+        return RecordResult(Outcome.DUPLICATE, repeat.source_event_id, existing_id)
+    return RecordResult(
+        Outcome.CONFLICT,
+        repeat.source_event_id,
+        existing_id,
+        _field_list(differing),
+        _conflict_reason(existing_id, differing),
+        differing=differing,
+    )
+
+
+def _conflict_reason(existing_id: int, differing: Sequence[str]) -> str:
+    return (
+        f"(source, id) already names event {existing_id}, which differs in "
+        f"{', '.join(differing)}; the stored event is kept (an id names one event for "
+        "ever: send changed content under a new id)"
+    )
+
+
 class IdentityConflict(SystokError):
     """An alias is already linked to another member."""
 
@@ -144,81 +172,50 @@ class Ingestor:
             if len(inserted) < len(first_of_key)
             else {}
         )
-        outcomes: list[RecordResult | None] = []
+        draft: list[RecordResult] = []
         claimed: set[tuple[str, str]] = set()
-        for checked_record in checked:
+        for parsed_record, checked_record in zip(parsed, checked, strict=True):
             if isinstance(checked_record, Refusal):
-                outcomes.append(None)
+                draft.append(
+                    RecordResult(
+                        Outcome.QUARANTINED,
+                        _id_of(parsed_record),
+                        field=checked_record.field,
+                        reason=checked_record.reason,
+                    )
+                )
                 continue
             key = (checked_record.source, checked_record.source_event_id)
             if key in inserted and key not in claimed:
                 claimed.add(key)
-                outcomes.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
+                draft.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
                 continue
             existing_id, existing = (
                 (inserted[key], first_of_key[key]) if key in inserted else stored[key]
             )
-            differing = differing_fields(existing, checked_record)
-            if not differing:
-                outcomes.append(RecordResult(Outcome.DUPLICATE, key[1], existing_id))
-                continue
-            outcomes.append(
-                RecordResult(
-                    Outcome.CONFLICT,
-                    key[1],
-                    existing_id,
-                    _field_list(differing),
-                    f"(source, id) already names event {existing_id}, which differs in "
-                    f"{', '.join(differing)}; the stored event is kept (an id names one "
-                    "event for ever: send changed content under a new id)",
-                    differing=differing,
-                )
-            )
-        kept = [
-            (i, c.field, c.reason, "open")
-            if isinstance(c, Refusal)
-            else (i, outcome.field, outcome.reason or "", "conflict")
-            for i, (c, outcome) in enumerate(zip(checked, outcomes, strict=True))
-            if isinstance(c, Refusal) or (outcome is not None and outcome.outcome is Outcome.CONFLICT)
-        ]
-        quarantine_rows = [
-            {
-                "source": _source_of(parsed[i], source),
-                "source_event_id": _id_of(parsed[i]),
-                "field": field,
-                "reason": reason,
-                "raw": _raw_text(records[i]),
-                "live": live,
-                "received_at_us": received_at_us,
-                "attempts": 1,
-                "status": status,
-                "event_id": outcomes[i].event_id if outcomes[i] is not None else None,  # type: ignore[union-attr]
-            }
-            for i, field, reason, status in kept
-        ]
-        quarantine_ids = dict(
-            zip((i for i, *_ in kept), repo.quarantine(self.session, quarantine_rows), strict=True)
+            draft.append(_repeat_of(existing_id, existing, checked_record))
+        kept = [i for i, r in enumerate(draft) if r.outcome in KEPT_IN_QUARANTINE]
+        quarantine_ids = repo.quarantine(
+            self.session,
+            [
+                {
+                    "source": _source_of(parsed[i], source),
+                    "source_event_id": _id_of(parsed[i]),
+                    "field": draft[i].field,
+                    "reason": draft[i].reason,
+                    "raw": _raw_text(records[i]),
+                    "live": live,
+                    "received_at_us": received_at_us,
+                    "attempts": 1,
+                    "status": KEPT_IN_QUARANTINE[draft[i].outcome],
+                    "event_id": draft[i].event_id,
+                }
+                for i in kept
+            ],
         )
-        results: list[RecordResult] = []
-        for i, (parsed_record, checked_record, outcome) in enumerate(
-            zip(parsed, checked, outcomes, strict=True)
-        ):
-            if isinstance(checked_record, Refusal):
-                results.append(
-                    RecordResult(
-                        Outcome.QUARANTINED,
-                        _id_of(parsed_record),
-                        None,
-                        checked_record.field,
-                        checked_record.reason,
-                        quarantine_ids[i],
-                    )
-                )
-            elif outcome is not None and outcome.outcome is Outcome.CONFLICT:
-                results.append(replace(outcome, quarantine_id=quarantine_ids[i]))
-            else:
-                assert outcome is not None
-                results.append(outcome)
+        for i, quarantine_id in zip(kept, quarantine_ids, strict=True):
+            draft[i] = replace(draft[i], quarantine_id=quarantine_id)
+        results = draft
         batch = BatchResult(results)
         repo.record_batch(
             self.session,
@@ -308,8 +305,7 @@ class Ingestor:
                         self.session,
                         row.id,
                         _field_list(differing),
-                        f"(source, id) already names event {existing_id}, which differs in "
-                        f"{', '.join(differing)}; the stored event is kept",
+                        _conflict_reason(existing_id, differing),
                     )
                 counts[status] += 1
         return counts

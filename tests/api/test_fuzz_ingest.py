@@ -72,9 +72,11 @@ number_json = st.one_of(
 )
 scalar_json = st.one_of(string_json, number_json, st.sampled_from(["true", "false", "null"]))
 deep_json = st.tuples(st.integers(30, 5000), st.sampled_from(["[]", "{}"])).map(
-    lambda spec: ('[{"a":' * spec[0] + "1" + "}]" * spec[0])
-    if spec[1] == "{}"
-    else "[" * spec[0] + "]" * spec[0]
+    lambda spec: (
+        ('[{"a":' * spec[0] + "1" + "}]" * spec[0])
+        if spec[1] == "{}"
+        else "[" * spec[0] + "]" * spec[0]
+    )
 )
 any_json = st.recursive(
     st.one_of(scalar_json, deep_json),
@@ -110,9 +112,7 @@ def _valid_fields(recent: str) -> dict[str, st.SearchStrategy[str]]:
             lambda s: s if s == "null" else json.dumps(s)
         ),
         "occurred_at": st.just(json.dumps(recent)),
-        "payload": st.one_of(
-            st.just("{}"), st.integers(0, 2).map(lambda n: json.dumps({"n": n}))
-        ),
+        "payload": st.one_of(st.just("{}"), st.integers(0, 2).map(lambda n: json.dumps({"n": n}))),
     }
 
 

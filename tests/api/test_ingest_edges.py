@@ -173,7 +173,10 @@ def test_an_alias_linked_in_nfd_attributes_events_sent_in_nfc(live: LiveServer):
 
 def test_an_alias_source_longer_than_the_column_is_rejected_not_a_500(live: LiveServer):
     key = live.make_key()
-    events = [_event("e-1", member="s" * 40 + ":name"), _event("e-2", member="posthog:" + "n" * 210)]
+    events = [
+        _event("e-1", member="s" * 40 + ":name"),
+        _event("e-2", member="posthog:" + "n" * 210),
+    ]
     response = live.client.post(
         EVENTS_URL, json={"events": events}, headers={"Authorization": f"Bearer {key}"}
     )
@@ -206,7 +209,9 @@ def test_signed_webhook_with_unstorable_username_is_quarantined(
 
 
 def test_signed_webhook_with_a_5000_digit_integer_is_422(live: LiveServer):
-    raw = json.dumps({"post": post(number=1)}).replace('"topic_id": 812', '"topic_id": ' + "9" * 5000)
+    raw = json.dumps({"post": post(number=1)}).replace(
+        '"topic_id": 812', '"topic_id": ' + "9" * 5000
+    )
     response = _deliver_raw(live, "post_created", raw.encode("ascii"))
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "DiscoursePayloadInvalid"

@@ -116,9 +116,7 @@ def test_received_equals_stored_plus_duplicates_plus_conflicts_plus_quarantined(
         engine,
         lambda s: (
             s.execute(select(func.count()).select_from(Event)).scalar_one(),
-            s.execute(
-                select(func.count()).where(QuarantinedEvent.status == "open")
-            ).scalar_one(),
+            s.execute(select(func.count()).where(QuarantinedEvent.status == "open")).scalar_one(),
             s.execute(
                 select(func.count()).where(QuarantinedEvent.status == "conflict")
             ).scalar_one(),
