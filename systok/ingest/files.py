@@ -28,7 +28,14 @@ from systok.core.times import TimeError, parse_date_day
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
 from systok.ingest import repository as repo
-from systok.ingest.service import Ingestor, Outcome, now_us
+from systok.ingest.schemas import (
+    ALIAS_LENGTH_MAX,
+    SOURCE_ID_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
+    normalized_identifier,
+    unstorable_text,
+)
+from systok.ingest.service import Ingestor, Outcome, now_us, storable_raw
 
 EVENTS_PER_UNIT = 5_000
 """Lines per unit of work when importing events."""
@@ -60,6 +67,7 @@ class ImportReport:
 
 
 PROBLEMS_KEPT = 20
+MEMBER_ID_LENGTH_MAX = 128
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -135,10 +143,37 @@ class MemberRecord(BaseModel):
     """One line of a members file (extra fields are allowed and ignored)."""
 
     model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(min_length=1, max_length=MEMBER_ID_LENGTH_MAX)
     aliases: dict[str, str] = Field(default_factory=dict)
     qualification: list[QualificationPeriod] = Field(default_factory=list)
     membership: list[MembershipPeriod] = Field(default_factory=list)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_an_identifier(cls, value: Any) -> Any:
+        """NFC, no NUL/controls/bidi controls, like event ids (ADR 0011)."""
+        return (
+            normalized_identifier(value, MEMBER_ID_LENGTH_MAX) if isinstance(value, str) else value
+        )
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases_are_identifiers(cls, value: Any) -> Any:
+        """Aliases in NFC, within the columns' lengths, refused like ids (ADR 0011)."""
+        if not isinstance(value, dict):
+            return value
+        checked: dict[Any, Any] = {}
+        for source, alias in value.items():
+            if not isinstance(source, str) or not isinstance(alias, str):
+                checked[source] = alias  # pydantic names the wrong type
+                continue
+            try:
+                checked[normalized_identifier(source, SOURCE_LENGTH_MAX)] = normalized_identifier(
+                    alias, ALIAS_LENGTH_MAX
+                )
+            except ValueError as error:
+                raise ValueError(f"alias of source {ascii(source)[:40]}: {error}") from None
+        return checked
 
     @field_validator("aliases")
     @classmethod
@@ -252,11 +287,16 @@ class _ChunkState:
         pairs: set[tuple[str, str]] = set()
         for data in decoded:
             if isinstance(data, dict):
-                if isinstance(data.get("id"), str):
-                    ids.add(data["id"])
+                member_id = _lookup_key(data.get("id"), MEMBER_ID_LENGTH_MAX)
+                if member_id is not None:
+                    ids.add(member_id)
                 aliases = data.get("aliases")
                 if isinstance(aliases, dict):
-                    pairs.update((k, v) for k, v in aliases.items() if isinstance(v, str))
+                    for key, value in aliases.items():
+                        source = _lookup_key(key, SOURCE_LENGTH_MAX)
+                        alias = _lookup_key(value, ALIAS_LENGTH_MAX)
+                        if source is not None and alias is not None:
+                            pairs.add((source, alias))
         return cls(
             members=repo.existing_members(session, ids),
             owners=repo.linked_aliases(session, pairs),
@@ -265,12 +305,25 @@ class _ChunkState:
         )
 
 
+def _lookup_key(value: Any, length_max: int) -> str | None:
+    """``value`` as the line's validation will store it (NFC), or None when it will be
+    refused: only such values may go into a prefetch query (PostgreSQL refuses NUL)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalized_identifier(value, length_max)
+    except ValueError:
+        return None
+
+
 def _decode(line: str) -> Any:
     """A line's JSON value, or the JSONDecodeError that refuses it (parsed once a line)."""
     try:
         return json.loads(line)
     except json.JSONDecodeError as error:
         return error
+    except (ValueError, RecursionError) as error:  # 4 300+ digit integers, deep nesting
+        return json.JSONDecodeError(str(error) or "nested too deeply", line, 0)
 
 
 def _import_member_line(
@@ -284,10 +337,14 @@ def _import_member_line(
             [
                 {
                     "source": MEMBERS_SOURCE,
-                    "source_event_id": member_id,
+                    "source_event_id": member_id
+                    if isinstance(member_id, str)
+                    and len(member_id) <= SOURCE_ID_LENGTH_MAX
+                    and unstorable_text(member_id) is None
+                    else None,
                     "field": field_name,
                     "reason": reason,
-                    "raw": line,
+                    "raw": storable_raw(line),
                     "live": False,
                     "received_at_us": now,
                     "attempts": 1,

@@ -224,9 +224,21 @@ def stored_events(
     return found
 
 
+QUARANTINE_FIELD_LENGTH_MAX = 64
+
+
 def quarantine(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Keep refused records; a field name longer than its column (a location inside an
+    input's own keys) is shortened, so PostgreSQL stores what SQLite does."""
     if not rows:
         return []
+    limit = QUARANTINE_FIELD_LENGTH_MAX
+    rows = [
+        row | {"field": row["field"][: limit - 1] + "…"}
+        if row.get("field") and len(row["field"]) > limit
+        else row
+        for row in rows
+    ]
     result = session.execute(quarantine_t.insert().returning(quarantine_t.c.id), list(rows))
     return list(result.scalars())
 

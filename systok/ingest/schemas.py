@@ -81,20 +81,26 @@ def identifier_problem(value: str) -> str | None:
     return None
 
 
+def normalized_identifier(value: str, length_max: int) -> str:
+    """``value`` in NFC form, checked as an id or alias (ADR 0011).
+
+    Raises:
+        ValueError: what ids may not contain, or longer than ``length_max`` in NFC.
+    """
+    problem = identifier_problem(value)
+    if problem:
+        raise ValueError(problem)
+    normal = unicodedata.normalize("NFC", value)
+    if len(normal) > length_max:
+        raise ValueError(f"longer than {length_max} characters in NFC form")
+    return normal
+
+
 def _identifier(length_max: int) -> AfterValidator:
     """Checks an identifier and returns its NFC form (ADR 0011): NFC and NFD spellings of
     one id are one id. The length is checked again after normalising (NFC can lengthen)."""
 
-    def check(value: str) -> str:
-        problem = identifier_problem(value)
-        if problem:
-            raise ValueError(problem)
-        normal = unicodedata.normalize("NFC", value)
-        if len(normal) > length_max:
-            raise ValueError(f"longer than {length_max} characters in NFC form")
-        return normal
-
-    return AfterValidator(check)
+    return AfterValidator(lambda value: normalized_identifier(value, length_max))
 
 
 def _storable(value: Any) -> Any:
