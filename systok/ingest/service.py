@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -34,7 +33,7 @@ from systok.ingest.schemas import (
     Party,
     Refusal,
     differing_fields,
-    identifier_problem,
+    normalized_identifier,
     parse_record,
     unstorable_text,
     validate_incoming,
@@ -190,10 +189,11 @@ class Ingestor:
                 claimed.add(key)
                 draft.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
                 continue
-            existing_id, existing = (
-                (inserted[key], first_of_key[key]) if key in inserted else stored[key]
-            )
-            draft.append(_repeat_of(existing_id, existing, checked_record))
+            found = (inserted[key], first_of_key[key]) if key in inserted else stored.get(key)
+            if found is None:  # stored by a transaction this one's snapshot cannot see
+                draft.append(RecordResult(Outcome.DUPLICATE, key[1], None))
+                continue
+            draft.append(_repeat_of(*found, checked_record))
         kept = [i for i, r in enumerate(draft) if r.outcome in KEPT_IN_QUARANTINE]
         quarantine_ids = repo.quarantine(
             self.session,
@@ -296,18 +296,18 @@ class Ingestor:
                 repo.resolve_quarantined(self.session, row.id, "accepted", inserted[key])
                 counts["accepted"] += 1
             else:
-                existing_id, existing = repo.stored_events(self.session, [key])[key]
-                differing = differing_fields(existing, checked)
-                status = "conflict" if differing else "duplicate"
-                repo.resolve_quarantined(self.session, row.id, status, existing_id)
-                if differing:
-                    repo.refuse_again(
-                        self.session,
-                        row.id,
-                        _field_list(differing),
-                        _conflict_reason(existing_id, differing),
-                    )
-                counts[status] += 1
+                found = repo.stored_events(self.session, [key]).get(key)
+                repeat = (
+                    _repeat_of(*found, checked)
+                    if found
+                    else RecordResult(Outcome.DUPLICATE, key[1], None)
+                )
+                repo.resolve_quarantined(
+                    self.session, row.id, repeat.outcome.value, repeat.event_id
+                )
+                if repeat.outcome is Outcome.CONFLICT:
+                    repo.refuse_again(self.session, row.id, repeat.field, repeat.reason or "")
+                counts[repeat.outcome.value] += 1
         return counts
 
 
@@ -320,15 +320,14 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
 
     Raises:
         AliasInvalid: the source or alias contains what ids may not (NUL, a lone
-            surrogate, a control or bidirectional control character).
+            surrogate, a control or bidirectional control character), or is too long.
         IdentityConflict: the alias belongs to another member.
     """
-    for what, value in (("source", source), ("alias", alias)):
-        problem = identifier_problem(value)
-        if problem:
-            raise AliasInvalid(f"alias {what} {value!r}: {problem}")
-    source = unicodedata.normalize("NFC", source)
-    alias = unicodedata.normalize("NFC", alias)
+    try:
+        source = normalized_identifier(source, SOURCE_LENGTH_MAX)
+        alias = normalized_identifier(alias, ALIAS_LENGTH_MAX)
+    except ValueError as error:
+        raise AliasInvalid(f"alias {ascii(source)[:40]}:{ascii(alias)[:80]}: {error}") from None
     owner = repo.alias_owner(session, source, alias)
     if owner is not None and owner != member_id:
         raise IdentityConflict(f"alias {source}:{alias} already belongs to member {owner!r}")

@@ -168,3 +168,18 @@ def test_ten_thousand_events_in_one_batch(members):
     batch = ingest(members, records)
     assert batch.count(Outcome.ACCEPTED) == 10_000
     assert count(members, IngestBatch) == 1
+
+
+def test_a_retried_record_that_contradicts_a_stored_event_becomes_a_conflict(engine):
+    """Retrying used to mark it ``duplicate`` although its member differed."""
+    run_transaction(engine, lambda s: repo.ensure_member(s, "m1", 0))
+    ingest(engine, [event("q1", member="m3")])  # unknown member: quarantined
+    ingest(engine, [event("q1", member="m1")])  # the same id, stored for m1
+    run_transaction(engine, lambda s: repo.ensure_member(s, "m3", 0))
+    counts = run_transaction(
+        engine, lambda s: Ingestor(s, policy=POLICY, clock=lambda: NOW_US).retry_quarantine()
+    )
+    assert counts == {"accepted": 0, "duplicate": 0, "conflict": 1, "still_quarantined": 0}
+    row = run_transaction(engine, lambda s: s.execute(select(QuarantinedEvent.__table__)).one())
+    assert (row.status, row.field) == ("conflict", "member")
+    assert "differs in member" in row.reason
