@@ -1,8 +1,10 @@
 """``POST /api/v1/events``: a batch of up to 10 000 events from a live source.
 
 Each event is the file/HTTP format (``IncomingEvent``); each gets its own answer, in
-input order: ``accepted``, ``duplicate`` (same ``source`` and ``id`` stored before) or
-``rejected`` (quarantined: the field, the reason and the quarantine row's id). A bad
+input order: ``accepted``, ``duplicate`` (same ``source`` and ``id`` stored before, same
+content), ``conflict`` (same ``source`` and ``id``, other content: the differing fields;
+the stored event is kept) or ``rejected`` (quarantined: the field, the reason and the
+quarantine row's id). A bad
 event never fails the batch, so a client resends nothing that was accepted; only a
 body that is not ``{"events": [...]}`` is a 422, and more than 10 000 events a 413.
 """
@@ -52,6 +54,13 @@ def result_json(index: int, result: RecordResult) -> dict[str, Any]:
             "reason": result.reason,
             "quarantine_id": result.quarantine_id,
         }
+    elif result.outcome is Outcome.CONFLICT:
+        answer |= {
+            "event_id": result.event_id,
+            "fields": list(result.differing),
+            "reason": result.reason,
+            "quarantine_id": result.quarantine_id,
+        }
     else:
         answer["event_id"] = result.event_id
     return answer
@@ -63,6 +72,7 @@ def batch_json(batch: BatchResult) -> dict[str, Any]:
         "received": len(batch.results),
         "accepted": batch.count(Outcome.ACCEPTED),
         "duplicate": batch.count(Outcome.DUPLICATE),
+        "conflict": batch.count(Outcome.CONFLICT),
         "rejected": batch.count(Outcome.QUARANTINED),
         "results": [result_json(i, r) for i, r in enumerate(batch.results)],
     }

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from functools import partial
 from typing import Any
 
@@ -30,7 +29,7 @@ from systok.core.times import us_to_iso
 from systok.errors import SystokError
 from systok.ingest.service import Ingestor, now_us
 from systok.ingest.sources.discourse_topics import webhook_topic_lookup
-from systok.ingest.sources.discourse_webhook import DiscoursePayloadInvalid, map_webhook
+from systok.ingest.sources.discourse_webhook import map_webhook, parse_webhook_body
 
 SIGNATURE_SCHEME = "sha256="
 WEBHOOK_SOURCE = "discourse"
@@ -75,12 +74,7 @@ async def discourse_webhook(
         )
     if not signature_valid(raw_body, request.headers.get("x-discourse-event-signature"), secret):
         raise WebhookSignatureInvalid("X-Discourse-Event-Signature is missing or does not match")
-    try:
-        body = json.loads(raw_body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DiscoursePayloadInvalid(
-            "the body is not JSON (set the webhook's content type to application/json)"
-        ) from None
+    body = parse_webhook_body(raw_body)
     event_name = request.headers.get("x-discourse-event")
     mapping = await run_in_threadpool(  # a topic-level reply may read its topic's author
         partial(
@@ -93,7 +87,14 @@ async def discourse_webhook(
     )
     answer: dict[str, Any] = {"event": event_name or "ping", "ignored": mapping.ignored}
     if not mapping.records:
-        return answer | {"received": 0, "accepted": 0, "duplicate": 0, "rejected": 0, "results": []}
+        return answer | {
+            "received": 0,
+            "accepted": 0,
+            "duplicate": 0,
+            "conflict": 0,
+            "rejected": 0,
+            "results": [],
+        }
     batch = await run_in_threadpool(
         work,
         lambda session: Ingestor(session, policy=policy).ingest(

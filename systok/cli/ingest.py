@@ -31,7 +31,9 @@ console = Console()
 def _print_report(report: ImportReport, what: str) -> None:
     console.print(
         f"{what}: {report.received} lines — accepted {report.accepted}, "
-        f"duplicate {report.duplicate}, quarantined {report.quarantined}"
+        f"duplicate {report.duplicate}, "
+        + (f"conflict {report.conflict}, " if report.conflict else "")
+        + f"quarantined {report.quarantined}"
         + (f"; {report.attributed} waiting events attributed" if report.attributed else "")
     )
     for number, field, reason in report.problems:
@@ -75,10 +77,17 @@ def quarantine_list(
     source: str = typer.Option(None, help="Only this source."),
     limit: int = typer.Option(50, help="At most this many rows."),
     as_json: bool = JSON_OPTION,
+    conflicts: bool = typer.Option(
+        False,
+        "--conflicts",
+        help="List conflicts instead: records whose (source, id) names a stored event "
+        "with other content (kept, never retried).",
+    ),
 ) -> None:
-    """List open quarantined inputs with their reasons."""
+    """List open quarantined inputs with their reasons (or, with --conflicts, conflicts)."""
     engine = migrated_engine()
-    rows = run_transaction(engine, lambda s: repo.open_quarantine(s, limit, source))
+    status = "conflict" if conflicts else "open"
+    rows = run_transaction(engine, lambda s: repo.open_quarantine(s, limit, source, status))
     if as_json:
         print_json(
             [
@@ -89,6 +98,7 @@ def quarantine_list(
                     "field": row.field,
                     "reason": row.reason,
                     "attempts": row.attempts,
+                    "status": status,
                 }
                 for row in rows
             ]
@@ -101,7 +111,7 @@ def quarantine_list(
         "field",
         "reason",
         "attempts",
-        title=f"quarantine ({len(rows)} open shown)",
+        title=f"quarantine ({len(rows)} {status} shown)",
     )
     for row in rows:
         table.add_row(
@@ -129,5 +139,6 @@ def quarantine_retry(source: str = typer.Option(None, help="Only this source."))
     )
     console.print(
         f"retried: accepted {counts['accepted']}, duplicate {counts['duplicate']}, "
+        f"conflict {counts['conflict']}, "
         f"still quarantined {counts['still_quarantined']}"
     )

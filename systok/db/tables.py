@@ -288,7 +288,9 @@ class QuarantinedEvent(Base):
     event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'accepted', 'duplicate')", name="status_known"),
+        CheckConstraint(
+            "status IN ('open', 'accepted', 'duplicate', 'conflict')", name="status_known"
+        ),
         Index("ix_quarantine_status", "status", "id"),
     )
 
@@ -303,11 +305,16 @@ class IngestBatch(Base):
     received: Mapped[int] = mapped_column(Integer)
     accepted: Mapped[int] = mapped_column(Integer)
     duplicates: Mapped[int] = mapped_column(Integer)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Records whose (source, id) names a stored event with other content (kept in the
+    quarantine with status ``conflict``)."""
     quarantined: Mapped[int] = mapped_column(Integer)
     started_at_us: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
-        CheckConstraint("received = accepted + duplicates + quarantined", name="nothing_lost"),
+        CheckConstraint(
+            "received = accepted + duplicates + conflicts + quarantined", name="nothing_lost"
+        ),
     )
 
 

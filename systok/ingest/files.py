@@ -28,7 +28,14 @@ from systok.core.times import TimeError, parse_date_day
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
 from systok.ingest import repository as repo
-from systok.ingest.service import Ingestor, Outcome, now_us
+from systok.ingest.schemas import (
+    ALIAS_LENGTH_MAX,
+    SOURCE_ID_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
+    normalized_identifier,
+    unstorable_text,
+)
+from systok.ingest.service import Ingestor, Outcome, now_us, storable_raw
 
 EVENTS_PER_UNIT = 5_000
 """Lines per unit of work when importing events."""
@@ -49,16 +56,18 @@ class ImportReport:
 
     accepted: int = 0
     duplicate: int = 0
+    conflict: int = 0
     quarantined: int = 0
     attributed: int = 0
     problems: list[tuple[int, str | None, str]] = field(default_factory=list)
 
     @property
     def received(self) -> int:
-        return self.accepted + self.duplicate + self.quarantined
+        return self.accepted + self.duplicate + self.conflict + self.quarantined
 
 
 PROBLEMS_KEPT = 20
+MEMBER_ID_LENGTH_MAX = 128
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -98,6 +107,10 @@ def import_events(
                 report.accepted += 1
             elif result.outcome is Outcome.DUPLICATE:
                 report.duplicate += 1
+            elif result.outcome is Outcome.CONFLICT:
+                report.conflict += 1
+                if len(report.problems) < PROBLEMS_KEPT:
+                    report.problems.append((number, result.field, result.reason or ""))
             else:
                 report.quarantined += 1
                 if len(report.problems) < PROBLEMS_KEPT:
@@ -135,7 +148,8 @@ def alias_names(source: str, value: Any) -> list[str]:
 
     Why both: the platform's profile format allows a name or a list of names per source
     (someone may hold two Discourse accounts), and a members file exported from it must
-    import as it is. Names are stripped; Discourse names are lowercased (the webhook and
+    import as it is. Names are stripped and in NFC (ADR 0011); Discourse names are
+    lowercased (the webhook and
     the backfill name users that way). Duplicates are dropped, order kept.
 
     Raises:
@@ -149,6 +163,10 @@ def alias_names(source: str, value: Any) -> list[str]:
         name = text.strip().lower() if source in CASE_INSENSITIVE_SOURCES else text.strip()
         if not name:
             raise ValueError(f"alias {source!r}: an empty name")
+        try:
+            name = normalized_identifier(name, ALIAS_LENGTH_MAX)
+        except ValueError as error:
+            raise ValueError(f"alias of source {ascii(source)[:40]}: {error}") from None
         if name not in names:
             names.append(name)
     return names
@@ -158,20 +176,35 @@ class MemberRecord(BaseModel):
     """One line of a members file (extra fields are allowed and ignored)."""
 
     model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(min_length=1, max_length=MEMBER_ID_LENGTH_MAX)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     qualification: list[QualificationPeriod] = Field(default_factory=list)
     membership: list[MembershipPeriod] = Field(default_factory=list)
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_an_identifier(cls, value: Any) -> Any:
+        """NFC, no NUL/controls/bidi controls, like event ids (ADR 0011)."""
+        return (
+            normalized_identifier(value, MEMBER_ID_LENGTH_MAX) if isinstance(value, str) else value
+        )
+
     @field_validator("aliases", mode="before")
     @classmethod
     def _one_or_many_names(cls, value: Any) -> Any:
+        """A name or a list of names per source, each checked and in NFC like ids (ADR 0011)."""
         if not isinstance(value, dict):
             return value  # pydantic refuses it with its own message
-        for source in value:
+        checked: dict[str, list[str]] = {}
+        for source, names in value.items():
             if not isinstance(source, str) or not source or ":" in source:
-                raise ValueError(f"alias source {source!r} needs a name without ':'")
-        return {source: alias_names(source, names) for source, names in value.items()}
+                raise ValueError(f"alias source {ascii(source)[:40]} needs a name without ':'")
+            try:
+                key = normalized_identifier(source, SOURCE_LENGTH_MAX)
+            except ValueError as error:
+                raise ValueError(f"alias source {ascii(source)[:40]}: {error}") from None
+            checked[key] = alias_names(key, names)
+        return checked
 
     def alias_pairs(self) -> list[tuple[str, str]]:
         """Every ``(source, name)`` of the record, sorted."""
@@ -279,13 +312,17 @@ class _ChunkState:
         pairs: set[tuple[str, str]] = set()
         for data in decoded:
             if isinstance(data, dict):
-                if isinstance(data.get("id"), str):
-                    ids.add(data["id"])
+                member_id = _lookup_key(data.get("id"), MEMBER_ID_LENGTH_MAX)
+                if member_id is not None:
+                    ids.add(member_id)
                 aliases = data.get("aliases")
                 if isinstance(aliases, dict):
-                    for source, value in aliases.items():
+                    for key, value in aliases.items():
+                        source = _lookup_key(key, SOURCE_LENGTH_MAX)
+                        if source is None:
+                            continue  # the line is refused when it is validated
                         try:
-                            pairs.update((source, n) for n in alias_names(str(source), value))
+                            pairs.update((source, n) for n in alias_names(source, value))
                         except ValueError:
                             continue  # the line is refused when it is validated
         return cls(
@@ -296,12 +333,25 @@ class _ChunkState:
         )
 
 
+def _lookup_key(value: Any, length_max: int) -> str | None:
+    """``value`` as the line's validation will store it (NFC), or None when it will be
+    refused: only such values may go into a prefetch query (PostgreSQL refuses NUL)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalized_identifier(value, length_max)
+    except ValueError:
+        return None
+
+
 def _decode(line: str) -> Any:
     """A line's JSON value, or the JSONDecodeError that refuses it (parsed once a line)."""
     try:
         return json.loads(line)
     except json.JSONDecodeError as error:
         return error
+    except (ValueError, RecursionError) as error:  # 4 300+ digit integers, deep nesting
+        return json.JSONDecodeError(str(error) or "nested too deeply", line, 0)
 
 
 def _import_member_line(
@@ -315,10 +365,14 @@ def _import_member_line(
             [
                 {
                     "source": MEMBERS_SOURCE,
-                    "source_event_id": member_id,
+                    "source_event_id": member_id
+                    if isinstance(member_id, str)
+                    and len(member_id) <= SOURCE_ID_LENGTH_MAX
+                    and unstorable_text(member_id) is None
+                    else None,
                     "field": field_name,
                     "reason": reason,
-                    "raw": line,
+                    "raw": storable_raw(line),
                     "live": False,
                     "received_at_us": now,
                     "attempts": 1,

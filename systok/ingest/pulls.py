@@ -1,7 +1,7 @@
 """What a pull (PostHog, Discourse REST, platform profiles) reports when it ends.
 
 Every pull counts the records it handed to the ingestor the same way the ingestor
-does (accepted / duplicate / quarantined), so the CLI prints one summary line per
+does (accepted / duplicate / conflict / quarantined), so the CLI prints one summary line per
 source and an operator can compare it with the source's own numbers.
 """
 
@@ -20,6 +20,8 @@ class PullSummary:
     received: int = 0
     accepted: int = 0
     duplicates: int = 0
+    conflicts: int = 0
+    """Records whose (source, id) names a stored event with other content."""
     quarantined: int = 0
     skipped: int = 0
     """Source rows that earn nothing (PMs, hidden posts, self-likes…), never ingested."""
@@ -32,6 +34,7 @@ class PullSummary:
         self.received += len(batch.results)
         self.accepted += batch.count(Outcome.ACCEPTED)
         self.duplicates += batch.count(Outcome.DUPLICATE)
+        self.conflicts += batch.count(Outcome.CONFLICT)
         self.quarantined += batch.count(Outcome.QUARANTINED)
 
     def merge(self, other: PullSummary) -> None:
@@ -39,18 +42,21 @@ class PullSummary:
         self.received += other.received
         self.accepted += other.accepted
         self.duplicates += other.duplicates
+        self.conflicts += other.conflicts
         self.quarantined += other.quarantined
         self.skipped += other.skipped
         self.retracted.extend(other.retracted)
         self.notes.extend(other.notes)
 
     def line(self) -> str:
-        """``accepted 120, duplicate 3, quarantined 1`` (+ skipped / retracted when any)."""
+        """``accepted 120, duplicate 3, quarantined 1`` (+ conflict, skipped, retracted if any)."""
         parts = [
             f"accepted {self.accepted}",
             f"duplicate {self.duplicates}",
             f"quarantined {self.quarantined}",
         ]
+        if self.conflicts:
+            parts.append(f"conflict {self.conflicts}")
         if self.skipped:
             parts.append(f"skipped {self.skipped}")
         if self.retracted:

@@ -19,7 +19,7 @@ from systok.db.tables import (
     MemberQualification,
     QuarantinedEvent,
 )
-from systok.ingest.schemas import CanonicalEvent
+from systok.ingest.schemas import CanonicalEvent, Party
 from systok.ledger.repository import _insert
 
 events_t = cast(Table, Event.__table__)
@@ -192,9 +192,53 @@ def event_ids(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[s
     return found
 
 
+def stored_events(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, CanonicalEvent]]:
+    """The stored events of these keys, by key: (event id, the event as validated)."""
+    wanted = sorted(set(keys))
+    found: dict[tuple[str, str], tuple[int, CanonicalEvent]] = {}
+    for chunk in _chunks(wanted):
+        rows = session.execute(
+            select(events_t).where(tuple_(events_t.c.source, events_t.c.source_event_id).in_(chunk))
+        )
+        for r in rows:
+            counterpart = (
+                Party(r.counterpart_member_id, r.counterpart_source, r.counterpart_alias)
+                if r.counterpart_member_id is not None or r.counterpart_alias is not None
+                else None
+            )
+            found[(r.source, r.source_event_id)] = (
+                r.id,
+                CanonicalEvent(
+                    source=r.source,
+                    source_event_id=r.source_event_id,
+                    event_type=r.event_type,
+                    actor=Party(r.member_id, r.actor_source, r.actor_alias),
+                    counterpart=counterpart,
+                    occurred_at_us=r.occurred_at_us,
+                    received_at_us=r.received_at_us,
+                    payload=r.payload,
+                ),
+            )
+    return found
+
+
+QUARANTINE_FIELD_LENGTH_MAX = 64
+
+
 def quarantine(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Keep refused records; a field name longer than its column (a location inside an
+    input's own keys) is shortened, so PostgreSQL stores what SQLite does."""
     if not rows:
         return []
+    limit = QUARANTINE_FIELD_LENGTH_MAX
+    rows = [
+        row | {"field": row["field"][: limit - 1] + "…"}
+        if row.get("field") and len(row["field"]) > limit
+        else row
+        for row in rows
+    ]
     result = session.execute(quarantine_t.insert().returning(quarantine_t.c.id), list(rows))
     return list(result.scalars())
 
@@ -206,6 +250,7 @@ def record_batch(
     received: int,
     accepted: int,
     duplicates: int,
+    conflicts: int,
     quarantined: int,
     started_at_us: int,
 ) -> None:
@@ -215,16 +260,20 @@ def record_batch(
             received=received,
             accepted=accepted,
             duplicates=duplicates,
+            conflicts=conflicts,
             quarantined=quarantined,
             started_at_us=started_at_us,
         )
     )
 
 
-def open_quarantine(session: Session, limit: int, source: str | None = None) -> list[Any]:
+def open_quarantine(
+    session: Session, limit: int, source: str | None = None, status: str = "open"
+) -> list[Any]:
+    """Quarantine rows of one status (``open``: to fix and retry; ``conflict``: kept)."""
     statement = (
         select(quarantine_t)
-        .where(quarantine_t.c.status == "open")
+        .where(quarantine_t.c.status == status)
         .order_by(quarantine_t.c.id)
         .limit(limit)
     )
@@ -483,11 +532,16 @@ def batch_totals(session: Session) -> dict[str, int]:
             func.coalesce(func.sum(batches_t.c.received), 0),
             func.coalesce(func.sum(batches_t.c.accepted), 0),
             func.coalesce(func.sum(batches_t.c.duplicates), 0),
+            func.coalesce(func.sum(batches_t.c.conflicts), 0),
             func.coalesce(func.sum(batches_t.c.quarantined), 0),
         )
     ).one()
     return dict(
-        zip(("received", "accepted", "duplicates", "quarantined"), map(int, row), strict=True)
+        zip(
+            ("received", "accepted", "duplicates", "conflicts", "quarantined"),
+            map(int, row),
+            strict=True,
+        )
     )
 
 

@@ -1,17 +1,20 @@
 """Ingestion service: records in, canonical events stored once, refusals quarantined.
 
 ``Ingestor.ingest`` is the one door every source goes through. For each record it
-answers accepted, duplicate or quarantined (with the field and reason), in input
-order, and it records the batch's counts, where the database itself checks that
-received = accepted + duplicates + quarantined. Events whose actor is known only by an
-alias not linked yet are stored unattributed, and attributed when the alias is linked.
+answers accepted, duplicate, conflict or quarantined (with the field and reason), in
+input order, and it records the batch's counts, where the database itself checks that
+received = accepted + duplicates + conflicts + quarantined. A record whose
+``(source, id)`` names a stored event with other content is a *conflict*: the stored
+event is kept, and the record is kept in the quarantine (status ``conflict``) with the
+differing fields. Events whose actor is known only by an alias not linked yet are
+stored unattributed, and attributed when the alias is linked.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -22,12 +25,17 @@ from systok.core.policy import Policy
 from systok.errors import SystokError
 from systok.ingest import repository as repo
 from systok.ingest.schemas import (
+    ALIAS_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
     CanonicalEvent,
     IncomingEvent,
     Limits,
     Party,
     Refusal,
+    differing_fields,
+    normalized_identifier,
     parse_record,
+    unstorable_text,
     validate_incoming,
 )
 
@@ -37,6 +45,7 @@ class Outcome(StrEnum):
 
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
     QUARANTINED = "quarantined"
 
 
@@ -50,6 +59,8 @@ class RecordResult:
     field: str | None = None
     reason: str | None = None
     quarantine_id: int | None = None
+    differing: tuple[str, ...] = ()
+    """For a conflict: the fields in which the record differs from the stored event."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +77,44 @@ class BatchResult:
         return {o.value: self.count(o) for o in Outcome} | {"received": len(self.results)}
 
 
+KEPT_IN_QUARANTINE = {Outcome.QUARANTINED: "open", Outcome.CONFLICT: "conflict"}
+"""Outcomes whose record the quarantine keeps, and the row's status: ``open`` rows are
+retried after a fix; ``conflict`` rows are kept to be seen, never retried."""
+
+
+def _repeat_of(existing_id: int, existing: CanonicalEvent, repeat: CanonicalEvent) -> RecordResult:
+    """A record whose ``(source, id)`` is stored already: a duplicate, or a conflict."""
+    differing = differing_fields(existing, repeat)
+    if not differing:
+        return RecordResult(Outcome.DUPLICATE, repeat.source_event_id, existing_id)
+    return RecordResult(
+        Outcome.CONFLICT,
+        repeat.source_event_id,
+        existing_id,
+        _field_list(differing),
+        _conflict_reason(existing_id, differing),
+        differing=differing,
+    )
+
+
+def _conflict_reason(existing_id: int, differing: Sequence[str]) -> str:
+    return (
+        f"(source, id) already names event {existing_id}, which differs in "
+        f"{', '.join(differing)}; the stored event is kept (an id names one event for "
+        "ever: send changed content under a new id)"
+    )
+
+
 class IdentityConflict(SystokError):
     """An alias is already linked to another member."""
 
     status_code = 409
+
+
+class AliasInvalid(SystokError):
+    """An alias (or its source) that ids may not contain: NUL, controls, bidi controls."""
+
+    status_code = 422
 
 
 def now_us() -> int:
@@ -122,51 +167,56 @@ class Ingestor:
         for event in events:
             first_of_key.setdefault((event.source, event.source_event_id), event)
         inserted = repo.insert_events(self.session, list(first_of_key.values()))
-        known = (
-            repo.event_ids(self.session, [k for k in first_of_key if k not in inserted])
+        stored = (
+            repo.stored_events(self.session, [k for k in first_of_key if k not in inserted])
             if len(inserted) < len(first_of_key)
             else {}
         )
-        quarantine_rows = [
-            {
-                "source": _source_of(parsed[i], source),
-                "source_event_id": _id_of(parsed[i]),
-                "field": c.field,
-                "reason": c.reason,
-                "raw": _raw_text(records[i]),
-                "live": live,
-                "received_at_us": received_at_us,
-                "attempts": 1,
-                "status": "open",
-                "event_id": None,
-            }
-            for i, c in enumerate(checked)
-            if isinstance(c, Refusal)
-        ]
-        quarantine_ids = iter(repo.quarantine(self.session, quarantine_rows))
-        results: list[RecordResult] = []
+        draft: list[RecordResult] = []
         claimed: set[tuple[str, str]] = set()
         for parsed_record, checked_record in zip(parsed, checked, strict=True):
             if isinstance(checked_record, Refusal):
-                results.append(
+                draft.append(
                     RecordResult(
                         Outcome.QUARANTINED,
                         _id_of(parsed_record),
-                        None,
-                        checked_record.field,
-                        checked_record.reason,
-                        next(quarantine_ids),
+                        field=checked_record.field,
+                        reason=checked_record.reason,
                     )
                 )
                 continue
             key = (checked_record.source, checked_record.source_event_id)
             if key in inserted and key not in claimed:
                 claimed.add(key)
-                results.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
-            else:
-                results.append(
-                    RecordResult(Outcome.DUPLICATE, key[1], inserted.get(key) or known.get(key))
-                )
+                draft.append(RecordResult(Outcome.ACCEPTED, key[1], inserted[key]))
+                continue
+            found = (inserted[key], first_of_key[key]) if key in inserted else stored.get(key)
+            if found is None:  # stored by a transaction this one's snapshot cannot see
+                draft.append(RecordResult(Outcome.DUPLICATE, key[1], None))
+                continue
+            draft.append(_repeat_of(*found, checked_record))
+        kept = [i for i, r in enumerate(draft) if r.outcome in KEPT_IN_QUARANTINE]
+        quarantine_ids = repo.quarantine(
+            self.session,
+            [
+                {
+                    "source": _source_of(parsed[i], source),
+                    "source_event_id": _id_of(parsed[i]),
+                    "field": draft[i].field,
+                    "reason": draft[i].reason,
+                    "raw": _raw_text(records[i]),
+                    "live": live,
+                    "received_at_us": received_at_us,
+                    "attempts": 1,
+                    "status": KEPT_IN_QUARANTINE[draft[i].outcome],
+                    "event_id": draft[i].event_id,
+                }
+                for i in kept
+            ],
+        )
+        for i, quarantine_id in zip(kept, quarantine_ids, strict=True):
+            draft[i] = replace(draft[i], quarantine_id=quarantine_id)
+        results = draft
         batch = BatchResult(results)
         repo.record_batch(
             self.session,
@@ -174,6 +224,7 @@ class Ingestor:
             received=len(results),
             accepted=batch.count(Outcome.ACCEPTED),
             duplicates=batch.count(Outcome.DUPLICATE),
+            conflicts=batch.count(Outcome.CONFLICT),
             quarantined=batch.count(Outcome.QUARANTINED),
             started_at_us=received_at_us,
         )
@@ -194,6 +245,12 @@ class Ingestor:
                 return Refusal(
                     None, f"unknown member {reference!r} (not a platform id, and not source:alias)"
                 )
+            if len(pair[0]) > SOURCE_LENGTH_MAX or len(pair[1]) > ALIAS_LENGTH_MAX:
+                return Refusal(
+                    None,
+                    f"alias {reference!r}: the source may have at most {SOURCE_LENGTH_MAX} "
+                    f"characters and the name at most {ALIAS_LENGTH_MAX}",
+                )
             return Party(aliases.get(pair), pair[0], pair[1])
 
         return resolve
@@ -212,7 +269,7 @@ class Ingestor:
         A record that now passes becomes an event (or is found a duplicate) and its
         quarantine row says so; one that still fails keeps its row with the new reason.
         """
-        counts = {"accepted": 0, "duplicate": 0, "still_quarantined": 0}
+        counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "still_quarantined": 0}
         for row in repo.open_quarantine(self.session, limit, source):
             if row.source == "members":  # a member line: fixed by importing the file again
                 continue
@@ -240,9 +297,18 @@ class Ingestor:
                 repo.resolve_quarantined(self.session, row.id, "accepted", inserted[key])
                 counts["accepted"] += 1
             else:
-                existing = repo.event_ids(self.session, [key]).get(key)
-                repo.resolve_quarantined(self.session, row.id, "duplicate", existing)
-                counts["duplicate"] += 1
+                found = repo.stored_events(self.session, [key]).get(key)
+                repeat = (
+                    _repeat_of(*found, checked)
+                    if found
+                    else RecordResult(Outcome.DUPLICATE, key[1], None)
+                )
+                repo.resolve_quarantined(
+                    self.session, row.id, repeat.outcome.value, repeat.event_id
+                )
+                if repeat.outcome is Outcome.CONFLICT:
+                    repo.refuse_again(self.session, row.id, repeat.field, repeat.reason or "")
+                counts[repeat.outcome.value] += 1
         return counts
 
 
@@ -251,7 +317,18 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
 
     Returns how many events (as actor or as counterpart) it attributed. An alias linked
     to another member is refused: re-pointing identities would move earned tokens.
+    Source and alias are taken in NFC form, as events' references are (ADR 0011).
+
+    Raises:
+        AliasInvalid: the source or alias contains what ids may not (NUL, a lone
+            surrogate, a control or bidirectional control character), or is too long.
+        IdentityConflict: the alias belongs to another member.
     """
+    try:
+        source = normalized_identifier(source, SOURCE_LENGTH_MAX)
+        alias = normalized_identifier(alias, ALIAS_LENGTH_MAX)
+    except ValueError as error:
+        raise AliasInvalid(f"alias {ascii(source)[:40]}:{ascii(alias)[:80]}: {error}") from None
     owner = repo.alias_owner(session, source, alias)
     if owner is not None and owner != member_id:
         raise IdentityConflict(f"alias {source}:{alias} already belongs to member {owner!r}")
@@ -259,6 +336,11 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
     if owner is None:
         repo.insert_alias(session, source, alias, member_id)
     return repo.attribute_events(session, source, alias, member_id)
+
+
+def _field_list(fields: Sequence[str]) -> str:
+    """Differing fields for the quarantine's ``field`` column (shortened there if long)."""
+    return ", ".join(fields)
 
 
 def _alias_pair(reference: str) -> tuple[str, str] | None:
@@ -277,10 +359,25 @@ def _id_of(parsed: IncomingEvent | Refusal) -> str | None:
 
 
 def _raw_text(record: Record) -> str:
-    if isinstance(record, IncomingEvent):
-        return record.model_dump_json()
+    """The record as text both backends store: what it was, with NUL and lone surrogates
+    written as JSON escapes (the record was refused for them, and keeps them visible)."""
     if isinstance(record, bytes):
-        return record.decode("utf-8", errors="replace")
+        return storable_raw(record.decode("utf-8", errors="replace"))
     if isinstance(record, str):
-        return record
-    return json.dumps(record, ensure_ascii=False, default=str)
+        return storable_raw(record)
+    data = record.model_dump(mode="python") if isinstance(record, IncomingEvent) else record
+    try:
+        text = json.dumps(data, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError) as error:  # huge integers, deep nesting
+        return f"(not kept: {type(error).__name__} when writing it as JSON)"
+    return storable_raw(text)
+
+
+def storable_raw(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by their ``\\uXXXX`` escapes."""
+    if unstorable_text(text) is None:
+        return text
+    return "".join(
+        f"\\u{ord(char):04x}" if char == "\x00" or "\ud800" <= char <= "\udfff" else char
+        for char in text
+    )

@@ -119,11 +119,16 @@ def table_counts(engine: Engine) -> dict[str, int]:
         sums = connection.execute(
             text(
                 "SELECT COALESCE(SUM(received), 0), COALESCE(SUM(accepted), 0), "
-                "COALESCE(SUM(duplicates), 0), COALESCE(SUM(quarantined), 0) FROM ingest_batches"
+                "COALESCE(SUM(duplicates), 0), COALESCE(SUM(conflicts), 0), "
+                "COALESCE(SUM(quarantined), 0) FROM ingest_batches"
             )
         ).one()
     counts |= dict(
-        zip(("received", "accepted", "duplicates", "quarantined"), map(int, sums), strict=True)
+        zip(
+            ("received", "accepted", "duplicates", "conflicts", "quarantined"),
+            map(int, sums),
+            strict=True,
+        )
     )
     return counts
 

@@ -156,3 +156,39 @@ def test_a_new_member_without_history_is_accepted_not_a_duplicate(cli_on, tmp_pa
     assert "accepted 1, duplicate 0" in capsys.readouterr().out
     assert main(["members", "import", str(path)]) == 0
     assert "accepted 0, duplicate 1" in capsys.readouterr().out
+
+
+def test_member_lines_with_unstorable_or_lookalike_names_are_refused_or_normalised(
+    cli_on, tmp_path, capsys
+):
+    """NUL ids and long alias sources were database errors on PostgreSQL (SQLite stored
+    them); a bidi control is refused; an NFD alias is stored in NFC, like event members."""
+    import unicodedata
+
+    from sqlalchemy import text
+
+    from systok.ingest.files import import_member_lines
+
+    nfd = unicodedata.normalize("NFD", "zoë")
+    lines = [
+        json.dumps({"id": "m\u0000x"}),
+        json.dumps({"id": "m1", "aliases": {"s" * 40: "name"}}),
+        json.dumps({"id": "m2", "aliases": {"posthog": "ev\u202eil"}}),
+        json.dumps({"id": "m3", "aliases": {"discourse": nfd}}),
+        json.dumps({"id": "m4", "aliases": {"posthog": 5, "x" * 80: 7}}),
+        '{"id": "m5", "n": ' + "9" * 5000 + "}",
+    ]
+    report = import_member_lines(cli_on, enumerate(lines, start=1))
+    assert (report.accepted, report.quarantined) == (1, 5)
+    reasons = {number: (field, reason) for number, field, reason in report.problems}
+    assert reasons[1][0] == "id" and "NUL (U+0000)" in reasons[1][1]
+    assert reasons[2][0] == "aliases" and "longer than 32" in reasons[2][1]
+    assert "U+202E" in reasons[3][1]
+    assert "digits" in reasons[6][1]
+    with cli_on.connect() as connection:
+        alias = connection.execute(
+            text("SELECT alias FROM member_aliases WHERE member_id = 'm3'")
+        ).scalar_one()
+        kept = connection.execute(text("SELECT COUNT(*) FROM quarantine")).scalar_one()
+    assert alias == unicodedata.normalize("NFC", "zoë")
+    assert kept == 5

@@ -93,7 +93,13 @@ def test_every_record_gets_an_answer_in_order(members):
     # Nothing lost: received = stored + duplicates + quarantined, in the database too.
     assert count(engine, Event) == 3 and count(engine, QuarantinedEvent) == 8
     totals = run_transaction(engine, repo.batch_totals)
-    assert totals == {"received": 12, "accepted": 3, "duplicates": 1, "quarantined": 8}
+    assert totals == {
+        "received": 12,
+        "accepted": 3,
+        "duplicates": 1,
+        "conflicts": 0,
+        "quarantined": 8,
+    }
 
     again = ingest(engine, [event("a"), event("i", type_="ClubLikeReceived", counterpart="m2")])
     assert [r.outcome for r in again.results] == [Outcome.DUPLICATE, Outcome.DUPLICATE]
@@ -146,7 +152,7 @@ def test_quarantine_retry_after_the_cause_is_fixed(members):
     counts = run_transaction(
         engine, lambda s: Ingestor(s, policy=POLICY, clock=lambda: NOW_US).retry_quarantine()
     )
-    assert counts == {"accepted": 2, "duplicate": 0, "still_quarantined": 1}
+    assert counts == {"accepted": 2, "duplicate": 0, "conflict": 0, "still_quarantined": 1}
     statuses = run_transaction(
         engine,
         lambda s: sorted(
@@ -162,3 +168,18 @@ def test_ten_thousand_events_in_one_batch(members):
     batch = ingest(members, records)
     assert batch.count(Outcome.ACCEPTED) == 10_000
     assert count(members, IngestBatch) == 1
+
+
+def test_a_retried_record_that_contradicts_a_stored_event_becomes_a_conflict(engine):
+    """Retrying used to mark it ``duplicate`` although its member differed."""
+    run_transaction(engine, lambda s: repo.ensure_member(s, "m1", 0))
+    ingest(engine, [event("q1", member="m3")])  # unknown member: quarantined
+    ingest(engine, [event("q1", member="m1")])  # the same id, stored for m1
+    run_transaction(engine, lambda s: repo.ensure_member(s, "m3", 0))
+    counts = run_transaction(
+        engine, lambda s: Ingestor(s, policy=POLICY, clock=lambda: NOW_US).retry_quarantine()
+    )
+    assert counts == {"accepted": 0, "duplicate": 0, "conflict": 1, "still_quarantined": 0}
+    row = run_transaction(engine, lambda s: s.execute(select(QuarantinedEvent.__table__)).one())
+    assert (row.status, row.field) == ("conflict", "member")
+    assert "differs in member" in row.reason

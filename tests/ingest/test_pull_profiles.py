@@ -194,3 +194,26 @@ def test_a_profile_may_list_several_names_per_source(engine: Engine, base_url: s
         (("discourse", "anna_old"), "m050"),
         (("posthog", "d-9"), "m050"),
     ]
+
+
+def test_profiles_with_unstorable_ids_or_aliases_are_refused_not_a_crash(
+    engine: Engine, base_url: str
+) -> None:
+    """A NUL id, a bidi alias and a 40-character alias source were database errors on
+    PostgreSQL that stopped the pull (SQLite stored them); now each is a note."""
+    state.pages = [
+        [
+            {"id": "m\u0000x"},
+            {"id": "m050", "aliases": {"posthog": ["ev\u202eil"], "s" * 40: ["name"]}},
+            {"id": "m051", "aliases": {"posthog": ["ok"]}},
+        ]
+    ]
+    summary = pull(engine, base_url)
+    assert (summary.accepted, summary.quarantined) == (2, 1)
+    assert any("NUL (U+0000)" in note for note in summary.notes)
+    assert any("U+202E" in note for note in summary.notes)
+    assert any("longer than 32" in note for note in summary.notes)
+    aliases = run_transaction(
+        engine, lambda s: repo.linked_aliases(s, [("posthog", "ok"), ("posthog", "ev\u202eil")])
+    )
+    assert aliases == {("posthog", "ok"): "m051"}

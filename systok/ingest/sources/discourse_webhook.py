@@ -50,13 +50,13 @@ event and the same event found by a backfill are stored once. Discourse's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from systok.core.events import EventType
 from systok.errors import SystokError
-from systok.ingest.schemas import IncomingEvent
 from systok.ingest.sources.discourse_topics import TopicLookup
 
 SOURCE = "discourse"
@@ -74,7 +74,9 @@ class DiscoursePayloadInvalid(SystokError):
 class WebhookMapping:
     """The records one delivery yields, and why nothing (or less) was produced."""
 
-    records: list[IncomingEvent] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    """Records in the ``IncomingEvent`` format, validated by the ingestor (so a name it
+    refuses — NUL, too long, a bidi control — is quarantined with the field, not a 500)."""
     ignored: str | None = None
 
 
@@ -99,6 +101,25 @@ def discourse_event_ids(event_type: str, post_id: int, liker_user_id: int | None
         side = "given" if event_type == EventType.CLUB_LIKE_GIVEN else "received"
         return f"like:{post_id}:{liker_user_id}:{side}"
     raise ValueError(f"{event_type!r} is not a Discourse event type")
+
+
+def parse_webhook_body(raw_body: bytes) -> Any:
+    """The decoded JSON of a (signed) delivery.
+
+    Raises:
+        DiscoursePayloadInvalid: not UTF-8 JSON, an integer beyond Python's digit limit
+            (4 300 digits), or nesting beyond the parser's recursion limit.
+    """
+    try:
+        return json.loads(raw_body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DiscoursePayloadInvalid(
+            "the body is not JSON (set the webhook's content type to application/json)"
+        ) from None
+    except ValueError as error:  # int() digit limit: a number of thousands of digits
+        raise DiscoursePayloadInvalid(f"the body is not usable JSON: {error}") from None
+    except RecursionError:
+        raise DiscoursePayloadInvalid("the body is not usable JSON: nested too deeply") from None
 
 
 def map_webhook(
@@ -232,13 +253,21 @@ def _not_rewarded(post: Mapping[str, Any]) -> str | None:
     post_type = post.get("post_type", REGULAR_POST_TYPE)
     if post_type != REGULAR_POST_TYPE:
         return (
-            f"post_type {post_type} is not a regular post (2 moderator, 3 small action, 4 whisper)"
+            f"post_type {_shown(post_type)} is not a regular post "
+            "(2 moderator, 3 small action, 4 whisper)"
         )
     if post.get("hidden"):
         return "hidden post"
     if post.get("deleted_at") or post.get("user_deleted"):
         return "deleted post"
     return None
+
+
+def _shown(value: Any) -> str:
+    """A payload value quoted for a message: ASCII (a lone surrogate cannot be sent back
+    as JSON), and short."""
+    text = ascii(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _same_user(post: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
@@ -262,16 +291,16 @@ def _record(
     *,
     payload: dict[str, Any],
     liker_user_id: int | None = None,
-) -> IncomingEvent:
-    return IncomingEvent(
-        source=SOURCE,
-        id=discourse_event_ids(event_type, post_id, liker_user_id),
-        type=event_type.value,
-        member=discourse_alias(member),
-        counterpart=discourse_alias(counterpart) if counterpart else None,
-        occurred_at=occurred_at,
-        payload=payload,
-    )
+) -> dict[str, Any]:
+    return {
+        "source": SOURCE,
+        "id": discourse_event_ids(event_type, post_id, liker_user_id),
+        "type": event_type.value,
+        "member": discourse_alias(member),
+        "counterpart": discourse_alias(counterpart) if counterpart else None,
+        "occurred_at": occurred_at,
+        "payload": payload,
+    }
 
 
 def _object(parent: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:

@@ -59,7 +59,8 @@ from systok.errors import ConfigurationError
 from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
-from systok.ingest.service import IdentityConflict, Ingestor, now_us
+from systok.ingest.schemas import normalized_identifier
+from systok.ingest.service import AliasInvalid, IdentityConflict, Ingestor, now_us
 
 CURSOR_NAME = "platform"
 MEMBERS_PATH = "/api/members"
@@ -94,6 +95,12 @@ class MemberProfile(BaseModel):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     qualification: list[Qualification] = Field(default_factory=list)
     membership: list[Membership] = Field(default_factory=list)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_an_identifier(cls, value: Any) -> Any:
+        """NFC, no NUL/controls/bidi controls, like event ids (ADR 0011)."""
+        return normalized_identifier(value.strip(), 128) if isinstance(value, str) else value
 
     @field_validator("aliases", mode="before")
     @classmethod
@@ -225,7 +232,7 @@ def _store_page(
                     continue
                 try:
                     attributed = ingestor.link_alias(profile.id, source, alias)
-                except IdentityConflict as error:
+                except (IdentityConflict, AliasInvalid) as error:
                     summary.notes.append(str(error))
                     continue
                 if attributed:
