@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from systok.api.edge import EdgeMiddleware, FieldRefused, PayloadTooLarge, error_json
+from systok.api.edge import BodyGate, EdgeMiddleware, FieldRefused, PayloadTooLarge, error_json
 from systok.api.metrics import ApiMetrics, MetricsMiddleware
 from systok.config import Settings
 from systok.core.policy import Policy
@@ -186,8 +186,10 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     app.include_router(webhooks.router, prefix=API_PREFIX)
     app.include_router(tokenomics.router, prefix=API_PREFIX)
     _state_amount_pattern(app, tokenomics.amount_pattern(app.state.policy.stk_scale))
-    app.add_middleware(
-        EdgeMiddleware, body_max_bytes=settings.request_body_max_bytes, routes=app.router.routes
-    )
+    gates = [
+        BodyGate(gate.method, API_PREFIX + gate.path, gate.check)
+        for gate in [*events.BODY_GATES, *webhooks.BODY_GATES, *tokenomics.BODY_GATES]
+    ]
+    app.add_middleware(EdgeMiddleware, body_max_bytes=settings.request_body_max_bytes, gates=gates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

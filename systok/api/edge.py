@@ -3,11 +3,11 @@
 ``EdgeMiddleware`` is plain ASGI, so nothing upstream of it buffers a body:
 
 1. **Authenticate before the body.** A route that takes a body is registered with a
-   *gate* (``gated``): a check of the request's headers only (an API key, a member
-   token, the shape of a webhook signature). The middleware runs the gate before the
-   route is called, so an unauthenticated client is answered (401/403) without one
-   byte of its body being read: the connection is closed after the answer, and the
-   server's memory does not grow with what the client keeps sending.
+   *gate* (``BodyGate``; ``create_app`` lists them): a check of the request's headers
+   only (an API key, a member token, the shape of a webhook signature). The middleware
+   runs the gate before the route is called, so an unauthenticated client is answered
+   (401/403) without one byte of its body being read; whatever it keeps sending is
+   discarded by the server as it arrives, and memory does not grow with it.
 2. **Count bytes as they stream.** ``receive`` is wrapped: every ``http.request``
    chunk is counted, with or without ``Content-Length`` (chunked transfer included).
    A declared length above the limit is refused at once; once the streamed bytes pass
@@ -20,13 +20,15 @@ which is why authentication cannot stay a dependency for routes with a body.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from systok.errors import SystokError
@@ -35,11 +37,24 @@ Gate = Callable[[Request], Any]
 """Checks a request's headers (it may query the database: it runs in a thread); raises a
 ``SystokError`` to refuse, or returns what the route's dependency may reuse."""
 
-GATE_ATTRIBUTE = "__systok_body_gate__"
 GATE_RESULT = "systok_gate_result"
 """Key of ``request.state`` holding what the gate returned (the verified caller)."""
 
-F = TypeVar("F", bound=Callable[..., Any])
+
+@dataclass(frozen=True)
+class BodyGate:
+    """The header check of one route that takes a body: ``POST /api/v1/events`` → gate."""
+
+    method: str
+    path: str
+    """The route's path template, e.g. ``/tokenomics/services/{service_id}/purchase``."""
+    check: Gate
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The path template as a regex (Starlette's own compilation of route paths)."""
+        regex, _format, _convertors = compile_path(self.path)
+        return regex
 
 
 class FieldRefused(SystokError):
@@ -71,16 +86,6 @@ class _BodyLimitExceeded(Exception):
     """Raised from ``receive`` once the streamed body passes the limit."""
 
 
-def gated(gate: Gate) -> Callable[[F], F]:
-    """Mark a route's endpoint with the header check that must pass before its body is read."""
-
-    def mark(endpoint: F) -> F:
-        setattr(endpoint, GATE_ATTRIBUTE, gate)
-        return endpoint
-
-    return mark
-
-
 def gate_result(request: Request) -> Any:
     """What this request's gate returned (None when the route has no gate)."""
     return request.scope.get("state", {}).get(GATE_RESULT)
@@ -109,17 +114,16 @@ def body_too_large(limit_bytes: int) -> PayloadTooLarge:
 class EdgeMiddleware:
     """Runs a route's gate before its body is read, and bounds the body as it streams."""
 
-    def __init__(self, app: ASGIApp, *, body_max_bytes: int, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, *, body_max_bytes: int, gates: list[BodyGate]) -> None:
         self.app = app
         self.body_max_bytes = body_max_bytes
-        self.routes = routes
+        self.gates = [(gate.method, gate.pattern, gate.check) for gate in gates]
 
     def _gate(self, scope: Scope) -> Gate | None:
-        for route in self.routes:
-            match, _child = route.matches(scope)
-            if match is Match.FULL:
-                gate: Gate | None = getattr(getattr(route, "endpoint", None), GATE_ATTRIBUTE, None)
-                return gate
+        method, path = scope.get("method"), str(scope.get("path", ""))
+        for gate_method, pattern, check in self.gates:
+            if method == gate_method and pattern.match(path):
+                return check
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

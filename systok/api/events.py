@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from systok.api.app import PayloadTooLarge, UnitOfWork, app_policy, unit_of_work
 from systok.api.auth import SCOPE_EVENTS_WRITE, ApiKeyInfo, require_scope
-from systok.api.edge import gated
+from systok.api.edge import BodyGate
 from systok.api.schemas import ErrorOut
 from systok.config import Settings
 from systok.core.policy import Policy
@@ -113,7 +113,6 @@ def batch_json(batch: BatchResult) -> dict[str, Any]:
         422: {"model": ErrorOut, "description": 'The body is not {"events": [...]}.'},
     },
 )
-@gated(EVENTS_WRITER)
 def post_events(
     request: Request,
     body: EventBatch,
@@ -138,3 +137,7 @@ def post_events(
         )
     )
     return batch_json(batch)
+
+
+BODY_GATES = [BodyGate("POST", "/events", EVENTS_WRITER)]
+"""Checked by the edge before a body is read (paths below the API prefix)."""

@@ -44,7 +44,7 @@ from systok.api.auth import (
     SCOPE_STATS_READ,
     SCOPE_TRANSFERS_WRITE,
 )
-from systok.api.edge import FieldRefused, gate_result, gated
+from systok.api.edge import BodyGate, FieldRefused, gate_result
 from systok.api.member_auth import Principal, acting_member, identify
 from systok.core.amount import (
     BASIS_POINTS_WHOLE,
@@ -480,7 +480,6 @@ def first_answer(
     responses=_errors(401, 403, 404, 409, 413, 422, 503),
     summary="Send STK to another member; the policy's fee is paid on top",
 )
-@gated(SENDER_GATE)
 def post_transfer(
     request: Request,
     body: s.TransferIn,
@@ -679,7 +678,6 @@ def get_services(request: Request) -> s.ServicesOut:
     responses=_errors(401, 403, 404, 409, 422, 503),
     summary="Buy a service: pay by its split, activate it for its period",
 )
-@gated(BUYER_GATE)
 def post_purchase(
     request: Request,
     service_id: Annotated[str, Path(max_length=64, description="A service id of GET services.")],
@@ -855,3 +853,10 @@ def get_distribution(request: Request, _principal: Statistician) -> s.Distributi
         ],
         buckets=buckets,
     )
+
+
+BODY_GATES = [
+    BodyGate("POST", "/tokenomics/transfer", SENDER_GATE),
+    BodyGate("POST", "/tokenomics/services/{service_id}/purchase", BUYER_GATE),
+]
+"""Checked by the edge before a body is read (paths below the API prefix)."""

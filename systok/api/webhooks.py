@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from systok.api.app import UnitOfWork, app_policy, unit_of_work
-from systok.api.edge import gated, read_body
+from systok.api.edge import BodyGate, read_body
 from systok.api.events import batch_json
 from systok.api.schemas import ErrorOut
 from systok.config import Settings
@@ -72,7 +72,6 @@ def signature_gate(request: Request) -> str:
         422: {"model": ErrorOut, "description": "A signed payload that cannot be mapped."},
     },
 )
-@gated(signature_gate)
 async def discourse_webhook(
     request: Request,
     work: UnitOfWork = Depends(unit_of_work),
@@ -104,3 +103,7 @@ async def discourse_webhook(
         ),
     )
     return answer | batch_json(batch)
+
+
+BODY_GATES = [BodyGate("POST", "/webhooks/discourse", signature_gate)]
+"""Checked by the edge before a body is read (paths below the API prefix)."""

@@ -9,16 +9,10 @@ use an undeclared status, or break its declared schema.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -29,17 +23,12 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from systok.api.auth import create_api_key
 from systok.db.engine import make_engine, run_transaction
 from systok.ingest.service import now_us
-from tests.api.economy import AUDIENCE, ISSUER, STK, fund, mint, public_pem, seed_members
+from tests.api.economy import STK, fund, mint, seed_members
+from tests.api.served import systok_serve
 from tests.conftest import reset_ledger
 
 EXAMPLES_PER_OPERATION = 15
 ALL_SCOPES = ["admin:read", "stats:read", "transfers:write", "purchases:write", "events:write"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(
@@ -61,55 +50,10 @@ def served(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[dict[st
         engine, lambda s: create_api_key(s, "fuzz-admin", ALL_SCOPES, now_us())
     )
     engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SYSTOK_DATABASE_URL": url,
-        "SYSTOK_JWT_PUBLIC_KEY": public_pem(),
-        "SYSTOK_JWT_ISSUER": ISSUER,
-        "SYSTOK_JWT_AUDIENCE": AUDIENCE,
-        "SYSTOK_DISCOURSE_WEBHOOK_SECRET": "fuzz-secret",
-    }
-    env.pop("SYSTOK_POLICY", None)
-    log = Path(tmp_path_factory.mktemp("served-log")) / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "systok.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"systok serve exited: {log.read_text()}"
-            try:
-                if httpx.get(f"{base_url}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"systok serve did not start: {log.read_text()}"
-            time.sleep(0.2)
-        yield {"base_url": base_url, "admin_key": admin_key}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    errors = [line for line in log.read_text().splitlines() if "Traceback" in line]
-    assert not errors, log.read_text()
+    with systok_serve(
+        url, tmp_path_factory.mktemp("served-log"), SYSTOK_DISCOURSE_WEBHOOK_SECRET="fuzz-secret"
+    ) as server:
+        yield {"base_url": server.base_url, "admin_key": admin_key}
 
 
 @pytest.fixture(scope="module")
