@@ -23,15 +23,14 @@ import pytest
 
 from systok.api.app import create_app
 from systok.api.auth import create_api_key
-from systok.api.edge import EdgeMiddleware
 from systok.core.amount import AmountError, parse_amount
 from systok.core.policy import parse_policy
 from systok.db.engine import make_engine, run_transaction
-from systok.errors import PolicyInvalid
+from systok.errors import InsufficientFunds, PolicyInvalid
 from systok.ingest.service import now_us
 from systok.policy_files import default_policy
 from tests.api.conftest import iso_ago, serve, table_counts
-from tests.api.economy import STK, Economy, fund, member_settings, mint, seed_members
+from tests.api.economy import STK, Economy, balances, fund, member_settings, mint, seed_members
 from tests.api.served import ServedProcess, systok_serve
 from tests.conftest import reset_ledger
 
@@ -214,6 +213,8 @@ def test_bad_cursor_is_422_and_the_connection_lives_on(served: Served):
 
 def test_every_route_with_a_body_is_gated(econ: Economy):
     """A new POST route without a gate would read bodies before authenticating."""
+    from systok.api.edge import EdgeMiddleware  # noqa: PLC0415 - absent before issue 11
+
     app = create_app(econ.engine, member_settings())
     edge = next(m for m in app.user_middleware if m.cls is EdgeMiddleware)
     gated = {(gate.method, gate.path) for gate in edge.kwargs["gates"]}
@@ -409,9 +410,64 @@ def test_parse_amount_still_parses_plain_amounts():
 def test_a_policy_with_a_huge_amount_is_refused_fast():
     text = Path("policies/stk-2025-12.toml").read_text()
     assert "price = " in text
-    broken = text.replace("price = ", "price = 1e999990 # was ", 1)
+    broken = text.replace('price = "500"', 'price = "1e999990"', 1)
+    assert broken != text
     started = time.process_time()
     with pytest.raises(PolicyInvalid) as refused:
         parse_policy(broken, "huge.toml")
     assert time.process_time() - started < 2
     assert "price" in str(refused.value)
+
+
+# --- a reused Idempotency-Key answers the first answer -------------------------------------
+
+
+def _twin_commits_first(monkeypatch, operation_name: str) -> None:
+    """Make the route's first call lose the race to an identical twin: the twin's
+    transaction commits, then this one is refused by what the twin did (its funds are
+    gone), exactly as a concurrent request would be."""
+    import systok.api.tokenomics as routes
+
+    real = getattr(routes, operation_name)
+    calls = {"n": 0}
+
+    def racing(session, policy, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            engine = session.get_bind()
+            run_transaction(engine, lambda twin: real(twin, policy, **kwargs))
+            raise InsufficientFunds("member:m3@STK has 0 available; the debit needs more")
+        return real(session, policy, **kwargs)
+
+    monkeypatch.setattr(routes, operation_name, racing)
+
+
+def test_a_refusal_caused_by_the_twin_request_replays_the_twin(econ: Economy, monkeypatch):
+    fund(econ.engine, "m3", 100 * STK + STK // 2)
+    _twin_commits_first(monkeypatch, "send_transfer")
+    response = econ.transfer("m3", "m1", "100", key="same-key")
+    assert response.status_code == 200, response.text
+    assert response.json()["replayed"] is True
+    assert balances(econ.engine)["member:m3@STK"] == (0, 0)
+
+
+def test_a_refusal_caused_by_the_twin_purchase_replays_the_twin(econ: Economy, monkeypatch):
+    fund(econ.engine, "m3", 500 * STK)
+    _twin_commits_first(monkeypatch, "purchase")
+    response = econ.buy("m3", "course_basic", key="same-key")
+    assert response.status_code == 200, response.text
+    assert response.json()["replayed"] is True
+
+
+def test_a_refusal_stores_nothing_against_the_key(econ: Economy):
+    """Documented (docs/api.md, ADR 0010): a refused request does not consume its key;
+    the same key after the cause is gone is evaluated afresh."""
+    refused = econ.transfer("m3", "m1", "100", key="retry-me")
+    assert refused.status_code == 409 and refused.json()["error"] == "InsufficientFunds"
+    fund(econ.engine, "m3", 100 * STK + STK // 2)
+    posted = econ.transfer("m3", "m1", "100", key="retry-me")
+    assert posted.status_code == 200 and posted.json()["replayed"] is False
+    again = econ.transfer("m3", "m1", "100", key="retry-me")
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    other = econ.transfer("m3", "m1", "99", key="retry-me")
+    assert other.status_code == 409 and other.json()["error"] == "IdempotencyConflict"
