@@ -61,7 +61,12 @@ from systok.db.engine import run_transaction
 from systok.economy import repository as repo
 from systok.economy.marketplace import purchase
 from systok.economy.members import request_ledger_key, require_member
-from systok.economy.transfers import send_transfer
+from systok.economy.transfers import (
+    RecipientIneligible,
+    RecipientUnknown,
+    SelfTransfer,
+    send_transfer,
+)
 from systok.errors import IdempotencyConflict, SystokError
 from systok.ledger import repository as ledger_repo
 from systok.ledger.service import now_us
@@ -79,6 +84,8 @@ CURSOR_VERSION = b"\x02"
 CURSOR_MAC_BYTES = 12
 CURSOR_ID_BYTES = 8
 ISO_DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{28}$"
+"""The shape of every cursor (21 bytes in unpadded base64url); only signed ones are valid."""
 WEEK_PATTERN = r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
@@ -368,7 +375,7 @@ def get_transactions(  # noqa: PLR0917 - FastAPI passes query parameters by name
     cursor: Annotated[
         str | None,
         Query(
-            max_length=64,
+            pattern=CURSOR_PATTERN,
             description="next_cursor of the previous page, as is: cursors are opaque and "
             "signed; anything else is a 422 naming query.cursor.",
         ),
@@ -453,6 +460,16 @@ def transfer_amount_units(text: str, scale: int) -> int:
     return parse_amount(text, scale)
 
 
+RECIPIENT_REFUSALS = (SelfTransfer, RecipientUnknown, RecipientIneligible)
+"""Refusals about the body's ``to``: rendered with ``fields`` naming ``body.to``."""
+
+
+def name_field(error: SystokError, field: str) -> None:
+    """Let a domain refusal name the request field it is about (``fields`` in the answer)."""
+    setattr(error, "field", field)  # noqa: B010 - the renderer reads it with getattr
+    setattr(error, "reason", error.message)  # noqa: B010
+
+
 def first_answer(
     engine: Engine, key_used: Callable[[Session], bool], operation: Callable[[Session], T]
 ) -> T:
@@ -516,6 +533,8 @@ def post_transfer(
         )
     except SystokError as error:
         metrics.transfers.labels(outcome=error.error_name).inc()
+        if isinstance(error, RECIPIENT_REFUSALS):
+            name_field(error, "body.to")
         raise
     metrics.transfers.labels(outcome="replayed" if outcome.entry.replayed else "posted").inc()
     return s.TransferOut(

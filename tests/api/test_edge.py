@@ -213,7 +213,7 @@ def test_bad_cursor_is_422_and_the_connection_lives_on(served: Served):
 
 def test_every_route_with_a_body_is_gated(econ: Economy):
     """A new POST route without a gate would read bodies before authenticating."""
-    from systok.api.edge import EdgeMiddleware  # noqa: PLC0415 - absent before issue 11
+    from systok.api.edge import EdgeMiddleware
 
     app = create_app(econ.engine, member_settings())
     edge = next(m for m in app.user_middleware if m.cls is EdgeMiddleware)
