@@ -179,7 +179,8 @@ IdempotencyKey = Annotated[
         max_length=128,
         pattern=r"^[\x21-\x7e]+$",
         description="Chosen by the client, unique per operation: a retry with the same key "
-        "returns the first answer and moves nothing again.",
+        "returns the first successful answer and moves nothing again (same key, other "
+        "content: 409). A refusal is not stored: retrying it is evaluated afresh.",
     ),
 ]
 
