@@ -112,6 +112,30 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(
         default=30, description="Clock skew allowed on `exp`/`nbf`/`iat` of member JWTs."
     )
+    jwt_max_lifetime_seconds: int = Field(
+        default=86_400,
+        gt=0,
+        description="Longest validity a member JWT may carry: `exp` at most this far after "
+        "`iat` (and after now); longer-lived tokens are refused.",
+    )
+
+    # --- the HTTP edge (ADR 0010) -----------------------------------------------------
+    request_body_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="Largest request body the API reads, counted as it streams (413 above).",
+    )
+    event_payload_max_bytes: int = Field(
+        default=256 * 1024,
+        gt=0,
+        description="Largest `payload` of one event (its compact JSON, UTF-8) the API "
+        "accepts, in a batch or a webhook delivery (413 above).",
+    )
+    cursor_secret: str | None = Field(
+        default=None,
+        description="Key that signs pagination cursors (HMAC). Unset: a random key per "
+        "process, so cursors do not survive a restart; set it when several processes serve.",
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""

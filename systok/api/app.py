@@ -12,17 +12,19 @@ field; unknown routes and methods keep their 404/405 in the same shape.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from systok.api.edge import BodyGate, EdgeMiddleware, FieldRefused, PayloadTooLarge, error_json
 from systok.api.metrics import ApiMetrics, MetricsMiddleware
 from systok.config import Settings
 from systok.core.policy import Policy
@@ -32,20 +34,13 @@ from systok.errors import SystokError
 T = TypeVar("T")
 
 API_PREFIX = "/api/v1"
-REQUEST_BODY_BYTES_MAX = 32 * 1024 * 1024
-"""Refuse bodies above this before reading them (10 000 events fit easily)."""
 
 
-class RequestInvalid(SystokError):
+class RequestInvalid(FieldRefused):
     """The request body or a parameter does not match what the endpoint takes."""
 
-    status_code = 422
 
-
-class PayloadTooLarge(SystokError):
-    """Too many events, or too many bytes, in one request."""
-
-    status_code = 413
+__all__ = ["PayloadTooLarge", "RequestInvalid", "UnitOfWork", "create_app", "error_response"]
 
 
 class UnitOfWork:
@@ -76,17 +71,26 @@ def api_metrics(request: Request) -> ApiMetrics:
     return metrics
 
 
-def error_response(error: SystokError) -> JSONResponse:
-    """The one JSON shape of every error."""
-    return JSONResponse(
-        {"error": error.error_name, "detail": error.message},
-        status_code=error.status_code,
-        headers=getattr(error, "headers", None),
-    )
+error_response = error_json
+"""The one JSON shape of every error (``systok.api.edge.error_json``)."""
 
 
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in location)
+
+
+def _state_amount_pattern(app: FastAPI, pattern: str) -> None:
+    """Put the policy's amount pattern (its scale) on ``TransferIn.amount`` in the schema,
+    the pattern the transfer route enforces."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        amount = schema["components"]["schemas"]["TransferIn"]["properties"]["amount"]
+        amount["pattern"] = pattern
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(engine: Engine, settings: Settings, policy: Policy | None = None) -> FastAPI:
@@ -112,6 +116,11 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     app.state.policy = policy if policy is not None else default_policy(settings)
     app.state.member_tokens = MemberTokens(settings)
     app.state.metrics = ApiMetrics()
+    app.state.cursor_key = (
+        settings.cursor_secret.encode("utf-8")
+        if settings.cursor_secret
+        else secrets.token_bytes(32)
+    )
 
     @app.exception_handler(SystokError)
     async def _systok_error(_request: Request, error: SystokError) -> JSONResponse:
@@ -145,19 +154,6 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
             headers=error.headers,
         )
 
-    @app.middleware("http")
-    async def _limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > REQUEST_BODY_BYTES_MAX:
-            return error_response(
-                PayloadTooLarge(
-                    f"request body of {declared} bytes exceeds {REQUEST_BODY_BYTES_MAX} bytes"
-                )
-            )
-        return await call_next(request)
-
     @app.get(
         f"{API_PREFIX}/health",
         response_model=HealthOut,
@@ -189,5 +185,11 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(webhooks.router, prefix=API_PREFIX)
     app.include_router(tokenomics.router, prefix=API_PREFIX)
+    _state_amount_pattern(app, tokenomics.amount_pattern(app.state.policy.stk_scale))
+    gates = [
+        BodyGate(gate.method, API_PREFIX + gate.path, gate.check)
+        for gate in [*events.BODY_GATES, *webhooks.BODY_GATES, *tokenomics.BODY_GATES]
+    ]
+    app.add_middleware(EdgeMiddleware, body_max_bytes=settings.request_body_max_bytes, gates=gates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

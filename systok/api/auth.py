@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from systok.api.edge import gate_result
 from systok.db.engine import run_transaction
 from systok.db.tables import ApiKey
 from systok.errors import SystokError
@@ -224,6 +225,9 @@ def require_scope(scope: str) -> Callable[[Request], ApiKeyInfo]:
     assert scope in KNOWN_SCOPES, scope
 
     def dependency(request: Request) -> ApiKeyInfo:
+        checked = gate_result(request)
+        if isinstance(checked, ApiKeyInfo) and scope in checked.scopes:
+            return checked  # the edge checked this key before reading the body
         engine: Engine = request.app.state.engine
         key = key_from_headers(request)
         info = run_transaction(engine, lambda session: authenticate(session, key))

@@ -14,16 +14,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from systok.api.app import PayloadTooLarge, UnitOfWork, app_policy, unit_of_work
 from systok.api.auth import SCOPE_EVENTS_WRITE, ApiKeyInfo, require_scope
+from systok.api.edge import BodyGate
 from systok.api.schemas import ErrorOut
+from systok.config import Settings
 from systok.core.policy import Policy
 from systok.ingest.service import BatchResult, Ingestor, Outcome, RecordResult
 
 BATCH_EVENTS_MAX = 10_000
+EVENTS_WRITER = require_scope(SCOPE_EVENTS_WRITE)
 BATCH_SOURCE = "http"
 """The label of HTTP batches in ``ingest_batches`` (each event keeps its own source)."""
 
@@ -39,6 +42,34 @@ class EventBatch(BaseModel):
 def outcome_name(outcome: Outcome) -> str:
     """The API's word for an outcome: ``quarantined`` is ``rejected`` to a client."""
     return "rejected" if outcome is Outcome.QUARANTINED else outcome.value
+
+
+def payload_bytes(event: Any) -> int:
+    """Size of an event's ``payload`` as compact UTF-8 JSON (0 when it has none)."""
+    if not isinstance(event, dict) or event.get("payload") is None:
+        return 0
+    try:
+        text = json.dumps(event["payload"], ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return 0  # not JSON-able: the ingestor refuses it with its own reason
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def refuse_large_payloads(events: list[Any], payload_max_bytes: int) -> None:
+    """413 naming the first event whose payload passes ``payload_max_bytes``.
+
+    The whole batch is refused rather than quarantining the event: a quarantine row
+    would store the oversized payload, which is what the bound is there to prevent.
+    """
+    for index, event in enumerate(events):
+        size = payload_bytes(event)
+        if size > payload_max_bytes:
+            field = f"body.events.{index}.payload"
+            raise PayloadTooLarge(
+                f"{field}: {size} bytes; an event's payload may hold at most "
+                f"{payload_max_bytes} bytes (SYSTOK_EVENT_PAYLOAD_MAX_BYTES)",
+                field=field,
+            )
 
 
 def result_json(index: int, result: RecordResult) -> dict[str, Any]:
@@ -83,13 +114,19 @@ def batch_json(batch: BatchResult) -> dict[str, Any]:
     responses={
         401: {"model": ErrorOut, "description": "No API key, or an unknown or revoked one."},
         403: {"model": ErrorOut, "description": "The key lacks the events:write scope."},
-        413: {"model": ErrorOut, "description": "More than 10 000 events, or too many bytes."},
+        413: {
+            "model": ErrorOut,
+            "description": "More than 10 000 events, a body above SYSTOK_REQUEST_BODY_MAX_BYTES "
+            "(32 MiB by default), or an event payload above SYSTOK_EVENT_PAYLOAD_MAX_BYTES "
+            "(256 KiB by default).",
+        },
         422: {"model": ErrorOut, "description": 'The body is not {"events": [...]}.'},
     },
 )
 def post_events(
+    request: Request,
     body: EventBatch,
-    _key: ApiKeyInfo = Depends(require_scope(SCOPE_EVENTS_WRITE)),
+    _key: ApiKeyInfo = Depends(EVENTS_WRITER),
     work: UnitOfWork = Depends(unit_of_work),
     policy: Policy = Depends(app_policy),
 ) -> dict[str, Any]:
@@ -99,6 +136,8 @@ def post_events(
             f"{len(body.events)} events in one request; at most {BATCH_EVENTS_MAX} "
             "(split the batch)"
         )
+    settings: Settings = request.app.state.settings
+    refuse_large_payloads(body.events, settings.event_payload_max_bytes)
     # A non-object element goes in as its JSON text, so the ingestor refuses it as "not
     # an object" (a bare string would otherwise be read as a JSON line).
     records = [e if isinstance(e, dict) else json.dumps(e) for e in body.events]
@@ -108,3 +147,7 @@ def post_events(
         )
     )
     return batch_json(batch)
+
+
+BODY_GATES = [BodyGate("POST", "/events", EVENTS_WRITER)]
+"""Checked by the edge before a body is read (paths below the API prefix)."""

@@ -19,6 +19,7 @@ naming another member) 403.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from systok.api.auth import (
     Unauthenticated,
     authenticate,
 )
+from systok.api.edge import FieldRefused
 from systok.config import Settings
 from systok.db.engine import run_transaction
 from systok.errors import ConfigurationError, SystokError
@@ -57,10 +59,8 @@ class MemberAuthUnavailable(SystokError):
     status_code = 503
 
 
-class MemberParameterRequired(SystokError):
+class MemberParameterRequired(FieldRefused):
     """An API key called a member endpoint without saying which member it acts for."""
-
-    status_code = 422
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class MemberTokens:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.leeway = settings.jwt_leeway_seconds
+        self.max_lifetime_seconds = settings.jwt_max_lifetime_seconds
         self.algorithms = sorted(set(settings.jwt_algorithms.replace(",", " ").split()))
         refused = [a for a in self.algorithms if a not in ASYMMETRIC_ALGORITHMS]
         if refused:
@@ -149,10 +150,29 @@ class MemberTokens:
             raise MemberAuthUnavailable(f"the platform's JWKS is unreachable: {error}") from None
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"member token refused: {error}") from None
+        self._refuse_long_lived(claims)
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthenticated("member token refused: sub must name the member")
         return subject
+
+    def _refuse_long_lived(self, claims: dict[str, Any]) -> None:
+        """A token may live at most ``SYSTOK_JWT_MAX_LIFETIME_SECONDS``: ``exp − iat`` and
+        ``exp − now`` both within it (plus the leeway), so a stolen token issued for
+        the year 3000 opens nothing."""
+        exp = claims["exp"]  # required, and an int: jwt.decode checked both
+        longest = self.max_lifetime_seconds + self.leeway
+        issued = claims.get("iat")
+        if isinstance(issued, int | float) and exp - issued > longest:
+            raise Unauthenticated(
+                f"member token refused: it lives {int(exp - issued)} s from iat to exp; at most "
+                f"{self.max_lifetime_seconds} s (SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
+            )
+        if exp - time.time() > longest:
+            raise Unauthenticated(
+                f"member token refused: exp is more than {self.max_lifetime_seconds} s away "
+                "(SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
+            )
 
 
 def _read_key_file(path: Path) -> str:
@@ -216,6 +236,6 @@ def acting_member(principal: Principal, member: str | None) -> str:
         return principal.member_id
     if not member:
         raise MemberParameterRequired(
-            "query.member: required with an API key (the member this request acts for)"
+            "query.member", "required with an API key (the member this request acts for)"
         )
     return member

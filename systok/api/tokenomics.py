@@ -19,13 +19,17 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import hashlib
+import hmac
+import re
 from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -41,8 +45,15 @@ from systok.api.auth import (
     SCOPE_STATS_READ,
     SCOPE_TRANSFERS_WRITE,
 )
+from systok.api.edge import BodyGate, FieldRefused, gate_result
 from systok.api.member_auth import Principal, acting_member, identify
-from systok.core.amount import BASIS_POINTS_WHOLE, AmountError, format_amount, parse_amount
+from systok.core.amount import (
+    BASIS_POINTS_WHOLE,
+    UNITS_MAX,
+    AmountError,
+    format_amount,
+    parse_amount,
+)
 from systok.core.ledger import AccountType, TransactionCode
 from systok.core.policy import Policy
 from systok.core.times import MICROS_PER_DAY, us_to_iso
@@ -50,12 +61,19 @@ from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
 from systok.economy import repository as repo
 from systok.economy.marketplace import purchase
-from systok.economy.members import require_member
-from systok.economy.transfers import send_transfer
-from systok.errors import SystokError
+from systok.economy.members import request_ledger_key, require_member
+from systok.economy.transfers import (
+    RecipientIneligible,
+    RecipientUnknown,
+    SelfTransfer,
+    send_transfer,
+)
+from systok.errors import IdempotencyConflict, SystokError
+from systok.ledger import repository as ledger_repo
 from systok.ledger.service import now_us
 from systok.policy_files import load_policy
 
+T = TypeVar("T")
 STK = "STK"
 HISTORY_DAYS_DEFAULT = 30
 HISTORY_DAYS_MAX = 366
@@ -63,7 +81,13 @@ PAGE_DEFAULT = 50
 PAGE_MAX = 200
 REWARD_WEEKS_DEFAULT = 52
 REWARD_WEEKS_MAX = 520
-CURSOR_MARK = "t1:"
+CURSOR_VERSION = b"\x02"
+CURSOR_MAC_BYTES = 12
+CURSOR_ID_BYTES = 8
+ISO_DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{28}$"
+"""The shape of every cursor (21 bytes in unpadded base64url); only signed ones are valid."""
+WEEK_PATTERN = r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 router = APIRouter(prefix="/tokenomics", tags=["tokenomics"])
@@ -80,10 +104,8 @@ Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 HeaderKey = Annotated[str | None, Depends(_api_key)]
 
 
-class CursorInvalid(SystokError):
-    """The ``cursor`` is not one this API handed out."""
-
-    status_code = 422
+class CursorInvalid(FieldRefused):
+    """The ``cursor`` is not one this API handed out (or was signed by another key)."""
 
 
 class RewardNotFound(SystokError):
@@ -95,11 +117,43 @@ class RewardNotFound(SystokError):
 # --- who may call ----------------------------------------------------------------------
 
 
-def _caller(key_scope: str | None, members: bool) -> Callable[..., Principal]:
-    def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
+def _gate(key_scope: str | None, members: bool) -> Callable[[Request], Principal]:
+    """The header check of a route: run by the edge before a body is read (ADR 0010)."""
+
+    def check(request: Request) -> Principal:
         return identify(request, key_scope=key_scope, members=members)
 
+    return check
+
+
+def _caller(key_scope: str | None, members: bool) -> Callable[..., Principal]:
+    check = _gate(key_scope, members)
+
+    def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
+        checked = gate_result(request)
+        if isinstance(checked, Principal):
+            return checked  # the edge identified the caller before reading the body
+        return check(request)
+
     return dependency
+
+
+SENDER_GATE = _gate(SCOPE_TRANSFERS_WRITE, members=True)
+BUYER_GATE = _gate(SCOPE_PURCHASES_WRITE, members=True)
+
+
+def _iso_day(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` is a day: pydantic would read ``0`` as 1970-01-01 (a timestamp)."""
+    if isinstance(value, str) and not re.fullmatch(ISO_DAY_PATTERN, value):
+        raise ValueError("a UTC day is written YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DAY_PATTERN}),
+]
 
 
 Reader = Annotated[Principal, Depends(_caller(SCOPE_ADMIN_READ, members=True))]
@@ -113,8 +167,9 @@ MemberQuery = Annotated[
         min_length=1,
         max_length=128,
         pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="With an API key: the member to act for (required). With a member "
-        "token: optional, and must be the token's own member.",
+        description="Required with an API key: the member to act for (without it the "
+        "answer is 422 MemberParameterRequired naming query.member). With a member token: "
+        "optional, and must be the token's own member (else 403).",
     ),
 ]
 IdempotencyKey = Annotated[
@@ -125,7 +180,8 @@ IdempotencyKey = Annotated[
         max_length=128,
         pattern=r"^[\x21-\x7e]+$",
         description="Chosen by the client, unique per operation: a retry with the same key "
-        "returns the first answer and moves nothing again.",
+        "returns the first successful answer and moves nothing again (same key, other "
+        "content: 409). A refusal is not stored: retrying it is evaluated afresh.",
     ),
 ]
 
@@ -140,7 +196,8 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "Refused by the state of the accounts: insufficient funds, a frozen account, "
         "or an Idempotency-Key already used for other content.",
         413: "The request body is too large.",
-        422: "A parameter or the body is invalid; the detail names the field.",
+        422: "A parameter or the body is invalid; `fields` names each refused field "
+        "(query.member is required with an API key).",
         503: "A dependency is unavailable (the platform's JWKS).",
     }
     return {code: {"model": s.ErrorOut, "description": described[code]} for code in codes}
@@ -209,18 +266,27 @@ def get_balance_history(
     principal: Reader,
     member: MemberQuery = None,
     from_: Annotated[
-        date | None, Query(alias="from", description="First UTC day (default: to − 29 days).")
+        IsoDay | None,
+        Query(
+            alias="from",
+            description="First UTC day, YYYY-MM-DD (default: to − 29 days). At most 366 days "
+            "from `from` to `to` inclusive, and not after `to` (else 422 naming query.from).",
+        ),
     ] = None,
-    to: Annotated[date | None, Query(description="Last UTC day (default: today).")] = None,
+    to: Annotated[
+        IsoDay | None,
+        Query(description="Last UTC day, YYYY-MM-DD (default: today)."),
+    ] = None,
 ) -> s.HistoryOut:
-    """The posted balance at the end of each day with movement, at most 366 days."""
+    """The posted balance at the end of each day with movement, at most 366 days per request
+    (``from`` after ``to``, or a longer range, is a 422 naming ``query.from``)."""
     member_id = acting_member(principal, member)
     last = to or clock.now().date()
     first = from_ or date.fromordinal(max(1, last.toordinal() - (HISTORY_DAYS_DEFAULT - 1)))
     if first > last:
-        raise RequestInvalid(f"query.from: {first} is after to ({last})")
+        raise RequestInvalid("query.from", f"{first} is after to ({last})")
     if (last - first).days >= HISTORY_DAYS_MAX:
-        raise RequestInvalid(f"query.from: at most {HISTORY_DAYS_MAX} days per request")
+        raise RequestInvalid("query.from", f"at most {HISTORY_DAYS_MAX} days per request")
     from_us = _day_number(first) * MICROS_PER_DAY
     to_us = (_day_number(last) + 1) * MICROS_PER_DAY
     scale = _policy(request).stk_scale
@@ -257,21 +323,36 @@ def get_balance_history(
     )
 
 
-def encode_cursor(transaction_id: int) -> str:
-    """An opaque cursor: the last id of a page (clients must not build their own)."""
-    return base64.urlsafe_b64encode(f"{CURSOR_MARK}{transaction_id}".encode()).decode().rstrip("=")
+def cursor_key(request: Request) -> bytes:
+    """The key that signs this app's cursors (``SYSTOK_CURSOR_SECRET``, else per process)."""
+    key: bytes = request.app.state.cursor_key
+    return key
 
 
-def decode_cursor(cursor: str) -> int:
-    """The id a cursor stands for, or ``CursorInvalid``."""
+def encode_cursor(transaction_id: int, key: bytes) -> str:
+    """An opaque cursor: the last id of a page, signed so clients cannot build their own."""
+    body = CURSOR_VERSION + transaction_id.to_bytes(CURSOR_ID_BYTES, "big")
+    mac = hmac.new(key, body, hashlib.sha256).digest()[:CURSOR_MAC_BYTES]
+    return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, key: bytes) -> int:
+    """The id a cursor stands for; ``CursorInvalid`` for anything this API did not sign."""
+    refused = CursorInvalid("query.cursor", "not a cursor from this API (pass next_cursor as is)")
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    number = text.removeprefix(CURSOR_MARK)
-    if not text.startswith(CURSOR_MARK) or not number.isdigit() or len(number) > 19:
-        raise CursorInvalid("query.cursor: not a cursor from this API (use next_cursor)")
-    return int(number)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        raise refused from None
+    body, mac = raw[: 1 + CURSOR_ID_BYTES], raw[1 + CURSOR_ID_BYTES :]
+    if len(raw) != 1 + CURSOR_ID_BYTES + CURSOR_MAC_BYTES or body[:1] != CURSOR_VERSION:
+        raise refused
+    expected = hmac.new(key, body, hashlib.sha256).digest()[:CURSOR_MAC_BYTES]
+    if not hmac.compare_digest(expected, mac):
+        raise refused
+    transaction_id = int.from_bytes(body[1:], "big")
+    if not 0 < transaction_id <= UNITS_MAX:
+        raise refused
+    return transaction_id
 
 
 @router.get(
@@ -287,16 +368,25 @@ def get_transactions(  # noqa: PLR0917 - FastAPI passes query parameters by name
     code: Annotated[
         list[TransactionCode] | None, Query(description="Only these codes (repeatable).")
     ] = None,
-    from_: Annotated[date | None, Query(alias="from", description="From this UTC day.")] = None,
-    to: Annotated[date | None, Query(description="Up to and including this UTC day.")] = None,
+    from_: Annotated[
+        IsoDay | None, Query(alias="from", description="From this UTC day (YYYY-MM-DD).")
+    ] = None,
+    to: Annotated[
+        IsoDay | None, Query(description="Up to and including this UTC day (YYYY-MM-DD).")
+    ] = None,
     cursor: Annotated[
-        str | None, Query(max_length=64, description="next_cursor of the previous page.")
+        str | None,
+        Query(
+            pattern=CURSOR_PATTERN,
+            description="next_cursor of the previous page, as is: cursors are opaque and "
+            "signed; anything else is a 422 naming query.cursor.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
 ) -> s.TransactionsOut:
     """Entries that touched the member's account; filter by code and by period."""
     member_id = acting_member(principal, member)
-    before_id = decode_cursor(cursor) if cursor is not None else None
+    before_id = decode_cursor(cursor, cursor_key(request)) if cursor is not None else None
     from_us = _day_number(from_) * MICROS_PER_DAY if from_ is not None else None
     to_us = (_day_number(to) + 1) * MICROS_PER_DAY if to is not None else None
     scale = _policy(request).stk_scale
@@ -331,11 +421,76 @@ def get_transactions(  # noqa: PLR0917 - FastAPI passes query parameters by name
             )
             for row in page
         ],
-        next_cursor=encode_cursor(page[-1].id) if len(rows) > limit else None,
+        next_cursor=(
+            encode_cursor(page[-1].id, cursor_key(request)) if len(rows) > limit else None
+        ),
     )
 
 
 # --- transfers -------------------------------------------------------------------------
+
+
+def amount_pattern(scale: int) -> str:
+    """The regex of a transfer amount at ``scale``: positive, plain, at most ``scale``
+    decimals, below 10^(18 − scale) (so its base units fit a signed 64-bit column).
+
+    The OpenAPI schema states it (``create_app`` puts it on ``TransferIn.amount``) and the
+    route enforces it, so the schema and the answers agree.
+    """
+    whole = rf"[1-9][0-9]{{0,{17 - scale}}}"
+    if scale == 0:
+        return rf"^{whole}$"
+    fractions = "|".join(
+        "0" * zeros + "[1-9]" + (rf"[0-9]{{0,{scale - zeros - 1}}}" if scale - zeros > 1 else "")
+        for zeros in range(scale)
+    )
+    return rf"^({whole}(\.[0-9]{{1,{scale}}})?|0\.({fractions}))$"
+
+
+def transfer_amount_units(text: str, scale: int) -> int:
+    """Base units of a transfer's ``amount``, or a 422 naming ``body.amount``."""
+    if not re.fullmatch(amount_pattern(scale), text):
+        try:
+            units = parse_amount(text, scale)
+        except AmountError as error:
+            raise RequestInvalid("body.amount", str(error)) from None
+        if units <= 0:
+            raise RequestInvalid("body.amount", f"amount {text!r} must be positive")
+        raise RequestInvalid(
+            "body.amount", f"amount {text!r} does not match {amount_pattern(scale)}"
+        )
+    return parse_amount(text, scale)
+
+
+RECIPIENT_REFUSALS = (SelfTransfer, RecipientUnknown, RecipientIneligible)
+"""Refusals about the body's ``to``: rendered with ``fields`` naming ``body.to``."""
+
+
+def name_field(error: SystokError, field: str) -> None:
+    """Let a domain refusal name the request field it is about (``fields`` in the answer)."""
+    setattr(error, "field", field)  # noqa: B010 - the renderer reads it with getattr
+    setattr(error, "reason", error.message)  # noqa: B010
+
+
+def first_answer(
+    engine: Engine, key_used: Callable[[Session], bool], operation: Callable[[Session], T]
+) -> T:
+    """Run a keyed write; a refusal defers to an answer the key got meanwhile.
+
+    Two identical requests with one Idempotency-Key at the same moment: one posts, the
+    other may be refused by what the first just did (its funds are gone). The refused
+    one then finds the key used and replays it, so both answer the first answer. A
+    refusal itself is not stored against the key (ADR 0010): retrying a refused request
+    with the same key is evaluated afresh.
+    """
+    try:
+        return run_transaction(engine, operation)
+    except IdempotencyConflict:
+        raise
+    except SystokError:
+        if not run_transaction(engine, key_used):
+            raise
+    return run_transaction(engine, operation)
 
 
 @router.post(
@@ -361,14 +516,13 @@ def post_transfer(
     sender_id = acting_member(principal, member)
     policy = _policy(request)
     scale = policy.stk_scale
-    try:
-        amount_units = parse_amount(body.amount, scale)
-    except AmountError as error:
-        raise RequestInvalid(f"body.amount: {error}") from None
+    amount_units = transfer_amount_units(body.amount, scale)
     metrics = api_metrics(request)
+    ledger_key = request_ledger_key("transfer", sender_id, idempotency_key)
     try:
-        outcome = run_transaction(
+        outcome = first_answer(
             _engine(request),
+            lambda session: ledger_repo.find_entry(session, idempotency_key=ledger_key) is not None,
             lambda session: send_transfer(
                 session,
                 policy,
@@ -381,6 +535,8 @@ def post_transfer(
         )
     except SystokError as error:
         metrics.transfers.labels(outcome=error.error_name).inc()
+        if isinstance(error, RECIPIENT_REFUSALS):
+            name_field(error, "body.to")
         raise
     metrics.transfers.labels(outcome="replayed" if outcome.entry.replayed else "posted").inc()
     return s.TransferOut(
@@ -448,7 +604,11 @@ def get_weekly_reward(
     request: Request,
     principal: Reader,
     week: Annotated[
-        str, Query(pattern=r"^[0-9]{4}-W[0-9]{2}$", description="ISO week, e.g. 2026-W46.")
+        str,
+        Query(
+            pattern=WEEK_PATTERN,
+            description="ISO week, e.g. 2026-W46 (W53 only in years that have one, else 422).",
+        ),
     ],
     member: MemberQuery = None,
 ) -> s.WeeklyRewardOut:
@@ -459,7 +619,7 @@ def get_weekly_reward(
     try:
         iso_week = str(IsoWeek.parse(week))
     except ValueError as error:
-        raise RequestInvalid(f"query.week: {error}") from None
+        raise RequestInvalid("query.week", str(error)) from None
     scale = _policy(request).stk_scale
 
     def read(session: Session) -> tuple[Any, list[Any], dict[str, Any]]:
@@ -556,8 +716,11 @@ def post_purchase(
     scale = policy.stk_scale
     metrics = api_metrics(request)
     try:
-        outcome = run_transaction(
+        outcome = first_answer(
             _engine(request),
+            lambda session: (
+                repo.entitlement_by_request(session, buyer_id, idempotency_key) is not None
+            ),
             lambda session: purchase(
                 session,
                 policy,
@@ -711,3 +874,10 @@ def get_distribution(request: Request, _principal: Statistician) -> s.Distributi
         ],
         buckets=buckets,
     )
+
+
+BODY_GATES = [
+    BodyGate("POST", "/tokenomics/transfer", SENDER_GATE),
+    BodyGate("POST", "/tokenomics/services/{service_id}/purchase", BUYER_GATE),
+]
+"""Checked by the edge before a body is read (paths below the API prefix)."""

@@ -9,6 +9,7 @@ here that names its rounding and where the remainder goes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
@@ -19,8 +20,53 @@ UNITS_MAX = 2**63 - 1
 """The largest amount a ledger column holds (signed 64-bit)."""
 
 
+AMOUNT_TEXT_LENGTH_MAX = 64
+"""Longer amount text is refused before any arithmetic (19 digits, a point, 18 decimals)."""
+
+AMOUNT_DIGITS_MAX = 40
+"""A Decimal whose digits or exponent reach past this is refused before ``scaleb``/``int``:
+``Decimal("1e999990")`` would otherwise become a million-digit integer (seconds of CPU)
+and ``Decimal("1e999999999")`` would raise ``decimal.Overflow``."""
+
+_AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 class AmountError(ValueError):
     """A human amount could not be turned into base units exactly."""
+
+
+def _bounded_decimal(text: str | int | Decimal) -> Decimal:
+    """``text`` as a Decimal whose size is bounded, refused before any arithmetic.
+
+    Text must be a plain decimal (no exponent, no spaces inside, at most
+    ``AMOUNT_TEXT_LENGTH_MAX`` characters); a Decimal must have at most
+    ``AMOUNT_DIGITS_MAX`` digits on either side of the point.
+    """
+    if isinstance(text, bool):
+        raise AmountError(f"amount {text!r} is a boolean; give a string or an integer")
+    if isinstance(text, int):
+        if abs(text) > UNITS_MAX:
+            raise AmountError(f"amount {text!r} is out of range")
+        return Decimal(text)
+    if isinstance(text, str):
+        stripped = text.strip()
+        if len(stripped) > AMOUNT_TEXT_LENGTH_MAX:
+            raise AmountError(
+                f"amount {text[:20]!r}… is {len(stripped)} characters long; "
+                f"at most {AMOUNT_TEXT_LENGTH_MAX}"
+            )
+        if not _AMOUNT_TEXT.fullmatch(stripped):
+            raise AmountError(f"amount {text!r} is not a plain decimal number (like 12.5)")
+        return Decimal(stripped)
+    if not isinstance(text, Decimal):
+        raise AmountError(f"amount {text!r} is not a number")
+    if not text.is_finite():
+        raise AmountError(f"amount {text!r} is not finite")
+    digits = text.as_tuple()
+    exponent = int(digits.exponent)
+    if abs(exponent) > AMOUNT_DIGITS_MAX or len(digits.digits) + exponent > AMOUNT_DIGITS_MAX:
+        raise AmountError(f"amount {text!r} is out of range")
+    return text
 
 
 def parse_amount(text: str | int | Decimal, scale: int) -> int:
@@ -35,16 +81,17 @@ def parse_amount(text: str | int | Decimal, scale: int) -> int:
         The amount in base units (``parse_amount("12.5", 6) == 12_500_000``).
 
     Raises:
-        AmountError: for floats, non-numbers, or more decimals than the scale allows.
+        AmountError: for floats, non-numbers, text with an exponent or longer than
+            ``AMOUNT_TEXT_LENGTH_MAX``, more decimals than the scale allows, or an
+            amount out of range. Size is checked before any arithmetic, so no input
+            costs more than microseconds.
     """
     if isinstance(text, float):
         raise AmountError(f"amount {text!r} is a float; give a string or an integer")
     try:
-        number = Decimal(text) if not isinstance(text, Decimal) else text
+        number = _bounded_decimal(text)
     except InvalidOperation:
         raise AmountError(f"amount {text!r} is not a number") from None
-    if not number.is_finite():
-        raise AmountError(f"amount {text!r} is not finite")
     units = number.scaleb(scale)
     if units != units.to_integral_value():
         raise AmountError(f"amount {text!r} has more than {scale} decimal places")

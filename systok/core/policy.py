@@ -52,7 +52,7 @@ from pydantic import (
     field_validator,
 )
 
-from systok.core.amount import BASIS_POINTS_WHOLE, AmountError, parse_amount
+from systok.core.amount import AMOUNT_DIGITS_MAX, BASIS_POINTS_WHOLE, AmountError, parse_amount
 from systok.core.events import KNOWN_EVENT_TYPES
 from systok.core.ledger import AccountType
 from systok.core.weeks import IsoWeek
@@ -865,8 +865,10 @@ class Policy:
 
 def _decimal_text(number: Decimal) -> str:
     """Canonical text of a Decimal: ``1.10`` → ``"1.1"``, ``5.0`` → ``"5"``, never ``1E+1``."""
-    if not number.is_finite():
-        return str(number)  # only ever shown in a problem; validation refuses it
+    if not number.is_finite() or abs(number.adjusted()) > AMOUNT_DIGITS_MAX:
+        # Only ever shown in a problem; validation refuses it. ``int()`` of 1E+999990
+        # would build a million-digit integer first.
+        return str(number)
     if number == number.to_integral_value():
         return str(int(number))
     return format(number.normalize(), "f")

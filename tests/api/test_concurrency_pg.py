@@ -96,3 +96,22 @@ def test_concurrent_transfers_cannot_overdraw(pg_econ: Economy):
     assert book["member:m3@STK"] == (98 * STK, 0)
     assert book["member:m1@STK"] == (400 * STK, 0)
     assert book["fee@STK"] == (2 * STK, 0)
+
+
+@pytest.mark.parametrize("rounds", range(3))
+def test_concurrent_identical_transfers_all_answer_the_first_answer(pg_econ: Economy, rounds):
+    """One key, one body, sent 10 times at once with funds for exactly one: the money moves
+    once and every answer is that transfer (none a 409 InsufficientFunds), as docs/api.md
+    promises; the same for purchases."""
+    fund(pg_econ.engine, "m3", 100 * STK + STK // 2)
+    headers = {"Authorization": f"Bearer {mint('m3')}", "Idempotency-Key": f"once-{rounds}"}
+    body = {"to": "m1", "amount": "100"}
+    responses = _parallel(
+        pg_econ.server.base_url, [("/api/v1/tokenomics/transfer", headers, body)] * 10
+    )
+    assert [r.status_code for r in responses] == [200] * 10, [r.text for r in responses]
+    assert sorted(r.json()["replayed"] for r in responses) == [False] + [True] * 9
+    assert len({r.json()["transaction_id"] for r in responses}) == 1
+    book = balances(pg_econ.engine)
+    assert book["member:m3@STK"] == (0, 0)
+    assert book["member:m1@STK"] == (100 * STK, 0)

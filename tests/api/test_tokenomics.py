@@ -85,7 +85,7 @@ def test_balance_transfer_and_transactions(econ: Economy):
         ("m1", "f1", "1", 422, "RecipientIneligible"),  # a free user cannot receive
         ("m1", "m3", "1", 409, "AccountFrozen"),  # m3 is frozen
         ("m3", "m1", "1", 409, "AccountFrozen"),
-        ("m1", "m2", "0", 422, "InvalidPosting"),
+        ("m1", "m2", "0", 422, "RequestInvalid"),  # names body.amount
         ("m1", "m2", "0.0000001", 422, "RequestInvalid"),  # finer than the STK scale
         ("m1", "m2", "-5", 422, "RequestInvalid"),
         ("m1", "m2", "1e3", 422, "RequestInvalid"),
