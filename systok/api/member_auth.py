@@ -19,7 +19,6 @@ naming another member) 403.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Request
 from sqlalchemy import Engine
 
+from systok import clock
 from systok.api.auth import (
     KEY_PREFIX_MARK,
     ApiKeyInfo,
@@ -168,7 +168,7 @@ class MemberTokens:
                 f"member token refused: it lives {int(exp - issued)} s from iat to exp; at most "
                 f"{self.max_lifetime_seconds} s (SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
             )
-        if exp - time.time() > longest:
+        if exp - clock.now_us() / 1_000_000 > longest:
             raise Unauthenticated(
                 f"member token refused: exp is more than {self.max_lifetime_seconds} s away "
                 "(SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
