@@ -315,6 +315,7 @@ class IngestBatch(Base):
         CheckConstraint(
             "received = accepted + duplicates + conflicts + quarantined", name="nothing_lost"
         ),
+        Index("ix_ingest_batches_started", "started_at_us"),  # /metrics: recent batches
     )
 
 

@@ -9,8 +9,11 @@ processes, where in-process counters would start at zero and differ per worker.
 Cost: one read-only snapshot transaction of a few aggregate queries. All but one read
 small tables or use an index (``accrual_runs`` has a row a week; ``quarantine`` is
 grouped on ``ix_quarantine_status``; ``payout_batches`` on ``ix_payout_batches_status``;
-the last ``reconciliations`` row by its primary key). The ingestion totals sum
-``ingest_batches`` (one row per call, not per event): measured in docs/monitoring.md.
+the last ``reconciliations`` row by its primary key). The ingestion totals come from
+``ingest_batches`` (one row per call, not per event): the first scrape of a process
+sums them all, later scrapes only the batches of the last hour plus those that became
+settled since the previous scrape (``ix_ingest_batches_started``); measured in
+docs/monitoring.md.
 
 A database that cannot be read does not fail the scrape: ``systok_metrics_database_up``
 is 0 and the HTTP metrics are still served; the error is logged with its reason.
@@ -22,9 +25,11 @@ until a ``payout reconcile`` has run once (the chain is never read at scrape tim
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, cast
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -33,6 +38,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.orm import Session
 
+from systok import clock
 from systok.db.engine import run_transaction
 from systok.db.tables import (
     AccrualRun,
@@ -61,6 +67,36 @@ INGEST_OUTCOMES = ("accepted", "duplicate", "conflict", "quarantined")
 STAGES = ("collect", "score", "report", "post", "payout", "confirm", "notify")
 
 
+SETTLED_AFTER_US = 3_600_000_000
+"""A batch started this long ago has committed (or rolled back): its unit of work holds
+one request's or one pulled page's records, never an hour's."""
+
+
+@dataclass(frozen=True)
+class IngestSums:
+    """One source's ingestion sums over some batches."""
+
+    batches: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    quarantined: int = 0
+
+    def __add__(self, other: IngestSums) -> IngestSums:
+        return IngestSums(
+            self.batches + other.batches,
+            self.accepted + other.accepted,
+            self.duplicate + other.duplicate,
+            self.conflict + other.conflict,
+            self.quarantined + other.quarantined,
+        )
+
+
+def add_sums(left: dict[str, IngestSums], right: dict[str, IngestSums]) -> dict[str, IngestSums]:
+    """Per-source sums of two sets of batches."""
+    return {k: left.get(k, IngestSums()) + right.get(k, IngestSums()) for k in left | right}
+
+
 @dataclass
 class Snapshot:
     """What one scrape read from the database."""
@@ -69,16 +105,47 @@ class Snapshot:
     last_run: Any = None
     last_run_stages: list[Any] = field(default_factory=list)
     unfinished_runs: int = 0
-    ingest: list[Any] = field(default_factory=list)
+    horizon_us: int = 0
+    ingest_settled: dict[str, IngestSums] = field(default_factory=dict)
+    """Sums of settled batches this scrape read (all of them, or only the new ones)."""
+    ingest_recent: dict[str, IngestSums] = field(default_factory=dict)
+    ingest: dict[str, IngestSums] = field(default_factory=dict)
+    """The totals shown: the collector's settled sums plus the recent ones."""
     quarantine: dict[str, int] = field(default_factory=dict)
     payout_batches: dict[str, int] = field(default_factory=dict)
     payout_failed_items: int = 0
     reconciliation: Any = None
 
 
-def read_snapshot(session: Session) -> Snapshot:
-    """The scrape's queries, in one snapshot so the numbers agree with each other."""
-    snap = Snapshot()
+def _ingest_sums(session: Session, *where: Any) -> dict[str, IngestSums]:
+    rows = session.execute(
+        select(
+            batches_t.c.source,
+            func.count(),
+            func.coalesce(func.sum(batches_t.c.accepted), 0),
+            func.coalesce(func.sum(batches_t.c.duplicates), 0),
+            func.coalesce(func.sum(batches_t.c.conflicts), 0),
+            func.coalesce(func.sum(batches_t.c.quarantined), 0),
+        )
+        .where(*where)
+        .group_by(batches_t.c.source)
+    )
+    return {str(source): IngestSums(*(int(n) for n in sums)) for source, *sums in rows}
+
+
+def read_snapshot(
+    session: Session, *, horizon_us: int | None = None, settled_from_us: int | None = None
+) -> Snapshot:
+    """The scrape's queries, in one snapshot so the numbers agree with each other.
+
+    Ingestion totals are read in two parts: batches started before ``horizon_us`` are
+    *settled* (their units of work committed long ago) and the collector keeps their
+    sums, so a scrape reads only the batches started since its previous horizon
+    (``settled_from_us``; None reads all settled ones, as the first scrape does) plus
+    the recent ones. ``ix_ingest_batches_started`` makes both range reads cheap.
+    """
+    horizon_us = horizon_us if horizon_us is not None else clock.now_us() - SETTLED_AFTER_US
+    snap = Snapshot(horizon_us=horizon_us)
     snap.last_success = session.execute(
         select(runs_t.c.week, runs_t.c.policy_version, runs_t.c.updated_at_us)
         .where(runs_t.c.stage == "done")
@@ -101,20 +168,15 @@ def read_snapshot(session: Session) -> Snapshot:
     snap.unfinished_runs = int(
         session.scalar(select(func.count()).where(runs_t.c.stage != "done")) or 0
     )
-    snap.ingest = list(
-        session.execute(
-            select(
-                batches_t.c.source,
-                func.count().label("batches"),
-                func.coalesce(func.sum(batches_t.c.accepted), 0).label("accepted"),
-                func.coalesce(func.sum(batches_t.c.duplicates), 0).label("duplicate"),
-                func.coalesce(func.sum(batches_t.c.conflicts), 0).label("conflict"),
-                func.coalesce(func.sum(batches_t.c.quarantined), 0).label("quarantined"),
-            )
-            .group_by(batches_t.c.source)
-            .order_by(batches_t.c.source)
+    snap.ingest_recent = _ingest_sums(session, batches_t.c.started_at_us >= horizon_us)
+    if settled_from_us is None:
+        snap.ingest_settled = _ingest_sums(session, batches_t.c.started_at_us < horizon_us)
+    elif settled_from_us < horizon_us:
+        snap.ingest_settled = _ingest_sums(
+            session,
+            batches_t.c.started_at_us >= settled_from_us,
+            batches_t.c.started_at_us < horizon_us,
         )
-    )
     snap.quarantine = {
         str(status): int(count)
         for status, count in session.execute(
@@ -193,10 +255,10 @@ def metric_families(snap: Snapshot) -> Iterator[Metric]:
         "Ingestion calls (a batch, a webhook delivery, a pulled page), by source.",
         labels=["source"],
     )
-    for row in snap.ingest:
-        batches.add_metric([row.source], int(row.batches))
+    for source, sums in sorted(snap.ingest.items()):
+        batches.add_metric([source], sums.batches)
         for outcome in INGEST_OUTCOMES:
-            records.add_metric([row.source, outcome], int(getattr(row, outcome)))
+            records.add_metric([source, outcome], getattr(sums, outcome))
     yield records
     yield batches
 
@@ -251,6 +313,24 @@ class DatabaseCollector(Collector):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.settled: dict[str, IngestSums] = {}
+        """Ingestion sums of the batches started before ``settled_to_us``."""
+        self.settled_to_us: int | None = None
+        self._lock = threading.Lock()
+
+    def _read(self) -> Snapshot:
+        horizon_us = clock.now_us() - SETTLED_AFTER_US
+        if self.settled_to_us is not None:
+            horizon_us = max(horizon_us, self.settled_to_us)  # the clock went back
+        snap = run_transaction(
+            self.engine,
+            partial(read_snapshot, horizon_us=horizon_us, settled_from_us=self.settled_to_us),
+            snapshot=True,
+        )
+        self.settled = add_sums(self.settled, snap.ingest_settled)
+        self.settled_to_us = horizon_us
+        snap.ingest = add_sums(self.settled, snap.ingest_recent)
+        return snap
 
     def describe(self) -> list[Metric]:
         """Nothing: registering must not query the database (the app is being built)."""
@@ -259,7 +339,8 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         started = time.perf_counter()
         try:
-            snap = run_transaction(self.engine, read_snapshot, snapshot=True)
+            with self._lock:  # concurrent scrapes must not add the same batches twice
+                snap = self._read()
         except Exception as error:
             log.error(
                 "metrics: database unreadable",

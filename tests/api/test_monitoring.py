@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from systok.accrual.service import STAGES, WeeklyRun
 from systok.config import Settings
 from systok.db.engine import make_engine, run_transaction
+from systok.ingest.repository import ensure_member
 from systok.ingest.service import Ingestor
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import configure_logging
@@ -274,3 +275,53 @@ def test_text_format_and_level_from_settings() -> None:
     get_logger("run").warning("shown", extra={"week": "2026-W05"})
     (line,) = stream.getvalue().splitlines()
     assert line.endswith("WARNING systok.run shown week='2026-W05'")
+
+
+def test_ingestion_totals_stay_exact_as_batches_settle_into_the_cache(engine: Engine) -> None:
+    """Later scrapes read only new and recent batches, and never count one twice."""
+    import time_machine
+
+    from systok import clock
+
+    collector = DatabaseCollector(engine)
+    run_transaction(engine, lambda s: ensure_member(s, "m1", 0))
+
+    def ingest(n: int, first: int) -> None:
+        records = [
+            {
+                "source": "posthog",
+                "id": f"ph-{first + i}",
+                "type": "SectionCompleted",
+                "member": "m1",
+                "occurred_at": "2026-01-06T10:00:00Z",
+            }
+            for i in range(n)
+        ]
+        run_transaction(
+            engine,
+            lambda s: Ingestor(s, policy=POLICY).ingest(records, source="posthog", live=False),
+        )
+
+    def accepted() -> float:
+        families = {f.name: f for f in collector.collect()}
+        (sample,) = [
+            s
+            for s in families["systok_ingest_records"].samples
+            if s.labels == {"source": "posthog", "outcome": "accepted"}
+        ]
+        return sample.value
+
+    start = clock.now()
+    ingest(1, 0)
+    assert accepted() == 1
+    hour = 3600
+    with time_machine.travel(start.timestamp() + 2 * hour, tick=False):
+        ingest(2, 1)
+        assert accepted() == 3
+        assert collector.settled["posthog"].accepted == 1  # the first batch settled
+    with time_machine.travel(start.timestamp() + 5 * hour, tick=False):
+        assert accepted() == 3
+        assert accepted() == 3
+        assert collector.settled["posthog"].accepted == 3
+    fresh = DatabaseCollector(engine)  # a restarted process: one full read
+    assert {f.name: f for f in fresh.collect()}["systok_ingest_batches"].samples[0].value == 2

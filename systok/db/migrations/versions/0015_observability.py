@@ -1,4 +1,5 @@
-"""Observability: each weekly-run stage's duration and the last reconciliations' summaries.
+"""Observability: each weekly-run stage's duration, reconciliations' summaries, and an
+index on ``ingest_batches.started_at_us`` (the scrape reads recent batches by it).
 
 ``/metrics`` reads them at scrape time (ADR 0015).
 
@@ -47,7 +48,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliations")),
     )
 
+    op.create_index("ix_ingest_batches_started", "ingest_batches", ["started_at_us"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_ingest_batches_started", table_name="ingest_batches")
     op.drop_table("reconciliations")
     op.drop_table("accrual_run_stages")

@@ -1,0 +1,64 @@
+"""How long one /metrics scrape's database read takes as ``ingest_batches`` grows.
+
+Usage: ``.venv/bin/python bench/scrape_metrics.py [postgres admin URL] [rows …]``.
+Creates a scratch database, fills ``ingest_batches`` (and a quarantine) with synthetic
+rows, times ``read_snapshot`` (median of 5), and drops the database.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import uuid
+
+from sqlalchemy import make_url, text
+
+from systok.db import migrate
+from systok.db.engine import make_engine, run_transaction
+from systok.observability.collector import read_snapshot
+
+ADMIN = sys.argv[1] if len(sys.argv) > 1 else "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SIZES = [int(n) for n in sys.argv[2:]] or [10_000, 100_000, 1_000_000]
+
+
+def main() -> None:
+    admin = make_engine(ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
+    name = f"systok_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        have = 0
+        for size in SIZES:
+            with engine.begin() as c:
+                c.execute(
+                    text(
+                        "INSERT INTO ingest_batches (source, received, accepted, duplicates, "
+                        "conflicts, quarantined, started_at_us) "
+                        "SELECT (ARRAY['posthog','discourse','http','platform'])[1 + g % 4], "
+                        "10, 7, 2, 0, 1, g FROM generate_series(CAST(:a AS bigint), CAST(:b AS bigint)) g"
+                    ),
+                    {"a": have + 1, "b": size},
+                )
+                c.execute(text("ANALYZE"))
+            have = size
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                run_transaction(engine, read_snapshot, snapshot=True)
+                times.append(time.perf_counter() - started)
+            print(
+                f"ingest_batches={size:>9}: read_snapshot median {statistics.median(times) * 1000:.1f} ms"
+            )
+    finally:
+        engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
