@@ -428,3 +428,13 @@ def test_a_wrong_event_map_is_refused_before_any_request(
     assert says in str(refused.value) and str(map_file) in str(refused.value)
     assert refused.value.exit_code == 78
     assert state.calls == 0
+
+
+def test_the_documented_example_map_loads() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "posthog-events.toml"
+    mapping = posthog.load_event_map(example)
+    assert mapping.member_property == "user_uuid"
+    assert mapping.event_type("lesson_completed") == "SectionCompleted"
+    assert mapping.posthog_names(policy()) == sorted(mapping.names or {})
