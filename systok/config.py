@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -136,6 +137,32 @@ class Settings(BaseSettings):
         description="Key that signs pagination cursors (HMAC). Unset: a random key per "
         "process, so cursors do not survive a restart; set it when several processes serve.",
     )
+
+    # --- observability (docs/monitoring.md, ADR 0015) ---------------------------------
+    log_format: Literal["json", "text"] = Field(
+        default="text",
+        description="Log lines on stderr: json (one object a line, for a log shipper) or text.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe log level written (logger namespace systok)."
+    )
+
+    # --- mapping of integrations (docs/ingestion-pull.md) -----------------------------
+    posthog_event_map: Path | None = Field(
+        default=None,
+        description="TOML file mapping the school's PostHog event names and member "
+        "property to SysTok's event types. Unset: events carry SysTok's own names and "
+        "properties.member_id.",
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _log_words_any_case(cls, value: object, info: object) -> object:
+        """``SYSTOK_LOG_LEVEL=info`` and ``SYSTOK_LOG_FORMAT=JSON`` mean the obvious."""
+        if not isinstance(value, str):
+            return value
+        name = getattr(info, "field_name", "")
+        return value.strip().upper() if name == "log_level" else value.strip().lower()
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +59,14 @@ from systok.db.engine import run_transaction, unit_of_work
 from systok.economy.emission import mint_emission
 from systok.errors import SystokError
 from systok.ledger.service import Ledger
+from systok.observability.logs import get_logger
+from systok.observability.records import record_stage
 
 if TYPE_CHECKING:
     from systok.payout.adapters import PayoutAdapter
     from systok.payout.service import PayoutService
+
+log = get_logger("run")
 
 STAGES = ("collect", "score", "report", "post", "payout", "confirm", "notify", "done")
 REWARD_CHUNK_MEMBERS = 2_000
@@ -121,13 +127,39 @@ class WeeklyRun:
         """Run every stage not yet committed; a settled week changes nothing."""
         run_id = run_transaction(self.engine, lambda s: self._find_or_create(s, week))
         while True:
-            self._drive_payouts(run_id)
-            stage = run_transaction(self.engine, lambda s: self._step(s, run_id, week))
+            started = time.perf_counter()
+            context = {"run_id": run_id, "week": str(week), "policy": self.policy.version}
+            try:
+                self._drive_payouts(run_id)
+                stage = run_transaction(
+                    self.engine, partial(self._step, run_id=run_id, week=week, started=started)
+                )
+            except SimulatedCrash:
+                raise
+            except Exception as error:
+                failed = self._stage_now(run_id)
+                log.error(
+                    "weekly run stage failed",
+                    extra={
+                        **context,
+                        "stage": failed,
+                        "error": type(error).__name__,
+                        "reason": str(error)[:1000],
+                    },
+                )
+                raise
             if self.crash_after is not None and stage == _next(self.crash_after):
                 raise SimulatedCrash(f"crashed after {self.crash_after}")
             if stage == "done":
                 break
         return self.summary(run_id)
+
+    def _stage_now(self, run_id: int) -> str | None:
+        """The run's committed stage, for a failure's log line (None if unreadable)."""
+        try:
+            return str(run_transaction(self.engine, lambda s: repo.get_run(s, run_id).stage))
+        except Exception:
+            return None
 
     def preview(self, week: IsoWeek) -> list[tuple[str, str, int]]:
         """Collect and score the week in a unit of work that is rolled back: a dry run.
@@ -195,8 +227,15 @@ class WeeklyRun:
             now_us=self.clock(),
         )
 
-    def _step(self, session: Session, run_id: int, week: IsoWeek) -> str:
-        """Do the run's current stage and record the next; returns the stage reached."""
+    def _step(
+        self, session: Session, run_id: int, week: IsoWeek, started: float | None = None
+    ) -> str:
+        """Do the run's current stage and record the next; returns the stage reached.
+
+        ``started`` (``time.perf_counter()``) is when the stage's attempt began; the
+        stage's duration is recorded with it in the same unit of work (``/metrics``).
+        """
+        started = time.perf_counter() if started is None else started
         row = repo.lock_run(session, run_id)
         stage: str = row.stage
         if stage == "done":
@@ -206,7 +245,21 @@ class WeeklyRun:
         handler = getattr(self, f"_stage_{stage}")
         values = handler(session, row, week, first_day, last_day) or {}
         reached = _next(stage)
-        repo.advance(session, run_id, reached, self.clock(), **values)
+        finished_at_us = self.clock()
+        repo.advance(session, run_id, reached, finished_at_us, **values)
+        duration_us = int((time.perf_counter() - started) * 1_000_000)
+        record_stage(session, run_id, stage, finished_at_us, duration_us)
+        log.info(
+            "weekly run stage committed",
+            extra={
+                "run_id": run_id,
+                "week": str(week),
+                "policy": self.policy.version,
+                "stage": stage,
+                "next_stage": reached,
+                "duration_ms": duration_us // 1000,
+            },
+        )
         return reached
 
     # --- stages -----------------------------------------------------------------------

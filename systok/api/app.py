@@ -30,6 +30,8 @@ from systok.config import Settings
 from systok.core.policy import Policy
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
+from systok.observability.collector import DatabaseCollector
+from systok.observability.logs import log_refusal
 
 T = TypeVar("T")
 
@@ -116,6 +118,7 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     app.state.policy = policy if policy is not None else default_policy(settings)
     app.state.member_tokens = MemberTokens(settings)
     app.state.metrics = ApiMetrics()
+    app.state.metrics.registry.register(DatabaseCollector(engine))
     app.state.cursor_key = (
         settings.cursor_secret.encode("utf-8")
         if settings.cursor_secret
@@ -123,7 +126,8 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     )
 
     @app.exception_handler(SystokError)
-    async def _systok_error(_request: Request, error: SystokError) -> JSONResponse:
+    async def _systok_error(request: Request, error: SystokError) -> JSONResponse:
+        log_refusal(request, error)
         return error_response(error)
 
     @app.exception_handler(RequestValidationError)
@@ -177,7 +181,9 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         tags=["health"],
     )
     def metrics() -> PlainTextResponse:
-        """Prometheus metrics: requests by route and status, latencies, transfer outcomes."""
+        """Prometheus metrics: requests by route and status, latencies, transfer outcomes,
+        and what the database says of runs, ingestion, quarantine, payouts and the last
+        reconciliation (read at scrape time: see docs/monitoring.md)."""
         return PlainTextResponse(
             generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
         )

@@ -32,6 +32,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from systok.errors import SystokError
+from systok.observability.logs import log_refusal
 
 Gate = Callable[[Request], Any]
 """Checks a request's headers (it may query the database: it runs in a thread); raises a
@@ -140,6 +141,7 @@ class EdgeMiddleware:
             try:
                 result = await run_in_threadpool(gate, Request(scope))
             except SystokError as error:
+                log_refusal(Request(scope), error)
                 await error_json(error)(scope, receive, send)
                 return
             scope.setdefault("state", {})[GATE_RESULT] = result

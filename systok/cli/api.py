@@ -38,14 +38,17 @@ def serve_command(
     """Run the HTTP API (member and admin API, event batches, webhooks, health, metrics)."""
     import uvicorn
 
+    from systok.observability.logs import configure_logging
+
     settings = get_settings()
+    configure_logging(settings)  # uvicorn's loggers too: log_config=None keeps ours
     app = served_app(settings)
     uvicorn.run(
         app,
         host=host or settings.api_host,
         port=port if port is not None else settings.api_port,
         proxy_headers=True,
-        log_level="info",
+        log_config=None,
     )
 
 

@@ -2,11 +2,13 @@
 
 Sub-apps are registered here. Every ``SystokError`` is rendered as one clear line on
 stderr with the error's own exit code; a user mistake never shows a traceback. Set
-``SYSTOK_DEBUG=1`` to see tracebacks of unexpected errors.
+``SYSTOK_DEBUG=1`` to see tracebacks of unexpected errors (docs/monitoring.md). Logs go
+to stderr through ``systok.observability.logs``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -67,12 +69,27 @@ def render_error(error: SystokError) -> None:
     err_console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
 
 
+def _configure_logging() -> None:
+    """Logs of the ``systok`` namespace to stderr (``SYSTOK_LOG_FORMAT``, ``SYSTOK_LOG_LEVEL``).
+
+    Invalid settings are left for the command to report with its own error.
+    """
+    from pydantic import ValidationError
+
+    from systok.config import get_settings
+    from systok.observability.logs import configure_logging
+
+    with contextlib.suppress(ValidationError):
+        configure_logging(get_settings())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (used by the console script and by tests).
 
     Typer's standalone mode renders usage errors (exit 2) and ends every run with
     ``SystemExit``; our own errors pass through it and are rendered here.
     """
+    _configure_logging()
     try:
         app(args=list(argv) if argv is not None else None, prog_name="systok")
     except SystemExit as done:

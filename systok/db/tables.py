@@ -315,6 +315,7 @@ class IngestBatch(Base):
         CheckConstraint(
             "received = accepted + duplicates + conflicts + quarantined", name="nothing_lost"
         ),
+        Index("ix_ingest_batches_started", "started_at_us"),  # /metrics: recent batches
     )
 
 
@@ -412,6 +413,25 @@ class AccrualRun(Base):
     __table_args__ = (
         UniqueConstraint("week", "policy_version", name="uq_accrual_runs_week_policy"),
     )
+
+
+class AccrualRunStage(Base):
+    """When a stage of a weekly run finished and how long it took (for ``/metrics``).
+
+    Written in the unit of work that commits the stage, so a stage that rolled back
+    leaves no row. ``duration_us`` is measured with a monotonic clock from the start of
+    the stage's attempt (the confirm stage includes sending and confirming payouts);
+    ``finished_at_us`` comes from the run's clock.
+    """
+
+    __tablename__ = "accrual_run_stages"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("accrual_runs.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    finished_at_us: Mapped[int] = mapped_column(BigInteger)
+    duration_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("duration_us >= 0", name="duration_not_negative"),)
 
 
 class AccrualCount(Base):
@@ -645,6 +665,24 @@ class PayoutAttempt(Base):
         ),
         Index("ix_payout_attempts_batch", "batch_id"),
     )
+
+
+class Reconciliation(Base):
+    """The summary of one ``payout reconcile``: when, what was checked, how many differences.
+
+    Kept so ``/metrics`` can show the last reconciliation's differences after a restart
+    (the differences themselves are printed by the command; their count by kind is here).
+    """
+
+    __tablename__ = "reconciliations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    finished_at_us: Mapped[int] = mapped_column(BigInteger)
+    accounts_checked: Mapped[int] = mapped_column(Integer)
+    transactions_checked: Mapped[int] = mapped_column(Integer)
+    missing: Mapped[int] = mapped_column(Integer)
+    extra: Mapped[int] = mapped_column(Integer)
+    wrong_amount: Mapped[int] = mapped_column(Integer)
 
 
 # --- the member API: frozen accounts and marketplace entitlements ---------------------

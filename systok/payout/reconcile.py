@@ -12,7 +12,8 @@ What must agree (ADR 0007):
   chain has no SysTok transaction the database does not know.
 
 Differences are values, not exceptions: all are listed, and the CLI exits non-zero
-when there is any.
+when there is any. Each reconciliation's summary (counts by kind) is kept in
+``reconciliations`` so ``/metrics`` shows the last one after a restart.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from systok import clock
 from systok.db.engine import run_transaction
+from systok.observability.records import record_reconciliation
 from systok.payout import repository as repo
 from systok.payout.adapters import PayoutAdapter
 from systok.payout.chain import parse_address, token_account
@@ -115,7 +118,15 @@ def reconcile(engine: Engine, adapter: PayoutAdapter, asset: str = "STK") -> Rec
         )
 
     differences.extend(_memo_differences(adapter, landed, known))
-    return Reconciliation(differences, len(accounts), len(landed), supply)
+    result = Reconciliation(differences, len(accounts), len(landed), supply)
+    record_reconciliation(  # its summary, for /metrics (systok.observability.collector)
+        engine,
+        finished_at_us=clock.now_us(),
+        difference_kinds=[d.kind for d in differences],
+        accounts_checked=result.accounts_checked,
+        transactions_checked=result.transactions_checked,
+    )
+    return result
 
 
 def _memo_differences(

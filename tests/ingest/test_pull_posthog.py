@@ -327,3 +327,114 @@ def test_winter_range_in_a_non_utc_project(engine: Engine, base_url: str, projec
         lambda s: {e.source_event_id: e.occurred_at_us for e in s.execute(select(Event)).scalars()},
     )
     assert all(by_id[r.uuid] == r.timestamp_us for r in state.rows if r.uuid in by_id)
+
+
+# --- the school's own event names (SYSTOK_POSTHOG_EVENT_MAP) ------------------------
+
+SCHOOL_MAP = """
+member_property = "properties.user_uuid"
+
+[events]
+lesson_completed = "SectionCompleted"
+exercise_saved = "ExerciseSave"
+"""
+
+
+def test_event_map_pulls_the_schools_names_as_systok_types(
+    engine: Engine, base_url: str, tmp_path: Any
+) -> None:
+    """A school whose PostHog says ``lesson_completed`` with ``properties.user_uuid``:
+    the query asks for its names (UTC bounds unchanged), rows become SysTok's types, the
+    member is read from ``user_uuid``, and SysTok's own names are no longer pulled."""
+    map_file = tmp_path / "posthog-events.toml"
+    map_file.write_text(SCHOOL_MAP)
+    now = posthog.now_us()
+    start = now - DAY_US
+    state.rows = [
+        Row(str(uuid.uuid4()), "lesson_completed", "d-1", {"user_uuid": "m001"}, start),
+        Row(str(uuid.uuid4()), "exercise_saved", "d-2", {"user_uuid": "m001"}, start + MINUTE_US),
+        Row(str(uuid.uuid4()), "lesson_completed", "d-3", {}, start + 2 * MINUTE_US),
+        # SysTok's own name is not the school's: with a map it is not asked for
+        Row(str(uuid.uuid4()), "SectionCompleted", "d-4", {"member_id": "m001"}, start),
+    ]
+    config = settings(
+        posthog_url=base_url,
+        posthog_project_id=PROJECT,
+        posthog_api_key=KEY,
+        posthog_event_map=map_file,
+    )
+    with posthog.client_for(config, sleep=Sleeps()) as client:
+        summary = posthog.pull_posthog(
+            engine, config, policy(), client=client, since_us=start - MINUTE_US
+        )
+    assert (summary.accepted, summary.quarantined) == (3, 0)
+    body = state.bodies[0]["query"]
+    assert body["values"]["names"] == ["exercise_saved", "lesson_completed"]
+    for bound in ("start", "end", "after_ts"):
+        assert f"toDateTime64({{{bound}}}, 6, 'UTC')" in body["query"]
+
+    def read(session: Any) -> list[tuple[Any, ...]]:
+        rows = session.execute(
+            select(Event.event_type, Event.member_id, Event.actor_alias, Event.payload)
+            .where(Event.source == "posthog")
+            .order_by(Event.occurred_at_us)
+        )
+        return [tuple(r) for r in rows]
+
+    events = run_transaction(engine, read)
+    assert [(t, m, a) for t, m, a, _ in events] == [
+        ("SectionCompleted", "m001", None),
+        ("ExerciseSave", "m001", None),
+        ("SectionCompleted", None, "d-3"),
+    ]
+    assert json.loads(events[0][3])["posthog_event"] == "lesson_completed"
+
+
+def test_without_a_map_the_pull_is_unchanged(engine: Engine, base_url: str) -> None:
+    """Default: SysTok's names are asked for and ``properties.member_id`` names the member."""
+    now = posthog.now_us()
+    state.rows = [Row(str(uuid.uuid4()), "SectionCompleted", "d-1", {"member_id": "m001"}, now)]
+    pull(engine, base_url, since_us=now - MINUTE_US)
+    assert state.bodies[0]["query"]["values"]["names"] == sorted(NAMES)
+    member, payload = run_transaction(
+        engine, lambda s: s.execute(select(Event.member_id, Event.payload)).one()
+    )
+    assert member == "m001" and "posthog_event" not in json.loads(payload)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[events]\nlesson_completed = "ClubLikeGiven"\n', "events.lesson_completed"),
+        ('[events]\nlesson_completed = "SectionDone"\n', "not a SysTok PostHog type"),
+        ('member_property = ""\n', "member_property"),
+        ('event = "x"\n', "unknown key"),
+        ("[events\n", "not valid TOML"),
+    ],
+)
+def test_a_wrong_event_map_is_refused_before_any_request(
+    engine: Engine, base_url: str, tmp_path: Any, text: str, says: str
+) -> None:
+    map_file = tmp_path / "map.toml"
+    map_file.write_text(text)
+    config = settings(
+        posthog_url=base_url,
+        posthog_project_id=PROJECT,
+        posthog_api_key=KEY,
+        posthog_event_map=map_file,
+    )
+    with pytest.raises(posthog.EventMapInvalid) as refused:
+        posthog.pull_posthog(engine, config, policy())
+    assert says in str(refused.value) and str(map_file) in str(refused.value)
+    assert refused.value.exit_code == 78
+    assert state.calls == 0
+
+
+def test_the_documented_example_map_loads() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "posthog-events.toml"
+    mapping = posthog.load_event_map(example)
+    assert mapping.member_property == "user_uuid"
+    assert mapping.event_type("lesson_completed") == "SectionCompleted"
+    assert mapping.posthog_names(policy()) == sorted(mapping.names or {})

@@ -26,6 +26,13 @@ Members: a row's ``properties.member_id`` (``MEMBER_ID_PROPERTY``), when the pla
 sets it, is the platform member id; otherwise the member is the alias
 ``posthog:<distinct_id>``, attributed once the alias is linked.
 
+The school's own names (``EventMap``, setting ``SYSTOK_POSTHOG_EVENT_MAP``): a TOML file
+may map the school's PostHog event names to SysTok's types (``lesson_completed`` →
+``SectionCompleted``) and name the property that holds the platform member id
+(``user_uuid``). The query then asks for the school's names, and each row is stored
+under the mapped type. Without the file, events must carry SysTok's own names and
+``properties.member_id`` (the behaviour before the setting existed).
+
 Times: every bound sent is explicit UTC (``UTC_BOUND``): HogQL reads zone-less times in
 the *project's* time zone. Returned timestamps are in the project's zone with its
 offset (``2025-05-14T05:03:11.913767-04:00``) and are converted; a timestamp without
@@ -36,9 +43,11 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -107,6 +116,87 @@ class Position:
         return cls(int(data["timestamp_us"]), str(data["uuid"]))
 
 
+class EventMapInvalid(ConfigurationError):
+    """The PostHog event map file (``SYSTOK_POSTHOG_EVENT_MAP``) is unreadable or wrong."""
+
+
+@dataclass(frozen=True)
+class EventMap:
+    """How the school's PostHog events name SysTok's event types and members.
+
+    ``names`` maps a PostHog event name to a SysTok type PostHog produces; None means
+    the events carry SysTok's own names. ``member_property`` is the key of
+    ``properties`` that holds the platform member id.
+    """
+
+    names: dict[str, str] | None = field(default=None)
+    member_property: str = MEMBER_ID_PROPERTY
+
+    def posthog_names(self, policy: Policy) -> list[str]:
+        """The PostHog event names to query: those whose type the policy prices, sorted."""
+        wanted = set(posthog_event_names(policy))
+        if self.names is None:
+            return sorted(wanted)
+        return sorted(name for name, kind in self.names.items() if kind in wanted)
+
+    def event_type(self, posthog_name: str) -> str:
+        """SysTok's type of a PostHog event name (an unmapped name stays as it is, and the
+        ingestor quarantines it as an unknown type)."""
+        if self.names is None:
+            return posthog_name
+        return self.names.get(posthog_name, posthog_name)
+
+
+def load_event_map(path: Path | None) -> EventMap:
+    """Read the event map TOML file; None gives SysTok's own names and ``member_id``.
+
+    The file::
+
+        member_property = "user_uuid"        # optional; "properties." may prefix it
+
+        [events]                             # optional; PostHog name = SysTok type
+        lesson_completed = "SectionCompleted"
+        exercise_saved = "ExerciseSave"
+
+    Raises:
+        EventMapInvalid: the file is unreadable, not TOML, or maps to a type that is
+            not one of SysTok's PostHog types (the message names the file and the key).
+    """
+    if path is None:
+        return EventMap()
+    where = f"SYSTOK_POSTHOG_EVENT_MAP {path}"
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise EventMapInvalid(f"{where}: cannot be read ({error.strerror})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise EventMapInvalid(f"{where}: not valid TOML ({error})") from None
+    unknown_keys = sorted(set(data) - {"member_property", "events"})
+    if unknown_keys:
+        raise EventMapInvalid(
+            f"{where}: unknown key(s) {unknown_keys}; expected member_property and [events]"
+        )
+    member_property = data.get("member_property", MEMBER_ID_PROPERTY)
+    if not isinstance(member_property, str) or not member_property.strip():
+        raise EventMapInvalid(f"{where}: member_property must be a non-empty string")
+    member_property = member_property.strip().removeprefix("properties.")
+    events = data.get("events")
+    if events is None:
+        return EventMap(None, member_property)
+    if not isinstance(events, dict) or not events:
+        raise EventMapInvalid(f'{where}: [events] must be a table of name = "SysTok type"')
+    produced = sorted(name for name, info in EVENT_TYPES.items() if info.source == SOURCE)
+    names: dict[str, str] = {}
+    for name, kind in events.items():
+        if not isinstance(kind, str) or kind not in produced:
+            raise EventMapInvalid(
+                f"{where}: events.{name} = {kind!r} is not a SysTok PostHog type "
+                f"(one of {', '.join(produced)})"
+            )
+        names[name] = kind
+    return EventMap(names, member_property)
+
+
 def posthog_event_names(policy: Policy) -> list[str]:
     """The event types the policy prices that PostHog produces, sorted."""
     return sorted(
@@ -148,6 +238,7 @@ def pull_posthog(
     client: RetryingClient | None = None,
     clock: Callable[[], int] = now_us,
     on_page: Callable[[PullSummary], None] | None = None,
+    event_map: EventMap | None = None,
 ) -> PullSummary:
     """Pull events of ``[since, until)`` page by page, committing each page with the cursor.
 
@@ -162,12 +253,15 @@ def pull_posthog(
         page_rows: rows per query.
         client: a ready client (tests); by default one is built from settings.
         on_page: called with the running summary after each committed page.
+        event_map: the school's names; by default read from ``settings.posthog_event_map``.
 
     Raises:
+        EventMapInvalid: the event map file is wrong (before anything is asked).
         PullFailed: PostHog kept failing (after retries) or refused the request; pages
             committed before stay committed and the cursor points after them.
     """
-    names = posthog_event_names(policy)
+    mapping = event_map if event_map is not None else load_event_map(settings.posthog_event_map)
+    names = mapping.posthog_names(policy)
     summary = PullSummary()
     if not names:
         summary.notes.append("the policy prices no PostHog event type; nothing pulled")
@@ -183,7 +277,7 @@ def pull_posthog(
             rows = _rows(http.post_json(path, body))
             if not rows:
                 break
-            records = [_record(row) for row in rows]
+            records = [_record(row, mapping) for row in rows]
             last = _position(rows[-1])
             if last <= after:
                 raise PostHogResponseInvalid(
@@ -304,10 +398,15 @@ def _properties(value: Any) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _record(row: dict[str, Any]) -> dict[str, Any]:
-    """One row as an incoming record; the ingestor validates it (and quarantines a bad one)."""
+def _record(row: dict[str, Any], mapping: EventMap | None = None) -> dict[str, Any]:
+    """One row as an incoming record; the ingestor validates it (and quarantines a bad one).
+
+    The type is the mapped SysTok type; when it differs from the PostHog name, the
+    payload keeps that name as ``posthog_event``.
+    """
+    mapping = mapping if mapping is not None else EventMap()
     properties = _properties(row.get("properties"))
-    member_id = properties.get(MEMBER_ID_PROPERTY)
+    member_id = properties.get(mapping.member_property)
     distinct_id = str(row.get("distinct_id") or "").strip()
     member = (
         str(member_id).strip()
@@ -320,10 +419,14 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
         occurred_at = str(row.get("timestamp"))  # validation quarantines it with the reason
     payload = {k: v for k, v in properties.items() if not str(k).startswith("$")}
     payload["distinct_id"] = distinct_id
+    posthog_name = str(row.get("event"))
+    event_type = mapping.event_type(posthog_name)
+    if event_type != posthog_name:
+        payload["posthog_event"] = posthog_name
     return {
         "source": SOURCE,
         "id": str(row.get("uuid")),
-        "type": str(row.get("event")),
+        "type": event_type,
         "member": member,
         "occurred_at": occurred_at,
         "payload": payload,
