@@ -196,7 +196,7 @@ class Settings(BaseSettings):
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'systok.sqlite3').as_posix()}"
+        return f"sqlite:///{(self.data_dir / 'systok.sqlite3').absolute().as_posix()}"
 
     def uses_embedded_database(self) -> bool:
         """Whether the database is the embedded default (SQLite under ``data_dir``)."""

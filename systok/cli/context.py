@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import Engine, inspect
 
 from systok.config import Settings, get_settings
@@ -22,6 +24,14 @@ def require_migrated(engine: Engine) -> None:
         DatabaseUnavailable: it cannot be opened (names the database and the setting).
         DatabaseNotReady: no SysTok schema, or behind (names the missing revisions).
     """
+    database = engine.url.database
+    embedded_file = engine.dialect.name == "sqlite" and database and database != ":memory:"
+    if embedded_file and not Path(str(database)).exists():  # connecting would create it
+        raise DatabaseNotReady(
+            f"database file {Path(str(database)).absolute()} does not exist: run `systok db "
+            "upgrade` to create it, or name the settings of an existing setup with "
+            "--config / SYSTOK_CONFIG (docs/configuration.md)"
+        )
     check_reachable(engine)
     if not inspect(engine).has_table("alembic_version"):
         raise DatabaseNotReady(

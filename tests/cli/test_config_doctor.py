@@ -484,3 +484,14 @@ def test_doctor_fails_a_clock_far_from_the_database_clock(postgres_server_url, t
 
     assert checks["clock"].status == "fail"
     assert "NTP" in checks["clock"].reason
+
+
+def test_a_job_started_elsewhere_is_told_instead_of_getting_an_empty_database(tmp_path):
+    """The cron case: no settings reach the job; it must not work on a fresh empty file."""
+    result = systok("run", "status", "--json", cwd=tmp_path)
+
+    database = tmp_path / "var" / "systok.sqlite3"
+    assert result.returncode == 75, result.stderr
+    assert str(database) in result.stderr
+    assert "SYSTOK_CONFIG" in result.stderr
+    assert not database.exists()
