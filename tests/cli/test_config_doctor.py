@@ -11,9 +11,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -495,3 +497,56 @@ def test_a_job_started_elsewhere_is_told_instead_of_getting_an_empty_database(tm
     assert str(database) in result.stderr
     assert "SYSTOK_CONFIG" in result.stderr
     assert not database.exists()
+
+
+class _Jwks(BaseHTTPRequestHandler):
+    """A platform's JWKS endpoint on loopback: /good holds a key, anything else is 404."""
+
+    def do_GET(self) -> None:
+        if self.path != "/good":
+            self.send_error(404)
+            return
+        key = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+        data = json.dumps({"keys": [key | {"kid": "k1", "use": "sig"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        return None
+
+
+@pytest.fixture
+def jwks_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    yield f"http://{host!s}:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_doctor_fetches_the_jwks(jwks_url, tmp_path, sqlite_template):
+    database = tmp_path / "systok.sqlite3"
+    database.write_bytes(sqlite_template.read_bytes())
+
+    def member_tokens(path: str):
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            data_dir=tmp_path,
+            payout_adapter="custodial",
+            jwt_jwks_url=jwks_url + path,
+            jwt_issuer="https://school.example",
+            jwt_audience="systok",
+            http_timeout_seconds=5,
+        )
+        return {check.name: check for check in run_checks(settings, None)}["member_tokens"]
+
+    good, missing = member_tokens("/good"), member_tokens("/gone")
+    assert (good.status, missing.status) == ("ok", "fail")
+    assert "1 key" in good.reason
+    assert "SYSTOK_JWT_JWKS_URL" in missing.reason
+    assert "404" in missing.reason
