@@ -22,6 +22,7 @@ COMMANDS = [
     ["payout"], ["payout", "challenge"], ["payout", "sign"], ["payout", "link"],
     ["payout", "wallets"], ["payout", "withdraw"], ["payout", "status"], ["payout", "confirm"],
     ["payout", "reconcile"],
+    ["config"], ["config", "show"], ["doctor"],
 ]
 
 
@@ -31,8 +32,9 @@ def main() -> None:
         "# Command reference\n",
         "Generated from each command's `--help` by `docs/gen_cli.py`; do not edit by hand.\n",
         "Exit codes: 0 success; 1 a user error; 2 a usage error or a failed audit;",
-        "65 an invalid policy; 66 a missing policy; 70 an internal error;",
-        "75 the database needs `systok db upgrade`; 78 a bad setting.\n",
+        "65 an invalid policy; 66 a missing policy; 69 the database cannot be opened;",
+        "70 an internal error; 75 the database needs `systok db upgrade`; 78 a bad setting",
+        "(`systok doctor` exits 1 when a check fails).\n",
         "Listing commands take `--json`: one JSON document on stdout, with the shapes in",
         "[cli-json.md](cli-json.md). Scripts read that, never the tables.\n",
     ]

@@ -1,26 +1,80 @@
 """Deployment settings: where things are, never what the economy is.
 
-Settings come from ``SYSTOK_*`` environment variables (and an optional ``.env``).
+Settings come from ``SYSTOK_*`` environment variables and, when one is named, a
+config file (``--config FILE`` or ``SYSTOK_CONFIG=FILE``, dotenv syntax). Environment
+variables win over the file. A ``.env`` in the current directory is never read
+implicitly: a job started elsewhere would silently see other settings (ADR 0013).
+Relative paths written in the config file are relative to the file's folder.
+
 Economic numbers live only in versioned policy files (``policies/*.toml``); nothing
 here may change how many tokens anybody earns.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from systok.errors import ConfigurationError, SettingsInvalid
 
 DEFAULT_DATA_DIR = Path("var")
+ENV_PREFIX = "SYSTOK_"
+CONFIG_ENV_VAR = "SYSTOK_CONFIG"
+# Settings that name a file or folder: relative ones in a config file resolve against it.
+PATH_FIELDS = ("data_dir", "policy_dir", "solana_keypair_path", "jwt_public_key_file")
+# A setting whose name contains one of these is a secret: shown only as set or unset.
+SECRET_NAME_PARTS = ("secret", "token", "api_key", "password", "jwt_public_key")
+URL_FIELDS = ("database_url", "solana_rpc_url", "jwt_jwks_url")
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting: ``data_dir`` → ``SYSTOK_DATA_DIR``."""
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+class _ConfigFileSource(DotEnvSettingsSource):
+    """The config file's settings, with its relative paths resolved against its folder."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = {k: v for k, v in super().__call__().items() if k in self.settings_cls.model_fields}
+        if isinstance(self.env_file, (str, os.PathLike)):
+            folder = Path(self.env_file).expanduser().absolute().parent
+            for name in PATH_FIELDS:
+                value = data.get(name)
+                if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                    data[name] = str(folder / value)
+        return data
 
 
 class Settings(BaseSettings):
     """Runtime settings read from the environment (prefix ``SYSTOK_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="SYSTOK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the config file (``_env_file``)."""
+        env_file = getattr(dotenv_settings, "env_file", None)
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls, env_file=env_file))
 
     data_dir: Path = Field(
         default=DEFAULT_DATA_DIR,
@@ -168,10 +222,137 @@ class Settings(BaseSettings):
         """The database URL, defaulting to a SQLite file inside ``data_dir``."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'systok.sqlite3').as_posix()}"
+        return f"sqlite:///{(self.data_dir / 'systok.sqlite3').absolute().as_posix()}"
+
+    def uses_embedded_database(self) -> bool:
+        """Whether the database is the embedded default (SQLite under ``data_dir``)."""
+        return not self.database_url
+
+
+def config_file_path() -> Path | None:
+    """The config file named by ``SYSTOK_CONFIG`` (``--config`` sets it), or None.
+
+    Raises:
+        ConfigurationError: the named file cannot be read, or no file is named while a
+            ``.env`` holding ``SYSTOK_*`` settings sits in the current directory (it used
+            to be read from there; reading it silently made jobs started elsewhere see
+            other settings, so SysTok asks for it by name instead).
+    """
+    raw = os.environ.get(CONFIG_ENV_VAR, "").strip()
+    if raw:
+        path = Path(raw).expanduser().absolute()
+        try:
+            path.read_bytes()
+        except OSError as error:
+            raise ConfigurationError(
+                f"{CONFIG_ENV_VAR} (or --config) names {path}, which cannot be read: "
+                f"{error.strerror or type(error).__name__}"
+            ) from None
+        return path
+    stray = Path.cwd() / ".env"
+    if _holds_systok_settings(stray):
+        raise ConfigurationError(
+            f"{stray} holds SYSTOK_* settings, but SysTok reads a config file only when it "
+            f"is named: run with --config {stray} or set {CONFIG_ENV_VAR}={stray} "
+            "(docs/configuration.md)"
+        )
+    return None
+
+
+_SYSTOK_LINE = re.compile(r"^\s*(export\s+)?SYSTOK_\w+\s*=", re.MULTILINE)
+
+
+def _holds_systok_settings(path: Path) -> bool:
+    try:
+        return path.is_file() and bool(_SYSTOK_LINE.search(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One setting that is missing or invalid, named by its environment variable."""
+
+    setting: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.reason}"
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read the settings, listing every invalid or missing one at once.
+
+    Raises:
+        SettingsInvalid: some setting is invalid (each is named with the reason).
+    """
+    try:
+        settings = Settings(_env_file=config_file)
+    except ValidationError as error:
+        raise SettingsInvalid(
+            [_problem_from(item) for item in error.errors(include_url=False)],
+            source=config_file,
+        ) from None
+    problems = []
+    if config_file is not None and "data_dir" not in settings.model_fields_set:
+        problems.append(
+            SettingProblem(
+                env_name("data_dir"),
+                "required with a config file: where reports, the embedded chain and "
+                "generated keys go (never the current directory)",
+            )
+        )
+    if problems:
+        raise SettingsInvalid(problems, source=config_file)
+    return settings
+
+
+def _problem_from(item: Any) -> SettingProblem:
+    location = item.get("loc") or ("settings",)
+    field = str(location[0])
+    shown = "" if is_secret(field) else f" (got {mask_value(field, item.get('input'))!s:.60})"
+    return SettingProblem(env_name(field), f"{item.get('msg', 'invalid')}{shown}")
+
+
+def is_secret(field: str) -> bool:
+    """Whether a setting's value must never be printed (keys, tokens, secrets)."""
+    return any(part in field for part in SECRET_NAME_PARTS)
+
+
+def mask_value(field: str, value: Any) -> Any:
+    """A setting's value as it may be printed: secrets hidden, URL passwords masked."""
+    if value is None:
+        return None
+    if is_secret(field):
+        return "***" if value else ""
+    if field in URL_FIELDS and isinstance(value, str):
+        return safe_url(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s]*):[^\s/]*@"
+)
+_URL_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&](?:api[-_]?key|apikey|token|key|secret|password|access_token)=)[^&\s#]*",
+    re.IGNORECASE,
+)
+
+
+def safe_url(text: str) -> str:
+    """``text`` with every URL's password and secret-looking query parameters masked.
+
+    The one place a URL becomes printable: error messages, ``config show`` and
+    ``doctor`` all pass through it, so a password never reaches a terminal or a log.
+    Works on free text too (an error message that quotes a URL).
+    """
+    masked = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    return _URL_SECRET_QUERY.sub(lambda m: f"{m['key']}***", masked)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings for this process (cached; tests build their own ``Settings``)."""
-    return Settings()
+    return load_settings(config_file_path())

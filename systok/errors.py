@@ -42,6 +42,23 @@ class ConfigurationError(SystokError):
     exit_code = 78  # EX_CONFIG
 
 
+class SettingsInvalid(ConfigurationError):
+    """Settings were refused; ``problems`` names every bad or missing one, not the first.
+
+    Each problem is printed as ``SYSTOK_NAME: reason`` (``systok.config.SettingProblem``);
+    values of secrets are never part of the reason.
+    """
+
+    def __init__(self, problems: Sequence[object], *, source: object = None) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        where = f" (environment and {source})" if source is not None else " (environment)"
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(
+            f"settings refused{where}: {count} problem{'s' if count != 1 else ''}\n{lines}"
+        )
+
+
 @dataclass(frozen=True)
 class PolicyProblem:
     """One thing wrong with a policy file, located by file and key path."""
@@ -136,6 +153,13 @@ class AuditFailed(SystokError):
             f"audit failed: {len(self.violations)} violation(s)\n"
             + "\n".join(f"  {v}" for v in self.violations)
         )
+
+
+class DatabaseUnavailable(SystokError):
+    """The configured database cannot be reached or does not exist (names which, and why)."""
+
+    exit_code = 69  # EX_UNAVAILABLE
+    status_code = 503
 
 
 class DatabaseNotReady(SystokError):

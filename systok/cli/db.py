@@ -7,6 +7,7 @@ from rich.console import Console
 
 from systok.cli.context import engine_from_settings
 from systok.db import migrate
+from systok.db.engine import check_reachable
 
 app = typer.Typer(
     help="Create and migrate the database (SQLite by default, PostgreSQL by URL).",
@@ -21,6 +22,7 @@ def upgrade(
 ) -> None:
     """Migrate the database to the newest schema (creates it if needed)."""
     engine = engine_from_settings()
+    check_reachable(engine)
     before = migrate.current_revision(engine)
     migrate.upgrade(engine, revision)
     after = migrate.current_revision(engine)
@@ -35,5 +37,6 @@ def upgrade(
 def current() -> None:
     """Print the database's migration revision and the newest one known."""
     engine = engine_from_settings()
+    check_reachable(engine)
     current_rev = migrate.current_revision(engine) or "empty"
     console.print(f"current: {current_rev}  head: {migrate.head_revision(engine)}")

@@ -1,9 +1,10 @@
 """Entry point of the ``systok`` command.
 
 Sub-apps are registered here. Every ``SystokError`` is rendered as one clear line on
-stderr with the error's own exit code; a user mistake never shows a traceback. Set
-``SYSTOK_DEBUG=1`` to see tracebacks of unexpected errors (docs/monitoring.md). Logs go
-to stderr through ``systok.observability.logs``.
+stderr with the error's own exit code; a user mistake never shows a traceback. Every
+message passes through ``safe_url`` first, so a database password never reaches the
+terminal. Set ``SYSTOK_DEBUG=1`` to see tracebacks of unexpected errors
+(docs/monitoring.md). Logs go to stderr through ``systok.observability.logs``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError
 
+from systok.config import CONFIG_ENV_VAR, get_settings, safe_url
+from systok.db.engine import connection_failure_reason
 from systok.errors import SystokError
 
 app = typer.Typer(
@@ -29,8 +34,26 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+@app.callback()
+def _root(
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help=f"Settings file (dotenv syntax) to read; the same as {CONFIG_ENV_VAR}=FILE. "
+        "Without it no file is read (docs/configuration.md).",
+        dir_okay=False,
+    ),
+) -> None:
+    """SysTok: the STK token economy — policies, ledger, weekly runs, audit."""
+    if config is not None:
+        os.environ[CONFIG_ENV_VAR] = str(config.expanduser().absolute())
+        get_settings.cache_clear()
+    _configure_logging()  # after --config, so the file's SYSTOK_LOG_* settings count
+
+
 def _register_subcommands() -> None:
     from systok.cli import api as api_cli
+    from systok.cli import config as config_cli
     from systok.cli import db as db_cli
     from systok.cli import demo as demo_cli
     from systok.cli import ingest as ingest_cli
@@ -59,6 +82,8 @@ def _register_subcommands() -> None:
     app.command("demo")(demo_cli.demo)
     app.add_typer(payout_cli.app, name="payout")
     ledger_cli.app.command("demo")(ledger_cli.demo)
+    app.add_typer(config_cli.app, name="config")
+    app.command("doctor")(config_cli.doctor)
 
 
 _register_subcommands()
@@ -66,7 +91,8 @@ _register_subcommands()
 
 def render_error(error: SystokError) -> None:
     """Print a SysTok error for a person: ``error: <message>`` (multi-line when it lists)."""
-    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, highlight=False)
+    err_console.print("[bold red]error:[/] ", markup=True, highlight=False, end="")
+    err_console.print(safe_url(error.message), markup=False, highlight=False)
 
 
 def _configure_logging() -> None:
@@ -76,10 +102,9 @@ def _configure_logging() -> None:
     """
     from pydantic import ValidationError
 
-    from systok.config import get_settings
     from systok.observability.logs import configure_logging
 
-    with contextlib.suppress(ValidationError):
+    with contextlib.suppress(ValidationError, SystokError):
         configure_logging(get_settings())
 
 
@@ -87,9 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return the exit code (used by the console script and by tests).
 
     Typer's standalone mode renders usage errors (exit 2) and ends every run with
-    ``SystemExit``; our own errors pass through it and are rendered here.
+    ``SystemExit``; our own errors pass through it and are rendered here. ``--config``
+    holds for this call only (the process environment is restored afterwards).
     """
-    _configure_logging()
+    config_before = os.environ.get(CONFIG_ENV_VAR)
     try:
         app(args=list(argv) if argv is not None else None, prog_name="systok")
     except SystemExit as done:
@@ -98,14 +124,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystokError as error:
         render_error(error)
         return error.exit_code
+    except OperationalError as error:
+        # A database that went away mid-command (connections are checked up front).
+        err_console.print("[bold red]error:[/] ", markup=True, end="")
+        err_console.print(
+            f"database failed (SYSTOK_DATABASE_URL): {connection_failure_reason(error)}",
+            markup=False,
+            highlight=False,
+        )
+        return 69  # EX_UNAVAILABLE
     except Exception as error:
         if os.environ.get("SYSTOK_DEBUG"):
             raise
+        err_console.print("[bold red]internal error:[/] ", markup=True, end="")
         err_console.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error} "
-            "(set SYSTOK_DEBUG=1 for the traceback)"
+            safe_url(f"{type(error).__name__}: {error} (set SYSTOK_DEBUG=1 for the traceback)"),
+            markup=False,
+            highlight=False,
         )
         return 70  # EX_SOFTWARE
+    finally:
+        if os.environ.get(CONFIG_ENV_VAR) != config_before:
+            if config_before is None:
+                os.environ.pop(CONFIG_ENV_VAR, None)
+            else:
+                os.environ[CONFIG_ENV_VAR] = config_before
+            get_settings.cache_clear()
     return 0
 
 

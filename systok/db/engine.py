@@ -25,25 +25,34 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from systok.errors import ConfigurationError
+from systok.config import safe_url
+from systok.errors import ConfigurationError, DatabaseUnavailable
 
 T = TypeVar("T")
 
 RETRYABLE_PG_CODES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 RETRY_ATTEMPTS_MAX = 8
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for a SQLite or PostgreSQL URL with SysTok's connection setup."""
+    """Create an engine for a SQLite or PostgreSQL URL with SysTok's connection setup.
+
+    ``postgres://`` and ``postgresql://`` (what hosting providers hand out) mean the
+    psycopg 3 driver. Errors show the URL with its password masked (``safe_url``).
+    """
     try:
         parsed = make_url(url)
-    except Exception as error:
-        raise ConfigurationError(f"database URL {url!r} is not valid: {error}") from None
+    except Exception:
+        raise ConfigurationError(
+            f"SYSTOK_DATABASE_URL {safe_url(url)!r} is not a database URL; "
+            "expected sqlite:///path or postgresql://user@host:5432/db"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _make_sqlite_engine(url, parsed.database, **kwargs)
-    if backend == "postgresql":
-        if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+    if backend in POSTGRES_SCHEMES:
+        if parsed.drivername not in ("postgresql+psycopg", "postgresql+psycopg2"):
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
@@ -52,8 +61,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # which is safe because every ledger write is idempotent by its key.
         return create_engine(parsed, **kwargs)
     raise ConfigurationError(
-        f"database URL {url!r}: only sqlite:/// and postgresql+psycopg:// are supported"
+        f"SYSTOK_DATABASE_URL {safe_url(url)!r}: only sqlite:/// and postgresql:// "
+        "(or postgres://, postgresql+psycopg://) are supported"
     )
+
+
+def display_url(engine: Engine) -> str:
+    """The engine's URL as it may be printed: the password masked."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open one connection, or say which database failed and why, naming the setting.
+
+    Raises:
+        DatabaseUnavailable: the server is unreachable, refuses us, or the database does
+            not exist (the driver's first line of reason, never the password).
+    """
+    try:
+        with engine.connect():
+            pass
+    except (DBAPIError, OSError) as error:
+        raise DatabaseUnavailable(
+            f"cannot open database {display_url(engine)} (SYSTOK_DATABASE_URL): "
+            f"{connection_failure_reason(error)}"
+        ) from None
+
+
+def connection_failure_reason(error: BaseException) -> str:
+    """The driver's own words for a failed connection, one line, passwords masked."""
+    original = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return safe_url(" ".join(lines) or type(original).__name__)
 
 
 def _make_sqlite_engine(url: str, database: str | None, **kwargs: Any) -> Engine:

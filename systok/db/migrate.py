@@ -17,7 +17,11 @@ def alembic_config(engine: Engine) -> Config:
     """An Alembic config that reuses ``engine`` (no alembic.ini needed)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser treats "%" as interpolation: an URL-encoded password ("p%40ss") would
+    # make Alembic refuse the config, so it is doubled here.
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     return config
 
 
@@ -46,3 +50,15 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision(engine: Engine) -> str | None:
     """The newest revision this version of SysTok knows."""
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def missing_revisions(engine: Engine) -> list[str]:
+    """Revisions between the database's and the newest, oldest first (all, if empty)."""
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    current = current_revision(engine)
+    head = scripts.get_current_head()
+    if head is None or current == head:
+        return []
+    lower = current if current is not None else "base"
+    revisions = scripts.iterate_revisions(head, lower)
+    return [revision.revision for revision in reversed(list(revisions))]

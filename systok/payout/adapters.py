@@ -433,12 +433,18 @@ def make_adapter(settings: Settings) -> PayoutAdapter:
             embedded_chain_for(settings), payer, token_program=_token_program(settings)
         )
     if kind == "rpc":
-        if not settings.solana_rpc_url:
-            raise ConfigurationError("SYSTOK_PAYOUT_ADAPTER=rpc needs SYSTOK_SOLANA_RPC_URL")
-        if settings.solana_keypair_path is None:
-            raise ConfigurationError(
-                "SYSTOK_PAYOUT_ADAPTER=rpc needs SYSTOK_SOLANA_KEYPAIR_PATH (the mint authority)"
+        missing = [
+            name
+            for name, value in (
+                ("SYSTOK_SOLANA_RPC_URL", settings.solana_rpc_url),
+                ("SYSTOK_SOLANA_KEYPAIR_PATH (the mint authority)", settings.solana_keypair_path),
             )
+            if not value
+        ]
+        if missing:  # all at once, not one per attempt
+            raise ConfigurationError(f"SYSTOK_PAYOUT_ADAPTER=rpc needs {' and '.join(missing)}")
+        assert settings.solana_rpc_url is not None
+        assert settings.solana_keypair_path is not None
         return RpcAdapter(
             settings.solana_rpc_url,
             load_keypair(settings.solana_keypair_path),

@@ -71,6 +71,10 @@ def load_keypair(path: Path) -> Keypair:
         return Keypair.from_bytes(bytes(raw))
     except FileNotFoundError:
         raise ConfigurationError(f"Solana key file {path} does not exist") from None
+    except OSError as error:
+        raise ConfigurationError(
+            f"Solana key file {path} cannot be read: {error.strerror or type(error).__name__}"
+        ) from None
     except (ValueError, TypeError) as error:
         raise ConfigurationError(
             f"Solana key file {path} is not a Solana CLI key file: {type(error).__name__}"

@@ -30,6 +30,11 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 def test_commands_need_a_migrated_database(capsys, isolated):
     assert main(["audit"]) == 75
     err = capsys.readouterr().err
+    assert "does not exist: run `systok db upgrade`" in err
+    assert not (isolated / "systok.sqlite3").exists()  # not created empty by looking
+    (isolated / "systok.sqlite3").touch()
+    assert main(["audit"]) == 75
+    err = capsys.readouterr().err
     assert "has no SysTok schema; run `systok db upgrade`" in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

@@ -103,6 +103,10 @@ class LoopbackRpc:
 
     # --- methods -----------------------------------------------------------------------
 
+    def rpc_getHealth(self, *_: Any) -> str:
+        # A healthy node answers the string "ok" (Solana JSON-RPC API, getHealth).
+        return json.dumps({"jsonrpc": "2.0", "result": "ok"})
+
     def rpc_getLatestBlockhash(self, *_: Any) -> str:
         blockhash, last_valid = self.chain.latest_blockhash()
         return GetLatestBlockhashResp(
