@@ -134,7 +134,7 @@ async def discourse_webhook(
     if matched is None:
         raise WebhookSignatureInvalid("X-Discourse-Event-Signature does not match the body")
     if matched == PREVIOUS:
-        log.info(
+        log.warning(  # a warning: shown without any logging set up (the rotation's signal)
             "Discourse delivery signed with SYSTOK_DISCOURSE_WEBHOOK_SECRET_PREVIOUS: "
             "the webhook in Discourse still has the old secret"
         )

@@ -62,7 +62,7 @@ def deliver(live: LiveServer, post_id: int, secret: str, *, chunked: bool = Fals
     return live.client.post(URL, content=raw, headers=headers)
 
 
-def test_during_a_rotation_the_current_and_the_previous_webhook_secret_are_accepted(engine):
+def test_during_a_rotation_the_current_and_the_previous_webhook_secret_are_accepted(engine, caplog):
     rotating = {
         "discourse_webhook_secret": "new-secret",
         "discourse_webhook_secret_previous": "old-secret",
@@ -74,6 +74,10 @@ def test_during_a_rotation_the_current_and_the_previous_webhook_secret_are_accep
             assert response.json()["accepted"] == 1
         streamed = deliver(live, 4703, "old-secret", chunked=True)
         assert streamed.status_code == 200 and streamed.json()["accepted"] == 1
+        signed_with_previous = [
+            r for r in caplog.records if "SYSTOK_DISCOURSE_WEBHOOK_SECRET_PREVIOUS" in r.message
+        ]
+        assert len(signed_with_previous) == 2, "each delivery with the old secret is logged"
         before = table_counts(live.engine)
         for post_id, secret in ((4704, "another-secret"), (4705, "")):
             refused = deliver(live, post_id, secret)
