@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Request
 from sqlalchemy import Engine
 
+from systok import clock
 from systok.api.auth import (
     KEY_PREFIX_MARK,
     ApiKeyInfo,
@@ -203,7 +204,7 @@ class MemberTokens:
                 f"member token refused: it lives {int(exp - issued)} s from iat to exp; at most "
                 f"{self.max_lifetime_seconds} s (SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
             )
-        if exp - time.time() > longest:
+        if exp - clock.now_us() / 1_000_000 > longest:
             raise Unauthenticated(
                 f"member token refused: exp is more than {self.max_lifetime_seconds} s away "
                 "(SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
