@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     discourse_webhook_secret: str | None = Field(
         default=None, description="Secret of the Discourse webhook (HMAC-SHA256 of the body)."
     )
+    discourse_webhook_secret_previous: str | None = Field(
+        default=None,
+        description="The webhook secret being rotated out: deliveries signed with it are "
+        "still accepted until it is unset (docs/api.md, rotating secrets).",
+    )
     posthog_url: str | None = Field(default=None, description="PostHog base URL (EU or US).")
     posthog_project_id: str | None = Field(default=None, description="PostHog project id.")
     posthog_api_key: str | None = Field(
@@ -150,13 +155,28 @@ class Settings(BaseSettings):
 
     # --- member tokens (the member API) ---------------------------------------------------
     jwt_public_key: str | None = Field(
-        default=None, description="PEM public key that verifies members' JWTs (or a file)."
+        default=None,
+        description="PEM public key(s) that verify members' JWTs: several PEM blocks in a "
+        "row are all accepted (a key rotation).",
     )
     jwt_public_key_file: Path | None = Field(
-        default=None, description="File holding the PEM public key of members' JWTs."
+        default=None,
+        description="File holding the PEM public key(s) of members' JWTs (several blocks: "
+        "all accepted).",
     )
     jwt_jwks_url: str | None = Field(
         default=None, description="JWKS URL of the learning platform (instead of one key)."
+    )
+    jwt_jwks_cache_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long the fetched JWKS is used before it is fetched again.",
+    )
+    jwt_jwks_refetch_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="A token naming a `kid` not in the JWKS fetches it again, at most once "
+        "in this many seconds (a flood of unknown kids costs one fetch).",
     )
     jwt_issuer: str | None = Field(default=None, description="Required `iss` of member JWTs.")
     jwt_audience: str | None = Field(default=None, description="Required `aud` of member JWTs.")

@@ -69,22 +69,31 @@ def latest_runs(session: Session, limit: int = 20) -> list[Row[Any]]:
 
 
 def create_run(
-    session: Session, *, week: str, policy_version: str, policy_hash: str, now_us: int
+    session: Session,
+    *,
+    week: str,
+    policy_version: str,
+    policy_hash: str,
+    now_us: int,
+    run_id: int | None = None,
 ) -> int:
-    """Start a run at its first stage."""
-    run_id: int = session.execute(
-        insert(runs_t)
-        .values(
-            week=week,
-            policy_version=policy_version,
-            policy_hash=policy_hash,
-            stage="collect",
-            started_at_us=now_us,
-            updated_at_us=now_us,
-        )
-        .returning(runs_t.c.id)
-    ).scalar_one()
-    return run_id
+    """Start a run at its first stage.
+
+    ``run_id`` None takes the next id from the table's sequence; a dry run passes its
+    own id, which leaves the sequence untouched (a sequence does not roll back).
+    """
+    statement = insert(runs_t).values(
+        week=week,
+        policy_version=policy_version,
+        policy_hash=policy_hash,
+        stage="collect",
+        started_at_us=now_us,
+        updated_at_us=now_us,
+    )
+    if run_id is not None:
+        statement = statement.values(id=run_id)
+    created: int = session.execute(statement.returning(runs_t.c.id)).scalar_one()
+    return created
 
 
 def get_run(session: Session, run_id: int) -> Row[Any]:

@@ -97,6 +97,53 @@ class RunSummary:
     merkle_root: str | None
 
 
+DRY_RUN_ID = 0
+"""The id of a dry run's row, which exists only inside its rolled-back transaction.
+
+Stored runs take ids from the sequence (1, 2, …), so 0 never meets one; and an id
+given explicitly does not advance the sequence, so a dry run consumes no run id."""
+
+
+@dataclass(frozen=True)
+class PreviewReward:
+    """What one member would be paid: points, the amount, and the part of it that vests."""
+
+    member_id: str
+    points: str
+    paid_units: int
+    vesting_units: int
+
+
+@dataclass(frozen=True)
+class PreviewAdjustment:
+    """A late event's difference for an earlier week that this run would pay."""
+
+    week: str
+    member_id: str
+    delta_units: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run's answer: what the run would store and pay (nothing was written)."""
+
+    week: str
+    policy_version: str
+    emission_units: int
+    budget_units: int
+    rewards_units: int
+    prorata: str | None
+    merkle_root: str
+    rewards: list[PreviewReward]
+    """Largest amount first, then by member id."""
+    adjustments: list[PreviewAdjustment]
+
+    @property
+    def members(self) -> int:
+        """Members with a reward row (as ``RunSummary.members`` counts them)."""
+        return len(self.rewards)
+
+
 def now_us() -> int:
     """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
     return systok_clock.now_us()
@@ -161,12 +208,23 @@ class WeeklyRun:
         except Exception:
             return None
 
-    def preview(self, week: IsoWeek) -> list[tuple[str, str, int]]:
-        """Collect and score the week in a unit of work that is rolled back: a dry run.
+    def preview(self, week: IsoWeek) -> Preview:
+        """Collect and score the week as the run would, then roll everything back: a dry run.
 
-        Returns (member, points, units to pay), largest first. Nothing is written.
+        The collect and score stages run as the real run runs them, on a run row that
+        lives only inside this transaction, which is never committed. The row takes
+        ``DRY_RUN_ID`` explicitly rather than an id from the sequence (a sequence does
+        not roll back, so every dry run would otherwise consume a run id), and the
+        vesting grants are computed but not inserted (their ids come from a sequence
+        too). Nothing else leaves the database: no report file, no ledger write. The
+        result holds what the run would pay: per member, the totals, the adjustments
+        of earlier weeks and the Merkle root — the same numbers the real run then
+        stores, as long as no event arrives in between.
+
+        Raises:
+            RunError: the week already has a run (see ``systok run status``).
         """
-        outcome: list[tuple[str, str, int]] = []
+        outcome: Preview | None = None
 
         class _Discard(Exception):
             pass
@@ -179,22 +237,25 @@ class WeeklyRun:
                         f"{week} already has a run (stage {existing.stage}); "
                         "see `systok run status` or `systok report csv`"
                     )
-                run_id = self._find_or_create(session, week)
+                run_id = repo.create_run(
+                    session,
+                    week=str(week),
+                    policy_version=self.policy.version,
+                    policy_hash=self.policy.content_hash,
+                    now_us=self.clock(),
+                    run_id=DRY_RUN_ID,
+                )
                 first_day = day_of_date(week.monday)
-                self._stage_collect(
-                    session, repo.lock_run(session, run_id), week, first_day, first_day + 6
+                collected = self._stage_collect(
+                    session, repo.get_run(session, run_id), week, first_day, first_day + 6
                 )
-                self._stage_score(
-                    session, repo.lock_run(session, run_id), week, first_day, first_day + 6
-                )
-                rows = repo.run_rewards(session, run_id)
-                outcome = sorted(
-                    ((r.member_id, r.points, r.paid_units) for r in rows),
-                    key=lambda t: (-t[2], t[0]),
-                )
+                repo.advance(session, run_id, "score", self.clock(), **collected)
+                values, grants = self._score(session, repo.get_run(session, run_id), week)
+                outcome = _preview(session, run_id, values, grants)
                 raise _Discard
         except _Discard:
             pass
+        assert outcome is not None
         return outcome
 
     def summary(self, run_id: int) -> RunSummary:
@@ -284,6 +345,15 @@ class WeeklyRun:
     def _stage_score(
         self, session: Session, row: Any, week: IsoWeek, first: int, last: int
     ) -> dict[str, Any]:
+        values, grants = self._score(session, row, week)
+        insert_grants(session, grants)
+        return values
+
+    def _score(
+        self, session: Session, row: Any, week: IsoWeek
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Score the collected week: store rewards and adjustments; return the run's
+        totals and the vesting grants to store (the dry run keeps them in memory)."""
         pool = Ledger(session).balance(system_account(AccountType.POOL_REWARDS))
         budget_units = pool.available_units + _pool_share(self.policy, week)
         if isinstance(self.policy.scoring, WeightedDailyCaps):
@@ -293,21 +363,19 @@ class WeeklyRun:
         scored = score_members(session, self.policy, week, counts, budget_units, uniform=uniform)
         repo.insert_rewards(session, [{"run_id": row.id, **r} for r in scored.rows])
         earned_at_us = datetime_to_us(week.end)
-        insert_grants(
-            session,
-            [
-                grant
-                for member_id, parts in sorted(scored.vested.items())
-                for grant in grant_rows(self.policy, row.id, member_id, parts, earned_at_us)
-            ],
-        )
+        grants = [
+            grant
+            for member_id, parts in sorted(scored.vested.items())
+            for grant in grant_rows(self.policy, row.id, member_id, parts, earned_at_us)
+        ]
         self._adjust_late_weeks(session, row, str(week))
-        return {
+        values = {
             "emission_units": emission_for_week(self.policy, week),
             "budget_units": budget_units,
             "rewards_units": sum(r["paid_units"] for r in scored.rows),
             "prorata": scored.prorata,
         }
+        return values, grants
 
     def _adjust_late_weeks(self, session: Session, row: Any, week: str) -> None:
         """Pay, once, what events that arrived after an earlier week was settled change.
@@ -366,8 +434,7 @@ class WeeklyRun:
         report_path(self.reports_dir, row.week, row.policy_version).write_text(
             rewards_csv(rewards, date_of_day(last), self.policy.stk_scale), encoding="utf-8"
         )
-        tree = build_tree([(r.member_id, r.paid_units) for r in rewards])
-        return {"merkle_root": tree.root_hex}
+        return {"merkle_root": rewards_root(rewards)}
 
     def _stage_post(self, session: Session, row: Any, week: IsoWeek, first: int, last: int) -> None:
         ledger = Ledger(session)
@@ -626,6 +693,42 @@ def score_members(
         if (parts := vested_parts(policy, score, paid_units[member_id]))
     }
     return Scored(rows, prorata, vested)
+
+
+def rewards_root(rewards: list[Any]) -> str:
+    """The week's Merkle root over (member, paid units) of its rewards, by member id."""
+    return build_tree([(r.member_id, r.paid_units) for r in rewards]).root_hex
+
+
+def _preview(
+    session: Session, run_id: int, values: dict[str, Any], grants: list[dict[str, Any]]
+) -> Preview:
+    """Read back what the dry run's score stage stored (inside its transaction)."""
+    run = repo.get_run(session, run_id)
+    rewards = repo.run_rewards(session, run_id)
+    vesting: dict[str, int] = {}
+    for grant in grants:
+        vesting[grant["member_id"]] = vesting.get(grant["member_id"], 0) + grant["units"]
+    return Preview(
+        week=run.week,
+        policy_version=run.policy_version,
+        emission_units=values["emission_units"],
+        budget_units=values["budget_units"],
+        rewards_units=values["rewards_units"],
+        prorata=values["prorata"],
+        merkle_root=rewards_root(rewards),
+        rewards=sorted(
+            (
+                PreviewReward(r.member_id, r.points, r.paid_units, vesting.get(r.member_id, 0))
+                for r in rewards
+            ),
+            key=lambda r: (-r.paid_units, r.member_id),
+        ),
+        adjustments=[
+            PreviewAdjustment(a.week, a.member_id, a.delta_units)
+            for a in repo.run_adjustments(session, run_id)
+        ],
+    )
 
 
 def _next(stage: str) -> str:

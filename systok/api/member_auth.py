@@ -1,8 +1,10 @@
 """Who is calling: a member with the learning platform's JWT, or a client with an API key.
 
 Members send ``Authorization: Bearer <JWT>``. The token must be signed by the platform
-(its PEM public key, ``SYSTOK_JWT_PUBLIC_KEY``/``_FILE``, or its JWKS,
-``SYSTOK_JWT_JWKS_URL``) with an asymmetric algorithm from ``SYSTOK_JWT_ALGORITHMS``,
+(its PEM public key, ``SYSTOK_JWT_PUBLIC_KEY``/``_FILE`` — several PEM blocks in a row
+are all accepted, for a rotation — or its JWKS, ``SYSTOK_JWT_JWKS_URL``, fetched again
+at once, rate-limited, when a token names a new ``kid``: ADR 0014) with an asymmetric
+algorithm from ``SYSTOK_JWT_ALGORITHMS``,
 and carry the configured ``iss`` and ``aud``, an ``exp`` and a ``sub``: the member's
 platform id (``members.id``). Symmetric algorithms and ``none`` are refused at start-up,
 so a public key can never be used as an HMAC secret (algorithm confusion).
@@ -19,11 +21,18 @@ naming another member) 403.
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Request
 from sqlalchemy import Engine
@@ -44,7 +53,6 @@ from systok.errors import ConfigurationError, SystokError
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
-JWKS_CACHE_SECONDS = 300
 
 
 class NotYourAccount(SystokError):
@@ -79,7 +87,10 @@ class Principal:
 class MemberTokens:
     """Verifies members' JWTs with the configured key or JWKS; built once per app."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        """``monotonic`` times the JWKS cache and its refetches (tests pass their own)."""
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
         self.leeway = settings.jwt_leeway_seconds
@@ -91,24 +102,20 @@ class MemberTokens:
                 f"SYSTOK_JWT_ALGORITHMS: {', '.join(refused)} refused; member tokens must be "
                 f"signed asymmetrically ({', '.join(sorted(ASYMMETRIC_ALGORITHMS))})"
             )
-        self._key: Any = None
-        self._jwks: jwt.PyJWKClient | None = None
+        self._keys: list[Any] = []
+        self._jwks: JwksKeys | None = None
         pem = settings.jwt_public_key
         if settings.jwt_public_key_file is not None:
             pem = _read_key_file(settings.jwt_public_key_file)
         if pem:
-            try:
-                self._key = load_pem_public_key(pem.encode("utf-8"))
-            except ValueError as error:
-                raise ConfigurationError(
-                    f"SYSTOK_JWT_PUBLIC_KEY is not a PEM public key: {error}"
-                ) from None
+            self._keys = load_public_keys(pem)
         elif settings.jwt_jwks_url:
-            self._jwks = jwt.PyJWKClient(
+            self._jwks = JwksKeys(
                 settings.jwt_jwks_url,
-                cache_keys=True,
-                lifespan=JWKS_CACHE_SECONDS,
-                timeout=int(settings.http_timeout_seconds),
+                timeout_seconds=settings.http_timeout_seconds,
+                cache_seconds=settings.jwt_jwks_cache_seconds,
+                refetch_seconds=settings.jwt_jwks_refetch_seconds,
+                monotonic=monotonic,
             )
         if self.configured and not (self.issuer and self.audience):
             raise ConfigurationError(
@@ -119,7 +126,7 @@ class MemberTokens:
     @property
     def configured(self) -> bool:
         """Whether member tokens are accepted at all (a key or a JWKS URL is set)."""
-        return self._key is not None or self._jwks is not None
+        return bool(self._keys) or self._jwks is not None
 
     def member_id(self, token: str) -> str:
         """The verified ``sub`` of a member token.
@@ -134,20 +141,11 @@ class MemberTokens:
                 "member tokens are not accepted here: no verification key is configured"
             )
         try:
-            key = self._key
             if self._jwks is not None:
-                key = self._jwks.get_signing_key_from_jwt(token).key
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=self.algorithms,
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=self.leeway,
-                options={"require": ["exp", "iss", "aud", "sub"]},
-            )
-        except jwt.PyJWKClientConnectionError as error:
-            raise MemberAuthUnavailable(f"the platform's JWKS is unreachable: {error}") from None
+                keys = self._jwks.keys_for(jwt.get_unverified_header(token).get("kid"))
+            else:
+                keys = self._keys
+            claims = self._decode(token, keys)
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"member token refused: {error}") from None
         self._refuse_long_lived(claims)
@@ -155,6 +153,44 @@ class MemberTokens:
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthenticated("member token refused: sub must name the member")
         return subject
+
+    def _decode(self, token: str, keys: list[Any]) -> dict[str, Any]:
+        """The verified claims, with the first key whose signature matches.
+
+        Several keys are tried only when several are configured (PEM blocks during a
+        rotation); a claim that fails (expired, wrong audience …) fails with any key.
+        """
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        if algorithm not in self.algorithms:
+            raise jwt.InvalidAlgorithmError(
+                f"alg {algorithm!r} is not accepted (SYSTOK_JWT_ALGORITHMS: "
+                f"{' '.join(self.algorithms)})"
+            )
+        fitting = [key for key in keys if key_fits(key, algorithm)]
+        if not fitting:
+            raise jwt.InvalidKeyError(f"no configured key is of the kind alg {algorithm} needs")
+        refused: jwt.PyJWTError = jwt.InvalidSignatureError("no verification key")
+        for key in fitting:
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=self.algorithms,
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    leeway=self.leeway,
+                    options={"require": ["exp", "iss", "aud", "sub"]},
+                )
+            except (jwt.InvalidSignatureError, jwt.InvalidKeyError) as error:
+                refused = error  # signed with another of the keys, or of another type
+                continue
+            return claims
+        if len(keys) > 1:
+            raise jwt.InvalidSignatureError(
+                f"the signature matches none of the configured keys ({len(fitting)} of "
+                f"{len(keys)} fit alg {algorithm})"
+            )
+        raise refused
 
     def _refuse_long_lived(self, claims: dict[str, Any]) -> None:
         """A token may live at most ``SYSTOK_JWT_MAX_LIFETIME_SECONDS``: ``exp − iat`` and
@@ -173,6 +209,138 @@ class MemberTokens:
                 f"member token refused: exp is more than {self.max_lifetime_seconds} s away "
                 "(SYSTOK_JWT_MAX_LIFETIME_SECONDS)"
             )
+
+
+def key_fits(key: Any, algorithm: str) -> bool:
+    """Whether ``key`` is of the kind ``algorithm`` verifies with (RS/PS: RSA, ES: EC,
+    EdDSA: Ed25519/Ed448); PyJWT raises a bare TypeError on a mismatch."""
+    if algorithm.startswith(("RS", "PS")):
+        return isinstance(key, rsa.RSAPublicKey)
+    if algorithm.startswith("ES"):
+        return isinstance(key, ec.EllipticCurvePublicKey)
+    if algorithm == "EdDSA":
+        return isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
+    return False
+
+
+PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
+
+
+def load_public_keys(pem: str) -> list[Any]:
+    """Every PEM public key in ``pem``: one block, or several in a row (a rotation: the
+    platform's new key next to the one still signing live tokens).
+
+    Raises:
+        ConfigurationError: no PEM block, or a block that is not a public key (the
+            message says which, counting from 1).
+    """
+    blocks = [match.group(0) for match in PEM_BLOCK.finditer(pem)]
+    if not blocks:
+        raise ConfigurationError(
+            "SYSTOK_JWT_PUBLIC_KEY is not a PEM public key: no -----BEGIN …----- block"
+        )
+    keys = []
+    for number, block in enumerate(blocks, start=1):
+        try:
+            keys.append(load_pem_public_key(block.encode("utf-8")))
+        except (ValueError, UnsupportedAlgorithm) as error:
+            raise ConfigurationError(
+                f"SYSTOK_JWT_PUBLIC_KEY is not a PEM public key (block {number} of "
+                f"{len(blocks)}): {error}"
+            ) from None
+    return keys
+
+
+class JwksKeys:
+    """The platform's JWKS, cached, fetched again early when a token names a new ``kid``.
+
+    The set is used for ``cache_seconds``, then fetched again. A token whose ``kid`` is
+    not in it makes one fetch at once (the platform has just published a new key), but
+    such refetches happen at most once per ``refetch_seconds``: a flood of made-up kids
+    costs one fetch, not one each. A failed fetch is not retried within
+    ``refetch_seconds`` either (the platform is not hammered while it is down). A key
+    the platform withdraws stops verifying when the cache expires.
+
+    Thread-safe: the lock is held while fetching, so concurrent requests wait for the
+    one fetch and then read its answer.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_seconds: float,
+        cache_seconds: float,
+        refetch_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self.timeout_seconds = timeout_seconds
+        self.cache_seconds = cache_seconds
+        self.refetch_seconds = refetch_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._keys: dict[str, Any] = {}
+        self._fetched_at: float | None = None
+        self._refetched_at: float | None = None
+        self._failed_at: float | None = None
+        self._failure = ""
+        self.fetches = 0
+        """Fetches attempted so far (what the tests count)."""
+
+    def keys_for(self, kid: str | None) -> list[Any]:
+        """The key a token names by ``kid`` (a token without one: the set's only key).
+
+        Raises:
+            jwt.InvalidTokenError: the kid is not in the set (after a refetch if one
+                was allowed), or the token names none and the set has several keys.
+            MemberAuthUnavailable: the set could not be fetched.
+        """
+        with self._lock:
+            now = self._monotonic()
+            if self._fetched_at is None or now - self._fetched_at >= self.cache_seconds:
+                self._fetch(now)
+            elif kid is not None and kid not in self._keys and self._may_refetch(now):
+                self._refetched_at = now
+                self._fetch(now)
+            if kid is None:
+                if len(self._keys) == 1:
+                    return list(self._keys.values())
+                raise jwt.InvalidTokenError(
+                    f"the token names no kid and the platform's JWKS has {len(self._keys)} keys"
+                )
+            if kid not in self._keys:
+                raise jwt.InvalidTokenError(
+                    f"kid {kid!r} is not in the platform's JWKS (fetched again for an unknown "
+                    f"kid at most every {self.refetch_seconds:g} s)"
+                )
+            return [self._keys[kid]]
+
+    def _may_refetch(self, now: float) -> bool:
+        return self._refetched_at is None or now - self._refetched_at >= self.refetch_seconds
+
+    def _fetch(self, now: float) -> None:
+        if self._failed_at is not None and now - self._failed_at < self.refetch_seconds:
+            raise MemberAuthUnavailable(
+                f"the platform's JWKS is unreachable: {self._failure} (tried "
+                f"{now - self._failed_at:.0f} s ago; again after {self.refetch_seconds:g} s)"
+            )
+        self.fetches += 1
+        try:
+            response = httpx.get(self.url, timeout=self.timeout_seconds)
+            response.raise_for_status()
+            jwk_set = jwt.PyJWKSet.from_dict(response.json())
+        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+            self._failed_at, self._failure = now, f"{type(error).__name__}: {error}"
+            raise MemberAuthUnavailable(
+                f"the platform's JWKS is unreachable: {self._failure}"
+            ) from None
+        self._keys = {
+            jwk.key_id: jwk.key
+            for jwk in jwk_set.keys
+            if jwk.key_id and jwk.public_key_use in ("sig", None)
+        }
+        self._fetched_at, self._failed_at = now, None
 
 
 def _read_key_file(path: Path) -> str:

@@ -13,7 +13,14 @@ from sqlalchemy import Engine
 from systok import clock
 from systok.accrual import repository as repo
 from systok.accrual.explain import breakdown, explain_reward
-from systok.accrual.service import RunError, RunSummary, WeeklyRun, points_text, rewards_csv
+from systok.accrual.service import (
+    Preview,
+    RunError,
+    RunSummary,
+    WeeklyRun,
+    points_text,
+    rewards_csv,
+)
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, print_json
 from systok.config import get_settings
@@ -73,6 +80,35 @@ def summary_json(summary: RunSummary, scale: int) -> dict[str, Any]:
     }
 
 
+def preview_json(preview: Preview, scale: int) -> dict[str, Any]:
+    """A dry run as documented in docs/cli-json.md: the run's summary fields, and rows."""
+    return {
+        "dry_run": True,
+        "week": preview.week,
+        "policy_version": preview.policy_version,
+        "members": preview.members,
+        "scale": scale,
+        "emission_units": preview.emission_units,
+        "budget_units": preview.budget_units,
+        "rewards_units": preview.rewards_units,
+        "prorata": preview.prorata,
+        "merkle_root": preview.merkle_root,
+        "rewards": [
+            {
+                "member": r.member_id,
+                "points": r.points,
+                "units": r.paid_units,
+                "vesting_units": r.vesting_units,
+            }
+            for r in preview.rewards
+        ],
+        "adjustments": [
+            {"week": a.week, "member": a.member_id, "delta_units": a.delta_units}
+            for a in preview.adjustments
+        ],
+    }
+
+
 def _print_summary(summary: RunSummary, scale: int) -> None:
     def stk(units: int | None) -> str:
         return "—" if units is None else format_amount(units, scale)
@@ -99,22 +135,22 @@ def run_week(
     if dry_run:
         preview = runner.preview(target)
         if as_json:
-            print_json(
-                {
-                    "week": str(target),
-                    "scale": policy.stk_scale,
-                    "rewards": [
-                        {"member": member_id, "points": points, "units": units}
-                        for member_id, points, units in preview
-                    ],
-                }
-            )
+            print_json(preview_json(preview, policy.stk_scale))
             return
         table = Table("member", "points", "STK", title=f"dry run of {target} (nothing written)")
-        for member_id, points, units in preview[:20]:
-            table.add_row(member_id, points, format_amount(units, policy.stk_scale))
+        for reward in preview.rewards[:20]:
+            table.add_row(
+                reward.member_id, reward.points, format_amount(reward.paid_units, policy.stk_scale)
+            )
         console.print(table)
-        console.print(f"{len(preview)} members would be rewarded")
+        console.print(
+            f"{preview.members} members would be rewarded, "
+            f"{format_amount(preview.rewards_units, policy.stk_scale)} STK of a budget of "
+            f"{format_amount(preview.budget_units, policy.stk_scale)}"
+            + (f"; scaled pro rata by {preview.prorata}" if preview.prorata else "")
+            + f"; {len(preview.adjustments)} adjustment(s) of earlier weeks"
+            + f"\nMerkle root {preview.merkle_root} (nothing written)"
+        )
         return
     summary = runner.run(target)
     if as_json:

@@ -27,11 +27,12 @@ def test_run_report_explain(cli_on, capsys, monkeypatch, tmp_path):
 
     preview = cli_json(capsys, "run", "week", "2026-W05", "--dry-run")
     # No earlier runs yet: streak 1, 960 × 1.5 × 1.00 = 1440 STK.
-    assert preview == {
-        "week": "2026-W05",
-        "scale": 6,
-        "rewards": [{"member": "m1", "points": "1440", "units": 1_440_000_000}],
-    }
+    assert preview["week"] == "2026-W05" and preview["scale"] == 6
+    assert preview["dry_run"] is True and preview["members"] == 1
+    assert preview["rewards"] == [
+        {"member": "m1", "points": "1440", "units": 1_440_000_000, "vesting_units": 0}
+    ]
+    assert preview["rewards_units"] == 1_440_000_000 and preview["adjustments"] == []
     assert cli_json(capsys, "run", "status") == [], "a dry run leaves no run behind"
 
     settled = [cli_json(capsys, "run", "week", w) for w in ("2026-W02", "2026-W03", "2026-W04")]

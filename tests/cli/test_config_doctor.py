@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from alembic.script import ScriptDirectory
 from solders.keypair import Keypair
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -350,8 +351,10 @@ def test_doctor_names_a_migration_the_database_lacks(empty_pg_database, tmp_path
     engine = make_engine(empty_pg_database)
     migrate.upgrade(engine)
     head = migrate.head_revision(engine)
+    scripts = ScriptDirectory.from_config(migrate.alembic_config(engine))
+    below_head = scripts.get_revision(head).down_revision
     with engine.begin() as connection:  # one migration behind
-        connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": below_head})
     engine.dispose()
 
     result = systok(
