@@ -31,23 +31,74 @@ def served_app(settings: Settings) -> FastAPI:
     return create_app(migrated_engine(settings), settings)
 
 
+def worker_app() -> FastAPI:
+    """The app factory each ``systok serve --workers N`` process calls (settings from env).
+
+    A worker is a fresh process: it sets up the same log handlers as the parent.
+    """
+    from systok.observability.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return served_app(settings)
+
+
 def serve_command(
     host: str | None = typer.Option(None, help="Address to bind (default: SYSTOK_API_HOST)."),
     port: int | None = typer.Option(None, help="Port to listen on (default: SYSTOK_API_PORT)."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        envvar="SYSTOK_API_WORKERS",
+        help="Worker processes sharing the port (env SYSTOK_API_WORKERS). Above 1, set "
+        "SYSTOK_CURSOR_SECRET or one key is drawn at start and shared by the workers.",
+    ),
+    proxy_headers: bool = typer.Option(
+        True,
+        "--proxy-headers/--no-proxy-headers",
+        help="Take the client address and scheme from X-Forwarded-For/-Proto, but only "
+        "from the addresses in --forwarded-allow-ips.",
+    ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        "--forwarded-allow-ips",
+        envvar="SYSTOK_FORWARDED_ALLOW_IPS",
+        help="Comma-separated proxy addresses (or networks) whose forwarded headers are "
+        "trusted (env SYSTOK_FORWARDED_ALLOW_IPS); '*' trusts any peer: only behind a "
+        "firewall that lets nothing but the proxy reach the port.",
+    ),
 ) -> None:
-    """Run the HTTP API (member and admin API, event batches, webhooks, health, metrics)."""
+    """Run the HTTP API (member and admin API, event batches, webhooks, health, metrics).
+
+    Put it behind a reverse proxy (docs/operations.md): bind to 127.0.0.1 or a private
+    address, let the proxy terminate TLS, and name the proxy in --forwarded-allow-ips.
+    """
+    import os
+    import secrets
+
     import uvicorn
 
     from systok.observability.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings)  # uvicorn's loggers too: log_config=None keeps ours
-    app = served_app(settings)
+    app: FastAPI | str = served_app(settings) if workers == 1 else "systok.cli.api:worker_app"
+    if workers > 1:
+        # Refuse an unmigrated database once, here, not in N workers at the same time.
+        migrated_engine(settings).dispose()
+        if not settings.cursor_secret:
+            # A cursor signed by one worker must verify in the next: one key for all of
+            # them (the workers inherit the environment). It still dies with the process.
+            os.environ["SYSTOK_CURSOR_SECRET"] = secrets.token_hex(32)
     uvicorn.run(
         app,
         host=host or settings.api_host,
         port=port if port is not None else settings.api_port,
-        proxy_headers=True,
+        workers=workers if workers > 1 else None,
+        factory=workers > 1,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
         log_config=None,
     )
 

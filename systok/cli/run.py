@@ -45,9 +45,46 @@ def last_closed_week(policy_grace_hours: int = 2, now: datetime | None = None) -
     return IsoWeek.containing(moment).previous()
 
 
+def runnable_from(week: IsoWeek, policy: Policy) -> datetime:
+    """When a week may be run: its end plus the policy's grace window for late events.
+
+    Events of the week that arrive inside ``ingestion.weekly_grace_hours`` after Sunday
+    still count in it; running earlier would settle the week without them, and they would
+    become next week's adjustments for no reason but an early timer.
+    """
+    return week.end + timedelta(hours=policy.ingestion.weekly_grace_hours)
+
+
+def refuse_open_week(week: IsoWeek, policy: Policy, now: datetime) -> None:
+    """Raise :class:`RunError` saying when ``week`` may run if it is still open or in grace."""
+    opens = runnable_from(week, policy)
+    if opens <= now:
+        return
+    grace = policy.ingestion.weekly_grace_hours
+    why = (
+        f"it has not closed yet (it ends {week.end.isoformat()})"
+        if week.end > now
+        else f"it closed at {week.end.isoformat()} but is inside its {grace} h grace window "
+        "for late events"
+    )
+    raise RunError(
+        f"week {week} cannot run yet: {why}; it may run from {opens.isoformat()} "
+        f"(policy {policy.version}: ingestion.weekly_grace_hours = {grace})"
+    )
+
+
+def _default_week() -> IsoWeek:
+    """The last week whose grace window (under its own policy) has passed."""
+    now = clock.now()
+    candidate = IsoWeek.containing(now).previous()
+    if runnable_from(candidate, policy_for_week(candidate)) > now:
+        candidate = candidate.previous()
+    return candidate
+
+
 def _week(text: str | None) -> IsoWeek:
     if text is None:
-        return last_closed_week()
+        return _default_week()
     try:
         return IsoWeek.parse(text)
     except ValueError as error:
@@ -57,8 +94,7 @@ def _week(text: str | None) -> IsoWeek:
 def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
     engine = migrated_engine()
     policy = policy_for_week(week)
-    if week.end > clock.now():
-        raise RunError(f"week {week} has not closed yet (it ends {week.end.isoformat()})")
+    refuse_open_week(week, policy, clock.now())
     reports = get_settings().data_dir / "reports"
     return WeeklyRun(engine, policy, reports_dir=reports), policy
 
@@ -125,7 +161,9 @@ def _print_summary(summary: RunSummary, scale: int) -> None:
 
 @run_app.command("week")
 def run_week(
-    week: str = typer.Argument(None, help="ISO week, e.g. 2026-W05 (default: last closed)."),
+    week: str = typer.Argument(
+        None, help="ISO week, e.g. 2026-W05 (default: the last week past its grace window)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Score and show, write nothing."),
     as_json: bool = JSON_OPTION,
 ) -> None:

@@ -85,12 +85,13 @@ def test_last_closed_week_waits_for_the_grace_window():
 
 
 def test_a_week_is_run_only_once_it_has_closed(cli_on, capsys, monkeypatch, tmp_path):
-    """Week 53 can be run from Monday 2027-01-04 00:00 UTC, not a microsecond before."""
+    """Week 53 can be run from Monday 2027-01-04 02:00 UTC (its 2 h grace window, see
+    tests/ops/test_grace_window.py), not a microsecond before."""
     monkeypatch.setenv("SYSTOK_DATA_DIR", str(tmp_path))
     with time_machine.travel(datetime(2027, 1, 3, 23, 59, 59, 999_999, tzinfo=UTC), tick=False):
         assert main(["run", "week", "2026-W53"]) == 1
-    assert "2026-W53 has not closed yet" in capsys.readouterr().err
-    with time_machine.travel(datetime(2027, 1, 4, tzinfo=UTC), tick=False):
+    assert "2026-W53 cannot run yet: it has not closed yet" in capsys.readouterr().err
+    with time_machine.travel(datetime(2027, 1, 4, 2, tzinfo=UTC), tick=False):
         assert cli_json(capsys, "run", "week", "2026-W53")["stage"] == "done"
     with time_machine.travel(datetime(2027, 1, 4, 0, 30, tzinfo=UTC), tick=False):
         assert cli_json(capsys, "run", "week")["week"] == "2026-W52", "default: last closed"

@@ -159,8 +159,9 @@ def test_serve_runs_uvicorn_on_the_configured_address(tmp_path: Path, monkeypatc
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
     try:
-        serve_command(host=None, port=None)
-        serve_command(host="0.0.0.0", port=9000)
+        edge = {"workers": 1, "proxy_headers": True, "forwarded_allow_ips": "127.0.0.1"}
+        serve_command(host=None, port=None, **edge)
+        serve_command(host="0.0.0.0", port=9000, **edge)
     finally:
         get_settings.cache_clear()
     assert isinstance(calls[0][0], FastAPI)
