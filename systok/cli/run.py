@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -15,7 +14,7 @@ from systok.accrual import repository as repo
 from systok.accrual.explain import breakdown, explain_reward
 from systok.accrual.service import RunError, RunSummary, WeeklyRun, points_text, rewards_csv
 from systok.cli.context import migrated_engine
-from systok.cli.output import JSON_OPTION, print_json
+from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.policy import Policy
@@ -26,7 +25,7 @@ from systok.policy_files import policy_for_week
 
 run_app = typer.Typer(help="The weekly run: score, mint, settle, report.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports of settled weeks.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 
 def last_closed_week(policy_grace_hours: int = 2, now: datetime | None = None) -> IsoWeek:
