@@ -147,7 +147,9 @@ def test_a_quarantine_entry_is_dismissed_kept_counted_and_never_retried(cli_on, 
     assert "no quarantine entry has id 999999" in capsys.readouterr().err
     assert main(["events", "quarantine", "dismiss", str(second), "--reason", "  "]) == 1
     assert "--reason" in capsys.readouterr().err
-    assert cli_json(capsys, "events", "quarantine", "counts")["open"] == 1, "refusals change nothing"
+    assert cli_json(capsys, "events", "quarantine", "counts")["open"] == 1, (
+        "refusals change nothing"
+    )
 
     clean = tmp_path / "clean.jsonl"
     clean.write_text(json.dumps(good | {"id": "3", "occurred_at": "2026-01-27T10:00:00Z"}))
