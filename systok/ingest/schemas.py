@@ -109,7 +109,8 @@ def normalized_alias(source: str, name: str) -> str:
     up aliases through this function, so a name written two ways is one alias: the name
     is stripped, checked and put in NFC like ids (ADR 0011), and lowercased for the
     case-insensitive sources (Discourse compares ``username_lower``, the NFC form
-    lowercased — ADR 0017).
+    lowercased: ``User.normalize_username`` in discourse/discourse
+    app/models/user.rb is ``unicode_normalize.downcase`` — ADR 0017).
 
     Raises:
         ValueError: an empty name, what ids may not contain, or too long in NFC form.
