@@ -451,7 +451,7 @@ def alias_remove(
     (systok events unattributed) until it is linked again."""
     engine = migrated_engine()
 
-    def remove(session: Session) -> tuple[str, str]:
+    def remove(session: Session) -> tuple[str, str, str]:
         try:
             key = normalized_identifier(source, SOURCE_LENGTH_MAX)
             spelled = normalized_alias(key, name)
@@ -462,14 +462,14 @@ def alias_remove(
         for candidate in dict.fromkeys((spelled, name)):
             owner = repo.remove_alias(session, key, candidate)
             if owner is not None:
-                return candidate, owner
+                return key, candidate, owner
         raise AliasNotFound(f"no member has the alias {key}:{spelled}")
 
-    removed, owner = run_transaction(engine, remove)
+    key, removed, owner = run_transaction(engine, remove)
     if as_json:
-        print_json({"source": source, "alias": removed, "member": owner, "removed": True})
+        print_json({"source": key, "alias": removed, "member": owner, "removed": True})
         return
     console.print(
-        f"alias {source}:{removed} removed from {owner}; events already attributed stay "
+        f"alias {key}:{removed} removed from {owner}; events already attributed stay "
         "attributed, later ones wait unattributed"
     )
