@@ -21,13 +21,15 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
 from systok.accrual.service import reference_scores
+from systok.accrual.vesting import grants_t
 from systok.core.policy import Policy, WeightedDailyCaps
-from systok.core.scoring import WeeklyScore
-from systok.core.times import day_of_date
+from systok.core.scoring import Ineligible, WeeklyScore
+from systok.core.times import day_of_date, us_to_iso
 from systok.core.weeks import IsoWeek
 
 
@@ -79,10 +81,77 @@ def explain_reward(
     return Explanation(reward, score, run.prorata, matches)
 
 
+INELIGIBLE_LABELS = {
+    Ineligible.NOT_REWARDED.value: "earns nothing by policy",
+    Ineligible.NO_PAID_MEMBERSHIP.value: "no paid membership that day",
+}
+"""What a person reads for each ``ineligible_reason``: a type the policy gives no value
+(weight 0, such as PageView) is not the member's fault, so it is not "ineligible"."""
+
+
 def breakdown(score: WeeklyScore) -> dict[str, Any]:
-    """The score's full breakdown as plain JSON values."""
+    """The score's full breakdown as plain JSON values.
+
+    Each line also carries ``ineligible_label``, the reason in words (``"earns nothing
+    by policy"`` for a weight-0 type), or None when every event counted.
+    """
     plain: dict[str, Any] = _plain(score)
+    for day in plain["days"]:
+        for line in day["lines"]:
+            line["ineligible_label"] = INELIGIBLE_LABELS.get(line["ineligible_reason"] or "")
     return plain
+
+
+def level_multipliers(score: WeeklyScore) -> list[dict[str, Any]]:
+    """Each day's qualification level and the multiplier applied to its base points.
+
+    ``weighted_daily_caps``: the level's coefficient; ``rank_ladder``: the rank's
+    multiplier (``kind`` says which). ``level_assumed`` is true when the member had no
+    level that day and the policy's lowest was used.
+    """
+    kind = "rank_multiplier" if score.rank is not None else "qualification_coefficient"
+    return [
+        {
+            "date": day.calendar_date.isoformat(),
+            "level": day.level,
+            "level_name": day.level_name,
+            "level_assumed": day.level_assumed,
+            "multiplier": str(day.coefficient),
+            "kind": kind,
+        }
+        for day in score.days
+    ]
+
+
+def vesting_of(session: Session, run_id: int, member_id: str) -> list[dict[str, Any]]:
+    """The member's frozen parts of this run's reward: type, units, unlock date, status."""
+    rows = session.execute(
+        select(grants_t)
+        .where(grants_t.c.run_id == run_id, grants_t.c.member_id == member_id)
+        .order_by(grants_t.c.id)
+    )
+    return [
+        {
+            "grant": row.id,
+            "event_type": row.event_type,
+            "units": int(row.units),
+            "unlock_at": us_to_iso(row.unlock_at_us),
+            "status": row.status,
+        }
+        for row in rows
+    ]
+
+
+def reward_counts(session: Session, run_id: int) -> tuple[int, int]:
+    """(members paid more than 0, members scored but paid 0) in a run: a free user's
+    activity is scored and earns 0, and is not "rewarded"."""
+    rewards_t = repo.rewards_t
+    paid = func.sum(case((rewards_t.c.paid_units > 0, 1), else_=0))
+    row = session.execute(
+        select(func.count(), func.coalesce(paid, 0)).where(rewards_t.c.run_id == run_id)
+    ).one()
+    total, rewarded = int(row[0]), int(row[1])
+    return rewarded, total - rewarded
 
 
 def _encode(value: Any) -> Any:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
-from systok.cli.output import JSON_OPTION, print_json
+from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import Settings, get_settings
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 apikey_app = typer.Typer(
     help="API keys for the HTTP API (only their hash is stored).", no_args_is_help=True
 )
-console = Console()
+console = make_console()
 
 
 def served_app(settings: Settings) -> FastAPI:

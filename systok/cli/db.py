@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from systok.cli.context import engine_from_settings
+from systok.cli.output import make_console
 from systok.db import migrate
 from systok.db.engine import check_reachable
 
@@ -13,7 +13,7 @@ app = typer.Typer(
     help="Create and migrate the database (SQLite by default, PostgreSQL by URL).",
     no_args_is_help=True,
 )
-console = Console()
+console = make_console()
 
 
 @app.command()

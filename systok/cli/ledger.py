@@ -6,12 +6,11 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from systok import clock
 from systok.cli.context import engine_from_settings, migrated_engine
-from systok.cli.output import JSON_OPTION, print_json
+from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.ledger import (
@@ -32,7 +31,7 @@ from systok.ledger.service import Ledger
 from systok.policy_files import default_policy
 
 app = typer.Typer(help="The ledger: balances, expiring holds.", no_args_is_help=True)
-console = Console()
+console = make_console()
 
 SECONDS_PER_DAY = 86_400
 MICROS = 1_000_000

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from systok.cli.context import migrated_engine
-from systok.cli.output import JSON_OPTION, print_json
+from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.db.engine import run_transaction
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Payouts on Solana: link wallets, withdraw, batches, reconcile.", no_args_is_help=True
 )
-console = Console()
+console = make_console()
 
 
 def _scale() -> int:

@@ -6,13 +6,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
 from systok import clock
 from systok.accrual import repository as repo
-from systok.accrual.explain import breakdown, explain_reward
+from systok.accrual.explain import (
+    breakdown,
+    explain_reward,
+    level_multipliers,
+    reward_counts,
+    vesting_of,
+)
 from systok.accrual.service import (
     Preview,
     RunError,
@@ -22,18 +27,36 @@ from systok.accrual.service import (
     rewards_csv,
 )
 from systok.cli.context import migrated_engine
-from systok.cli.output import JSON_OPTION, print_json
+from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.policy import Policy
 from systok.core.times import date_of_day, day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
+from systok.errors import SystokError
+from systok.ingest.repository import find_member
 from systok.policy_files import policy_for_week
 
 run_app = typer.Typer(help="The weekly run: score, mint, settle, report.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports of settled weeks.", no_args_is_help=True)
-console = Console()
+console = make_console()
+
+NO_RUN_TO_VERIFY_EXIT_CODE = 66
+
+
+class NoRunToVerify(SystokError):
+    """``verify week`` on a week that has no run: nothing to compare (exit 66, not the
+    2 of a failed verification)."""
+
+    status_code = 404
+    exit_code = NO_RUN_TO_VERIFY_EXIT_CODE  # EX_NOINPUT
+
+
+class UnknownMember(SystokError):
+    """No member has this platform id (a typo, or the platform has not reported them)."""
+
+    status_code = 404
 
 
 def last_closed_week(policy_grace_hours: int = 2, now: datetime | None = None) -> IsoWeek:
@@ -99,14 +122,20 @@ def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
     return WeeklyRun(engine, policy, reports_dir=reports), policy
 
 
-def summary_json(summary: RunSummary, scale: int) -> dict[str, Any]:
-    """A run's summary as documented in docs/cli-json.md (amounts in base units)."""
+def summary_json(summary: RunSummary, scale: int, counts: tuple[int, int]) -> dict[str, Any]:
+    """A run's summary as documented in docs/cli-json.md (amounts in base units).
+
+    ``members`` counts the members paid more than 0; ``members_scored_zero`` those
+    scored and paid nothing (free users, weight-0 activity): ``counts`` is both.
+    """
+    rewarded, scored_zero = counts
     return {
         "run": summary.run_id,
         "week": summary.week,
         "policy_version": summary.policy_version,
         "stage": summary.stage,
-        "members": summary.members,
+        "members": rewarded,
+        "members_scored_zero": scored_zero,
         "scale": scale,
         "emission_units": summary.emission_units,
         "budget_units": summary.budget_units,
@@ -118,11 +147,13 @@ def summary_json(summary: RunSummary, scale: int) -> dict[str, Any]:
 
 def preview_json(preview: Preview, scale: int) -> dict[str, Any]:
     """A dry run as documented in docs/cli-json.md: the run's summary fields, and rows."""
+    rewarded = sum(1 for r in preview.rewards if r.paid_units > 0)
     return {
         "dry_run": True,
         "week": preview.week,
         "policy_version": preview.policy_version,
-        "members": preview.members,
+        "members": rewarded,
+        "members_scored_zero": len(preview.rewards) - rewarded,
         "scale": scale,
         "emission_units": preview.emission_units,
         "budget_units": preview.budget_units,
@@ -145,13 +176,20 @@ def preview_json(preview: Preview, scale: int) -> dict[str, Any]:
     }
 
 
-def _print_summary(summary: RunSummary, scale: int) -> None:
+def _reward_counts(engine: Engine, run_id: int) -> tuple[int, int]:
+    return run_transaction(engine, lambda s: reward_counts(s, run_id))
+
+
+def _print_summary(summary: RunSummary, scale: int, counts: tuple[int, int]) -> None:
     def stk(units: int | None) -> str:
         return "—" if units is None else format_amount(units, scale)
 
+    rewarded, scored_zero = counts
     console.print(
         f"run {summary.run_id}: {summary.week} under {summary.policy_version}, stage "
-        f"[bold]{summary.stage}[/]; {summary.members} members rewarded, "
+        f"[bold]{summary.stage}[/]; {rewarded} members rewarded"
+        + (f" ({scored_zero} more scored 0)" if scored_zero else "")
+        + ", "
         f"{stk(summary.rewards_units)} STK paid of a budget of {stk(summary.budget_units)}; "
         f"emission {stk(summary.emission_units)} STK"
         + (f"; scaled pro rata by {summary.prorata}" if summary.prorata else "")
@@ -182,7 +220,7 @@ def run_week(
             )
         console.print(table)
         console.print(
-            f"{preview.members} members would be rewarded, "
+            f"{sum(1 for r in preview.rewards if r.paid_units > 0)} members would be rewarded, "
             f"{format_amount(preview.rewards_units, policy.stk_scale)} STK of a budget of "
             f"{format_amount(preview.budget_units, policy.stk_scale)}"
             + (f"; scaled pro rata by {preview.prorata}" if preview.prorata else "")
@@ -191,10 +229,11 @@ def run_week(
         )
         return
     summary = runner.run(target)
+    counts = _reward_counts(runner.engine, summary.run_id)
     if as_json:
-        print_json(summary_json(summary, policy.stk_scale))
+        print_json(summary_json(summary, policy.stk_scale, counts))
         return
-    _print_summary(summary, policy.stk_scale)
+    _print_summary(summary, policy.stk_scale, counts)
 
 
 @run_app.command("resume")
@@ -206,7 +245,8 @@ def run_resume() -> None:
         console.print("nothing to resume")
     for row in reversed(unfinished):
         runner, policy = _runner(IsoWeek.parse(row.week))
-        _print_summary(runner.run(IsoWeek.parse(row.week)), policy.stk_scale)
+        summary = runner.run(IsoWeek.parse(row.week))
+        _print_summary(summary, policy.stk_scale, _reward_counts(engine, summary.run_id))
 
 
 @run_app.command("status")
@@ -272,13 +312,20 @@ def verify_week_command(
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Replay a settled week from events, profiles and policy; exit 2 on any difference."""
+    """Replay a settled week from events, profiles and policy; exit 2 on any difference,
+    66 when the week has no run to verify."""
     from systok.accrual.verify import verify_week
     from systok.errors import AuditFailed
 
     target = _week(week)
     engine = migrated_engine()
-    differences = verify_week(engine, policy_for_week(target), target)
+    policy = policy_for_week(target)
+    if run_transaction(engine, lambda s: repo.find_run(s, str(target), policy.version)) is None:
+        raise NoRunToVerify(
+            f"no run of {target} to verify (under policy {policy.version}); "
+            f"run it first: systok run week {target}"
+        )
+    differences = verify_week(engine, policy, target)
     if differences:
         raise AuditFailed(differences)
     if as_json:
@@ -304,14 +351,22 @@ def explain(
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Why a member got exactly this many tokens in a week."""
+    """Why a member got exactly this many tokens in a week: each day's level and
+    multiplier, each event type's count, cap and points, and when frozen parts unlock."""
     engine, row, policy = _settled(week)
-    explained = run_transaction(
-        engine, lambda s: explain_reward(s, policy, row, member), snapshot=True
-    )
+
+    def read(session: Any) -> Any:
+        if find_member(session, member) is None:
+            raise UnknownMember(f"unknown member {member!r}: no member has this platform id")
+        explained = explain_reward(session, policy, row, member)
+        vesting = vesting_of(session, row.id, member) if explained is not None else []
+        return explained, vesting
+
+    explained, vesting = run_transaction(engine, read, snapshot=True)
     if explained is None:
         raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
     reward, data = explained.reward, breakdown(explained.score)
+    levels = level_multipliers(explained.score)
     if as_json:
         print_json(
             {
@@ -323,16 +378,39 @@ def explain(
                 "paid_units": reward.paid_units,
                 "prorata": row.prorata,
                 "matches": explained.matches,
+                "levels": levels,
+                "vesting": vesting,
                 "breakdown": data,
             }
         )
         return
+    _print_explanation(
+        member=member,
+        row=row,
+        policy=policy,
+        explained=explained,
+        data=data,
+        levels=levels,
+        vesting=vesting,
+    )
+
+
+def _print_explanation(
+    *,
+    member: str,
+    row: Any,
+    policy: Policy,
+    explained: Any,
+    data: dict[str, Any],
+    levels: list[dict[str, Any]],
+    vesting: list[dict[str, Any]],
+) -> None:
+    reward, scale = explained.reward, policy.stk_scale
     console.print(
         f"[bold]{member}[/], {row.week}: {reward.points} points → "
-        f"{format_amount(reward.units, policy.stk_scale)} STK"
+        f"{format_amount(reward.units, scale)} STK"
         + (
-            f", paid {format_amount(reward.paid_units, policy.stk_scale)} STK after pro rata "
-            f"{row.prorata}"
+            f", paid {format_amount(reward.paid_units, scale)} STK after pro rata {row.prorata}"
             if reward.paid_units != reward.units and row.prorata
             else ""
         )
@@ -341,25 +419,44 @@ def explain(
     if not explained.matches:
         console.print(
             f"[bold red]warning:[/] re-scoring gives {points_text(explained.score.points)} points, "
-            f"{format_amount(explained.score.units, policy.stk_scale)} STK, not what was "
+            f"{format_amount(explained.score.units, scale)} STK, not what was "
             f"stored: the events or the reward changed since; run `systok verify week {row.week}`"
         )
-    table = Table("day", "type", "events", "counted", "capped", "ineligible", "points")
+    kinds = {"rank_multiplier": "rank multiplier", "qualification_coefficient": "level coefficient"}
+    spans = sorted({(lv["level"], lv["level_name"], lv["multiplier"]) for lv in levels})
+    if spans:
+        console.print(
+            f"{kinds[levels[0]['kind']]}: "
+            + "; ".join(f"level {lv} ({name}) ×{mult}" for lv, name, mult in spans)
+            + (" (varies by day, see the table)" if len(spans) > 1 else "")
+        )
+    table = Table(
+        "day", "level", "×", "type", "events", "counted", "capped", "earns nothing", "points"
+    )
+    level_of = {lv["date"]: lv for lv in levels}
     for day in data["days"]:
+        day_level = level_of.get(day["calendar_date"], {})
         for line in day["lines"]:
             table.add_row(
                 day["calendar_date"],
+                str(day_level.get("level", "")),
+                str(day_level.get("multiplier", "")),
                 line["event_type"],
                 str(line["count"]),
                 str(line["counted"]),
                 str(line["capped"]),
-                str(line["ineligible"]),
+                f"{line['ineligible']} ({line['ineligible_label']})" if line["ineligible"] else "0",
                 str(line["points"]),
             )
     console.print(table)
     for key in ("consistency", "rank"):
         if data.get(key):
             console.print(f"{key}: {data[key]['why']}")
+    for grant in vesting:
+        console.print(
+            f"vesting: {format_amount(grant['units'], scale)} STK of {grant['event_type']} "
+            f"frozen until {grant['unlock_at'][:10]} ({grant['status']})"
+        )
     for note in data.get("notes", []):
         console.print(f"note: {note}")
     if data.get("reason"):

@@ -286,10 +286,14 @@ class QuarantinedEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(16), default="open")
     event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    dismissed_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """When an operator dismissed the row (status ``dismissed``: kept, never retried)."""
+    dismissed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('open', 'accepted', 'duplicate', 'conflict')", name="status_known"
+            "status IN ('open', 'accepted', 'duplicate', 'conflict', 'dismissed')",
+            name="status_known",
         ),
         Index("ix_quarantine_status", "status", "id"),
     )

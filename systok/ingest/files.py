@@ -29,9 +29,9 @@ from systok.db.engine import run_transaction
 from systok.errors import SystokError
 from systok.ingest import repository as repo
 from systok.ingest.schemas import (
-    ALIAS_LENGTH_MAX,
     SOURCE_ID_LENGTH_MAX,
     SOURCE_LENGTH_MAX,
+    normalized_alias,
     normalized_identifier,
     unstorable_text,
 )
@@ -139,18 +139,14 @@ class MembershipPeriod(BaseModel):
     to: str | None = None
 
 
-CASE_INSENSITIVE_SOURCES = frozenset({"discourse"})
-"""Sources whose names are case-insensitive: stored lowercased, as their events name them."""
-
-
 def alias_names(source: str, value: Any) -> list[str]:
     """The names a member has at one source: ``"ivan"`` or ``["ivan", "ivan_old"]``.
 
     Why both: the platform's profile format allows a name or a list of names per source
     (someone may hold two Discourse accounts), and a members file exported from it must
-    import as it is. Names are stripped and in NFC (ADR 0011); Discourse names are
-    lowercased (the webhook and
-    the backfill name users that way). Duplicates are dropped, order kept.
+    import as it is. Each name is spelled by ``normalized_alias`` (stripped, NFC,
+    Discourse names lowercased), as on every other path. Duplicates are dropped, order
+    kept.
 
     Raises:
         ValueError: not a string or a list of strings, an empty name, or an empty list.
@@ -160,11 +156,8 @@ def alias_names(source: str, value: Any) -> list[str]:
         raise ValueError(f"alias {source!r}: give a name or a non-empty list of names")
     names: list[str] = []
     for text in raw:
-        name = text.strip().lower() if source in CASE_INSENSITIVE_SOURCES else text.strip()
-        if not name:
-            raise ValueError(f"alias {source!r}: an empty name")
         try:
-            name = normalized_identifier(name, ALIAS_LENGTH_MAX)
+            name = normalized_alias(source, text)
         except ValueError as error:
             raise ValueError(f"alias of source {ascii(source)[:40]}: {error}") from None
         if name not in names:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, select, tuple_, update
@@ -290,6 +291,36 @@ def resolve_quarantined(session: Session, row_id: int, status: str, event_id: in
     )
 
 
+DISMISSABLE_STATUSES = ("open", "conflict")
+"""Quarantine rows an operator may dismiss: open ones (never to be fixed) and conflicts
+(seen and settled). Accepted and duplicate rows are done already."""
+
+
+def quarantine_row(session: Session, row_id: int) -> Any | None:
+    return session.execute(select(quarantine_t).where(quarantine_t.c.id == row_id)).one_or_none()
+
+
+def dismiss_quarantined(session: Session, row_id: int, reason: str, now_us: int) -> bool:
+    """Close an open or conflict row as ``dismissed`` with the reason; False if it was not
+    dismissable (the caller reads the row to say why). The row is kept and counted."""
+    result = session.execute(
+        update(quarantine_t)
+        .where(quarantine_t.c.id == row_id, quarantine_t.c.status.in_(DISMISSABLE_STATUSES))
+        .values(status="dismissed", dismissed_at_us=now_us, dismissed_reason=reason)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def quarantine_counts(session: Session, source: str | None = None) -> dict[str, int]:
+    """How many quarantine rows each status has (every status, 0 when none)."""
+    statement = select(quarantine_t.c.status, func.count()).group_by(quarantine_t.c.status)
+    if source is not None:
+        statement = statement.where(quarantine_t.c.source == source)
+    counts = dict.fromkeys(("open", "conflict", "dismissed", "accepted", "duplicate"), 0)
+    counts.update({status: int(n) for status, n in session.execute(statement)})
+    return counts
+
+
 def refuse_again(session: Session, row_id: int, field: str | None, reason: str) -> None:
     session.execute(
         update(quarantine_t)
@@ -316,6 +347,104 @@ def alias_owner(session: Session, source: str, alias: str) -> str | None:
 
 def insert_alias(session: Session, source: str, alias: str, member_id: str) -> None:
     session.execute(aliases_t.insert().values(source=source, alias=alias, member_id=member_id))
+
+
+def remove_alias(session: Session, source: str, alias: str) -> str | None:
+    """Unlink ``source:alias`` (spelled as stored); returns its member, or None if unknown.
+
+    Only the link goes: events attributed through it stay attributed (the ledger and
+    settled runs are not touched), and later events naming it wait unattributed.
+    """
+    removed: str | None = session.execute(
+        delete(aliases_t)
+        .where(aliases_t.c.source == source, aliases_t.c.alias == alias)
+        .returning(aliases_t.c.member_id)
+    ).scalar_one_or_none()
+    return removed
+
+
+def aliases_of(session: Session, member_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each member's ``(source, alias)`` pairs, sorted."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for chunk in _chunks(sorted(set(member_ids))):
+        rows = session.execute(
+            select(aliases_t.c.member_id, aliases_t.c.source, aliases_t.c.alias)
+            .where(aliases_t.c.member_id.in_(chunk))
+            .order_by(aliases_t.c.member_id, aliases_t.c.source, aliases_t.c.alias)
+        )
+        for row in rows:
+            found.setdefault(row.member_id, []).append((row.source, row.alias))
+    return found
+
+
+def list_members(session: Session, limit: int, after: str | None = None) -> list[Any]:
+    """Members by id (``id``, ``created_at_us``), at most ``limit``, after ``after``."""
+    statement = select(members_t).order_by(members_t.c.id).limit(limit)
+    if after is not None:
+        statement = statement.where(members_t.c.id > after)
+    return list(session.execute(statement))
+
+
+def find_member(session: Session, member_id: str) -> Any | None:
+    """The member row (``id``, ``created_at_us``), or None when the id is unknown."""
+    return session.execute(select(members_t).where(members_t.c.id == member_id)).one_or_none()
+
+
+@dataclass(frozen=True)
+class WaitingAlias:
+    """An alias that events name and no member has: what ``events unattributed`` lists.
+
+    ``as_actor`` and ``as_counterpart`` count the events waiting on each side; the
+    moments are when SysTok received the first and the last of them.
+    """
+
+    source: str
+    alias: str
+    as_actor: int
+    as_counterpart: int
+    first_seen_at_us: int
+    last_seen_at_us: int
+
+    @property
+    def events(self) -> int:
+        return self.as_actor + self.as_counterpart
+
+
+def unattributed_aliases(session: Session, source: str | None = None) -> list[WaitingAlias]:
+    """Aliases with events waiting for them (actor or counterpart), most events first."""
+    sides: dict[tuple[str, str], list[int]] = {}
+    for index, (source_column, alias_column, member_column) in enumerate(
+        (
+            (events_t.c.actor_source, events_t.c.actor_alias, events_t.c.member_id),
+            (
+                events_t.c.counterpart_source,
+                events_t.c.counterpart_alias,
+                events_t.c.counterpart_member_id,
+            ),
+        )
+    ):
+        statement = (
+            select(
+                source_column,
+                alias_column,
+                func.count(),
+                func.min(events_t.c.received_at_us),
+                func.max(events_t.c.received_at_us),
+            )
+            .where(member_column.is_(None), alias_column.is_not(None))
+            .group_by(source_column, alias_column)
+        )
+        if source is not None:
+            statement = statement.where(source_column == source)
+        for alias_source, alias, count, first, last in session.execute(statement):
+            entry = sides.setdefault((alias_source, alias), [0, 0, first, last])
+            entry[index] += int(count)
+            entry[2], entry[3] = min(entry[2], first), max(entry[3], last)
+    waiting = [
+        WaitingAlias(source, alias, actor, counterpart, first, last)
+        for (source, alias), (actor, counterpart, first, last) in sides.items()
+    ]
+    return sorted(waiting, key=lambda w: (-w.events, w.source, w.alias))
 
 
 def attribute_events(session: Session, source: str, alias: str, member_id: str) -> int:

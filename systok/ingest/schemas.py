@@ -96,6 +96,34 @@ def normalized_identifier(value: str, length_max: int) -> str:
     return normal
 
 
+CASE_INSENSITIVE_ALIAS_SOURCES = frozenset({"discourse"})
+"""Sources whose member names are case-insensitive (Discourse usernames): their aliases
+are stored and looked up lowercased, so ``Ivan`` and ``ivan`` are one member."""
+
+
+def normalized_alias(source: str, name: str) -> str:
+    """The one spelling of a member's name at ``source``, used on every path.
+
+    Members files, the platform profiles pull, ``link_alias``, event references like
+    ``discourse:Ivan`` in batches and files, webhooks and backfills all store and look
+    up aliases through this function, so a name written two ways is one alias: the name
+    is stripped, checked and put in NFC like ids (ADR 0011), and lowercased for the
+    case-insensitive sources (Discourse compares ``username_lower``, the NFC form
+    lowercased: ``User.normalize_username`` in discourse/discourse
+    app/models/user.rb is ``unicode_normalize.downcase`` — ADR 0017).
+
+    Raises:
+        ValueError: an empty name, what ids may not contain, or too long in NFC form.
+    """
+    text = name.strip()
+    if not text:
+        raise ValueError("an empty name")
+    normal = normalized_identifier(text, ALIAS_LENGTH_MAX)
+    if source in CASE_INSENSITIVE_ALIAS_SOURCES:
+        normal = normalized_identifier(normal.lower(), ALIAS_LENGTH_MAX)
+    return normal
+
+
 def _identifier(length_max: int) -> AfterValidator:
     """Checks an identifier and returns its NFC form (ADR 0011): NFC and NFD spellings of
     one id are one id. The length is checked again after normalising (NFC can lengthen)."""

@@ -33,6 +33,7 @@ from systok.ingest.schemas import (
     Party,
     Refusal,
     differing_fields,
+    normalized_alias,
     normalized_identifier,
     parse_record,
     unstorable_text,
@@ -317,7 +318,8 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
 
     Returns how many events (as actor or as counterpart) it attributed. An alias linked
     to another member is refused: re-pointing identities would move earned tokens.
-    Source and alias are taken in NFC form, as events' references are (ADR 0011).
+    The source is taken in NFC form and the name as ``normalized_alias`` spells it
+    (Discourse names lowercased), as events' references are (ADR 0011, ADR 0017).
 
     Raises:
         AliasInvalid: the source or alias contains what ids may not (NUL, a lone
@@ -326,7 +328,7 @@ def link_alias(session: Session, member_id: str, source: str, alias: str, *, now
     """
     try:
         source = normalized_identifier(source, SOURCE_LENGTH_MAX)
-        alias = normalized_identifier(alias, ALIAS_LENGTH_MAX)
+        alias = normalized_alias(source, alias)
     except ValueError as error:
         raise AliasInvalid(f"alias {ascii(source)[:40]}:{ascii(alias)[:80]}: {error}") from None
     owner = repo.alias_owner(session, source, alias)
@@ -344,10 +346,17 @@ def _field_list(fields: Sequence[str]) -> str:
 
 
 def _alias_pair(reference: str) -> tuple[str, str] | None:
+    """``discourse:Ivan`` as the stored alias pair ``("discourse", "ivan")``: the name is
+    spelled by ``normalized_alias``, as members files and profiles link it (ADR 0017).
+    None when the reference is not ``source:name``; a name that cannot be spelled so
+    (too long) is kept as written and refused by the length check of ``resolve``."""
     source, sep, alias = reference.partition(":")
     if not sep or not source or not alias:
         return None
-    return source, alias
+    try:
+        return source, normalized_alias(source, alias)
+    except ValueError:
+        return source, alias
 
 
 def _source_of(parsed: IncomingEvent | Refusal, default: str) -> str:

@@ -17,11 +17,11 @@ def test_example_files_import_and_reimport_as_duplicates(cli_on, capsys):
     assert main(["members", "import", str(EXAMPLES / "members.jsonl")]) == 0
     out = capsys.readouterr().out
     assert "accepted 3, duplicate 0, quarantined 0" in out
-    assert main(["events", "import", str(EXAMPLES / "events.jsonl")]) == 0
+    assert main(["events", "import", str(EXAMPLES / "events.jsonl")]) == 3, "a line quarantined"
     out = capsys.readouterr().out
     assert "accepted 6, duplicate 0, quarantined 1" in out
     assert "unknown event type 'SectionRead'" in out
-    assert main(["events", "import", str(EXAMPLES / "events.jsonl")]) == 0
+    assert main(["events", "import", str(EXAMPLES / "events.jsonl")]) == 3
     assert "accepted 0, duplicate 6, quarantined 1" in capsys.readouterr().out
     assert main(["members", "import", str(EXAMPLES / "members.jsonl")]) == 0
     assert "accepted 0, duplicate 3, quarantined 0" in capsys.readouterr().out
@@ -68,7 +68,7 @@ def test_member_history_is_effective_dated_and_a_later_line_replaces_it(cli_on, 
     path.write_text(
         "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
     )
-    assert main(["members", "import", str(path)]) == 0
+    assert main(["members", "import", str(path)]) == 3, "four lines quarantined"
     out = capsys.readouterr().out
     assert "6 lines — accepted 2, duplicate 0, quarantined 4" in out
     assert "line 3: history: membership[0]: 'to' must be after 'from'" in out

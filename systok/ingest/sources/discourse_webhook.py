@@ -57,6 +57,7 @@ from typing import Any
 
 from systok.core.events import EventType
 from systok.errors import SystokError
+from systok.ingest.schemas import normalized_alias
 from systok.ingest.sources.discourse_topics import TopicLookup
 
 SOURCE = "discourse"
@@ -81,8 +82,13 @@ class WebhookMapping:
 
 
 def discourse_alias(username: str) -> str:
-    """The member reference of a Discourse user: ``discourse:<username lowercased>``."""
-    return f"{SOURCE}:{username.strip().lower()}"
+    """The member reference of a Discourse user: ``discourse:<username lowercased>``,
+    spelled by ``normalized_alias`` as on every path. A name it refuses (NUL, too long)
+    is passed as written, for the ingestor to quarantine with the field."""
+    try:
+        return f"{SOURCE}:{normalized_alias(SOURCE, username)}"
+    except ValueError:
+        return f"{SOURCE}:{username}"
 
 
 def discourse_event_ids(event_type: str, post_id: int, liker_user_id: int | None = None) -> str:

@@ -23,8 +23,9 @@ The platform API (a small contract SysTok defines; the platform implements it):
       "next_page": 2
     }
 
-- ``aliases``: per source, a username / distinct id or a list of them. Discourse
-  usernames are stored lowercased (as the webhook and backfill name them).
+- ``aliases``: per source, a username / distinct id or a list of them. Names are
+  spelled as on every path (``normalized_alias``: NFC; Discourse usernames lowercased,
+  as the webhook and backfill name them).
 - ``qualification``: the level from that day on, until the next row's day.
 - ``membership``: paid periods ``[from, to)``; ``to`` null means open-ended.
 - ``next_page``: the next page number, or null on the last page.
@@ -59,7 +60,7 @@ from systok.errors import ConfigurationError
 from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
-from systok.ingest.schemas import normalized_identifier
+from systok.ingest.schemas import normalized_alias, normalized_identifier
 from systok.ingest.service import AliasInvalid, IdentityConflict, Ingestor, now_us
 
 CURSOR_NAME = "platform"
@@ -227,18 +228,17 @@ def _store_page(
         repo.replace_member_history(session, profile.id, qualifications, memberships)
         for source, names in sorted(profile.aliases.items()):
             for name in names:
-                alias = name.strip().lower() if source == "discourse" else name.strip()
-                if not alias:
+                if not name.strip():
                     continue
-                try:
-                    attributed = ingestor.link_alias(profile.id, source, alias)
+                try:  # link_alias spells the name as every path does (normalized_alias)
+                    attributed = ingestor.link_alias(profile.id, source, name)
                 except (IdentityConflict, AliasInvalid) as error:
                     summary.notes.append(str(error))
                     continue
                 if attributed:
                     summary.notes.append(
-                        f"{source}:{alias} linked to {profile.id}: {attributed} waiting "
-                        "event side(s) attributed"
+                        f"{source}:{normalized_alias(source, name)} linked to {profile.id}: "
+                        f"{attributed} waiting event side(s) attributed"
                     )
         summary.accepted += 1
     if cursor_us is not None:

@@ -4,7 +4,7 @@ index on ``ingest_batches.started_at_us`` (the scrape reads recent batches by it
 ``/metrics`` reads them at scrape time (ADR 0015).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 02:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
