@@ -34,8 +34,7 @@ class PayoutAdapterNotChosen(ConfigurationError):
     @classmethod
     def unknown(cls, value: str) -> PayoutAdapterNotChosen:
         return cls(
-            f"SYSTOK_PAYOUT_ADAPTER {value!r} is not an adapter: choose one of "
-            f"{', '.join(PAYOUT_ADAPTERS)}"
+            f"SYSTOK_PAYOUT_ADAPTER {value!r}: use one of {', '.join(PAYOUT_ADAPTERS)}"
         )
 
 
