@@ -145,7 +145,7 @@ def rpc_cli(cli_on, tmp_path, monkeypatch):
 
 
 def test_rpc_info_masks_the_url_and_reads_the_cluster(rpc_cli, capsys):
-    engine, chain, payer, host = rpc_cli
+    engine, _chain, payer, host = rpc_cli
     shown = info(capsys)
     assert shown["adapter"] == "rpc"
     assert shown["cluster"] == f"http://payout:***@{host}/?api-key=***"
