@@ -20,7 +20,7 @@ from tests.api.economy import Economy
 
 W = "/api/v1/tokenomics/wallet"
 ENCODINGS = {
-    "base58": lambda raw: str(raw),
+    "base58": str,
     "base64": lambda raw: base64.b64encode(bytes(raw)).decode(),
     "hex": lambda raw: bytes(raw).hex(),
 }
