@@ -33,9 +33,7 @@ class PayoutAdapterNotChosen(ConfigurationError):
 
     @classmethod
     def unknown(cls, value: str) -> PayoutAdapterNotChosen:
-        return cls(
-            f"SYSTOK_PAYOUT_ADAPTER {value!r}: use one of {', '.join(PAYOUT_ADAPTERS)}"
-        )
+        return cls(f"SYSTOK_PAYOUT_ADAPTER {value!r}: use one of {', '.join(PAYOUT_ADAPTERS)}")
 
 
 class PayoutError(SystokError):

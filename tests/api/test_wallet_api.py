@@ -175,7 +175,9 @@ def test_addresses_are_checked_before_a_challenge_is_issued(econ: Economy):
 
     wallet = Keypair()
     issued = challenge(econ, "m2", wallet)
-    assert link(econ, "m2", {"nonce": issued["nonce"], "signature": sign(wallet, issued["message"])})
+    assert link(
+        econ, "m2", {"nonce": issued["nonce"], "signature": sign(wallet, issued["message"])}
+    )
     taken = econ.client.post(
         f"{W}/challenge", json={"address": str(wallet.pubkey())}, headers=econ.as_member("m1")
     )
