@@ -24,7 +24,7 @@ COMMANDS = [
     ["apikey"], ["apikey", "create"], ["apikey", "list"], ["apikey", "revoke"], ["serve"],
     ["payout"], ["payout", "challenge"], ["payout", "sign"], ["payout", "link"],
     ["payout", "wallets"], ["payout", "withdraw"], ["payout", "status"], ["payout", "confirm"],
-    ["payout", "reconcile"],
+    ["payout", "reconcile"], ["payout", "info"],
     ["config"], ["config", "show"], ["doctor"],
 ]
 

@@ -123,9 +123,12 @@ class Settings(BaseSettings):
     http_retries_max: int = Field(default=5, description="Retries of an outbound call.")
 
     # --- payouts on Solana (ADR 0007) ---------------------------------------------------
-    payout_adapter: str = Field(
-        default="litesvm",
-        description="Where payouts go: custodial (ledger only), litesvm (embedded), rpc.",
+    payout_adapter: str | None = Field(
+        default=None,
+        description=(
+            "Where payouts go: custodial (ledger only), litesvm (embedded), rpc. Unset: "
+            "litesvm with the embedded SQLite database, else paying refuses (ADR 0012)."
+        ),
     )
     solana_rpc_url: str | None = Field(
         default=None, description="Cluster JSON-RPC URL for the rpc adapter (devnet, mainnet)."
@@ -135,6 +138,13 @@ class Settings(BaseSettings):
         description=(
             "Key file (Solana CLI JSON) of the payer and mint authority. Unset with litesvm: "
             "generated under data_dir/chain. The key is never logged or stored in the database."
+        ),
+    )
+    solana_mint: str | None = Field(
+        default=None,
+        description=(
+            "Adopt this existing mint (base58) instead of the one derived from the payer; "
+            "its decimals must be the policy's STK scale and its mint authority the payer."
         ),
     )
     solana_token_program: str = Field(
@@ -244,9 +254,35 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'systok.sqlite3').absolute().as_posix()}"
 
+    def payout_adapter_choice(self) -> str:
+        """The payout adapter to use: ``SYSTOK_PAYOUT_ADAPTER``, or litesvm for the demo.
+
+        Raises:
+            PayoutAdapterNotChosen: unset with a database other than the embedded
+                SQLite one, or not one of the adapters (ADR 0012).
+        """
+        from systok.payout.errors import PAYOUT_ADAPTERS, PayoutAdapterNotChosen
+
+        if self.payout_adapter is None:
+            if self.uses_embedded_database():
+                return "litesvm"
+            raise PayoutAdapterNotChosen.unset()
+        if self.payout_adapter not in PAYOUT_ADAPTERS:
+            raise PayoutAdapterNotChosen.unknown(self.payout_adapter)
+        return self.payout_adapter
+
     def uses_embedded_database(self) -> bool:
-        """Whether the database is the embedded default (SQLite under ``data_dir``)."""
-        return not self.database_url
+        """Whether the database is a SQLite file inside ``data_dir`` (the demo's default)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(self.resolved_database_url())
+        except ArgumentError:
+            return False
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return False
+        return Path(url.database).resolve().is_relative_to(self.data_dir.resolve())
 
 
 def config_file_path() -> Path | None:

@@ -201,30 +201,15 @@ def _member_tokens_check(settings: Settings) -> Check:
 
 
 def _payout_checks(settings: Settings) -> list[Check]:
-    chosen = "payout_adapter" in settings.model_fields_set
-    adapter = settings.payout_adapter if chosen else None
-    if adapter is None:
-        if not settings.uses_embedded_database():
-            return [
-                Check(
-                    "payout_adapter",
-                    "fail",
-                    f"{env_name('payout_adapter')} is unset with a database other than the "
-                    "embedded default: payouts are refused until you choose one of "
-                    f"{', '.join(PAYOUT_ADAPTERS)}",
-                )
-            ]
-        adapter = "litesvm"
+    """The adapter by the same rule every paying path applies (ADR 0012), then its chain."""
+    from systok.payout.errors import PayoutAdapterNotChosen
+
+    try:
+        adapter = settings.payout_adapter_choice()
+    except PayoutAdapterNotChosen as refused:
+        return [Check("payout_adapter", "fail", refused.message)]
+    if settings.payout_adapter is None:
         checks = [Check("payout_adapter", "ok", "litesvm (the embedded default's simulation)")]
-    elif adapter not in PAYOUT_ADAPTERS:
-        return [
-            Check(
-                "payout_adapter",
-                "fail",
-                f"{env_name('payout_adapter')}={adapter!r}: use one of "
-                f"{', '.join(PAYOUT_ADAPTERS)}",
-            )
-        ]
     else:
         checks = [Check("payout_adapter", "ok", f"{adapter} (chosen)")]
     if adapter == "custodial":

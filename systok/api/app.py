@@ -102,7 +102,7 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         policy: the policy whose ingestion limits and event types apply; default the
             pinned or newest one (``default_policy``), read once at start-up.
     """
-    from systok.api import events, tokenomics, webhooks
+    from systok.api import events, tokenomics, wallets, webhooks
     from systok.api.member_auth import MemberTokens
     from systok.api.schemas import HealthOut
     from systok.policy_files import default_policy
@@ -191,10 +191,16 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(webhooks.router, prefix=API_PREFIX)
     app.include_router(tokenomics.router, prefix=API_PREFIX)
+    app.include_router(wallets.router, prefix=API_PREFIX)
     _state_amount_pattern(app, tokenomics.amount_pattern(app.state.policy.stk_scale))
     gates = [
         BodyGate(gate.method, API_PREFIX + gate.path, gate.check)
-        for gate in [*events.BODY_GATES, *webhooks.BODY_GATES, *tokenomics.BODY_GATES]
+        for gate in [
+            *events.BODY_GATES,
+            *webhooks.BODY_GATES,
+            *tokenomics.BODY_GATES,
+            *wallets.BODY_GATES,
+        ]
     ]
     app.add_middleware(EdgeMiddleware, body_max_bytes=settings.request_body_max_bytes, gates=gates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -207,6 +207,35 @@ def confirm() -> None:
     console.print(f"{done.confirmed} confirmed, {done.failed} failed")
 
 
+@app.command("info")
+def info(as_json: bool = JSON_OPTION) -> None:
+    """Where payouts go: adapter, cluster, payer and its SOL, the mint and its authority.
+
+    Refuses like a payout when no adapter is chosen outside the embedded database.
+    """
+    from systok.payout.adapters import make_adapter
+    from systok.payout.info import payout_info
+
+    settings = get_settings()
+    adapter = make_adapter(settings)
+    try:
+        shown = payout_info(settings, adapter, _scale())
+    finally:
+        adapter.close()
+    if as_json:
+        print_json(shown)
+        return
+    table = Table("setting", "value", show_header=False)
+    for key, value in shown.items():
+        if key != "problems":
+            table.add_row(key, "" if value is None else str(value))
+    console.print(table)
+    for problem in shown["problems"]:
+        console.print(f"[bold red]problem:[/] {problem}")
+    if not shown["problems"] and shown["on_chain"] and not shown["mint_exists"]:
+        console.print("the mint does not exist yet: the first payout creates it")
+
+
 @app.command("reconcile")
 def reconcile_command() -> None:
     """Compare on-chain balances, supply and memos with the ledger; exit 2 on any difference."""

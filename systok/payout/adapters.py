@@ -16,10 +16,12 @@ the RPC path, which the tests drive against a JSON-RPC server on loopback.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from solders.hash import Hash
 from solders.keypair import Keypair
@@ -38,13 +40,16 @@ from systok.payout.chain import (
     ensure_keypair,
     load_keypair,
     mint_address,
+    mint_state_of,
     mint_supply_of,
+    parse_address,
     token_amount_of,
 )
 from systok.payout.embedded import EmbeddedChain, Rejected
 from systok.payout.errors import ChainUnavailable, PayoutError
 
-ADAPTERS = ("custodial", "litesvm", "rpc")
+TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{20,}")
+"""A URL path part this long is taken for an access token (QuickNode, Alchemy) and masked."""
 ACCOUNTS_PER_REQUEST = 100
 """getMultipleAccounts takes at most 100 addresses."""
 
@@ -84,6 +89,13 @@ class PayoutAdapter(Protocol):
 
     name: str
     on_chain: bool
+    mint_adopted: bool
+    """True when the mint is ``SYSTOK_SOLANA_MINT``'s, False when derived from the payer."""
+
+    @property
+    def cluster(self) -> str:
+        """Where the chain is, for people (an RPC URL with its secrets masked)."""
+        ...
 
     def token(self) -> ChainToken:
         """The payer (mint authority) and the mint payouts use."""
@@ -117,6 +129,14 @@ class PayoutAdapter(Protocol):
         """The mint's supply (None: there is no mint yet)."""
         ...
 
+    def mint_account(self) -> tuple[Pubkey, bytes] | None:
+        """The mint account's owner (its token program) and data (None: no mint yet)."""
+        ...
+
+    def payer_lamports(self) -> int:
+        """The payer's SOL balance in lamports (it pays fees and new accounts' rent)."""
+        ...
+
     def history(self) -> list[ChainMemo]:
         """Transactions the payer signed, with their memos (for reconciliation)."""
         ...
@@ -131,6 +151,8 @@ class CustodialAdapter:
 
     name = "custodial"
     on_chain = False
+    mint_adopted = False
+    cluster = "none: balances stay in the ledger"
 
     def _refuse(self, *_: Any) -> Any:
         raise PayoutError(
@@ -139,6 +161,7 @@ class CustodialAdapter:
 
     token = ensure_mint = latest_blockhash = block_height = send = _refuse
     statuses = token_balances = mint_supply = history = _refuse
+    mint_account = payer_lamports = _refuse
 
     def close(self) -> None:
         return None
@@ -161,20 +184,33 @@ class LitesvmAdapter:
     on_chain = True
 
     def __init__(
-        self, chain: EmbeddedChain, payer: Keypair, *, token_program: Pubkey | None = None
+        self,
+        chain: EmbeddedChain,
+        payer: Keypair,
+        *,
+        token_program: Pubkey | None = None,
+        mint: Pubkey | None = None,
     ) -> None:
         self.chain = chain
         self.payer = payer
         self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
-        self.mint = mint_address(payer.pubkey(), self.token_program)
+        self.mint = mint or mint_address(payer.pubkey(), self.token_program)
+        self.mint_adopted = mint is not None
         if chain.lamports(payer.pubkey()) == 0:
             chain.fund(payer.pubkey())
+
+    @property
+    def cluster(self) -> str:
+        where = self.chain.state_path or "memory"
+        return f"embedded LiteSVM (simulated, nothing reaches a real chain; state: {where})"
 
     def token(self) -> ChainToken:
         return ChainToken(self.payer, self.mint, self.token_program)
 
     def ensure_mint(self, decimals: int) -> Pubkey:
         data = self.chain.account_data(self.mint)
+        if data is None and self.mint_adopted:
+            raise _adopted_mint_missing(self.mint)
         if data is None:
             rent = self.chain.rent_exempt_lamports(MINT_LEN)
             blockhash, _ = self.chain.latest_blockhash()
@@ -187,7 +223,8 @@ class LitesvmAdapter:
                 raise PayoutError(f"creating the STK mint failed: {outcome}")
             data = self.chain.account_data(self.mint)
             assert data is not None
-        return _checked_mint(self.mint, data, decimals, self.payer.pubkey())
+        owner = self.chain.owner_of(self.mint)
+        return _checked_mint(self.mint, owner, data, decimals, self.token())
 
     def latest_blockhash(self) -> tuple[Hash, int]:
         return self.chain.latest_blockhash()
@@ -219,6 +256,14 @@ class LitesvmAdapter:
         data = self.chain.account_data(self.mint)
         return None if data is None else mint_supply_of(data)
 
+    def mint_account(self) -> tuple[Pubkey, bytes] | None:
+        data = self.chain.account_data(self.mint)
+        owner = self.chain.owner_of(self.mint)
+        return None if data is None or owner is None else (owner, data)
+
+    def payer_lamports(self) -> int:
+        return self.chain.lamports(self.payer.pubkey())
+
     def history(self) -> list[ChainMemo]:
         return [ChainMemo(str(s), e.memo, e.error) for s, e in self.chain.signatures()]
 
@@ -226,18 +271,48 @@ class LitesvmAdapter:
         return None
 
 
-def _checked_mint(mint: Pubkey, data: bytes, decimals: int, authority: Pubkey) -> Pubkey:
-    """Refuse a mint whose decimals or authority are not what payouts need."""
+def _checked_mint(
+    mint: Pubkey, owner: Pubkey | None, data: bytes, decimals: int, token: ChainToken
+) -> Pubkey:
+    """Refuse a mint whose program, decimals or authority are not what payouts need."""
+    if owner != token.token_program:
+        programs = {v: k for k, v in TOKEN_PROGRAMS.items()}
+        raise PayoutError(
+            f"account {mint} belongs to program {owner}, not to the configured token program "
+            f"{token.token_program} ({programs[token.token_program]}); if it is a mint of "
+            f"{programs.get(owner, 'another program') if owner else 'no program'}, set "
+            "SYSTOK_SOLANA_TOKEN_PROGRAM to match"
+        )
     if len(data) < MINT_LEN:
         raise PayoutError(f"account {mint} is not a mint")
-    has_authority = int.from_bytes(data[0:4], "little") == 1
-    if data[44] != decimals:
+    state = mint_state_of(data)
+    if not state.initialized:
+        raise PayoutError(f"mint {mint} is not initialized")
+    if state.decimals != decimals:
         raise PayoutError(
-            f"mint {mint} has {data[44]} decimals; the policy's STK scale is {decimals}"
+            f"mint {mint} has {state.decimals} decimals; the policy's STK scale is {decimals} "
+            "(amounts would be minted at the wrong scale)"
         )
-    if not has_authority or Pubkey.from_bytes(data[4:36]) != authority:
-        raise PayoutError(f"mint {mint}: the payer key is not its mint authority")
+    if state.mint_authority != token.payer.pubkey():
+        who = (
+            "no mint authority (fixed supply)"
+            if state.mint_authority is None
+            else (f"mint authority {state.mint_authority}")
+        )
+        raise PayoutError(
+            f"mint {mint} has {who}; payouts mint with the payer key "
+            f"{token.payer.pubkey()} (SYSTOK_SOLANA_KEYPAIR_PATH), so it must be the mint "
+            "authority"
+        )
     return mint
+
+
+def _adopted_mint_missing(mint: Pubkey) -> PayoutError:
+    return PayoutError(
+        f"mint {mint} (SYSTOK_SOLANA_MINT) does not exist on this cluster: an adopted mint is "
+        "never created; check the address and the cluster, or unset SYSTOK_SOLANA_MINT to use "
+        "the mint derived from the payer"
+    )
 
 
 class RpcAdapter:
@@ -254,6 +329,7 @@ class RpcAdapter:
         token_program: Pubkey | None = None,
         skip_preflight: bool = False,
         timeout_seconds: float = 20.0,
+        mint: Pubkey | None = None,
     ) -> None:
         from solana.rpc.async_api import AsyncClient
         from solana.rpc.commitment import Confirmed
@@ -261,7 +337,8 @@ class RpcAdapter:
         self.url = url
         self.payer = payer
         self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
-        self.mint = mint_address(payer.pubkey(), self.token_program)
+        self.mint = mint or mint_address(payer.pubkey(), self.token_program)
+        self.mint_adopted = mint is not None
         self.skip_preflight = skip_preflight
         self.loop = asyncio.new_event_loop()
         self.client = AsyncClient(url, commitment=Confirmed, timeout=timeout_seconds)
@@ -277,22 +354,31 @@ class RpcAdapter:
         except OSError as error:
             raise ChainUnavailable(f"Solana RPC {self.url}: {error}") from None
 
+    @property
+    def cluster(self) -> str:
+        return mask_url(self.url)
+
     def token(self) -> ChainToken:
         return ChainToken(self.payer, self.mint, self.token_program)
 
-    def _account_data(self, addresses: Sequence[Pubkey]) -> list[bytes | None]:
-        out: list[bytes | None] = []
+    def _accounts(self, addresses: Sequence[Pubkey]) -> list[tuple[Pubkey, bytes] | None]:
+        out: list[tuple[Pubkey, bytes] | None] = []
         for start in range(0, len(addresses), ACCOUNTS_PER_REQUEST):
             chunk = list(addresses[start : start + ACCOUNTS_PER_REQUEST])
             response = self._run(self.client.get_multiple_accounts(chunk))
-            out.extend(None if a is None else bytes(a.data) for a in response.value)
+            out.extend(None if a is None else (a.owner, bytes(a.data)) for a in response.value)
         return out
+
+    def _account_data(self, addresses: Sequence[Pubkey]) -> list[bytes | None]:
+        return [None if a is None else a[1] for a in self._accounts(addresses)]
 
     def ensure_mint(self, decimals: int) -> Pubkey:
         from solana.rpc.models import TxOpts
 
-        (data,) = self._account_data([self.mint])
-        if data is None:
+        (account,) = self._accounts([self.mint])
+        if account is None and self.mint_adopted:
+            raise _adopted_mint_missing(self.mint)
+        if account is None:
             rent = self._run(self.client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
             blockhash, last_valid = self.latest_blockhash()
             instructions = create_mint_instructions(
@@ -306,10 +392,11 @@ class RpcAdapter:
                     TxOpts(skip_confirmation=False, last_valid_block_height=last_valid),
                 )
             )
-            (data,) = self._account_data([self.mint])
-            if data is None:
+            (account,) = self._accounts([self.mint])
+            if account is None:
                 raise PayoutError(f"creating the STK mint {self.mint} did not land")
-        return _checked_mint(self.mint, data, decimals, self.payer.pubkey())
+        owner, data = account
+        return _checked_mint(self.mint, owner, data, decimals, self.token())
 
     def latest_blockhash(self) -> tuple[Hash, int]:
         value = self._run(self.client.get_latest_blockhash()).value
@@ -355,6 +442,13 @@ class RpcAdapter:
     def mint_supply(self) -> int | None:
         (data,) = self._account_data([self.mint])
         return None if data is None else mint_supply_of(data)
+
+    def mint_account(self) -> tuple[Pubkey, bytes] | None:
+        (account,) = self._accounts([self.mint])
+        return account
+
+    def payer_lamports(self) -> int:
+        return int(self._run(self.client.get_balance(self.payer.pubkey())).value)
 
     def history(self) -> list[ChainMemo]:
         out: list[ChainMemo] = []
@@ -422,15 +516,36 @@ def payer_key_path(settings: Settings) -> Path:
     return settings.solana_keypair_path or settings.data_dir / "chain" / "payer.json"
 
 
+def adopted_mint(settings: Settings) -> Pubkey | None:
+    """``SYSTOK_SOLANA_MINT`` as an address (None: use the mint derived from the payer)."""
+    if not settings.solana_mint:
+        return None
+    try:
+        return parse_address(settings.solana_mint)
+    except PayoutError:
+        raise ConfigurationError(
+            f"SYSTOK_SOLANA_MINT {settings.solana_mint!r} is not a Solana address (base58)"
+        ) from None
+
+
 def make_adapter(settings: Settings) -> PayoutAdapter:
-    """The adapter the settings name (``SYSTOK_PAYOUT_ADAPTER``)."""
-    kind = settings.payout_adapter
+    """The adapter the settings choose (``Settings.payout_adapter_choice``, ADR 0012).
+
+    Raises:
+        PayoutAdapterNotChosen: no adapter chosen outside the embedded database; nothing
+            is built, so nothing is created (no key file, no chain state).
+    """
+    kind = settings.payout_adapter_choice()
     if kind == "custodial":
         return CustodialAdapter()
+    mint = adopted_mint(settings)
     if kind == "litesvm":
         payer = ensure_keypair(payer_key_path(settings))
         return LitesvmAdapter(
-            embedded_chain_for(settings), payer, token_program=_token_program(settings)
+            embedded_chain_for(settings),
+            payer,
+            token_program=_token_program(settings),
+            mint=mint,
         )
     if kind == "rpc":
         missing = [
@@ -451,5 +566,28 @@ def make_adapter(settings: Settings) -> PayoutAdapter:
             token_program=_token_program(settings),
             skip_preflight=settings.solana_skip_preflight,
             timeout_seconds=settings.http_timeout_seconds,
+            mint=mint,
         )
-    raise ConfigurationError(f"SYSTOK_PAYOUT_ADAPTER {kind!r}: use one of {', '.join(ADAPTERS)}")
+    raise AssertionError(f"payout_adapter_choice returned {kind!r}")
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password, every query value and token-like path parts as ``***``.
+
+    Providers put API keys in the query (``?api-key=…``), the user info or the path
+    (``/v2/<key>``, ``/<token>/``); what is left (scheme, host, port, the short path
+    parts) says which cluster without giving access to it.
+    """
+    parts = urlsplit(url)
+    path = "/".join(
+        "***" if TOKEN_LIKE.fullmatch(segment) else segment for segment in parts.path.split("/")
+    )
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = "&".join(
+        f"{name}=***" if value else name
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, netloc, path, query, ""))

@@ -175,10 +175,15 @@ def create_mint_instructions(
             owner=token_program,
         )
     )
-    # InitializeMint2: decimals, mint authority, no freeze authority.
-    data = bytes([_INITIALIZE_MINT2, decimals]) + bytes(payer) + bytes([0]) + bytes(32)
-    init = Instruction(token_program, data, [AccountMeta(mint, False, True)])
-    return [create, init]
+    return [create, initialize_mint_instruction(mint, decimals, payer, token_program)]
+
+
+def initialize_mint_instruction(
+    mint: Pubkey, decimals: int, authority: Pubkey, token_program: Pubkey
+) -> Instruction:
+    """SPL Token ``InitializeMint2``: decimals, mint authority, no freeze authority."""
+    data = bytes([_INITIALIZE_MINT2, decimals]) + bytes(authority) + bytes([0]) + bytes(32)
+    return Instruction(token_program, data, [AccountMeta(mint, False, True)])
 
 
 # --- batches ---------------------------------------------------------------------------
@@ -317,6 +322,38 @@ def token_amount_of(data: bytes) -> int:
     if len(data) < 72:
         raise PayoutError("account data is not a token account")
     return int.from_bytes(data[64:72], "little")
+
+
+@dataclass(frozen=True)
+class MintState:
+    """A mint as its account data says (the base layout, shared by Token-2022)."""
+
+    decimals: int
+    supply_units: int
+    mint_authority: Pubkey | None
+    freeze_authority: Pubkey | None
+    initialized: bool
+
+
+def mint_state_of(data: bytes) -> MintState:
+    """Read a mint's decimals, supply and authorities from its raw data.
+
+    Layout: COption<Pubkey> mint authority (4 + 32 bytes), u64 supply, u8 decimals,
+    bool initialized, COption<Pubkey> freeze authority; Token-2022 extensions follow.
+    """
+    if len(data) < MINT_LEN:
+        raise PayoutError(f"account data is not a mint ({len(data)} bytes, a mint has {MINT_LEN})")
+    return MintState(
+        decimals=data[44],
+        supply_units=int.from_bytes(data[36:44], "little"),
+        mint_authority=_option_key(data[0:36]),
+        freeze_authority=_option_key(data[46:82]),
+        initialized=data[45] == 1,
+    )
+
+
+def _option_key(raw: bytes) -> Pubkey | None:
+    return Pubkey.from_bytes(raw[4:36]) if int.from_bytes(raw[0:4], "little") == 1 else None
 
 
 def mint_supply_of(data: bytes) -> int:

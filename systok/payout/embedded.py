@@ -164,6 +164,13 @@ class EmbeddedChain:
             return None
         return bytes(account.data)
 
+    def owner_of(self, address: Pubkey) -> Pubkey | None:
+        """The program owning the account (None: no account)."""
+        if self.account_data(address) is None:
+            return None
+        account = self.svm.get_account(address)
+        return None if account is None else account.owner
+
     def lamports(self, address: Pubkey) -> int:
         return int(self.svm.get_balance(address) or 0)
 

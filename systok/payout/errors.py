@@ -4,7 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from systok.errors import SystokError
+from systok.errors import ConfigurationError, SystokError
+
+PAYOUT_ADAPTERS = ("custodial", "litesvm", "rpc")
+"""The values of ``SYSTOK_PAYOUT_ADAPTER``."""
+
+
+class PayoutAdapterNotChosen(ConfigurationError):
+    """Paying needs ``SYSTOK_PAYOUT_ADAPTER`` chosen explicitly outside the embedded demo.
+
+    Raised before anything is planned, sent or written (ADR 0012): a refused withdrawal
+    changes nothing, and a weekly run stops before its payout stage and goes on with
+    ``systok run resume`` once the setting is made.
+    """
+
+    status_code = 503
+
+    @classmethod
+    def unset(cls) -> PayoutAdapterNotChosen:
+        return cls(
+            "payouts refused: SYSTOK_PAYOUT_ADAPTER is not set, and outside the embedded "
+            "SQLite database it has no default. Choose one of: custodial (balances stay in "
+            "the ledger), litesvm (a simulated chain in the data dir, for trials), rpc (a "
+            "real cluster: also SYSTOK_SOLANA_RPC_URL and SYSTOK_SOLANA_KEYPAIR_PATH). "
+            "Nothing was paid or changed; a weekly run stopped before its payout stage "
+            "continues with `systok run resume` once it is set."
+        )
+
+    @classmethod
+    def unknown(cls, value: str) -> PayoutAdapterNotChosen:
+        return cls(f"SYSTOK_PAYOUT_ADAPTER {value!r}: use one of {', '.join(PAYOUT_ADAPTERS)}")
 
 
 class PayoutError(SystokError):

@@ -11,7 +11,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from solders.keypair import Keypair
+from sqlalchemy import text
 
+from systok.db.engine import run_transaction
+from systok.ingest.service import now_us
+from systok.payout.wallets import issue_challenge
 from tests.api.economy import STK, Economy, balances, fund
 
 # Events and tokens are made relative to the clock: CI reruns these at frozen dates.
@@ -20,7 +25,20 @@ pytestmark = pytest.mark.clock
 ALL_SCOPES = ("admin:read", "stats:read", "transfers:write", "purchases:write", "events:write")
 T = "/api/v1/tokenomics"
 
-# (method, path, body, needs Idempotency-Key, scope a key needs or None,
+
+def wallet_proof(econ: Economy) -> dict[str, str]:
+    """A fresh challenge issued to m1 and a wallet's real signature of it (a valid link)."""
+    wallet = Keypair()
+    issued = run_transaction(
+        econ.engine,
+        lambda s: issue_challenge(s, "m1", str(wallet.pubkey()), now_us=now_us(), ttl_seconds=60),
+    )
+    signature = wallet.sign_message(issued.message.encode())
+    return {"nonce": issued.nonce, "signature": str(signature)}
+
+
+# (method, path, body (or a function of the economy making one), needs Idempotency-Key,
+#  scope a key needs or None,
 #  expected status for: anonymous, member, other member, admin key, key without scope)
 MATRIX = [
     ("GET", f"{T}/balance", None, False, "admin:read", (401, 200, 403, 200, 403)),
@@ -52,6 +70,16 @@ MATRIX = [
         (401, 200, 403, 200, 403),
     ),
     ("GET", f"{T}/services", None, False, None, (200, 200, 200, 200, 200)),
+    ("GET", f"{T}/wallet", None, False, "admin:read", (401, 200, 403, 200, 403)),
+    (
+        "POST",
+        f"{T}/wallet/challenge",
+        {"address": "7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV"},
+        False,
+        None,
+        (401, 200, 403, 403, 403),
+    ),  # linking takes the member's own token: no key scope opens it
+    ("POST", f"{T}/wallet/link", wallet_proof, False, None, (401, 200, 403, 403, 403)),
     ("GET", f"{T}/stats/supply", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/stats/distribution", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", "/api/v1/health", None, False, None, (200, 200, 200, 200, 200)),
@@ -62,6 +90,8 @@ CALLERS = ("anonymous", "member", "other member", "admin key", "key without scop
 
 def _call(econ: Economy, method: str, path: str, body, idempotent: bool, headers, member=None):
     headers = dict(headers)
+    if callable(body):
+        body = body(econ)
     if idempotent:
         headers["Idempotency-Key"] = uuid.uuid4().hex
     path, _, query = path.partition("?")
@@ -87,6 +117,7 @@ def test_authorization_matrix(econ: Economy, method, path, body, idempotent, sco
     for caller in CALLERS:
         headers, member = callers[caller]
         m2_before = {k: v for k, v in balances(econ.engine).items() if ":m2@" in k}
+        m2_wallet_before = _wallet_rows(econ, "m2")
         response = _call(econ, method, path, body, idempotent, headers, member)
         got.append(response.status_code)
         if response.status_code >= 400:
@@ -98,7 +129,21 @@ def test_authorization_matrix(econ: Economy, method, path, body, idempotent, sco
             assert '"member":"m2"' not in text and '"from":"m2"' not in text
         m2_after = {k: v for k, v in balances(econ.engine).items() if ":m2@" in k}
         assert m2_after == m2_before, f"{caller} moved m2's tokens via {path}"
+        assert _wallet_rows(econ, "m2") == m2_wallet_before, f"{caller} changed m2's wallet"
     assert tuple(got) == expected, dict(zip(CALLERS, got, strict=True))
+
+
+def _wallet_rows(econ: Economy, member_id: str) -> list[tuple[object, ...]]:
+    with econ.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT 'wallet', address, linked_at_us FROM wallets WHERE member_id = :m "
+                "UNION ALL SELECT 'challenge', nonce, used_at_us FROM wallet_challenges "
+                "WHERE member_id = :m"
+            ),
+            {"m": member_id},
+        ).all()
+    return sorted(tuple(r) for r in rows)
 
 
 def test_a_member_token_never_reads_another_member(econ: Economy):

@@ -62,10 +62,13 @@ CROSS_FIELD_RULES = {
     "query.week": "W53 only in ISO years that have a week 53",
     "query.cursor": "only a next_cursor this server signed",
     "body.to": "a member other than the sender, eligible to receive under the policy",
+    "body.address": "base58 that decodes to exactly 32 bytes (the pattern bounds only the "
+    "alphabet and the length)",
 }
 """Rules the schema states in its descriptions but JSON Schema cannot express (they
-depend on another parameter, the credentials or the calendar). A 422 naming only these
-fields is the documented answer to schema-valid data; every other 422 still fails."""
+depend on another parameter, the credentials, the calendar or a decoding). A 422 naming
+only these fields is the documented answer to schema-valid data; every other 422 still
+fails."""
 
 
 @schemathesis.check
