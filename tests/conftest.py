@@ -116,6 +116,22 @@ def reset_ledger(engine: Engine) -> None:
     run_transaction(engine, lambda session: Ledger(session).ensure_assets(TEST_ASSETS))
 
 
+def empty_database_url(request: pytest.FixtureRequest, folder: Path) -> str:
+    """A migrated, emptied database on the backend ``request.param`` names (``sqlite``: a
+    copy of the template in ``folder``; ``postgres``: the session's scratch database), for
+    tests that hand a URL to a server process."""
+    if request.param == "sqlite":
+        path = folder / "systok.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_server_url")
+    engine = make_engine(url)
+    reset_ledger(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty ledger database on each backend."""

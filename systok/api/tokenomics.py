@@ -126,8 +126,9 @@ def _gate(key_scope: str | None, members: bool) -> Callable[[Request], Principal
     return check
 
 
-def _caller(key_scope: str | None, members: bool) -> Callable[..., Principal]:
-    check = _gate(key_scope, members)
+def caller(check: Callable[[Request], Principal]) -> Callable[..., Principal]:
+    """A route's dependency: the caller the edge gate identified, or ``check`` now (a
+    route without a body has no gate). Declares both credentials for OpenAPI."""
 
     def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
         checked = gate_result(request)
@@ -136,6 +137,10 @@ def _caller(key_scope: str | None, members: bool) -> Callable[..., Principal]:
         return check(request)
 
     return dependency
+
+
+def _caller(key_scope: str | None, members: bool) -> Callable[..., Principal]:
+    return caller(_gate(key_scope, members))
 
 
 SENDER_GATE = _gate(SCOPE_TRANSFERS_WRITE, members=True)

@@ -15,7 +15,7 @@ nothing: the nonce stays usable until it expires.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from systok import clock
 from systok.api import schemas as s
 from systok.api.auth import SCOPE_ADMIN_READ
-from systok.api.edge import BodyGate, gate_result
+from systok.api.edge import BodyGate
 from systok.api.member_auth import Principal, acting_member, identify
-from systok.api.tokenomics import Bearer, HeaderKey, MemberQuery
+from systok.api.tokenomics import MemberQuery, caller
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
@@ -64,18 +64,8 @@ def _reader(request: Request) -> Principal:
     return identify(request, key_scope=SCOPE_ADMIN_READ, members=True)
 
 
-def _caller(check: Callable[[Request], Principal]) -> Callable[..., Principal]:
-    def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
-        checked = gate_result(request)
-        if isinstance(checked, Principal):
-            return checked  # the edge identified the caller before reading the body
-        return check(request)
-
-    return dependency
-
-
-Linker = Annotated[Principal, Depends(_caller(_member_only))]
-Reader = Annotated[Principal, Depends(_caller(_reader))]
+Linker = Annotated[Principal, Depends(caller(_member_only))]
+Reader = Annotated[Principal, Depends(caller(_reader))]
 
 
 def _responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import socket
 import threading
 import time
@@ -32,7 +31,7 @@ from systok.policy_files import default_policy
 from tests.api.conftest import iso_ago, serve, table_counts
 from tests.api.economy import STK, Economy, balances, fund, member_settings, mint, seed_members
 from tests.api.served import ServedProcess, systok_serve
-from tests.conftest import reset_ledger
+from tests.conftest import empty_database_url
 
 MIB = 1024 * 1024
 ATTACK_BYTES = 300 * MIB
@@ -53,14 +52,8 @@ class Served:
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def served(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Served]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("edge") / "systok.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
+    url = empty_database_url(request, tmp_path_factory.mktemp("edge"))
     engine = make_engine(url)
-    reset_ledger(engine)
     seed_members(engine)
     _info, key = run_transaction(
         engine,

@@ -29,7 +29,7 @@ from systok.payout.embedded import EmbeddedChain
 from systok.payout.reconcile import reconcile
 from tests.accrual.test_weekly_run import POLICY, WEEKS, events_for, setup_community
 from tests.api.served import WEBHOOK_SECRET, systok_serve
-from tests.conftest import reset_ledger
+from tests.conftest import empty_database_url
 from tests.payout.conftest import link
 
 pytestmark = pytest.mark.slow
@@ -82,14 +82,8 @@ class Operated:
 def operated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Operated]:
     """A database after ingestion, four weekly runs (the last one's payout refused) and a
     reconciliation, as an operator's would be on a Monday."""
-    if request.param == "sqlite":
-        path = tmp_path / "systok.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
+    url = empty_database_url(request, tmp_path)
     engine = make_engine(url)
-    reset_ledger(engine)
     setup_community(engine)
 
     record = {

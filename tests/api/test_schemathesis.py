@@ -9,7 +9,6 @@ use an undeclared status, or break its declared schema.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -25,7 +24,7 @@ from systok.db.engine import make_engine, run_transaction
 from systok.ingest.service import now_us
 from tests.api.economy import STK, fund, mint, seed_members
 from tests.api.served import systok_serve
-from tests.conftest import reset_ledger
+from tests.conftest import empty_database_url
 
 EXAMPLES_PER_OPERATION = 15
 ALL_SCOPES = ["admin:read", "stats:read", "transfers:write", "purchases:write", "events:write"]
@@ -36,14 +35,8 @@ ALL_SCOPES = ["admin:read", "stats:read", "transfers:write", "purchases:write", 
 )
 def served(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[dict[str, str]]:
     """A ``systok serve`` process over a seeded database; yields its URL and credentials."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("served") / "systok.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
+    url = empty_database_url(request, tmp_path_factory.mktemp("served"))
     engine = make_engine(url)
-    reset_ledger(engine)
     seed_members(engine)
     fund(engine, "m1", 5000 * STK)
     _info, admin_key = run_transaction(
