@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from datetime import time as day_time
@@ -84,6 +85,10 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
     console = Console(stderr=as_json)
     now = _reference_moment(today)
     settings = get_settings()
+    if "log_level" not in settings.model_fields_set:
+        # The demo prints its own account of every stage; the stage log lines a cron job
+        # wants would only repeat it. SYSTOK_LOG_LEVEL=INFO brings them back.
+        logging.getLogger("systok").setLevel(logging.WARNING)
     path = database or settings.data_dir / "demo.sqlite3"
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
