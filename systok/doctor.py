@@ -22,9 +22,9 @@ from sqlalchemy import Engine, inspect, text
 from systok import clock
 from systok.config import Settings, env_name, safe_url
 from systok.errors import SystokError
+from systok.payout.errors import PAYOUT_ADAPTERS, PayoutAdapterNotChosen
 
 Status = Literal["ok", "warn", "fail"]
-PAYOUT_ADAPTERS = ("custodial", "litesvm", "rpc")
 CLOCK_SKEW_MAX_SECONDS = 5.0
 
 
@@ -202,12 +202,20 @@ def _member_tokens_check(settings: Settings) -> Check:
 
 def _payout_checks(settings: Settings) -> list[Check]:
     """The adapter by the same rule every paying path applies (ADR 0012), then its chain."""
-    from systok.payout.errors import PayoutAdapterNotChosen
-
     try:
         adapter = settings.payout_adapter_choice()
     except PayoutAdapterNotChosen as refused:
-        return [Check("payout_adapter", "fail", refused.message)]
+        if settings.payout_adapter is not None:  # set, but to no adapter we know
+            return [Check("payout_adapter", "fail", refused.message)]
+        return [
+            Check(
+                "payout_adapter",
+                "fail",
+                f"{env_name('payout_adapter')} is unset with a database other than the "
+                "embedded default: payouts are refused until you choose one of "
+                f"{', '.join(PAYOUT_ADAPTERS)}",
+            )
+        ]
     if settings.payout_adapter is None:
         checks = [Check("payout_adapter", "ok", "litesvm (the embedded default's simulation)")]
     else:
