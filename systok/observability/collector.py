@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -262,23 +262,18 @@ def metric_families(snap: Snapshot) -> Iterator[Metric]:
     yield records
     yield batches
 
-    quarantine = GaugeMetricFamily(
+    yield _by_status(
         "systok_quarantine_entries",
         "Quarantine entries by status (`open` ones wait for an operator).",
-        labels=["status"],
+        QUARANTINE_STATUSES,
+        snap.quarantine,
     )
-    for status in sorted(set(QUARANTINE_STATUSES) | set(snap.quarantine)):
-        quarantine.add_metric([status], snap.quarantine.get(status, 0))
-    yield quarantine
-
-    payouts = GaugeMetricFamily(
+    yield _by_status(
         "systok_payout_batches",
         "Payout batches by status (`failed`: landed and failed, or refused before landing).",
-        labels=["status"],
+        PAYOUT_STATUSES,
+        snap.payout_batches,
     )
-    for status in sorted(set(PAYOUT_STATUSES) | set(snap.payout_batches)):
-        payouts.add_metric([status], snap.payout_batches.get(status, 0))
-    yield payouts
     yield GaugeMetricFamily(
         "systok_payout_failed_items",
         "Members' transfers in failed payout batches.",
@@ -358,3 +353,14 @@ class DatabaseCollector(Collector):
             "How long this scrape's database queries took.",
             value=time.perf_counter() - started,
         )
+
+
+def _by_status(
+    name: str, documentation: str, statuses: Iterable[str], counts: Mapping[str, int]
+) -> GaugeMetricFamily:
+    """A gauge per status: every known status (0 when none) and any other one counted, so
+    a dashboard's series never vanish when a status empties."""
+    family = GaugeMetricFamily(name, documentation, labels=["status"])
+    for status in sorted(set(statuses) | set(counts)):
+        family.add_metric([status], counts.get(status, 0))
+    return family

@@ -160,3 +160,17 @@ def discourse_headers(
 
 def dumps(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def exercise_event(event_id: str, **changes: Any) -> dict[str, Any]:
+    """A valid ``ExerciseSave`` batch event of ``posthog:distinct-1`` an hour ago;
+    ``changes`` replace its fields."""
+    event = {
+        "source": "posthog",
+        "id": event_id,
+        "type": "ExerciseSave",
+        "member": "posthog:distinct-1",
+        "occurred_at": iso_ago(),
+        "payload": {"exercise": "py-1-3"},
+    }
+    return event | changes

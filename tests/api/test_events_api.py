@@ -9,22 +9,10 @@ from systok.api import events as events_api
 from systok.db.engine import run_transaction
 from systok.ingest.service import Ingestor
 from systok.policy_files import default_policy
-from tests.api.conftest import LiveServer, iso_ago, table_counts
+from tests.api.conftest import LiveServer, exercise_event, table_counts
 
 # Events and tokens are made relative to the clock: CI reruns these at frozen dates.
 pytestmark = pytest.mark.clock
-
-
-def _event(event_id: str, **changes):
-    event = {
-        "source": "posthog",
-        "id": event_id,
-        "type": "ExerciseSave",
-        "member": "posthog:distinct-1",
-        "occurred_at": iso_ago(),
-        "payload": {"exercise": "py-1-3"},
-    }
-    return event | changes
 
 
 def test_health_reports_the_database(live: LiveServer):
@@ -40,20 +28,22 @@ def test_mixed_batch_answers_each_event_in_order(live: LiveServer):
     )
     key = live.make_key()
     headers = {"Authorization": f"Bearer {key}"}
-    first = live.client.post("/api/v1/events", json={"events": [_event("e-0")]}, headers=headers)
+    first = live.client.post(
+        "/api/v1/events", json={"events": [exercise_event("e-0")]}, headers=headers
+    )
     assert first.status_code == 200
     assert first.json()["accepted"] == 1
 
     events = [
-        _event("e-1", member="posthog:known"),  # accepted, attributed to m001
-        _event("e-0"),  # duplicate of the earlier request
-        _event("e-2", type="NoSuchType"),  # rejected: type
-        _event("e-1", member="posthog:known"),  # duplicate within the batch
+        exercise_event("e-1", member="posthog:known"),  # accepted, attributed to m001
+        exercise_event("e-0"),  # duplicate of the earlier request
+        exercise_event("e-2", type="NoSuchType"),  # rejected: type
+        exercise_event("e-1", member="posthog:known"),  # duplicate within the batch
         {"source": "posthog", "type": "ExerciseSave"},  # rejected: missing id
-        _event("e-3", occurred_at="2025-05-14T10:00:00"),  # rejected: no time zone
+        exercise_event("e-3", occurred_at="2025-05-14T10:00:00"),  # rejected: no time zone
         "not an object",  # rejected
-        _event("e-4", member="m404"),  # rejected: unknown member
-        _event("e-5", source="platform", type="CourseCompleted", member="m001"),  # accepted
+        exercise_event("e-4", member="m404"),  # rejected: unknown member
+        exercise_event("e-5", source="platform", type="CourseCompleted", member="m001"),  # accepted
     ]
     response = live.client.post("/api/v1/events", json={"events": events}, headers=headers)
     assert response.status_code == 200, response.text
@@ -102,7 +92,7 @@ def test_mixed_batch_answers_each_event_in_order(live: LiveServer):
 def test_more_than_ten_thousand_events_is_413_and_stores_nothing(live: LiveServer):
     key = live.make_key()
     before = table_counts(live.engine)
-    events = [_event(f"big-{i}") for i in range(10_001)]
+    events = [exercise_event(f"big-{i}") for i in range(10_001)]
     response = live.client.post(
         "/api/v1/events", json={"events": events}, headers={"X-API-Key": key}
     )
@@ -117,7 +107,7 @@ def test_the_limit_itself_is_allowed(live: LiveServer, monkeypatch):
     """The boundary, with the limit lowered so the test stays fast (same code path)."""
     monkeypatch.setattr(events_api, "BATCH_EVENTS_MAX", 5)
     key = live.make_key()
-    at_limit = [_event(f"full-{i}") for i in range(5)]
+    at_limit = [exercise_event(f"full-{i}") for i in range(5)]
     response = live.client.post(
         "/api/v1/events", json={"events": at_limit}, headers={"X-API-Key": key}
     )
@@ -125,7 +115,7 @@ def test_the_limit_itself_is_allowed(live: LiveServer, monkeypatch):
     assert response.json()["accepted"] == 5
     over = live.client.post(
         "/api/v1/events",
-        json={"events": [*at_limit, _event("one-more")]},
+        json={"events": [*at_limit, exercise_event("one-more")]},
         headers={"X-API-Key": key},
     )
     assert over.status_code == 413

@@ -18,23 +18,11 @@ from sqlalchemy import text
 from systok.db.engine import run_transaction
 from systok.ingest.service import AliasInvalid, Ingestor
 from systok.policy_files import default_policy
-from tests.api.conftest import LiveServer, discourse_headers, iso_ago, table_counts
+from tests.api.conftest import LiveServer, discourse_headers, exercise_event, iso_ago, table_counts
 from tests.api.test_discourse_webhook import like, post
 
 EVENTS_URL = "/api/v1/events"
 WEBHOOK_URL = "/api/v1/webhooks/discourse"
-
-
-def _event(event_id: str, **changes):
-    event = {
-        "source": "posthog",
-        "id": event_id,
-        "type": "ExerciseSave",
-        "member": "posthog:distinct-1",
-        "occurred_at": iso_ago(),
-        "payload": {"exercise": "py-1-3"},
-    }
-    return event | changes
 
 
 def _send_raw(live: LiveServer, raw_json: str):
@@ -83,7 +71,11 @@ def _accounting_holds(live: LiveServer) -> dict[str, int]:
 def test_unstorable_text_is_rejected_naming_the_field(
     live: LiveServer, field: str, escape: str, nested: str | None, reason: str
 ):
-    event = _event("e-1", counterpart="posthog:giver") if field == "counterpart" else _event("e-1")
+    event = (
+        exercise_event("e-1", counterpart="posthog:giver")
+        if field == "counterpart"
+        else exercise_event("e-1")
+    )
     response = _send_raw(live, _with_escape(event, field, escape, nested))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -113,7 +105,7 @@ def test_unstorable_text_is_rejected_naming_the_field(
 def test_bidi_and_control_characters_are_refused_in_ids_and_aliases(
     live: LiveServer, field: str, char: str
 ):
-    event = _event("e-1")
+    event = exercise_event("e-1")
     event[field] = event[field][:1] + char + event[field][1:]
     key = live.make_key()
     response = live.client.post(
@@ -132,8 +124,8 @@ def test_nfc_and_nfd_spellings_of_an_id_are_one_event(live: LiveServer):
     assert nfc != nfd
     key = live.make_key()
     events = [
-        _event(nfc, member=unicodedata.normalize("NFD", "posthog:José")),
-        _event(nfd, member=unicodedata.normalize("NFC", "posthog:José")),
+        exercise_event(nfc, member=unicodedata.normalize("NFD", "posthog:José")),
+        exercise_event(nfd, member=unicodedata.normalize("NFC", "posthog:José")),
     ]
     response = live.client.post(
         EVENTS_URL, json={"events": events}, headers={"Authorization": f"Bearer {key}"}
@@ -152,7 +144,7 @@ def test_an_alias_linked_in_nfd_attributes_events_sent_in_nfc(live: LiveServer):
     name_nfc = unicodedata.normalize("NFC", "Zoë")
     live.client.post(
         EVENTS_URL,
-        json={"events": [_event("e-1", member=f"posthog:{name_nfc}")]},
+        json={"events": [exercise_event("e-1", member=f"posthog:{name_nfc}")]},
         headers={"Authorization": f"Bearer {key}"},
     )
     attributed = run_transaction(
@@ -174,8 +166,8 @@ def test_an_alias_linked_in_nfd_attributes_events_sent_in_nfc(live: LiveServer):
 def test_an_alias_source_longer_than_the_column_is_rejected_not_a_500(live: LiveServer):
     key = live.make_key()
     events = [
-        _event("e-1", member="s" * 40 + ":name"),
-        _event("e-2", member="posthog:" + "n" * 210),
+        exercise_event("e-1", member="s" * 40 + ":name"),
+        exercise_event("e-2", member="posthog:" + "n" * 210),
     ]
     response = live.client.post(
         EVENTS_URL, json={"events": events}, headers={"Authorization": f"Bearer {key}"}
@@ -250,7 +242,7 @@ def test_deeply_nested_payload_is_rejected(live: LiveServer):
     key = live.make_key()
     response = live.client.post(
         EVENTS_URL,
-        json={"events": [_event("e-1", payload=payload)]},
+        json={"events": [exercise_event("e-1", payload=payload)]},
         headers={"Authorization": f"Bearer {key}"},
     )
     assert response.status_code == 200, response.text
@@ -262,15 +254,15 @@ def test_deeply_nested_payload_is_rejected(live: LiveServer):
 def test_a_repeated_id_with_other_content_is_a_conflict_naming_the_fields(live: LiveServer):
     key = live.make_key()
     headers = {"Authorization": f"Bearer {key}"}
-    first = live.client.post(EVENTS_URL, json={"events": [_event("e-1")]}, headers=headers)
+    first = live.client.post(EVENTS_URL, json={"events": [exercise_event("e-1")]}, headers=headers)
     stored_id = first.json()["results"][0]["event_id"]
     events = [
-        _event("e-1"),  # duplicate: same content
-        _event("e-1", member="posthog:someone-else"),  # conflict: member
-        _event("e-1", type="SectionCompleted", payload={"exercise": "py-9"}),  # two fields
-        _event("e-2"),
-        _event("e-2", payload={"exercise": "py-1-3", "extra": 1}),  # more detail: duplicate
-        _event("e-2", occurred_at=iso_ago(3 * 86_400)),  # another day: conflict
+        exercise_event("e-1"),  # duplicate: same content
+        exercise_event("e-1", member="posthog:someone-else"),  # conflict: member
+        exercise_event("e-1", type="SectionCompleted", payload={"exercise": "py-9"}),  # two fields
+        exercise_event("e-2"),
+        exercise_event("e-2", payload={"exercise": "py-1-3", "extra": 1}),  # more detail: duplicate
+        exercise_event("e-2", occurred_at=iso_ago(3 * 86_400)),  # another day: conflict
     ]
     response = live.client.post(EVENTS_URL, json={"events": events}, headers=headers)
     assert response.status_code == 200, response.text
