@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
 from systok.accrual.service import reference_scores
-from systok.accrual.vesting import grants_t
 from systok.core.policy import Policy, WeightedDailyCaps
 from systok.core.scoring import Ineligible, WeeklyScore
 from systok.core.times import day_of_date, us_to_iso
 from systok.core.weeks import IsoWeek
+from systok.db.kit import rewards_t, vesting_grants_t
 
 
 @dataclass(frozen=True)
@@ -126,9 +126,9 @@ def level_multipliers(score: WeeklyScore) -> list[dict[str, Any]]:
 def vesting_of(session: Session, run_id: int, member_id: str) -> list[dict[str, Any]]:
     """The member's frozen parts of this run's reward: type, units, unlock date, status."""
     rows = session.execute(
-        select(grants_t)
-        .where(grants_t.c.run_id == run_id, grants_t.c.member_id == member_id)
-        .order_by(grants_t.c.id)
+        select(vesting_grants_t)
+        .where(vesting_grants_t.c.run_id == run_id, vesting_grants_t.c.member_id == member_id)
+        .order_by(vesting_grants_t.c.id)
     )
     return [
         {
@@ -145,7 +145,6 @@ def vesting_of(session: Session, run_id: int, member_id: str) -> list[dict[str, 
 def reward_counts(session: Session, run_id: int) -> tuple[int, int]:
     """(members paid more than 0, members scored but paid 0) in a run: a free user's
     activity is scored and earns 0, and is not "rewarded"."""
-    rewards_t = repo.rewards_t
     paid = func.sum(case((rewards_t.c.paid_units > 0, 1), else_=0))
     row = session.execute(
         select(func.count(), func.coalesce(paid, 0)).where(rewards_t.c.run_id == run_id)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Row,
     String,
-    Table,
     case,
     column,
     func,
@@ -24,28 +23,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from systok.db.bulk import insert_rows
-from systok.db.tables import (
-    AccrualAdjustment,
-    AccrualCount,
-    AccrualMemberSum,
-    AccrualReward,
-    AccrualRun,
-    Event,
-    EventDayCount,
-    MemberMembership,
-    MemberQualification,
+from systok.db.kit import (
+    accrual_counts_t,
+    adjustments_t,
+    day_counts_t,
+    events_t,
+    member_sums_t,
+    memberships_t,
+    qualifications_t,
+    rewards_t,
+    runs_t,
 )
-
-runs_t = cast(Table, AccrualRun.__table__)
-counts_t = cast(Table, AccrualCount.__table__)
-sums_t = cast(Table, AccrualMemberSum.__table__)
-rewards_t = cast(Table, AccrualReward.__table__)
-day_counts_t = cast(Table, EventDayCount.__table__)
-memberships_t = cast(Table, MemberMembership.__table__)
-qualifications_t = cast(Table, MemberQualification.__table__)
-events_t = cast(Table, Event.__table__)
-adjustments_t = cast(Table, AccrualAdjustment.__table__)
-
 
 MEMBERS_PER_QUERY = 10_000
 """Member ids per IN list: PostgreSQL's protocol caps a statement at 65 535 parameters."""
@@ -136,7 +124,7 @@ def advance(session: Session, run_id: int, stage: str, now_us: int, **values: An
 def collect_counts(session: Session, run_id: int, first_day: int, last_day: int) -> None:
     """Copy the week's daily counters into the run, set-based inside the database."""
     session.execute(
-        insert(counts_t).from_select(
+        insert(accrual_counts_t).from_select(
             ["run_id", "member_id", "day", "event_type", "count"],
             select(
                 literal(run_id, BigInteger),
@@ -209,7 +197,7 @@ def collect_sums(
     ).all()
     insert_rows(
         session,
-        sums_t,
+        member_sums_t,
         ("run_id", "member_id", "base_points", "counted_events", "vested_events"),
         ((run_id, m, int(b), int(n), int(v)) for m, b, n, v in rows),
     )
@@ -219,11 +207,11 @@ def run_sums(session: Session, run_id: int) -> dict[str, tuple[int, int, int]]:
     """member → (base points, counted events, vested events), as collected."""
     rows = session.execute(
         select(
-            sums_t.c.member_id,
-            sums_t.c.base_points,
-            sums_t.c.counted_events,
-            sums_t.c.vested_events,
-        ).where(sums_t.c.run_id == run_id)
+            member_sums_t.c.member_id,
+            member_sums_t.c.base_points,
+            member_sums_t.c.counted_events,
+            member_sums_t.c.vested_events,
+        ).where(member_sums_t.c.run_id == run_id)
     )
     return {m: (int(b), int(n), int(v)) for m, b, n, v in rows}
 
@@ -266,20 +254,20 @@ def sums_with_profiles(
     return list(
         session.execute(
             select(
-                sums_t.c.member_id,
-                sums_t.c.base_points,
-                sums_t.c.counted_events,
-                sums_t.c.vested_events,
+                member_sums_t.c.member_id,
+                member_sums_t.c.base_points,
+                member_sums_t.c.counted_events,
+                member_sums_t.c.vested_events,
                 levels.c.level,
                 paid.c.member_id.is_not(None).label("paid"),
                 previous.c.streak_weeks,
             )
             .select_from(
-                sums_t.outerjoin(levels, levels.c.member_id == sums_t.c.member_id)
-                .outerjoin(paid, paid.c.member_id == sums_t.c.member_id)
-                .outerjoin(previous, previous.c.member_id == sums_t.c.member_id)
+                member_sums_t.outerjoin(levels, levels.c.member_id == member_sums_t.c.member_id)
+                .outerjoin(paid, paid.c.member_id == member_sums_t.c.member_id)
+                .outerjoin(previous, previous.c.member_id == member_sums_t.c.member_id)
             )
-            .where(sums_t.c.run_id == run_id)
+            .where(member_sums_t.c.run_id == run_id)
         )
     )
 
@@ -305,10 +293,13 @@ def run_counts(
     """member → day → event type → count, as collected (rank_ladder runs)."""
     counts: dict[str, dict[int, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     statement = select(
-        counts_t.c.member_id, counts_t.c.day, counts_t.c.event_type, counts_t.c.count
-    ).where(counts_t.c.run_id == run_id)
+        accrual_counts_t.c.member_id,
+        accrual_counts_t.c.day,
+        accrual_counts_t.c.event_type,
+        accrual_counts_t.c.count,
+    ).where(accrual_counts_t.c.run_id == run_id)
     if only_member is not None:
-        statement = statement.where(counts_t.c.member_id == only_member)
+        statement = statement.where(accrual_counts_t.c.member_id == only_member)
     rows = session.execute(statement)
     for member_id, day, event_type, count in rows:
         counts[member_id][day][event_type] = count

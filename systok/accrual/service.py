@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from systok import clock as systok_clock
 from systok.accrual import repository as repo
 from systok.accrual.vesting import grant_rows, hold_grants, insert_grants, run_grants, vested_parts
-from systok.core.amount import UNITS_MAX, format_amount
+from systok.clock import now_us
+from systok.core.amount import STK, UNITS_MAX, format_amount
 from systok.core.emission import emission_for_week, fund_split_for_week
 from systok.core.ledger import (
     AccountType,
@@ -142,11 +142,6 @@ class Preview:
     def members(self) -> int:
         """Members with a reward row (as ``RunSummary.members`` counts them)."""
         return len(self.rewards)
-
-
-def now_us() -> int:
-    """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
-    return systok_clock.now_us()
 
 
 class WeeklyRun:
@@ -519,7 +514,7 @@ class WeeklyRun:
         """
         from systok.payout import repository as payout_repo
 
-        if not payout_repo.linked_with_custody(session, "STK"):
+        if not payout_repo.linked_with_custody(session, STK):
             return  # no chain needed (and no adapter built) when nobody is paid on chain
         payouts = self._payouts()
         if payouts.adapter.on_chain:

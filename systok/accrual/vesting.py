@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from systok.core.amount import split_amount
@@ -38,11 +38,10 @@ from systok.core.vesting import (
     unlock_at_us,
     vesting_days_for,
 )
-from systok.db.tables import VestingGrant
+from systok.db.kit import vesting_grants_t
 from systok.errors import SystokError
 from systok.ledger.service import Ledger
 
-grants_t = cast(Table, VestingGrant.__table__)
 POINT_WEIGHT_SCALE = 10**6
 """Points are Decimals with at most a few decimals; scaled to integers to split by them."""
 
@@ -103,12 +102,16 @@ def grant_rows(
 
 def insert_grants(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(grants_t), rows)
+        session.execute(insert(vesting_grants_t), rows)
 
 
 def run_grants(session: Session, run_id: int) -> list[Any]:
     return list(
-        session.execute(select(grants_t).where(grants_t.c.run_id == run_id).order_by(grants_t.c.id))
+        session.execute(
+            select(vesting_grants_t)
+            .where(vesting_grants_t.c.run_id == run_id)
+            .order_by(vesting_grants_t.c.id)
+        )
     )
 
 
@@ -127,15 +130,17 @@ def hold_grants(ledger: Ledger, policy: Policy, week: str, run_id: int) -> None:
             )
         )
         ledger.session.execute(
-            update(grants_t).where(grants_t.c.id == grant.id).values(hold_id=entry.hold_id)
+            update(vesting_grants_t)
+            .where(vesting_grants_t.c.id == grant.id)
+            .values(hold_id=entry.hold_id)
         )
 
 
 def flag_grant(session: Session, grant_id: int, reason: CancelReason) -> None:
     """Mark a held grant as not to be released (checked when it comes due)."""
     updated = session.execute(
-        update(grants_t)
-        .where(grants_t.c.id == grant_id, grants_t.c.status == "held")
+        update(vesting_grants_t)
+        .where(vesting_grants_t.c.id == grant_id, vesting_grants_t.c.status == "held")
         .values(flagged_reason=reason.value)
     )
     if updated.rowcount != 1:  # type: ignore[attr-defined]
@@ -155,13 +160,13 @@ def release_due(session: Session, policy: Policy, *, clock: Callable[[], int]) -
     now = clock()
     ledger = Ledger(session, clock=clock)
     due = session.execute(
-        select(grants_t)
+        select(vesting_grants_t)
         .where(
-            grants_t.c.status == "held",
-            grants_t.c.unlock_at_us <= now,
-            grants_t.c.hold_id.is_not(None),
+            vesting_grants_t.c.status == "held",
+            vesting_grants_t.c.unlock_at_us <= now,
+            vesting_grants_t.c.hold_id.is_not(None),
         )
-        .order_by(grants_t.c.unlock_at_us, grants_t.c.id)
+        .order_by(vesting_grants_t.c.unlock_at_us, vesting_grants_t.c.id)
     ).all()
     released = cancelled = released_units = cancelled_units = 0
     for grant in due:
@@ -194,8 +199,8 @@ def release_due(session: Session, policy: Policy, *, clock: Callable[[], int]) -
                 cancelled_units + grant.units,
             )
         session.execute(
-            update(grants_t)
-            .where(grants_t.c.id == grant.id)
+            update(vesting_grants_t)
+            .where(vesting_grants_t.c.id == grant.id)
             .values(status=status, resolved_at_us=now)
         )
     return ReleaseSummary(released, cancelled, released_units, cancelled_units)

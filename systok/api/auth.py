@@ -17,19 +17,17 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 from fastapi import Request
-from sqlalchemy import Engine, Table, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from systok.api.edge import gate_result
 from systok.db.engine import run_transaction
+from systok.db.kit import api_keys_t
 from systok.db.tables import ApiKey
 from systok.errors import SystokError
-
-api_keys_t = cast(Table, ApiKey.__table__)
 
 KEY_PREFIX_MARK = "stk"
 PREFIX_HEX_LENGTH = 12

@@ -47,8 +47,10 @@ from systok.api.auth import (
 )
 from systok.api.edge import BodyGate, FieldRefused, gate_result
 from systok.api.member_auth import Principal, acting_member, identify
+from systok.clock import now_us
 from systok.core.amount import (
     BASIS_POINTS_WHOLE,
+    STK,
     UNITS_MAX,
     AmountError,
     format_amount,
@@ -70,11 +72,9 @@ from systok.economy.transfers import (
 )
 from systok.errors import IdempotencyConflict, SystokError
 from systok.ledger import repository as ledger_repo
-from systok.ledger.service import now_us
 from systok.policy_files import load_policy
 
 T = TypeVar("T")
-STK = "STK"
 HISTORY_DAYS_DEFAULT = 30
 HISTORY_DAYS_MAX = 366
 PAGE_DEFAULT = 50

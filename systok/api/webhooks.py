@@ -31,11 +31,12 @@ from systok.api.app import UnitOfWork, app_policy, unit_of_work
 from systok.api.edge import BodyGate, read_body
 from systok.api.events import batch_json
 from systok.api.schemas import ErrorOut
+from systok.clock import now_us
 from systok.config import Settings
 from systok.core.policy import Policy
 from systok.core.times import us_to_iso
 from systok.errors import SystokError
-from systok.ingest.service import Ingestor, now_us
+from systok.ingest.service import Ingestor
 from systok.ingest.sources.discourse_topics import webhook_topic_lookup
 from systok.ingest.sources.discourse_webhook import map_webhook, parse_webhook_body
 

@@ -9,10 +9,10 @@ from rich.table import Table
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.clock import now_us
 from systok.config import Settings, get_settings
 from systok.core.times import us_to_iso
 from systok.db.engine import run_transaction
-from systok.ingest.service import now_us
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -44,8 +44,9 @@ from systok.accrual.explain import explain_reward
 from systok.accrual.service import WeeklyRun
 from systok.accrual.verify import verify_week
 from systok.cli.output import JSON_OPTION, print_json
+from systok.clock import now_us
 from systok.config import get_settings
-from systok.core.amount import format_amount
+from systok.core.amount import STK, format_amount
 from systok.core.ledger import AccountType
 from systok.core.weeks import IsoWeek
 from systok.db import migrate
@@ -54,7 +55,7 @@ from systok.errors import AuditFailed
 from systok.ingest.files import import_member_lines
 from systok.ingest.service import Ingestor, Outcome
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, now_us
+from systok.ledger.service import Ledger
 from systok.payout.adapters import LitesvmAdapter
 from systok.policy_files import policy_for_week
 from systok.sim.community import generate_community
@@ -217,7 +218,7 @@ def _print_economy(
     def stk(units: int) -> str:
         return format_amount(units, scale)
 
-    balances = run_transaction(engine, lambda s: Ledger(s).balances("STK"))
+    balances = run_transaction(engine, lambda s: Ledger(s).balances(STK))
     funds = Table("account", "STK", title="funds after the weeks")
     for balance in balances:
         if balance.account.type is not AccountType.MEMBER:
@@ -330,7 +331,7 @@ def _print_chain(
 
     token = adapter.token()
     members = sorted(wallets)
-    ledger = run_transaction(engine, lambda s: payout_repo.wallet_balances(s, "STK"))
+    ledger = run_transaction(engine, lambda s: payout_repo.wallet_balances(s, STK))
     chain = adapter.token_balances(
         [token_account(wallets[m].pubkey(), token.mint) for m in members]
     )

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.clock import now_us
+from systok.core.amount import STK
 from systok.core.times import date_of_day, day_of_us, us_to_iso
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
@@ -23,7 +25,7 @@ from systok.ingest.schemas import (
     normalized_alias,
     normalized_identifier,
 )
-from systok.ingest.service import Ingestor, now_us
+from systok.ingest.service import Ingestor
 from systok.policy_files import default_policy
 
 members_app = typer.Typer(
@@ -412,7 +414,7 @@ def members_show(
             raise UnknownMember(f"unknown member {member!r}: no member has this platform id")
         data = _member_json(session, row.id, row.created_at_us, today)
         qualifications, memberships = repo.member_history(session, row.id)
-        state = member_state(session, row.id, "STK")
+        state = member_state(session, row.id, STK)
         data["qualification"] = [
             {"from": date_of_day(day).isoformat(), "level": level} for day, level in qualifications
         ]

@@ -12,7 +12,7 @@ from systok import clock
 from systok.cli.context import engine_from_settings, migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
-from systok.core.amount import format_amount
+from systok.core.amount import STK, format_amount
 from systok.core.ledger import (
     AccountType,
     HoldDraft,
@@ -215,7 +215,7 @@ def demo(
     )
 
     table = Table("account", "posted STK", "held STK", "available STK", title="balances")
-    for row in run_transaction(engine, lambda s: Ledger(s).balances("STK")):
+    for row in run_transaction(engine, lambda s: Ledger(s).balances(STK)):
         table.add_row(
             row.account.name,
             _stk(row.posted_units),

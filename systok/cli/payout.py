@@ -10,10 +10,10 @@ from rich.table import Table
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.clock import now_us
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.db.engine import run_transaction
-from systok.ledger.service import now_us
 
 if TYPE_CHECKING:
     from systok.payout.service import PayoutService

@@ -17,12 +17,12 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from systok.cli.context import migrated_engine
+from systok.clock import now_us
 from systok.config import get_settings
 from systok.core.times import TimeError, day_of_date, parse_utc_us
 from systok.db.engine import run_transaction
 from systok.errors import SystokError
 from systok.ingest.pulls import PullSummary
-from systok.ingest.service import now_us
 from systok.ingest.sources.discourse_rest import linked_usernames, pull_discourse
 from systok.ingest.sources.platform import pull_profiles
 from systok.ingest.sources.posthog import pull_posthog

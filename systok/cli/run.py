@@ -470,7 +470,7 @@ vesting_app = typer.Typer(help="Frozen rewards: list, flag, release.", no_args_i
 def vesting_release() -> None:
     """Release every due vesting grant, or cancel it back to the pool if flagged (daily)."""
     from systok.accrual.vesting import release_due
-    from systok.ledger.service import now_us
+    from systok.clock import now_us
     from systok.policy_files import default_policy
 
     engine = migrated_engine()
@@ -511,15 +511,17 @@ def vesting_list(
     """Vesting grants, newest first: member, type, amount, unlock date, status."""
     from sqlalchemy import select
 
-    from systok.accrual.vesting import grants_t
     from systok.core.times import us_to_iso
+    from systok.db.kit import vesting_grants_t
     from systok.policy_files import default_policy
 
     engine = migrated_engine()
     scale = default_policy().stk_scale
     rows = run_transaction(
         engine,
-        lambda s: list(s.execute(select(grants_t).order_by(grants_t.c.id.desc()).limit(limit))),
+        lambda s: list(
+            s.execute(select(vesting_grants_t).order_by(vesting_grants_t.c.id.desc()).limit(limit))
+        ),
     )
     if as_json:
         print_json(

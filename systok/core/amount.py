@@ -13,6 +13,9 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
+STK = "STK"
+"""The asset code of the community token, as the ledger's ``assets`` table knows it."""
+
 BASIS_POINTS_WHOLE = 10_000
 """100 % in basis points."""
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
-from systok.core.amount import UNITS_MAX
+from systok.core.amount import STK, UNITS_MAX
 from systok.errors import InvalidPosting, UnbalancedTransaction
 
 GENESIS_HASH = bytes(32)
@@ -163,12 +163,12 @@ class AccountRef:
         return self.name
 
 
-def member_account(member_id: str, asset: str = "STK") -> AccountRef:
+def member_account(member_id: str, asset: str = STK) -> AccountRef:
     """The spendable account of a member."""
     return AccountRef(AccountType.MEMBER, asset, member_id)
 
 
-def system_account(account_type: AccountType, asset: str = "STK") -> AccountRef:
+def system_account(account_type: AccountType, asset: str = STK) -> AccountRef:
     """A system account (no owner)."""
     return AccountRef(account_type, asset)
 

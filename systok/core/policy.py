@@ -52,7 +52,7 @@ from pydantic import (
     field_validator,
 )
 
-from systok.core.amount import AMOUNT_DIGITS_MAX, BASIS_POINTS_WHOLE, AmountError, parse_amount
+from systok.core.amount import AMOUNT_DIGITS_MAX, BASIS_POINTS_WHOLE, STK, AmountError, parse_amount
 from systok.core.events import KNOWN_EVENT_TYPES
 from systok.core.ledger import AccountType
 from systok.core.weeks import IsoWeek
@@ -96,7 +96,6 @@ __all__ = [
     "policy_diff",
 ]
 
-STK = "STK"
 """The asset code of the token; its scale converts policy amounts to base units."""
 
 SCALE_MAX = 18

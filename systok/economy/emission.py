@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from systok.core.amount import STK
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -18,7 +19,7 @@ from systok.ledger.service import Ledger, PostedEntry
 def fund_account(policy: Policy, fund_name: str) -> AccountRef:
     """The STK account a fund of the policy's split is paid into."""
     fund = policy.funds.split[fund_name]
-    return AccountRef(AccountType(fund.account), "STK")
+    return AccountRef(AccountType(fund.account), STK)
 
 
 def mint_emission(ledger: Ledger, policy: Policy, period: str, amount_units: int) -> PostedEntry:

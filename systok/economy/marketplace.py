@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from systok.core.amount import STK
 from systok.core.ledger import (
     REFERENCE_LENGTH_MAX,
     AccountRef,
@@ -40,8 +41,6 @@ from systok.economy import repository as repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
 from systok.errors import IdempotencyConflict, SystokError
 from systok.ledger.service import Ledger
-
-STK = "STK"
 
 
 class ServiceNotFound(SystokError):

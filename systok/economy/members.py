@@ -10,6 +10,7 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
+from systok.core.amount import STK
 from systok.economy import repository as repo
 from systok.economy.repository import MemberState
 from systok.errors import LedgerError, SystokError
@@ -40,7 +41,7 @@ def request_ledger_key(kind: str, member_id: str, request_key: str) -> str:
     return f"{kind}:{digest}"
 
 
-def require_member(session: Session, member_id: str, asset: str = "STK") -> MemberState:
+def require_member(session: Session, member_id: str, asset: str = STK) -> MemberState:
     """The member's state, or ``MemberNotFound``."""
     state = repo.member_state(session, member_id, asset)
     if state is None:

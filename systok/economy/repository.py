@@ -10,39 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, and_, delete, func, insert, literal, select
+from sqlalchemy import Row, and_, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountRef, AccountType, HoldStatus
 from systok.core.times import MICROS_PER_DAY
-from systok.db.tables import (
-    Account,
-    AccrualAdjustment,
-    AccrualReward,
-    AccrualRun,
-    Entitlement,
-    Hold,
-    JournalTransaction,
-    Member,
-    MemberFreeze,
-    MemberMembership,
-    Posting,
+from systok.db.kit import (
+    accounts_t,
+    adjustments_t,
+    entitlements_t,
+    freezes_t,
+    holds_t,
+    members_t,
+    memberships_t,
+    postings_t,
+    rewards_t,
+    runs_t,
+    transactions_t,
 )
 from systok.ledger import repository as ledger_repo
-
-accounts_t = cast(Table, Account.__table__)
-members_t = cast(Table, Member.__table__)
-freezes_t = cast(Table, MemberFreeze.__table__)
-entitlements_t = cast(Table, Entitlement.__table__)
-holds_t = cast(Table, Hold.__table__)
-postings_t = cast(Table, Posting.__table__)
-transactions_t = cast(Table, JournalTransaction.__table__)
-memberships_t = cast(Table, MemberMembership.__table__)
-runs_t = cast(Table, AccrualRun.__table__)
-rewards_t = cast(Table, AccrualReward.__table__)
-adjustments_t = cast(Table, AccrualAdjustment.__table__)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from systok.core.amount import STK
 from systok.core.ledger import (
     REFERENCE_LENGTH_MAX,
     AccountRef,
@@ -82,7 +83,7 @@ def transfer_between_members(
     sender, recipient = member_account(sender_id), member_account(recipient_id)
     postings = [Posting(sender, -(amount_units + fee)), Posting(recipient, amount_units)]
     if fee:
-        postings.append(Posting(AccountRef(AccountType(rule.to), "STK"), fee))
+        postings.append(Posting(AccountRef(AccountType(rule.to), STK), fee))
     entry = ledger.post(
         TransactionDraft(
             code=TransactionCode.TRANSFER,
@@ -149,7 +150,7 @@ def send_transfer(
 
 def recipient_state(session: Session, recipient_id: str) -> MemberState:
     """The recipient's state, or ``RecipientUnknown`` (a 422: the field names nobody)."""
-    state = econ_repo.member_state(session, recipient_id, "STK")
+    state = econ_repo.member_state(session, recipient_id, STK)
     if state is None:
         raise RecipientUnknown(f"recipient {recipient_id!r} is not a member SysTok knows")
     return state

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok.clock import now_us
 from systok.core.policy import Policy
 from systok.core.times import TimeError, parse_date_day
 from systok.db.engine import run_transaction
@@ -35,7 +36,7 @@ from systok.ingest.schemas import (
     normalized_identifier,
     unstorable_text,
 )
-from systok.ingest.service import Ingestor, Outcome, now_us, storable_raw
+from systok.ingest.service import Ingestor, Outcome, storable_raw
 
 EVENTS_PER_UNIT = 5_000
 """Lines per unit of work when importing events."""

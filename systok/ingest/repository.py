@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, delete, func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from systok.db.tables import (
-    Event,
-    EventDayCount,
-    IngestBatch,
-    IngestCursor,
-    Member,
-    MemberAlias,
-    MemberMembership,
-    MemberQualification,
-    QuarantinedEvent,
+from systok.db.kit import (
+    aliases_t,
+    day_counts_t,
+    dialect_insert,
+    events_t,
+    ingest_batches_t,
+    ingest_cursors_t,
+    members_t,
+    memberships_t,
+    qualifications_t,
+    quarantine_t,
 )
 from systok.ingest.schemas import CanonicalEvent, Party
-from systok.ledger.repository import _insert
-
-events_t = cast(Table, Event.__table__)
-members_t = cast(Table, Member.__table__)
-aliases_t = cast(Table, MemberAlias.__table__)
-qualifications_t = cast(Table, MemberQualification.__table__)
-memberships_t = cast(Table, MemberMembership.__table__)
-quarantine_t = cast(Table, QuarantinedEvent.__table__)
-batches_t = cast(Table, IngestBatch.__table__)
-cursors_t = cast(Table, IngestCursor.__table__)
-day_counts_t = cast(Table, EventDayCount.__table__)
 
 DayKey = tuple[str, int, str]
 """(member_id, day, event_type): the key of a daily counter."""
@@ -145,7 +135,7 @@ def _insert_events_by_executemany(
 ) -> dict[tuple[str, str], int]:
     inserted: dict[tuple[str, str], int] = {}
     statement = (
-        _insert(session, events_t)
+        dialect_insert(session, events_t)
         .on_conflict_do_nothing(index_elements=["source", "source_event_id"])
         .returning(events_t.c.id, events_t.c.source, events_t.c.source_event_id)
     )
@@ -256,7 +246,7 @@ def record_batch(
     started_at_us: int,
 ) -> None:
     session.execute(
-        batches_t.insert().values(
+        ingest_batches_t.insert().values(
             source=source,
             received=received,
             accepted=accepted,
@@ -331,7 +321,7 @@ def refuse_again(session: Session, row_id: int, field: str | None, reason: str) 
 
 def ensure_member(session: Session, member_id: str, created_at_us: int) -> None:
     session.execute(
-        _insert(session, members_t)
+        dialect_insert(session, members_t)
         .values(id=member_id, created_at_us=created_at_us)
         .on_conflict_do_nothing(index_elements=["id"])
     )
@@ -545,7 +535,7 @@ def add_day_counts(session: Session, deltas: dict[DayKey, int]) -> None:
         if n > 0
     ]
     if increments:
-        insert = _insert(session, day_counts_t)
+        insert = dialect_insert(session, day_counts_t)
         statement = insert.on_conflict_do_update(
             index_elements=["member_id", "day", "event_type"],
             set_={"count": day_counts_t.c.count + insert.excluded.count},
@@ -658,11 +648,11 @@ def replace_member_history(
 def batch_totals(session: Session) -> dict[str, int]:
     row = session.execute(
         select(
-            func.coalesce(func.sum(batches_t.c.received), 0),
-            func.coalesce(func.sum(batches_t.c.accepted), 0),
-            func.coalesce(func.sum(batches_t.c.duplicates), 0),
-            func.coalesce(func.sum(batches_t.c.conflicts), 0),
-            func.coalesce(func.sum(batches_t.c.quarantined), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.received), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.accepted), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.duplicates), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.conflicts), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.quarantined), 0),
         )
     ).one()
     return dict(
@@ -676,12 +666,14 @@ def batch_totals(session: Session) -> dict[str, int]:
 
 def read_cursor(session: Session, name: str) -> str | None:
     return session.execute(
-        select(cursors_t.c.cursor).where(cursors_t.c.source == name)
+        select(ingest_cursors_t.c.cursor).where(ingest_cursors_t.c.source == name)
     ).scalar_one_or_none()
 
 
 def write_cursor(session: Session, name: str, cursor: str, now_us: int) -> None:
-    statement = _insert(session, cursors_t).values(source=name, cursor=cursor, updated_at_us=now_us)
+    statement = dialect_insert(session, ingest_cursors_t).values(
+        source=name, cursor=cursor, updated_at_us=now_us
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["source"], set_={"cursor": cursor, "updated_at_us": now_us}

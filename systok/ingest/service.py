@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from systok import clock as systok_clock
+from systok.clock import now_us
 from systok.core.policy import Policy
 from systok.errors import SystokError
 from systok.ingest import repository as repo
@@ -116,11 +116,6 @@ class AliasInvalid(SystokError):
     """An alias (or its source) that ids may not contain: NUL, controls, bidi controls."""
 
     status_code = 422
-
-
-def now_us() -> int:
-    """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
-    return systok_clock.now_us()
 
 
 def limits_of(policy: Policy) -> Limits:

@@ -42,18 +42,14 @@ from systok.core.ledger import (
     lanes_head,
     transaction_digest,
 )
+from systok.db.kit import accounts_t, chain_links_t, holds_t, postings_t, transactions_t
 from systok.ledger.repository import (
     StoredHold,
     _ref,
-    accounts_t,
     asset_scales,
-    holds_t,
     iter_holds,
     lane_heads,
-    links_t,
     named_postings,
-    postings_t,
-    transactions_t,
 )
 
 VIOLATIONS_SHOWN_MAX = 50
@@ -251,8 +247,8 @@ def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold])
     unsealed = session.execute(
         select(func.count())
         .select_from(transactions_t)
-        .outerjoin(links_t, links_t.c.transaction_id == transactions_t.c.id)
-        .where(links_t.c.seq.is_(None))
+        .outerjoin(chain_links_t, chain_links_t.c.transaction_id == transactions_t.c.id)
+        .where(chain_links_t.c.seq.is_(None))
     ).scalar_one()
     if unsealed:
         report.violations.append(f"{unsealed} journal entries are not on the hash chain")
@@ -261,12 +257,18 @@ def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold])
     after = (-1, 0)
     while True:
         batch = session.execute(
-            select(transactions_t, links_t.c.lane, links_t.c.seq, links_t.c.hash.label("link_hash"))
-            .join(links_t, links_t.c.transaction_id == transactions_t.c.id)
-            .where(
-                tuple_(links_t.c.lane, links_t.c.seq) > tuple_(literal(after[0]), literal(after[1]))
+            select(
+                transactions_t,
+                chain_links_t.c.lane,
+                chain_links_t.c.seq,
+                chain_links_t.c.hash.label("link_hash"),
             )
-            .order_by(links_t.c.lane, links_t.c.seq)
+            .join(chain_links_t, chain_links_t.c.transaction_id == transactions_t.c.id)
+            .where(
+                tuple_(chain_links_t.c.lane, chain_links_t.c.seq)
+                > tuple_(literal(after[0]), literal(after[1]))
+            )
+            .order_by(chain_links_t.c.lane, chain_links_t.c.seq)
             .limit(CHAIN_BATCH_SIZE)
         ).all()
         if not batch:

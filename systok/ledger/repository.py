@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import (
@@ -22,23 +21,16 @@ from systok.core.ledger import (
     chain_hash,
     chain_lane,
 )
-from systok.db.tables import (
-    Account,
-    Asset,
-    ChainHead,
-    ChainLink,
-    Hold,
-    JournalTransaction,
-    Posting,
+from systok.db.kit import (
+    accounts_t,
+    assets_t,
+    chain_head_t,
+    chain_links_t,
+    dialect_insert,
+    holds_t,
+    postings_t,
+    transactions_t,
 )
-
-accounts_t = cast(Table, Account.__table__)
-transactions_t = cast(Table, JournalTransaction.__table__)
-postings_t = cast(Table, Posting.__table__)
-holds_t = cast(Table, Hold.__table__)
-chain_t = cast(Table, ChainHead.__table__)
-assets_t = cast(Table, Asset.__table__)
-links_t = cast(Table, ChainLink.__table__)
 
 
 @dataclass(frozen=True)
@@ -91,12 +83,6 @@ class StoredHold:
     resolved_transaction_id: int | None
 
 
-def _insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def named_postings() -> Any:
     """Postings with their account's natural key: (transaction_id, type, owner, asset, amount)."""
     return select(
@@ -144,7 +130,7 @@ def claim_entry(
 ) -> int | None:
     """Insert the entry row, claiming its idempotency key; None if the key is taken."""
     statement = (
-        _insert(session, transactions_t)
+        dialect_insert(session, transactions_t)
         .values(
             idempotency_key=idempotency_key,
             kind=kind.value,
@@ -167,13 +153,19 @@ def seal_entry(session: Session, transaction_id: int, created_at_us: int, digest
     """
     lane = chain_lane(transaction_id)
     head = session.execute(
-        select(chain_t.c.seq, chain_t.c.hash).where(chain_t.c.id == lane).with_for_update()
+        select(chain_head_t.c.seq, chain_head_t.c.hash)
+        .where(chain_head_t.c.id == lane)
+        .with_for_update()
     ).one()
     seq: int = head.seq + 1
     entry_hash = chain_hash(head.hash, seq, created_at_us, digest)
-    session.execute(update(chain_t).where(chain_t.c.id == lane).values(seq=seq, hash=entry_hash))
     session.execute(
-        links_t.insert().values(lane=lane, seq=seq, transaction_id=transaction_id, hash=entry_hash)
+        update(chain_head_t).where(chain_head_t.c.id == lane).values(seq=seq, hash=entry_hash)
+    )
+    session.execute(
+        chain_links_t.insert().values(
+            lane=lane, seq=seq, transaction_id=transaction_id, hash=entry_hash
+        )
     )
     return seq
 
@@ -191,11 +183,11 @@ def _entry_query() -> Any:
     return (
         select(
             transactions_t,
-            links_t.c.seq.label("chain_seq"),
-            links_t.c.hash.label("chain_hash"),
+            chain_links_t.c.seq.label("chain_seq"),
+            chain_links_t.c.hash.label("chain_hash"),
             func.coalesce(transactions_t.c.hold_id, created_hold.c.id).label("any_hold_id"),
         )
-        .outerjoin(links_t, links_t.c.transaction_id == transactions_t.c.id)
+        .outerjoin(chain_links_t, chain_links_t.c.transaction_id == transactions_t.c.id)
         .outerjoin(created_hold, created_hold.c.created_transaction_id == transactions_t.c.id)
     )
 
@@ -269,7 +261,7 @@ def open_accounts(session: Session, refs: Sequence[AccountRef], created_at_us: i
     # One cached statement executed for many rows, not a VALUES list compiled anew for
     # each size (compiling 2 000-row VALUES lists was most of a weekly post on SQLite).
     session.connection().execute(
-        _insert(session, accounts_t).on_conflict_do_nothing(
+        dialect_insert(session, accounts_t).on_conflict_do_nothing(
             index_elements=["type", "owner", "asset"]
         ),
         [
@@ -480,6 +472,8 @@ def lane_heads(session: Session) -> list[tuple[int, int, bytes]]:
     return [
         (row.id, row.seq, row.hash)
         for row in session.execute(
-            select(chain_t.c.id, chain_t.c.seq, chain_t.c.hash).order_by(chain_t.c.id)
+            select(chain_head_t.c.id, chain_head_t.c.seq, chain_head_t.c.hash).order_by(
+                chain_head_t.c.id
+            )
         )
     ]

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from systok import clock as systok_clock
+from systok.clock import now_us
 from systok.core.amount import UNITS_MAX, format_amount
 from systok.core.ledger import (
     SCALE_MAX,
@@ -72,11 +72,6 @@ class PostedEntry:
     chain_seq: int | None
     replayed: bool
     hold_id: int | None = None
-
-
-def now_us() -> int:
-    """Now in integer microseconds since the Unix epoch, from :mod:`systok.clock`."""
-    return systok_clock.now_us()
 
 
 # Asset scales per engine. Safe to cache: a scale can never change once registered, and

@@ -30,36 +30,29 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from systok import clock
 from systok.db.engine import run_transaction
-from systok.db.tables import (
-    AccrualRun,
-    AccrualRunStage,
-    IngestBatch,
-    PayoutBatch,
-    PayoutItem,
-    QuarantinedEvent,
-    Reconciliation,
+from systok.db.kit import (
+    ingest_batches_t,
+    payout_batches_t,
+    payout_items_t,
+    quarantine_t,
+    reconciliations_t,
+    runs_t,
+    stages_t,
 )
 from systok.observability.logs import get_logger
 
 log = get_logger("metrics")
 
-runs_t = cast(Table, AccrualRun.__table__)
-stages_t = cast(Table, AccrualRunStage.__table__)
-batches_t = cast(Table, IngestBatch.__table__)
-quarantine_t = cast(Table, QuarantinedEvent.__table__)
-payout_batches_t = cast(Table, PayoutBatch.__table__)
-payout_items_t = cast(Table, PayoutItem.__table__)
-reconciliations_t = cast(Table, Reconciliation.__table__)
 
 QUARANTINE_STATUSES = ("open", "accepted", "duplicate", "conflict")
 PAYOUT_STATUSES = ("planned", "confirmed", "failed")
@@ -120,15 +113,15 @@ class Snapshot:
 def _ingest_sums(session: Session, *where: Any) -> dict[str, IngestSums]:
     rows = session.execute(
         select(
-            batches_t.c.source,
+            ingest_batches_t.c.source,
             func.count(),
-            func.coalesce(func.sum(batches_t.c.accepted), 0),
-            func.coalesce(func.sum(batches_t.c.duplicates), 0),
-            func.coalesce(func.sum(batches_t.c.conflicts), 0),
-            func.coalesce(func.sum(batches_t.c.quarantined), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.accepted), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.duplicates), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.conflicts), 0),
+            func.coalesce(func.sum(ingest_batches_t.c.quarantined), 0),
         )
         .where(*where)
-        .group_by(batches_t.c.source)
+        .group_by(ingest_batches_t.c.source)
     )
     return {str(source): IngestSums(*(int(n) for n in sums)) for source, *sums in rows}
 
@@ -168,14 +161,14 @@ def read_snapshot(
     snap.unfinished_runs = int(
         session.scalar(select(func.count()).where(runs_t.c.stage != "done")) or 0
     )
-    snap.ingest_recent = _ingest_sums(session, batches_t.c.started_at_us >= horizon_us)
+    snap.ingest_recent = _ingest_sums(session, ingest_batches_t.c.started_at_us >= horizon_us)
     if settled_from_us is None:
-        snap.ingest_settled = _ingest_sums(session, batches_t.c.started_at_us < horizon_us)
+        snap.ingest_settled = _ingest_sums(session, ingest_batches_t.c.started_at_us < horizon_us)
     elif settled_from_us < horizon_us:
         snap.ingest_settled = _ingest_sums(
             session,
-            batches_t.c.started_at_us >= settled_from_us,
-            batches_t.c.started_at_us < horizon_us,
+            ingest_batches_t.c.started_at_us >= settled_from_us,
+            ingest_batches_t.c.started_at_us < horizon_us,
         )
     snap.quarantine = {
         str(status): int(count)

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import cast
 
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from systok.db.engine import run_transaction
-from systok.db.tables import AccrualRunStage, Reconciliation
-
-stages_t = cast(Table, AccrualRunStage.__table__)
-reconciliations_t = cast(Table, Reconciliation.__table__)
+from systok.db.kit import reconciliations_t, stages_t
 
 DIFFERENCE_KINDS = ("missing", "extra", "wrong amount")
 """The kinds of ``systok.payout.reconcile.Difference``."""

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from systok import clock
+from systok.core.amount import STK
 from systok.db.engine import run_transaction
 from systok.observability.records import record_reconciliation
 from systok.payout import repository as repo
@@ -53,7 +54,7 @@ class Reconciliation:
     supply_units: int | None
 
 
-def reconcile(engine: Engine, adapter: PayoutAdapter, asset: str = "STK") -> Reconciliation:
+def reconcile(engine: Engine, adapter: PayoutAdapter, asset: str = STK) -> Reconciliation:
     """Compare the chain's balances, supply and memos with the ledger and the payout plan."""
     items, ledger_wallets, landed, known = run_transaction(
         engine,

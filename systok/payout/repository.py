@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, and_, func, insert, select, update
+from sqlalchemy import Row, and_, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountType
-from systok.db.tables import (
-    Account,
-    Member,
-    PayoutAttempt,
-    PayoutBatch,
-    PayoutItem,
-    Wallet,
-    WalletChallenge,
+from systok.db.kit import (
+    accounts_t,
+    members_t,
+    payout_attempts_t,
+    payout_batches_t,
+    payout_items_t,
+    wallet_challenges_t,
+    wallets_t,
 )
-
-batches_t = cast(Table, PayoutBatch.__table__)
-items_t = cast(Table, PayoutItem.__table__)
-attempts_t = cast(Table, PayoutAttempt.__table__)
-wallets_t = cast(Table, Wallet.__table__)
-challenges_t = cast(Table, WalletChallenge.__table__)
-members_t = cast(Table, Member.__table__)
-accounts_t = cast(Table, Account.__table__)
-
 
 # --- wallets -------------------------------------------------------------------------
 
@@ -36,18 +27,20 @@ def member_exists(session: Session, member_id: str) -> bool:
 
 
 def insert_challenge(session: Session, **values: Any) -> None:
-    session.execute(insert(challenges_t).values(**values))
+    session.execute(insert(wallet_challenges_t).values(**values))
 
 
 def get_challenge(session: Session, nonce: str) -> Row[Any] | None:
-    return session.execute(select(challenges_t).where(challenges_t.c.nonce == nonce)).one_or_none()
+    return session.execute(
+        select(wallet_challenges_t).where(wallet_challenges_t.c.nonce == nonce)
+    ).one_or_none()
 
 
 def use_challenge(session: Session, nonce: str, now_us: int) -> bool:
     """Mark a challenge used; False if another link used it first (a replay)."""
     result = session.execute(
-        update(challenges_t)
-        .where(challenges_t.c.nonce == nonce, challenges_t.c.used_at_us.is_(None))
+        update(wallet_challenges_t)
+        .where(wallet_challenges_t.c.nonce == nonce, wallet_challenges_t.c.used_at_us.is_(None))
         .values(used_at_us=now_us)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -120,54 +113,56 @@ def batch_count_with_prefix(session: Session, prefix: str) -> int:
     return int(
         session.execute(
             select(func.count())
-            .select_from(batches_t)
-            .where(batches_t.c.plan_key.like(prefix + "%"))
+            .select_from(payout_batches_t)
+            .where(payout_batches_t.c.plan_key.like(prefix + "%"))
         ).scalar_one()
     )
 
 
 def insert_batch(session: Session, **values: Any) -> int:
     batch_id: int = session.execute(
-        insert(batches_t).values(**values).returning(batches_t.c.id)
+        insert(payout_batches_t).values(**values).returning(payout_batches_t.c.id)
     ).scalar_one()
     return batch_id
 
 
 def insert_items(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(items_t), rows)
+        session.execute(insert(payout_items_t), rows)
 
 
 def insert_attempt(session: Session, **values: Any) -> int:
     attempt_id: int = session.execute(
-        insert(attempts_t).values(**values).returning(attempts_t.c.id)
+        insert(payout_attempts_t).values(**values).returning(payout_attempts_t.c.id)
     ).scalar_one()
     return attempt_id
 
 
 def lock_batch(session: Session, batch_id: int) -> Row[Any]:
     return session.execute(
-        select(batches_t).where(batches_t.c.id == batch_id).with_for_update()
+        select(payout_batches_t).where(payout_batches_t.c.id == batch_id).with_for_update()
     ).one()
 
 
 def get_batch(session: Session, batch_id: int) -> Row[Any]:
-    return session.execute(select(batches_t).where(batches_t.c.id == batch_id)).one()
+    return session.execute(select(payout_batches_t).where(payout_batches_t.c.id == batch_id)).one()
 
 
 def batch_items(session: Session, batch_id: int) -> list[Row[Any]]:
     return list(
         session.execute(
-            select(items_t).where(items_t.c.batch_id == batch_id).order_by(items_t.c.member_id)
+            select(payout_items_t)
+            .where(payout_items_t.c.batch_id == batch_id)
+            .order_by(payout_items_t.c.member_id)
         )
     )
 
 
 def latest_attempt(session: Session, batch_id: int) -> Row[Any]:
     return session.execute(
-        select(attempts_t)
-        .where(attempts_t.c.batch_id == batch_id)
-        .order_by(attempts_t.c.id.desc())
+        select(payout_attempts_t)
+        .where(payout_attempts_t.c.batch_id == batch_id)
+        .order_by(payout_attempts_t.c.id.desc())
         .limit(1)
     ).one()
 
@@ -175,48 +170,66 @@ def latest_attempt(session: Session, batch_id: int) -> Row[Any]:
 def batch_attempts(session: Session, batch_id: int) -> list[Row[Any]]:
     return list(
         session.execute(
-            select(attempts_t).where(attempts_t.c.batch_id == batch_id).order_by(attempts_t.c.id)
+            select(payout_attempts_t)
+            .where(payout_attempts_t.c.batch_id == batch_id)
+            .order_by(payout_attempts_t.c.id)
         )
     )
 
 
 def planned_batch_ids(session: Session, batch_ids: list[int] | None = None) -> list[int]:
     """Batches not final yet (of the given ones, or all)."""
-    query = select(batches_t.c.id).where(batches_t.c.status == "planned").order_by(batches_t.c.id)
+    query = (
+        select(payout_batches_t.c.id)
+        .where(payout_batches_t.c.status == "planned")
+        .order_by(payout_batches_t.c.id)
+    )
     if batch_ids is not None:
-        query = query.where(batches_t.c.id.in_(batch_ids))
+        query = query.where(payout_batches_t.c.id.in_(batch_ids))
     return [int(r.id) for r in session.execute(query)]
 
 
 def run_batches(session: Session, run_id: int) -> list[Row[Any]]:
     return list(
         session.execute(
-            select(batches_t).where(batches_t.c.run_id == run_id).order_by(batches_t.c.id)
+            select(payout_batches_t)
+            .where(payout_batches_t.c.run_id == run_id)
+            .order_by(payout_batches_t.c.id)
         )
     )
 
 
 def list_batches(session: Session, limit: int) -> list[Row[Any]]:
-    return list(session.execute(select(batches_t).order_by(batches_t.c.id.desc()).limit(limit)))
+    return list(
+        session.execute(
+            select(payout_batches_t).order_by(payout_batches_t.c.id.desc()).limit(limit)
+        )
+    )
 
 
 def update_batch(session: Session, batch_id: int, **values: Any) -> None:
-    session.execute(update(batches_t).where(batches_t.c.id == batch_id).values(**values))
+    session.execute(
+        update(payout_batches_t).where(payout_batches_t.c.id == batch_id).values(**values)
+    )
 
 
 def update_attempt(session: Session, attempt_id: int, **values: Any) -> None:
-    session.execute(update(attempts_t).where(attempts_t.c.id == attempt_id).values(**values))
+    session.execute(
+        update(payout_attempts_t).where(payout_attempts_t.c.id == attempt_id).values(**values)
+    )
 
 
 def count_send(session: Session, attempt_id: int, now_us: int) -> int:
     """Record that the attempt is about to be sent; returns how often it was sent before."""
     before = session.execute(
-        select(attempts_t.c.sends).where(attempts_t.c.id == attempt_id).with_for_update()
+        select(payout_attempts_t.c.sends)
+        .where(payout_attempts_t.c.id == attempt_id)
+        .with_for_update()
     ).scalar_one()
     session.execute(
-        update(attempts_t)
-        .where(attempts_t.c.id == attempt_id)
-        .values(sends=attempts_t.c.sends + 1, updated_at_us=now_us)
+        update(payout_attempts_t)
+        .where(payout_attempts_t.c.id == attempt_id)
+        .values(sends=payout_attempts_t.c.sends + 1, updated_at_us=now_us)
     )
     return int(before)
 
@@ -225,9 +238,14 @@ def confirmed_items(session: Session) -> list[Row[Any]]:
     """Every transfer whose batch landed and succeeded (what the chain must show)."""
     return list(
         session.execute(
-            select(items_t.c.member_id, items_t.c.address, items_t.c.amount_units, batches_t.c.mint)
-            .join(batches_t, batches_t.c.id == items_t.c.batch_id)
-            .where(batches_t.c.status == "confirmed")
+            select(
+                payout_items_t.c.member_id,
+                payout_items_t.c.address,
+                payout_items_t.c.amount_units,
+                payout_batches_t.c.mint,
+            )
+            .join(payout_batches_t, payout_batches_t.c.id == payout_items_t.c.batch_id)
+            .where(payout_batches_t.c.status == "confirmed")
         )
     )
 
@@ -237,17 +255,17 @@ def landed_attempts(session: Session) -> list[Row[Any]]:
     return list(
         session.execute(
             select(
-                attempts_t.c.signature,
-                attempts_t.c.status,
-                batches_t.c.memo,
-                batches_t.c.id.label("batch_id"),
-                batches_t.c.status.label("batch_status"),
+                payout_attempts_t.c.signature,
+                payout_attempts_t.c.status,
+                payout_batches_t.c.memo,
+                payout_batches_t.c.id.label("batch_id"),
+                payout_batches_t.c.status.label("batch_status"),
             )
-            .join(batches_t, batches_t.c.id == attempts_t.c.batch_id)
-            .where(attempts_t.c.status.in_(("landed", "failed")))
+            .join(payout_batches_t, payout_batches_t.c.id == payout_attempts_t.c.batch_id)
+            .where(payout_attempts_t.c.status.in_(("landed", "failed")))
         )
     )
 
 
 def all_attempt_signatures(session: Session) -> set[str]:
-    return {r.signature for r in session.execute(select(attempts_t.c.signature))}
+    return {r.signature for r in session.execute(select(payout_attempts_t.c.signature))}

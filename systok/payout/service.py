@@ -35,6 +35,8 @@ from solders.signature import Signature
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok.clock import now_us
+from systok.core.amount import STK
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -43,7 +45,7 @@ from systok.core.ledger import (
     member_account,
 )
 from systok.db.engine import run_transaction
-from systok.ledger.service import Ledger, now_us
+from systok.ledger.service import Ledger
 from systok.payout import repository as repo
 from systok.payout.adapters import Landed, PayoutAdapter
 from systok.payout.chain import (
@@ -58,7 +60,7 @@ from systok.payout.errors import NothingToPay, PayoutError, PayoutPending, Walle
 MEMO_PREFIX = "SysTok"
 
 
-def wallet_account(member_id: str, asset: str = "STK") -> AccountRef:
+def wallet_account(member_id: str, asset: str = STK) -> AccountRef:
     """The ledger's mirror of what a member holds on chain from payouts."""
     return AccountRef(AccountType.WALLET, asset, member_id)
 
@@ -81,7 +83,7 @@ class PayoutService:
         adapter: PayoutAdapter,
         *,
         scale: int,
-        asset: str = "STK",
+        asset: str = STK,
         clock: Callable[[], int] = now_us,
         poll_seconds: float = 2.0,
         timeout_seconds: float = 180.0,

@@ -26,9 +26,9 @@ from sqlalchemy import Engine, text
 
 from systok.api.app import create_app
 from systok.api.auth import create_api_key
+from systok.clock import now_us
 from systok.config import Settings
 from systok.db.engine import run_transaction
-from systok.ingest.service import now_us
 from systok.policy_files import default_policy
 from tests.api.economy import Economy, member_settings, seed_members
 

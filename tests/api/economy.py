@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, text
 
+from systok.clock import now_us
 from systok.config import Settings
 from systok.core.ledger import (
     AccountRef,
@@ -32,7 +33,7 @@ from systok.core.ledger import (
 )
 from systok.db.engine import run_transaction
 from systok.economy.members import freeze_member
-from systok.ledger.service import Ledger, now_us
+from systok.ledger.service import Ledger
 
 ISSUER = "https://platform.example.org"
 AUDIENCE = "systok"

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from systok.api.auth import ApiKeyInvalid, ApiKeyNameTaken, create_api_key
 from systok.cli.api import apikey_app
+from systok.clock import now_us
 from systok.config import get_settings
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
-from systok.ingest.service import now_us
 from tests.api.conftest import LiveServer, iso_ago
 
 

@@ -14,8 +14,8 @@ import pytest
 from solders.keypair import Keypair
 from sqlalchemy import text
 
+from systok.clock import now_us
 from systok.db.engine import run_transaction
-from systok.ingest.service import now_us
 from systok.payout.wallets import issue_challenge
 from tests.api.economy import STK, Economy, balances, fund
 

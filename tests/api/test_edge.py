@@ -22,11 +22,11 @@ import pytest
 
 from systok.api.app import create_app
 from systok.api.auth import create_api_key
+from systok.clock import now_us
 from systok.core.amount import AmountError, parse_amount
 from systok.core.policy import parse_policy
 from systok.db.engine import make_engine, run_transaction
 from systok.errors import InsufficientFunds, PolicyInvalid
-from systok.ingest.service import now_us
 from systok.policy_files import default_policy
 from tests.api.conftest import iso_ago, serve, table_counts
 from tests.api.economy import STK, Economy, balances, fund, member_settings, mint, seed_members

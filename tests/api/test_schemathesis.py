@@ -20,8 +20,8 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from systok.api.auth import create_api_key
+from systok.clock import now_us
 from systok.db.engine import make_engine, run_transaction
-from systok.ingest.service import now_us
 from tests.api.economy import STK, fund, mint, seed_members
 from tests.api.served import systok_serve
 from tests.conftest import empty_database_url

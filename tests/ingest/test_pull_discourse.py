@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from systok.api.app import create_app
+from systok.clock import now_us
 from systok.config import Settings
 from systok.core.times import parse_utc_us, us_to_iso
 from systok.db.engine import run_transaction
@@ -23,7 +24,7 @@ from systok.db.tables import Event
 from systok.ingest.files import import_member_lines
 from systok.ingest.http import PullFailed
 from systok.ingest.schemas import IncomingEvent
-from systok.ingest.service import Ingestor, now_us
+from systok.ingest.service import Ingestor
 from systok.ingest.sources import discourse_rest
 from systok.policy_files import default_policy
 from tests.api.conftest import WEBHOOK_SECRET, discourse_headers, dumps

@@ -20,6 +20,7 @@ import time
 import pytest
 from sqlalchemy import select, update
 
+from systok.clock import now_us
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -33,7 +34,7 @@ from systok.db.tables import Account
 from systok.errors import InsufficientFunds
 from systok.ledger import repository as repo
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, PostingPath, now_us, post_in_own_transaction
+from systok.ledger.service import Ledger, PostingPath, post_in_own_transaction
 
 pytestmark = pytest.mark.postgres
 

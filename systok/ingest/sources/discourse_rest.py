@@ -61,22 +61,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, Table, and_, or_, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
+from systok.clock import now_us
 from systok.config import Settings
 from systok.core.events import EventType
 from systok.core.policy import Policy
 from systok.core.times import TimeError, parse_utc_us
 from systok.db.engine import run_transaction
-from systok.db.tables import Event, MemberAlias
+from systok.db.kit import aliases_t, events_t
 from systok.errors import ConfigurationError
 from systok.ingest import repository as repo
 from systok.ingest.http import PullFailed, RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
-from systok.ingest.service import BatchResult, Ingestor, now_us
+from systok.ingest.service import BatchResult, Ingestor
 from systok.ingest.sources.discourse_topics import TopicCache, TopicFacts, TopicLookup
 from systok.ingest.sources.discourse_webhook import (
     SOURCE,
@@ -91,9 +92,6 @@ PAGE_LIMIT = 30
 REGULAR_POST_TYPE = 1
 HTTP_NOT_FOUND = 404
 LIKE_TYPES = (EventType.CLUB_LIKE_GIVEN.value, EventType.CLUB_LIKE_RECEIVED.value)
-
-events_t = cast(Table, Event.__table__)
-aliases_t = cast(Table, MemberAlias.__table__)
 
 
 def client_for(settings: Settings, *, sleep: Sleep = time.sleep) -> RetryingClient:

@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok.clock import now_us
 from systok.config import Settings
 from systok.core.policy import Policy
 from systok.core.times import day_of_date, us_to_iso
@@ -61,7 +62,7 @@ from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.schemas import normalized_alias, normalized_identifier
-from systok.ingest.service import AliasInvalid, IdentityConflict, Ingestor, now_us
+from systok.ingest.service import AliasInvalid, IdentityConflict, Ingestor
 
 CURSOR_NAME = "platform"
 MEMBERS_PATH = "/api/members"

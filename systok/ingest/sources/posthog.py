@@ -53,6 +53,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok.clock import now_us
 from systok.config import Settings
 from systok.core.events import EVENT_TYPES
 from systok.core.policy import Policy
@@ -62,7 +63,7 @@ from systok.errors import ConfigurationError, SystokError
 from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
-from systok.ingest.service import BatchResult, Ingestor, now_us
+from systok.ingest.service import BatchResult, Ingestor
 
 SOURCE = "posthog"
 CURSOR_NAME = "posthog"
