@@ -1,0 +1,1 @@
+"""Names vulture cannot see used: read by frameworks through reflection."""
