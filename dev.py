@@ -3,7 +3,7 @@
 
     python3 dev.py demo     # the main job on the embedded default (SQLite, in-process)
     python3 dev.py test     # the whole test suite (extra arguments go to pytest)
-    python3 dev.py lint     # ruff and mypy
+    python3 dev.py lint     # ruff, mypy and the architecture rules (tools/)
     python3 dev.py systok … # any systok command inside the environment
 
 The first run creates ``.venv`` next to this file and installs SysTok with its
@@ -65,11 +65,21 @@ def main(argv: list[str]) -> int:
     if task == "lint":
         python = str(_python())
         sources = ["systok", "tests", "bench", "docs", "dev.py"]
-        return (
-            run([python, "-m", "ruff", "check", *sources])
-            or run([python, "-m", "ruff", "format", "--check", "systok", "tests"])
-            or run([python, "-m", "mypy", "systok"])
-        )
+        checks = [
+            [python, "-m", "ruff", "check", *sources, "tools"],
+            [python, "-m", "ruff", "format", "--check", "systok", "tests", "tools"],
+            [python, "-m", "mypy", "systok"],
+            [str(BIN / "lint-imports")],  # dependency rules: pyproject [tool.importlinter]
+            [python, "-m", "vulture"],  # dead code: pyproject [tool.vulture]
+            [python, "tools/check_architecture.py"],  # SQL only in repositories, file sizes
+            [python, "tools/check_policy_fields.py"],  # every policy field consumed or declared
+            [python, "tools/policy_reference.py", "--check"],  # docs/policy.md keys table
+            [python, "tools/architecture_map.py", "--check"],  # docs/architecture.md map
+        ]
+        for check in checks:
+            if code := run(check):
+                return code
+        return 0
     if task == "systok":
         return run([str(BIN / "systok"), *rest])
     print(f"unknown task {task!r}; try: demo, test, lint, systok", file=sys.stderr)
