@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "systok"
 LINES_MAX = 400
 SIZE_EXEMPT = {"systok/db/tables.py"}
 SQL_CALLS = {"execute", "exec_driver_sql", "scalar", "scalars", "execute_many"}
@@ -54,10 +53,11 @@ def sql_violations(relative: str, tree: ast.AST) -> list[str]:
     return found
 
 
-def main() -> int:
+def problems_under(root: Path) -> list[str]:
+    """Every violation in ``root/systok``, one line each."""
     problems: list[str] = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(ROOT).as_posix()
+    for path in sorted((root / "systok").rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
         text = path.read_text(encoding="utf-8")
         if not _may_run_sql(relative):
             problems += sql_violations(relative, ast.parse(text, relative))
@@ -65,6 +65,11 @@ def main() -> int:
         exempt = relative in SIZE_EXEMPT or "/migrations/" in relative
         if lines > LINES_MAX and not exempt:
             problems.append(f"{relative}:1: file-too-long: {lines} lines (limit {LINES_MAX})")
+    return problems
+
+
+def main() -> int:
+    problems = problems_under(ROOT)
     for problem in problems:
         print(problem)
     return 1 if problems else 0
