@@ -100,15 +100,6 @@ class Slashing:
     rounding: str
     tiers: tuple[SlashingTier, ...]
 
-    def tier_for(self, days_inactive: int) -> SlashingTier:
-        """The tier a member inactive for ``days_inactive`` days falls in."""
-        for tier in self.tiers:
-            if days_inactive >= tier.from_days and (
-                tier.to_days is None or days_inactive < tier.to_days
-            ):
-                return tier
-        raise ValueError(f"no slashing tier covers {days_inactive} days")
-
 
 @dataclass(frozen=True, slots=True)
 class Fund:
@@ -303,11 +294,6 @@ class Policy:
     def event_rule(self, event_type: str) -> EventRule | None:
         """The rule for an event type, or None when the policy gives it no value."""
         return self.events.get(event_type)
-
-    def vesting_days_for(self, event_type: str) -> int:
-        """Vesting days of the reward an event type earns."""
-        rule = self.events[event_type]
-        return self.vesting.reward_types[rule.reward_type].vesting_days
 
     def canonical_data(self) -> dict[str, Any]:
         """The canonical data the hash is computed over (a fresh, mutable copy)."""
