@@ -19,12 +19,12 @@ class HalvingEmission:
 
     kind: Literal["halving"]
     genesis_date: date
-    period: str
+    period: Literal["week"]
     yearly_amount: int
     halving_interval_years: int
     days_per_year: int
     amount_quantum: int
-    rounding: str
+    rounding: Literal["floor"]
 
     def daily_amount(self, year_index: int) -> int:
         """Base units minted per day in year ``year_index`` (0 = the genesis year)."""
@@ -51,12 +51,12 @@ class QuarterlyDecayEmission:
 
     kind: Literal["quarterly_decay"]
     genesis_date: date
-    period: str
+    period: Literal["quarter"]
     total_supply: int
     first_quarter_amount: int
     amount_quantum: int
-    rounding: str
-    tail: str
+    rounding: Literal["floor"]
+    tail: Literal["emit_quantum"]
 
     def quarter_amount(self, remaining: int) -> int:
         """Base units minted in a quarter that starts with ``remaining`` unminted units."""

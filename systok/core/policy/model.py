@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from systok.core.amount import STK
 from systok.core.policy.emission import Emission
@@ -52,7 +52,7 @@ class Conversion:
     """
 
     stk_per_point: Decimal
-    rounding: str
+    rounding: Literal["floor"]
     remainder_to: str
 
 
@@ -95,9 +95,9 @@ class SlashingTier:
 class Slashing:
     """Redistribution from inactive wallets, once per ``period``, to account ``to``."""
 
-    period: str
+    period: Literal["quarter"]
     to: str
-    rounding: str
+    rounding: Literal["floor"]
     tiers: tuple[SlashingTier, ...]
 
 
@@ -174,7 +174,7 @@ class TransferFee:
     """Fee on P2P transfers: ``max(min_fee, floor(amount × rate_bps / 10 000))``, capped."""
 
     rate_bps: int
-    rounding: str
+    rounding: Literal["floor"]
     min_fee: int
     max_fee: int | None
     to: str
@@ -209,12 +209,12 @@ class HealthMetric:
 class DirectivePrice:
     """The directive price rule [001 §Котировка]."""
 
-    model: str
-    period: str
+    model: Literal["directive"]
+    period: Literal["quarter"]
     quote_asset: str
     subscription_share_bps: int
     one_off_spread_quarters: int
-    rounding: str
+    rounding: Literal["floor"]
 
 
 @dataclass(frozen=True, slots=True)

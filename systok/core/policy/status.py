@@ -30,6 +30,12 @@ class Status(StrEnum):
 
     ENFORCED = "enforced"
     DECLARED = "declared"
+    DESCRIPTIVE = "descriptive"
+    """Text for people (``title``, ``sources``, ``description``); no mechanism reads it."""
+
+
+DESCRIPTIVE_KEYS = frozenset({"title", "sources", "description"})
+"""Keys, wherever they appear, that describe the economy to people and do nothing."""
 
 
 QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
@@ -46,6 +52,11 @@ DECLARED: Mapping[str, str] = MappingProxyType(
             f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
             "the weekly run does not read them"
         ),
+        "eligibility.membership_period_months": (
+            "membership coverage comes from the periods the platform reports; "
+            f"the product's nominal length is read with {QUARTERLY_ECONOMY}"
+        ),
+        "reports.quarterly_published": f"quarterly reports land with {QUARTERLY_ECONOMY}",
         "funds.split.*.vesting_days": (
             f"fund vesting lands with {QUARTERLY_ECONOMY}; "
             "today each fund is credited its share at once"
@@ -76,7 +87,10 @@ def declared_reason(key_path: str) -> str | None:
 
 
 def status_of(key_path: str) -> Status:
-    """``Status.DECLARED`` when ``key_path`` (or an ancestor) is declared, else enforced."""
+    """Declared when ``key_path`` (or an ancestor) is declared; descriptive for text kept
+    for people; else enforced."""
+    if key_path.replace("[]", "").rsplit(".", 1)[-1] in DESCRIPTIVE_KEYS:
+        return Status.DESCRIPTIVE
     return Status.DECLARED if declared_reason(key_path) is not None else Status.ENFORCED
 
 
