@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
-from types import ModuleType
 
 from systok.core.policy import Policy
 from systok.core.policy.status import Status, status_of
+from tests.core.tool_loader import ROOT, load_tool
 
-ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "check_policy_fields.py"
-
-
-def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("check_policy_fields", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_policy_field_is_consumed_or_declared() -> None:
@@ -32,7 +21,7 @@ def test_every_policy_field_is_consumed_or_declared() -> None:
 
 
 def test_a_made_up_unconsumed_field_fails_the_check() -> None:
-    tool = load_tool()
+    tool = load_tool("check_policy_fields")
     widened = dataclasses.make_dataclass(
         "PolicyWithAMadeUpKey",
         [("made_up_cap_days", int, dataclasses.field(default=0))],
@@ -44,7 +33,7 @@ def test_a_made_up_unconsumed_field_fails_the_check() -> None:
 
 
 def test_the_walk_reaches_nested_fields_and_skips_bookkeeping() -> None:
-    fields = load_tool().policy_fields()
+    fields = load_tool("check_policy_fields").policy_fields()
     assert fields["funds.split.*.vesting_days"] == "vesting_days"
     assert fields["slashing.tiers[].rate_bps"] == "rate_bps"
     assert "scoring.levels.*.coefficient" in fields  # weighted_daily_caps

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.core.tool_loader import ROOT, load_tool
+
 TOOL = ROOT / "tools" / "policy_reference.py"
-
-
-def load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("policy_reference", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_policy_reference_is_current() -> None:
@@ -32,7 +22,7 @@ def test_the_policy_reference_is_current() -> None:
 
 
 def test_a_stale_reference_is_replaced_and_statuses_are_shown() -> None:
-    tool = load_tool()
+    tool = load_tool("policy_reference")
     stale = f"intro\n{tool.BEGIN}\n| old | row |\n{tool.END}\noutro\n"
     fresh = tool.rendered(stale)
     assert fresh != stale

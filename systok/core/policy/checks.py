@@ -1,4 +1,5 @@
-"""Semantic checks on the structure of a policy: levels, streaks, events, tiers, bounds.
+"""Semantic checks on the structure of a policy: levels, streaks, events, tiers, bounds,
+stage order and stabilisation triggers.
 
 Each check reads the TOML data *tolerantly* (a missing or mistyped value is skipped,
 since pydantic reports it) and adds every problem it finds with its key path, so a
@@ -9,6 +10,7 @@ mistyped, and the one-pass promise is exactly that the other problems still show
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -264,3 +266,45 @@ def check_health(data: dict[str, Any], problems: Problems) -> None:
                     f"{why}: {low_name} {decimal_text(low)} must be below "
                     f"{high_name} {decimal_text(high)}",
                 )
+
+
+def check_schedule(data: dict[str, Any], problems: Problems) -> None:
+    """Stage deadlines are in order, and the grace window ends before aggregation does."""
+    schedule = table(data, "schedule")
+    if schedule is not None:
+        order = (
+            "aggregate_by_hour",
+            "score_by_hour",
+            "report_by_hour",
+            "payout_by_hour",
+            "notify_at_hour",
+        )
+        hours = [(key, as_int(schedule.get(key))) for key in order]
+        known = [(key, hour) for key, hour in hours if hour is not None]
+        for (before, early), (after, late) in itertools.pairwise(known):
+            if late < early:
+                problems.add(("schedule", after), f"must not be before {before} ({early})")
+        grace = as_int((table(data, "ingestion") or {}).get("weekly_grace_hours"))
+        aggregate = as_int(schedule.get("aggregate_by_hour"))
+        if grace is not None and aggregate is not None and grace > aggregate:
+            problems.add(
+                ("ingestion", "weekly_grace_hours"),
+                f"must end by schedule.aggregate_by_hour ({aggregate})",
+            )
+
+
+def check_stabilisation(data: dict[str, Any], problems: Problems) -> None:
+    """Each trigger has one threshold and watches a known metric."""
+    health = table(data, "health") or {}
+    for name, rule in (table(data, "stabilisation") or {}).items():
+        if not isinstance(rule, dict):
+            continue
+        below, above = rule.get("trigger_below"), rule.get("trigger_above")
+        if (below is None) == (above is None):
+            problems.add(("stabilisation", name), "needs exactly one of trigger_below/above")
+        metric = rule.get("metric")
+        if isinstance(metric, str) and metric not in health and metric != "price_change":
+            problems.add(
+                ("stabilisation", name, "metric"),
+                f"{metric!r} is neither a health metric nor 'price_change'",
+            )

@@ -5,14 +5,22 @@ Like ``checks``, each reads the TOML data tolerantly and reports every problem i
 
 from __future__ import annotations
 
-import itertools
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from systok.core.amount import STK, AmountError, parse_amount
 from systok.core.ledger import AccountType
 from systok.core.policy.canonical import decimal_text
-from systok.core.policy.checks import Problems, as_int, as_number, check_bps_sum, table
+from systok.core.policy.checks import (
+    Problems,
+    as_int,
+    as_number,
+    check_bps_sum,
+    check_schedule,
+    check_stabilisation,
+    table,
+)
 from systok.core.policy.raw import SCALE_MAX
 
 
@@ -139,11 +147,26 @@ def check_emission(data: dict[str, Any], problems: Problems) -> None:
             )
         total = as_number(emission.get("total_supply"))
         first = as_number(emission.get("first_quarter_amount"))
-        if total is not None and first is not None and first > total:
-            problems.add(
+        if total is not None and first is not None:
+            _not_above(
+                first,
+                total,
                 ("emission", "first_quarter_amount"),
                 f"must not exceed total_supply {decimal_text(total)} (got {decimal_text(first)})",
+                problems,
             )
+
+
+def _not_above(
+    low: Decimal | int | None,
+    high: Decimal | int | None,
+    path: tuple[str, ...],
+    reason: str,
+    problems: Problems,
+) -> None:
+    """Report ``reason`` at ``path`` when both bounds are known and ``low`` exceeds ``high``."""
+    if low is not None and high is not None and low > high:
+        problems.add(path, reason)
 
 
 def check_references(data: dict[str, Any], problems: Problems) -> None:
@@ -156,54 +179,15 @@ def check_references(data: dict[str, Any], problems: Problems) -> None:
     fee = table(data, "transfer_fee")
     if fee is not None:
         low, high = as_number(fee.get("min_fee")), as_number(fee.get("max_fee"))
-        if low is not None and high is not None and low > high:
-            problems.add(("transfer_fee", "max_fee"), "must not be below min_fee")
+        _not_above(low, high, ("transfer_fee", "max_fee"), "must not be below min_fee", problems)
     sale = table(data, "initial_sale")
     if sale is not None:
-        low_bps, high_bps = as_int(sale.get("share_bps_min")), as_int(sale.get("share_bps_max"))
-        if low_bps is not None and high_bps is not None and low_bps > high_bps:
-            problems.add(("initial_sale", "share_bps_max"), "must not be below share_bps_min")
+        _not_above(
+            as_int(sale.get("share_bps_min")),
+            as_int(sale.get("share_bps_max")),
+            ("initial_sale", "share_bps_max"),
+            "must not be below share_bps_min",
+            problems,
+        )
     check_schedule(data, problems)
     check_stabilisation(data, problems)
-
-
-def check_schedule(data: dict[str, Any], problems: Problems) -> None:
-    """Stage deadlines are in order, and the grace window ends before aggregation does."""
-    schedule = table(data, "schedule")
-    if schedule is not None:
-        order = (
-            "aggregate_by_hour",
-            "score_by_hour",
-            "report_by_hour",
-            "payout_by_hour",
-            "notify_at_hour",
-        )
-        hours = [(key, as_int(schedule.get(key))) for key in order]
-        known = [(key, hour) for key, hour in hours if hour is not None]
-        for (before, early), (after, late) in itertools.pairwise(known):
-            if late < early:
-                problems.add(("schedule", after), f"must not be before {before} ({early})")
-        grace = as_int((table(data, "ingestion") or {}).get("weekly_grace_hours"))
-        aggregate = as_int(schedule.get("aggregate_by_hour"))
-        if grace is not None and aggregate is not None and grace > aggregate:
-            problems.add(
-                ("ingestion", "weekly_grace_hours"),
-                f"must end by schedule.aggregate_by_hour ({aggregate})",
-            )
-
-
-def check_stabilisation(data: dict[str, Any], problems: Problems) -> None:
-    """Each trigger has one threshold and watches a known metric."""
-    health = table(data, "health") or {}
-    for name, rule in (table(data, "stabilisation") or {}).items():
-        if not isinstance(rule, dict):
-            continue
-        below, above = rule.get("trigger_below"), rule.get("trigger_above")
-        if (below is None) == (above is None):
-            problems.add(("stabilisation", name), "needs exactly one of trigger_below/above")
-        metric = rule.get("metric")
-        if isinstance(metric, str) and metric not in health and metric != "price_change":
-            problems.add(
-                ("stabilisation", name, "metric"),
-                f"{metric!r} is neither a health metric nor 'price_change'",
-            )
