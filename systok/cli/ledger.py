@@ -21,6 +21,7 @@ from systok.core.ledger import (
     system_account,
 )
 from systok.core.policy import HalvingEmission
+from systok.core.vesting import vesting_days_for
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.economy.emission import mint_emission
@@ -194,7 +195,7 @@ def demo(
     except InsufficientFunds as refused:
         console.print(f"refused as expected, nothing written: {refused.message}")
 
-    vesting_days = policy.vesting_days_for("PeerReviewCompleted")
+    vesting_days = vesting_days_for(policy, "PeerReviewCompleted")
 
     def freeze(session):  # type: ignore[no-untyped-def]
         return Ledger(session).create_hold(

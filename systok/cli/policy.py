@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from systok.cli.output import JSON_OPTION, print_json
 from systok.core.amount import format_amount
 from systok.core.events import EVENT_DESCRIPTIONS
 from systok.core.policy import (
@@ -26,6 +27,7 @@ from systok.core.policy import (
     WeightedDailyCaps,
     policy_diff,
 )
+from systok.core.policy.status import Status, declared_in, status_of
 from systok.errors import PolicyInvalid, PolicyNotFound, SystokError
 from systok.policy_files import default_policy, load_policy, load_policy_file, policy_files
 
@@ -123,6 +125,11 @@ def _dec(value: Decimal | None) -> str:
     return format(value, "f")
 
 
+def _mark(key_path: str) -> str:
+    """A note after a title whose keys the code does not enforce yet (docs/policy.md)."""
+    return " — declared, not enforced" if status_of(key_path) is Status.DECLARED else ""
+
+
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold")
     for column in columns:
@@ -200,6 +207,91 @@ def _show_emission(console: Console, policy: Policy) -> None:
     console.print(table)
 
 
+def _show_funds(console: Console, policy: Policy) -> None:
+    funds = _table(
+        f"Emission split (remainder to {policy.funds.remainder_to})",
+        "fund",
+        "account",
+        "share",
+        "vesting" + _mark("funds.split.*.vesting_days"),
+    )
+    for fund in policy.funds.split.values():
+        funds.add_row(fund.name, fund.account, _pct(fund.share_bps), f"{fund.vesting_days} d")
+    console.print(funds)
+    backing = policy.backing
+    console.print(
+        f"Backing fund{_mark('backing')}: {_pct(backing.subscriptions_share_bps)} of "
+        f"subscriptions, "
+        f"{_pct(backing.donations_share_bps)} of donations; reserves "
+        f"{', '.join(backing.reserve_assets)}."
+    )
+    if policy.initial_sale is not None:
+        sale = policy.initial_sale
+        console.print(
+            f"Initial sale{_mark('initial_sale')} to {sale.buyers}: "
+            f"{_pct(sale.share_bps_min)}–{_pct(sale.share_bps_max)}"
+            f" of supply, vesting {sale.vesting_days} d."
+        )
+
+
+def _show_watch(console: Console, policy: Policy) -> None:
+    """Stabilisation, health, price, ingestion and schedule: what is watched and when."""
+    stabilisation = _table(
+        "Stabilisation triggers" + _mark("stabilisation"), "name", "metric", "trigger", "action"
+    )
+    for trigger_rule in policy.stabilisation.values():
+        trigger = (
+            f"< {_dec(trigger_rule.trigger_below)}"
+            if trigger_rule.trigger_below is not None
+            else f"> {_dec(trigger_rule.trigger_above)}"
+        )
+        action = trigger_rule.action + (
+            f" (step {_pct(trigger_rule.step_bps)})" if trigger_rule.step_bps else ""
+        )
+        stabilisation.add_row(trigger_rule.name, trigger_rule.metric, trigger, action)
+    console.print(stabilisation)
+
+    health = _table("Health" + _mark("health"), "metric", "unit", "target", "critical")
+    for metric in policy.health.values():
+        target = " and ".join(
+            part
+            for part in (
+                f"≥ {_dec(metric.target_min)}" if metric.target_min is not None else "",
+                f"≤ {_dec(metric.target_max)}" if metric.target_max is not None else "",
+            )
+            if part
+        )
+        critical = " or ".join(
+            part
+            for part in (
+                f"< {_dec(metric.critical_below)}" if metric.critical_below is not None else "",
+                f"> {_dec(metric.critical_above)}" if metric.critical_above is not None else "",
+            )
+            if part
+        )
+        health.add_row(metric.name, metric.unit, target, critical)
+    console.print(health)
+
+    price = policy.price
+    console.print(
+        f"Price{_mark('price')}: {price.model} per {price.period} in {price.quote_asset}, "
+        f"{_pct(price.subscription_share_bps)} of subscriptions, one-off inflows spread over "
+        f"{price.one_off_spread_quarters} quarters."
+    )
+    ingestion = policy.ingestion
+    console.print(
+        f"Ingestion: future skew ≤ {ingestion.max_future_skew_seconds} s, age ≤ "
+        f"{ingestion.max_age_days} d, weekly grace {ingestion.weekly_grace_hours} h."
+    )
+    schedule = policy.schedule
+    console.print(
+        f"Schedule{_mark('schedule')} (Monday, UTC hours): aggregate by "
+        f"{schedule.aggregate_by_hour}, score by {schedule.score_by_hour}, report by "
+        f"{schedule.report_by_hour}, pay out by {schedule.payout_by_hour}, notify at "
+        f"{schedule.notify_at_hour}."
+    )
+
+
 def _show(console: Console, policy: Policy) -> None:
     console.print(f"[bold]{policy.version}[/] — {policy.title}")
     console.print(
@@ -207,6 +299,11 @@ def _show(console: Console, policy: Policy) -> None:
         f"content hash {policy.content_hash}"
     )
     console.print(f"source: {policy.source}")
+    declared = declared_in(policy)
+    if declared:
+        console.print("Declared, not enforced yet (parsed, checked and hashed; no code acts):")
+        for key_path, reason in declared.items():
+            console.print(f"  {key_path}: {reason}")
 
     events = _table("Events", "event", "weight", "limit/day", "reward type", "vesting", "what")
     for rule in policy.events.values():
@@ -234,7 +331,8 @@ def _show(console: Console, policy: Policy) -> None:
     console.print(vesting)
 
     slashing = _table(
-        f"Inactive wallets (per {policy.slashing.period}, to {policy.slashing.to})",
+        f"Inactive wallets (per {policy.slashing.period}, to {policy.slashing.to})"
+        + _mark("slashing"),
         "days inactive",
         "rate",
         "warn",
@@ -249,28 +347,7 @@ def _show(console: Console, policy: Policy) -> None:
     console.print(slashing)
 
     _show_emission(console, policy)
-    funds = _table(
-        f"Emission split (remainder to {policy.funds.remainder_to})",
-        "fund",
-        "account",
-        "share",
-        "vesting",
-    )
-    for fund in policy.funds.split.values():
-        funds.add_row(fund.name, fund.account, _pct(fund.share_bps), f"{fund.vesting_days} d")
-    console.print(funds)
-    backing = policy.backing
-    console.print(
-        f"Backing fund: {_pct(backing.subscriptions_share_bps)} of subscriptions, "
-        f"{_pct(backing.donations_share_bps)} of donations; reserves "
-        f"{', '.join(backing.reserve_assets)}."
-    )
-    if policy.initial_sale is not None:
-        sale = policy.initial_sale
-        console.print(
-            f"Initial sale to {sale.buyers}: {_pct(sale.share_bps_min)}–{_pct(sale.share_bps_max)}"
-            f" of supply, vesting {sale.vesting_days} d."
-        )
+    _show_funds(console, policy)
 
     services = _table("Services", "id", "name", "price", "days", "split")
     for service in policy.services.values():
@@ -290,51 +367,7 @@ def _show(console: Console, policy: Policy) -> None:
         f"max {cap}, to {fee.to}."
     )
 
-    stabilisation = _table("Stabilisation triggers", "name", "metric", "trigger", "action")
-    for trigger_rule in policy.stabilisation.values():
-        trigger = (
-            f"< {_dec(trigger_rule.trigger_below)}"
-            if trigger_rule.trigger_below is not None
-            else f"> {_dec(trigger_rule.trigger_above)}"
-        )
-        action = trigger_rule.action + (
-            f" (step {_pct(trigger_rule.step_bps)})" if trigger_rule.step_bps else ""
-        )
-        stabilisation.add_row(trigger_rule.name, trigger_rule.metric, trigger, action)
-    console.print(stabilisation)
-
-    health = _table("Health", "metric", "unit", "target", "critical")
-    for metric in policy.health.values():
-        target = " and ".join(
-            part
-            for part in (
-                f"≥ {_dec(metric.target_min)}" if metric.target_min is not None else "",
-                f"≤ {_dec(metric.target_max)}" if metric.target_max is not None else "",
-            )
-            if part
-        )
-        critical = " or ".join(
-            part
-            for part in (
-                f"< {_dec(metric.critical_below)}" if metric.critical_below is not None else "",
-                f"> {_dec(metric.critical_above)}" if metric.critical_above is not None else "",
-            )
-            if part
-        )
-        health.add_row(metric.name, metric.unit, target, critical)
-    console.print(health)
-
-    price = policy.price
-    console.print(
-        f"Price: {price.model} per {price.period} in {price.quote_asset}, "
-        f"{_pct(price.subscription_share_bps)} of subscriptions, one-off inflows spread over "
-        f"{price.one_off_spread_quarters} quarters."
-    )
-    ingestion = policy.ingestion
-    console.print(
-        f"Ingestion: future skew ≤ {ingestion.max_future_skew_seconds} s, age ≤ "
-        f"{ingestion.max_age_days} d, weekly grace {ingestion.weekly_grace_hours} h."
-    )
+    _show_watch(console, policy)
 
 
 @app.command()
@@ -342,7 +375,25 @@ def show(
     name: str | None = typer.Argument(
         None, help="A version name or file path. None: the default (newest or pinned) policy."
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Print a policy as tables: events, levels, vesting, funds, services, fee, health, …."""
+    """Print a policy as tables: events, levels, vesting, funds, services, fee, health, ….
+
+    Sections the code does not enforce yet are marked "declared, not enforced"; the JSON
+    lists them under ``declared`` (key path → why) next to the canonical ``policy`` data.
+    """
     policy = load_policy(name) if name else default_policy()
+    if as_json:
+        print_json(
+            {
+                "version": policy.version,
+                "title": policy.title,
+                "effective_from": str(policy.effective_from),
+                "content_hash": policy.content_hash,
+                "source": policy.source,
+                "policy": policy.canonical_data(),
+                "declared": declared_in(policy),
+            }
+        )
+        return
     _show(Console(highlight=False), policy)

@@ -87,11 +87,6 @@ class Verdict:
         """The reward failed validation for ``reason``."""
         return cls(reason, detail)
 
-    @property
-    def is_valid(self) -> bool:
-        """True when the reward may be released."""
-        return self.cancel_reason is None
-
 
 @dataclass(frozen=True, slots=True)
 class VestingReward:

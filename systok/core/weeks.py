@@ -108,7 +108,3 @@ class IsoWeek:
     def previous(self) -> IsoWeek:
         """The week before this one (crossing years correctly)."""
         return IsoWeek.containing(self.monday - _ONE_WEEK)
-
-    def weeks_until(self, other: IsoWeek) -> int:
-        """How many weeks ``other`` is after this week (negative when before)."""
-        return (other.monday - self.monday).days // 7

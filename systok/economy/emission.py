@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from systok.core.amount import STK
+from systok.core.emission import fund_split
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -12,7 +13,6 @@ from systok.core.ledger import (
     system_account,
 )
 from systok.core.policy import Policy
-from systok.core.splits import split_by_bps
 from systok.ledger.service import Ledger, PostedEntry
 
 
@@ -29,7 +29,7 @@ def mint_emission(ledger: Ledger, policy: Policy, period: str, amount_units: int
     with the rounding remainder going to the fund the policy names. The idempotency
     key is the period, so minting a period twice is a replay, never a second mint.
     """
-    parts = split_by_bps(amount_units, policy.funds.shares_bps(), policy.funds.remainder_to)
+    parts = fund_split(policy, amount_units)
     credits = [
         Posting(fund_account(policy, name), units) for name, units in sorted(parts.items()) if units
     ]

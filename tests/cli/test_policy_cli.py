@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 
 from systok.cli.main import main
 from systok.config import get_settings
+from systok.policy_files import load_policy
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT_FILE = POLICIES / "stk-2025-12.toml"
@@ -147,3 +149,32 @@ def test_console_script_exit_code(tmp_path: Path) -> None:
     )
     assert refused.returncode == 65
     assert "funds.split: shares sum to 9500 bps" in refused.stdout
+
+
+def test_show_marks_declared_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "show", "stk-2025-04"]) == 0
+    out = capsys.readouterr().out
+    assert "Declared, not enforced yet" in out
+    assert "funds.split.startup.vesting_days" in out
+    assert "Ingestion: future skew" in out  # enforced: no mark on its line
+    assert "Ingestion — declared" not in out
+
+
+def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policy", "show", "--json", "stk-2025-04"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == "stk-2025-04"
+    assert set(document["declared"]) == {
+        "backing",
+        "eligibility.membership_period_months",
+        "funds.split.startup.vesting_days",
+        "health",
+        "initial_sale",
+        "price",
+        "reports.quarterly_published",
+        "schedule",
+        "slashing",
+        "stabilisation",
+    }
+    assert document["content_hash"] == load_policy("stk-2025-04").content_hash
+    assert document["policy"]["transfer_fee"]["rate_bps"] == 50

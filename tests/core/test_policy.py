@@ -17,10 +17,13 @@ from systok.core.policy import (
     Policy,
     QuarterlyDecayEmission,
     RankLadder,
+    Slashing,
+    SlashingTier,
     WeightedDailyCaps,
     parse_policy,
     policy_diff,
 )
+from systok.core.vesting import vesting_days_for
 from systok.core.weeks import IsoWeek
 from systok.errors import PolicyInvalid, PolicyNotFound
 from systok.policy_files import (
@@ -35,6 +38,16 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 DEFAULT_FILE = POLICIES / "stk-2025-12.toml"
 VARIANT_FILE = POLICIES / "stk-2025-04.toml"
 STK = 10**6  # base units per STK in both shipped policies
+
+
+def slashing_tier_for(slashing: Slashing, days_inactive: int) -> SlashingTier:
+    """The tier a member inactive for ``days_inactive`` days falls in."""
+    for tier in slashing.tiers:
+        if days_inactive >= tier.from_days and (
+            tier.to_days is None or days_inactive < tier.to_days
+        ):
+            return tier
+    raise ValueError(f"no slashing tier covers {days_inactive} days")
 
 
 def default_text() -> str:
@@ -152,13 +165,13 @@ def test_funds_vesting_slashing_and_services(default: Policy) -> None:
         "mentoring": 30,
         "referral": 90,
     }
-    assert default.vesting_days_for("PeerReviewCompleted") == 30
+    assert vesting_days_for(default, "PeerReviewCompleted") == 30
     assert [t.rate_bps for t in default.slashing.tiers] == [0, 500, 1000, 1500]
-    assert default.slashing.tier_for(89).rate_bps == 0
-    assert default.slashing.tier_for(90).rate_bps == 500
-    assert default.slashing.tier_for(90).warn
-    assert default.slashing.tier_for(365).rate_bps == 1500
-    assert default.slashing.tier_for(5000).rate_bps == 1500
+    assert slashing_tier_for(default.slashing, 89).rate_bps == 0
+    assert slashing_tier_for(default.slashing, 90).rate_bps == 500
+    assert slashing_tier_for(default.slashing, 90).warn
+    assert slashing_tier_for(default.slashing, 365).rate_bps == 1500
+    assert slashing_tier_for(default.slashing, 5000).rate_bps == 1500
     course = default.services["course_basic"]
     assert course.price == 500 * STK
     assert dict(course.split_bps) == {"author": 7000, "treasury": 3000}

@@ -59,7 +59,11 @@ def reward(policy: Policy, event_type: str, amount_units: int = 150_000_000) -> 
 )
 def test_vesting_days_per_event_type(policy: Policy, event_type: str, days: int) -> None:
     assert vesting_days_for(policy, event_type) == days
-    assert vesting_days_for(policy, event_type) == policy.vesting_days_for(event_type)
+    reward_type = policy.events[event_type].reward_type
+    assert (
+        vesting_days_for(policy, event_type)
+        == policy.vesting.reward_types[reward_type].vesting_days
+    )
 
 
 def test_an_event_type_without_value_is_refused(policy: Policy) -> None:
@@ -134,8 +138,7 @@ def test_a_reward_without_a_positive_amount_is_refused(policy: Policy, amount_un
 
 
 def test_verdict_constructors() -> None:
-    assert Verdict.valid().is_valid
-    assert Verdict().is_valid
+    assert Verdict.valid().cancel_reason is None
+    assert Verdict().cancel_reason is None
     refused = Verdict.invalid(CancelReason.FRAUD, "self-likes")
-    assert not refused.is_valid
     assert refused.cancel_reason is CancelReason.FRAUD
