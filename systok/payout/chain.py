@@ -29,7 +29,6 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 from solders.transaction import Transaction
 
 from systok.errors import ConfigurationError
@@ -310,11 +309,6 @@ def pack_batches(
     if current:
         batches.append(current)
     return batches
-
-
-def first_signature(transaction: Transaction) -> Signature:
-    """A transaction's identity: its first signature, known before it is sent."""
-    return transaction.signatures[0]
 
 
 def token_amount_of(data: bytes) -> int:
