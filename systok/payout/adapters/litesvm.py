@@ -6,10 +6,8 @@ from collections.abc import Sequence
 
 from solders.hash import Hash
 from solders.keypair import Keypair
-from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.signature import Signature
-from solders.transaction import Transaction
 
 from systok.payout.adapters.protocol import (
     ChainMemo,
@@ -22,7 +20,7 @@ from systok.payout.chain import (
     MINT_LEN,
     TOKEN_PROGRAMS,
     ChainToken,
-    create_mint_instructions,
+    create_mint_transaction,
     mint_address,
     mint_supply_of,
     token_amount_of,
@@ -68,11 +66,10 @@ class LitesvmAdapter:
         if data is None:
             rent = self.chain.rent_exempt_lamports(MINT_LEN)
             blockhash, _ = self.chain.latest_blockhash()
-            instructions = create_mint_instructions(
-                self.payer.pubkey(), decimals, rent, self.token_program
+            transaction = create_mint_transaction(
+                self.payer, decimals, rent, self.token_program, blockhash
             )
-            message = Message.new_with_blockhash(instructions, self.payer.pubkey(), blockhash)
-            outcome = self.chain.process(bytes(Transaction([self.payer], message, blockhash)))
+            outcome = self.chain.process(bytes(transaction))
             if isinstance(outcome, Rejected) or outcome.error is not None:
                 raise PayoutError(f"creating the STK mint failed: {outcome}")
             data = self.chain.account_data(self.mint)

@@ -14,10 +14,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from solders.hash import Hash
 from solders.keypair import Keypair
-from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.signature import Signature
-from solders.transaction import Transaction
 
 from systok.payout.adapters.protocol import (
     ChainMemo,
@@ -30,7 +28,7 @@ from systok.payout.chain import (
     MINT_LEN,
     TOKEN_PROGRAMS,
     ChainToken,
-    create_mint_instructions,
+    create_mint_transaction,
     mint_address,
     mint_supply_of,
     token_amount_of,
@@ -111,11 +109,9 @@ class RpcAdapter:
         if account is None:
             rent = self._run(self.client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
             blockhash, last_valid = self.latest_blockhash()
-            instructions = create_mint_instructions(
-                self.payer.pubkey(), decimals, rent, self.token_program
+            transaction = create_mint_transaction(
+                self.payer, decimals, rent, self.token_program, blockhash
             )
-            message = Message.new_with_blockhash(instructions, self.payer.pubkey(), blockhash)
-            transaction = Transaction([self.payer], message, blockhash)
             self._run(
                 self.client.send_raw_transaction(
                     bytes(transaction),
