@@ -53,6 +53,6 @@ class BatchLine:
     memo: str
     members: int
     amount_units: int
-    status: str
+    status: BatchStatus
     signature: str
     error: str | None

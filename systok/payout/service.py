@@ -257,7 +257,7 @@ def batch_lines(session: Session, limit: int) -> list[BatchLine]:
             b.memo,
             b.members,
             b.amount_units,
-            b.status,
+            BatchStatus(b.status),
             repo.latest_attempt(session, b.id).signature,
             b.error,
         )
