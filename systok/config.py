@@ -254,23 +254,6 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'systok.sqlite3').absolute().as_posix()}"
 
-    def payout_adapter_choice(self) -> str:
-        """The payout adapter to use: ``SYSTOK_PAYOUT_ADAPTER``, or litesvm for the demo.
-
-        Raises:
-            PayoutAdapterNotChosen: unset with a database other than the embedded
-                SQLite one, or not one of the adapters (ADR 0012).
-        """
-        from systok.payout.errors import PAYOUT_ADAPTERS, PayoutAdapterNotChosen
-
-        if self.payout_adapter is None:
-            if self.uses_embedded_database():
-                return "litesvm"
-            raise PayoutAdapterNotChosen.unset()
-        if self.payout_adapter not in PAYOUT_ADAPTERS:
-            raise PayoutAdapterNotChosen.unknown(self.payout_adapter)
-        return self.payout_adapter
-
     def uses_embedded_database(self) -> bool:
         """Whether the database is a SQLite file inside ``data_dir`` (the demo's default)."""
         from sqlalchemy.engine import make_url

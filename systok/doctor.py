@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect
 
 from systok import clock
 from systok.config import Settings, env_name, safe_url
+from systok.db.probe import database_now
 from systok.errors import SystokError
 from systok.payout.errors import PAYOUT_ADAPTERS, PayoutAdapterNotChosen
 
@@ -149,11 +149,8 @@ def _database_checks(settings: Settings) -> list[Check]:
 def _clock_check(engine: Engine) -> Check:
     if engine.dialect.name != "postgresql":
         return Check("clock", "ok", "the embedded database uses this machine's clock")
-    with engine.connect() as connection:
-        database_now = connection.execute(text("SELECT now()")).scalar_one()
     ours = clock.now()
-    assert isinstance(database_now, datetime)
-    skew_seconds = abs((database_now - ours).total_seconds())
+    skew_seconds = abs((database_now(engine) - ours).total_seconds())
     reason = f"PostgreSQL's now() and this machine's clock differ by {skew_seconds:.1f} s"
     if skew_seconds > CLOCK_SKEW_MAX_SECONDS:
         return Check(
@@ -202,8 +199,10 @@ def _member_tokens_check(settings: Settings) -> Check:
 
 def _payout_checks(settings: Settings) -> list[Check]:
     """The adapter by the same rule every paying path applies (ADR 0012), then its chain."""
+    from systok.payout.adapters.choice import adapter_choice
+
     try:
-        adapter = settings.payout_adapter_choice()
+        adapter = adapter_choice(settings)
     except PayoutAdapterNotChosen as refused:
         if settings.payout_adapter is not None:  # set, but to no adapter we know
             return [Check("payout_adapter", "fail", refused.message)]

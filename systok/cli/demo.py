@@ -325,13 +325,13 @@ def _print_chain(
     scale: int,
 ) -> dict[str, int]:
     """On-chain balances next to the ledger's, then the reconciliation; differences fail."""
-    from systok.payout import repository as payout_repo
     from systok.payout.chain import token_account
     from systok.payout.reconcile import reconcile
+    from systok.payout.service import paid_to_wallets
 
     token = adapter.token()
     members = sorted(wallets)
-    ledger = run_transaction(engine, lambda s: payout_repo.wallet_balances(s, STK))
+    ledger = run_transaction(engine, lambda s: paid_to_wallets(s, STK))
     chain = adapter.token_balances(
         [token_account(wallets[m].pubkey(), token.mint) for m in members]
     )

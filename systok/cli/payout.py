@@ -110,9 +110,9 @@ def sign(
 def wallets(as_json: bool = JSON_OPTION) -> None:
     """Linked wallets: member, address, when."""
     from systok.core.times import us_to_iso
-    from systok.payout import repository as repo
+    from systok.payout.service import linked_wallets
 
-    rows = run_transaction(migrated_engine(), repo.list_wallets)
+    rows = run_transaction(migrated_engine(), linked_wallets)
     if as_json:
         print_json(
             [
@@ -150,18 +150,10 @@ def status(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Payout batches: memo, members, amount, status, signature."""
-    from systok.payout import repository as repo
-
-    engine = migrated_engine()
-
-    def read(session):  # type: ignore[no-untyped-def]
-        return [
-            (b, repo.latest_attempt(session, b.id).signature)
-            for b in repo.list_batches(session, limit)
-        ]
+    from systok.payout.service import batch_lines
 
     scale = _scale()
-    batches = run_transaction(engine, read)
+    batches = run_transaction(migrated_engine(), lambda s: batch_lines(s, limit))
     if as_json:
         print_json(
             [
@@ -172,22 +164,22 @@ def status(
                     "amount_units": batch.amount_units,
                     "scale": scale,
                     "status": batch.status,
-                    "signature": signature,
+                    "signature": batch.signature,
                     "error": batch.error,
                 }
-                for batch, signature in batches
+                for batch in batches
             ]
         )
         return
     table = Table("batch", "memo", "members", "STK", "status", "signature", "error")
-    for batch, signature in batches:
+    for batch in batches:
         table.add_row(
             str(batch.id),
             batch.memo,
             str(batch.members),
             format_amount(batch.amount_units, scale),
             batch.status,
-            signature[:16] + "…",
+            batch.signature[:16] + "…",
             batch.error or "",
         )
     console.print(table)
@@ -196,10 +188,10 @@ def status(
 @app.command("confirm")
 def confirm() -> None:
     """Send and confirm every batch still in flight (what `systok run resume` also does)."""
-    from systok.payout import repository as repo
+    from systok.payout.service import batches_in_flight
 
     service = _service()
-    pending = run_transaction(service.engine, repo.planned_batch_ids)
+    pending = run_transaction(service.engine, batches_in_flight)
     if not pending:
         console.print("no payout batch is in flight")
         return

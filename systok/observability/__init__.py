@@ -7,4 +7,6 @@
   survive restarts and agree across several API processes.
 - ``systok.observability.records``: the facts those metrics need that nothing else
   stored (each stage's duration, the last reconciliation's summary).
+- ``systok.observability.repository``: all their SQL (the scrape's snapshot queries and
+  those facts); ``systok.observability.schemas``: the snapshot's shapes.
 """

@@ -28,173 +28,27 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from systok import clock
 from systok.db.engine import run_transaction
-from systok.db.kit import (
-    ingest_batches_t,
-    payout_batches_t,
-    payout_items_t,
-    quarantine_t,
-    reconciliations_t,
-    runs_t,
-    stages_t,
-)
 from systok.observability.logs import get_logger
+from systok.observability.repository import read_snapshot
+from systok.observability.schemas import SETTLED_AFTER_US, IngestSums, Snapshot, add_sums
+from systok.payout.schemas import BatchStatus
 
 log = get_logger("metrics")
 
 
 QUARANTINE_STATUSES = ("open", "accepted", "duplicate", "conflict")
-PAYOUT_STATUSES = ("planned", "confirmed", "failed")
+PAYOUT_STATUSES = tuple(BatchStatus)
 INGEST_OUTCOMES = ("accepted", "duplicate", "conflict", "quarantined")
 STAGES = ("collect", "score", "report", "post", "payout", "confirm", "notify")
-
-
-SETTLED_AFTER_US = 3_600_000_000
-"""A batch started this long ago has committed (or rolled back): its unit of work holds
-one request's or one pulled page's records, never an hour's."""
-
-
-@dataclass(frozen=True)
-class IngestSums:
-    """One source's ingestion sums over some batches."""
-
-    batches: int = 0
-    accepted: int = 0
-    duplicate: int = 0
-    conflict: int = 0
-    quarantined: int = 0
-
-    def __add__(self, other: IngestSums) -> IngestSums:
-        return IngestSums(
-            self.batches + other.batches,
-            self.accepted + other.accepted,
-            self.duplicate + other.duplicate,
-            self.conflict + other.conflict,
-            self.quarantined + other.quarantined,
-        )
-
-
-def add_sums(left: dict[str, IngestSums], right: dict[str, IngestSums]) -> dict[str, IngestSums]:
-    """Per-source sums of two sets of batches."""
-    return {k: left.get(k, IngestSums()) + right.get(k, IngestSums()) for k in left | right}
-
-
-@dataclass
-class Snapshot:
-    """What one scrape read from the database."""
-
-    last_success: Any = None
-    last_run: Any = None
-    last_run_stages: list[Any] = field(default_factory=list)
-    unfinished_runs: int = 0
-    horizon_us: int = 0
-    ingest_settled: dict[str, IngestSums] = field(default_factory=dict)
-    """Sums of settled batches this scrape read (all of them, or only the new ones)."""
-    ingest_recent: dict[str, IngestSums] = field(default_factory=dict)
-    ingest: dict[str, IngestSums] = field(default_factory=dict)
-    """The totals shown: the collector's settled sums plus the recent ones."""
-    quarantine: dict[str, int] = field(default_factory=dict)
-    payout_batches: dict[str, int] = field(default_factory=dict)
-    payout_failed_items: int = 0
-    reconciliation: Any = None
-
-
-def _ingest_sums(session: Session, *where: Any) -> dict[str, IngestSums]:
-    rows = session.execute(
-        select(
-            ingest_batches_t.c.source,
-            func.count(),
-            func.coalesce(func.sum(ingest_batches_t.c.accepted), 0),
-            func.coalesce(func.sum(ingest_batches_t.c.duplicates), 0),
-            func.coalesce(func.sum(ingest_batches_t.c.conflicts), 0),
-            func.coalesce(func.sum(ingest_batches_t.c.quarantined), 0),
-        )
-        .where(*where)
-        .group_by(ingest_batches_t.c.source)
-    )
-    return {str(source): IngestSums(*(int(n) for n in sums)) for source, *sums in rows}
-
-
-def read_snapshot(
-    session: Session, *, horizon_us: int | None = None, settled_from_us: int | None = None
-) -> Snapshot:
-    """The scrape's queries, in one snapshot so the numbers agree with each other.
-
-    Ingestion totals are read in two parts: batches started before ``horizon_us`` are
-    *settled* (their units of work committed long ago) and the collector keeps their
-    sums, so a scrape reads only the batches started since its previous horizon
-    (``settled_from_us``; None reads all settled ones, as the first scrape does) plus
-    the recent ones. ``ix_ingest_batches_started`` makes both range reads cheap.
-    """
-    horizon_us = horizon_us if horizon_us is not None else clock.now_us() - SETTLED_AFTER_US
-    snap = Snapshot(horizon_us=horizon_us)
-    snap.last_success = session.execute(
-        select(runs_t.c.week, runs_t.c.policy_version, runs_t.c.updated_at_us)
-        .where(runs_t.c.stage == "done")
-        .order_by(runs_t.c.updated_at_us.desc(), runs_t.c.id.desc())
-        .limit(1)
-    ).first()
-    snap.last_run = session.execute(
-        select(runs_t.c.id, runs_t.c.week, runs_t.c.policy_version, runs_t.c.stage)
-        .order_by(runs_t.c.id.desc())
-        .limit(1)
-    ).first()
-    if snap.last_run is not None:
-        snap.last_run_stages = list(
-            session.execute(
-                select(stages_t.c.stage, stages_t.c.duration_us).where(
-                    stages_t.c.run_id == snap.last_run.id
-                )
-            )
-        )
-    snap.unfinished_runs = int(
-        session.scalar(select(func.count()).where(runs_t.c.stage != "done")) or 0
-    )
-    snap.ingest_recent = _ingest_sums(session, ingest_batches_t.c.started_at_us >= horizon_us)
-    if settled_from_us is None:
-        snap.ingest_settled = _ingest_sums(session, ingest_batches_t.c.started_at_us < horizon_us)
-    elif settled_from_us < horizon_us:
-        snap.ingest_settled = _ingest_sums(
-            session,
-            ingest_batches_t.c.started_at_us >= settled_from_us,
-            ingest_batches_t.c.started_at_us < horizon_us,
-        )
-    snap.quarantine = {
-        str(status): int(count)
-        for status, count in session.execute(
-            select(quarantine_t.c.status, func.count()).group_by(quarantine_t.c.status)
-        )
-    }
-    snap.payout_batches = {
-        str(status): int(count)
-        for status, count in session.execute(
-            select(payout_batches_t.c.status, func.count()).group_by(payout_batches_t.c.status)
-        )
-    }
-    snap.payout_failed_items = int(
-        session.scalar(
-            select(func.count())
-            .select_from(payout_items_t)
-            .join(payout_batches_t, payout_batches_t.c.id == payout_items_t.c.batch_id)
-            .where(payout_batches_t.c.status == "failed")
-        )
-        or 0
-    )
-    snap.reconciliation = session.execute(
-        select(reconciliations_t).order_by(reconciliations_t.c.id.desc()).limit(1)
-    ).first()
-    return snap
 
 
 def _seconds(micros: int) -> float:

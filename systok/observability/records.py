@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.db.engine import run_transaction
-from systok.db.kit import reconciliations_t, stages_t
+from systok.observability import repository as repo
 
 DIFFERENCE_KINDS = ("missing", "extra", "wrong amount")
 """The kinds of ``systok.payout.reconcile.Difference``."""
@@ -25,14 +25,7 @@ def record_stage(
     session: Session, run_id: int, stage: str, finished_at_us: int, duration_us: int
 ) -> None:
     """Record that ``stage`` of run ``run_id`` committed, taking ``duration_us``."""
-    session.execute(
-        insert(stages_t).values(
-            run_id=run_id,
-            stage=stage,
-            finished_at_us=finished_at_us,
-            duration_us=max(0, duration_us),
-        )
-    )
+    repo.insert_stage(session, run_id, stage, finished_at_us, max(0, duration_us))
 
 
 def record_reconciliation(
@@ -49,14 +42,13 @@ def record_reconciliation(
     assert not unknown, f"unknown difference kinds {sorted(unknown)}"
     run_transaction(
         engine,
-        lambda s: s.execute(
-            insert(reconciliations_t).values(
-                finished_at_us=finished_at_us,
-                accounts_checked=accounts_checked,
-                transactions_checked=transactions_checked,
-                missing=kinds["missing"],
-                extra=kinds["extra"],
-                wrong_amount=kinds["wrong amount"],
-            )
+        lambda s: repo.insert_reconciliation(
+            s,
+            finished_at_us=finished_at_us,
+            accounts_checked=accounts_checked,
+            transactions_checked=transactions_checked,
+            missing=kinds["missing"],
+            extra=kinds["extra"],
+            wrong_amount=kinds["wrong amount"],
         ),
     )

@@ -29,7 +29,6 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 from solders.transaction import Transaction
 
 from systok.errors import ConfigurationError
@@ -157,25 +156,28 @@ def create_token_account_instruction(
     )
 
 
-def create_mint_instructions(
-    payer: Pubkey, decimals: int, rent_lamports: int, token_program: Pubkey
-) -> list[Instruction]:
+def create_mint_transaction(
+    payer: Keypair, decimals: int, rent_lamports: int, token_program: Pubkey, blockhash: Hash
+) -> Transaction:
     """Create the seed-derived mint account and initialise it with the payer as authority."""
     from solders.system_program import CreateAccountWithSeedParams, create_account_with_seed
 
-    mint = mint_address(payer, token_program)
+    authority = payer.pubkey()
+    mint = mint_address(authority, token_program)
     create = create_account_with_seed(
         CreateAccountWithSeedParams(
-            from_pubkey=payer,
+            from_pubkey=authority,
             to_pubkey=mint,
-            base=payer,
+            base=authority,
             seed=MINT_SEED,
             lamports=rent_lamports,
             space=MINT_LEN,
             owner=token_program,
         )
     )
-    return [create, initialize_mint_instruction(mint, decimals, payer, token_program)]
+    instructions = [create, initialize_mint_instruction(mint, decimals, authority, token_program)]
+    message = Message.new_with_blockhash(instructions, authority, blockhash)
+    return Transaction([payer], message, blockhash)
 
 
 def initialize_mint_instruction(
@@ -310,11 +312,6 @@ def pack_batches(
     if current:
         batches.append(current)
     return batches
-
-
-def first_signature(transaction: Transaction) -> Signature:
-    """A transaction's identity: its first signature, known before it is sent."""
-    return transaction.signatures[0]
 
 
 def token_amount_of(data: bytes) -> int:

@@ -5,9 +5,11 @@ clock of its own: a blockhash stays valid until ``expire_blockhash`` and only th
 latest one is accepted. This wrapper adds what the payout's safety argument needs:
 
 - **block heights**: a blockhash issued at height *h* is valid up to *h* +
-  ``validity_blocks``; ``tick`` advances the height and expires the blockhash when its
-  last valid height passes, so "height > last valid height ⇒ it can never land" holds
-  exactly as on a cluster;
+  ``validity_blocks``. In process everything lands at once, so the height only moves
+  when a restart expires the blockhash; the tests let blocks pass (and expire the
+  blockhash once its last valid height passed, as on a cluster) with the hooks in
+  ``tests/payout/chain_hooks.py``, so "height > last valid height ⇒ it can never
+  land" is proven exactly as on a cluster;
 - **history**: every landed transaction's slot, error and memo, by signature;
 - **a state file** (optional): the accounts transactions touched, the history and the
   number of expired blockhashes, rewritten atomically after each transaction, so that
@@ -96,23 +98,9 @@ class EmbeddedChain:
         """The blockhash transactions must use now, and the last height it is valid at."""
         return self.svm.latest_blockhash(), self.last_valid_height
 
-    def tick(self, blocks: int = 1) -> None:
-        """Let ``blocks`` blocks pass; expire the blockhash once its last valid height passed."""
-        self.height += blocks
-        if self.height > self.last_valid_height:
-            self.expire_blockhash()
-
-    def expire_blockhash(self) -> None:
-        """Make the current blockhash unusable now (and move the height past it)."""
-        self.svm.expire_blockhash()
-        self.expired += 1
-        self.height = max(self.height, self.last_valid_height + 1)
-        self.last_valid_height = self.height + self.validity_blocks
-        self._save()
-
     # --- transactions ------------------------------------------------------------------
 
-    def execute(self, raw: bytes, *, simulate_first: bool = False) -> Executed | Rejected:
+    def process(self, raw: bytes) -> Executed | Rejected:
         """Run a signed transaction; a landed one (even failed) is recorded by signature.
 
         Only an instruction error lands (the fee is charged, nothing else changes, the
@@ -122,14 +110,10 @@ class EmbeddedChain:
         signature = transaction.signatures[0]
         if signature in self.history:
             return Rejected("AlreadyProcessed", blockhash_unknown=False)
-        if simulate_first:
-            simulated = self.svm.simulate_transaction(transaction)
-            if isinstance(simulated, FailedTransactionMetadata):
-                return _rejected(simulated)
         result = self.svm.send_transaction(transaction)
         if isinstance(result, FailedTransactionMetadata):
             if not isinstance(result.err(), TransactionErrorInstructionError):
-                return _rejected(result)
+                return rejection_of(result)
             executed = Executed(
                 self.svm.get_clock().slot,
                 str(result.err()),
@@ -143,15 +127,8 @@ class EmbeddedChain:
             )
         self.history[signature] = executed
         self.known.update(writable_keys(transaction))
-        self._save()
+        self.save_state()
         return executed
-
-    def simulate(self, raw: bytes) -> Rejected | None:
-        """Run the transaction without keeping its effects: what a preflight check does."""
-        simulated = self.svm.simulate_transaction(Transaction.from_bytes(raw))
-        if isinstance(simulated, FailedTransactionMetadata):
-            return _rejected(simulated)
-        return None
 
     def status(self, signature: Signature) -> Executed | None:
         return self.history.get(signature)
@@ -179,18 +156,7 @@ class EmbeddedChain:
         result = self.svm.airdrop(address, lamports)
         assert not isinstance(result, FailedTransactionMetadata), f"airdrop failed: {result}"
         self.known.add(address)
-        self._save()
-
-    def set_account_data(self, address: Pubkey, data: bytes) -> None:
-        """Overwrite an account's data (tests use it to tamper with the chain)."""
-        account = self.svm.get_account(address)
-        assert account is not None, f"{address} has no account"
-        self.svm.set_account(
-            address,
-            Account(account.lamports, data, account.owner, account.executable, account.rent_epoch),
-        )
-        self.known.add(address)
-        self._save()
+        self.save_state()
 
     def rent_exempt_lamports(self, size: int) -> int:
         return int(self.svm.minimum_balance_for_rent_exemption(size))
@@ -201,7 +167,7 @@ class EmbeddedChain:
 
     # --- state file --------------------------------------------------------------------
 
-    def _save(self) -> None:
+    def save_state(self) -> None:
         if self.state_path is None:
             return
         accounts = {}
@@ -250,6 +216,7 @@ def writable_keys(transaction: Transaction) -> list[Pubkey]:
     ]
 
 
-def _rejected(result: FailedTransactionMetadata) -> Rejected:
+def rejection_of(result: FailedTransactionMetadata) -> Rejected:
+    """A transaction the chain refused to take, and whether its blockhash was the reason."""
     error = str(result.err())
     return Rejected(error, blockhash_unknown="BlockhashNotFound" in error)

@@ -29,8 +29,9 @@ from systok.core.amount import STK
 from systok.db.engine import run_transaction
 from systok.observability.records import record_reconciliation
 from systok.payout import repository as repo
-from systok.payout.adapters import PayoutAdapter
+from systok.payout.adapters.protocol import PayoutAdapter
 from systok.payout.chain import parse_address, token_account
+from systok.payout.schemas import AttemptStatus
 from systok.payout.service import MEMO_PREFIX
 
 
@@ -150,7 +151,7 @@ def _memo_differences(
                     f"memo on chain {seen.memo!r}, planned {attempt.memo!r}",
                 )
             )
-        elif (seen.error is None) != (attempt.status == "landed"):
+        elif (seen.error is None) != (attempt.status == AttemptStatus.LANDED):
             differences.append(
                 Difference(
                     "wrong amount",

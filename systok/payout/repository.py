@@ -17,6 +17,7 @@ from systok.db.kit import (
     wallet_challenges_t,
     wallets_t,
 )
+from systok.payout.schemas import AttemptStatus, BatchStatus
 
 # --- wallets -------------------------------------------------------------------------
 
@@ -167,21 +168,11 @@ def latest_attempt(session: Session, batch_id: int) -> Row[Any]:
     ).one()
 
 
-def batch_attempts(session: Session, batch_id: int) -> list[Row[Any]]:
-    return list(
-        session.execute(
-            select(payout_attempts_t)
-            .where(payout_attempts_t.c.batch_id == batch_id)
-            .order_by(payout_attempts_t.c.id)
-        )
-    )
-
-
 def planned_batch_ids(session: Session, batch_ids: list[int] | None = None) -> list[int]:
     """Batches not final yet (of the given ones, or all)."""
     query = (
         select(payout_batches_t.c.id)
-        .where(payout_batches_t.c.status == "planned")
+        .where(payout_batches_t.c.status == BatchStatus.PLANNED)
         .order_by(payout_batches_t.c.id)
     )
     if batch_ids is not None:
@@ -245,7 +236,7 @@ def confirmed_items(session: Session) -> list[Row[Any]]:
                 payout_batches_t.c.mint,
             )
             .join(payout_batches_t, payout_batches_t.c.id == payout_items_t.c.batch_id)
-            .where(payout_batches_t.c.status == "confirmed")
+            .where(payout_batches_t.c.status == BatchStatus.CONFIRMED)
         )
     )
 
@@ -262,7 +253,7 @@ def landed_attempts(session: Session) -> list[Row[Any]]:
                 payout_batches_t.c.status.label("batch_status"),
             )
             .join(payout_batches_t, payout_batches_t.c.id == payout_attempts_t.c.batch_id)
-            .where(payout_attempts_t.c.status.in_(("landed", "failed")))
+            .where(payout_attempts_t.c.status.in_((AttemptStatus.LANDED, AttemptStatus.FAILED)))
         )
     )
 

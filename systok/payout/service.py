@@ -19,6 +19,8 @@ The safety argument (ADR 0007), in the order things happen:
    read before the lookup is above ``last_valid_block_height`` can the old
    transaction never land; only then is the batch signed anew with a fresh blockhash.
 
+Step 1 is this module's; steps 2 and 3 are ``payout.driver``'s.
+
 So after any crash, ``resume`` finds every batch either final or with a saved
 attempt whose fate the chain will tell: nobody is paid twice, and nobody zero times.
 """
@@ -27,12 +29,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from solders.hash import Hash
-from solders.signature import Signature
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row
 from sqlalchemy.orm import Session
 
 from systok.clock import now_us
@@ -47,15 +46,11 @@ from systok.core.ledger import (
 from systok.db.engine import run_transaction
 from systok.ledger.service import Ledger
 from systok.payout import repository as repo
-from systok.payout.adapters import Landed, PayoutAdapter
-from systok.payout.chain import (
-    Transfer,
-    make_transfer,
-    pack_batches,
-    parse_address,
-    sign_batch,
-)
-from systok.payout.errors import NothingToPay, PayoutError, PayoutPending, WalletNotLinked
+from systok.payout.adapters.protocol import PayoutAdapter
+from systok.payout.chain import Transfer, make_transfer, pack_batches, parse_address
+from systok.payout.driver import BatchDriver, save_attempt
+from systok.payout.errors import NothingToPay, PayoutError, WalletNotLinked
+from systok.payout.schemas import BatchLine, BatchStatus, DriveReport
 
 MEMO_PREFIX = "SysTok"
 
@@ -63,15 +58,6 @@ MEMO_PREFIX = "SysTok"
 def wallet_account(member_id: str, asset: str = STK) -> AccountRef:
     """The ledger's mirror of what a member holds on chain from payouts."""
     return AccountRef(AccountType.WALLET, asset, member_id)
-
-
-@dataclass(frozen=True)
-class DriveReport:
-    """How the batches driven ended."""
-
-    confirmed: int
-    failed: int
-    errors: tuple[str, ...]
 
 
 class PayoutService:
@@ -94,9 +80,7 @@ class PayoutService:
         self.scale = scale
         self.asset = asset
         self.clock = clock
-        self.poll_seconds = poll_seconds
-        self.timeout_seconds = timeout_seconds
-        self.sleep = sleep
+        self.driver = BatchDriver(engine, adapter, clock, poll_seconds, timeout_seconds, sleep)
 
     # --- planning (inside the caller's unit of work) -----------------------------------
 
@@ -145,7 +129,7 @@ class PayoutService:
                 purpose=purpose,
                 memo=memo,
                 mint=str(token.mint),
-                status="planned",
+                status=BatchStatus.PLANNED,
                 error=None,
                 members=len(batch),
                 amount_units=sum(t.amount_units for t in batch),
@@ -177,8 +161,10 @@ class PayoutService:
                     }
                 )
             repo.insert_items(session, items)
-            self._save_attempt(
+            save_attempt(
                 session,
+                self.adapter,
+                self.clock,
                 batch_id=batch_id,
                 transfers=batch,
                 memo=memo,
@@ -187,32 +173,6 @@ class PayoutService:
             )
             batch_ids.append(batch_id)
         return batch_ids
-
-    def _save_attempt(
-        self,
-        session: Session,
-        *,
-        batch_id: int,
-        transfers: Sequence[Transfer],
-        memo: str,
-        blockhash: Hash,
-        last_valid: int,
-    ) -> None:
-        transaction = sign_batch(self.adapter.token(), transfers, memo, blockhash)
-        now = self.clock()
-        repo.insert_attempt(
-            session,
-            batch_id=batch_id,
-            signature=str(transaction.signatures[0]),
-            blockhash=str(blockhash),
-            last_valid_block_height=last_valid,
-            raw=bytes(transaction),
-            status="pending",
-            sends=0,
-            error=None,
-            created_at_us=now,
-            updated_at_us=now,
-        )
 
     def plan_run(self, session: Session, run_id: int, week: str, policy_version: str) -> list[int]:
         """Plan the run's payout: every linked member's whole custodial balance.
@@ -251,7 +211,7 @@ class PayoutService:
             pending = [
                 b.id
                 for b in repo.list_batches(session, 1000)
-                if b.status == "planned"
+                if b.status == BatchStatus.PLANNED
                 and b.purpose == "withdrawal"
                 and any(i.member_id == member_id for i in repo.batch_items(session, b.id))
             ]
@@ -276,156 +236,40 @@ class PayoutService:
             )
         return self.drive(run_transaction(self.engine, plan))
 
-    # --- sending and confirming (each step its own unit of work) -----------------------
-
     def drive(self, batch_ids: Sequence[int]) -> DriveReport:
         """Send and confirm the batches until each is final, or raise ``PayoutPending``."""
-        ids = list(batch_ids)
-        deadline = time.monotonic() + self.timeout_seconds
-        while True:
-            pending = run_transaction(self.engine, lambda s: repo.planned_batch_ids(s, ids))
-            if pending:
-                self._round(pending)
-                self._look(pending)  # an in-process chain has answered already: no wait
-                pending = run_transaction(self.engine, lambda s: repo.planned_batch_ids(s, ids))
-            if not pending:
-                break
-            if time.monotonic() >= deadline:
-                raise PayoutPending(
-                    f"{len(pending)} payout batch(es) not landed or expired yet; "
-                    "nothing is lost: run `systok run resume` (or the withdrawal) again later"
-                )
-            self.sleep(self.poll_seconds)
+        return self.driver.drive(batch_ids)
 
-        def report(session: Session) -> DriveReport:
-            rows = [repo.get_batch(session, i) for i in ids]
-            return DriveReport(
-                sum(r.status == "confirmed" for r in rows),
-                sum(r.status == "failed" for r in rows),
-                tuple(f"{r.memo}: {r.error}" for r in rows if r.status == "failed"),
-            )
 
-        return run_transaction(self.engine, report)
+# --- reads for the commands (inside the caller's unit of work) ------
 
-    def _round(self, batch_ids: list[int]) -> None:
-        attempts = run_transaction(
-            self.engine, lambda s: [repo.latest_attempt(s, i) for i in batch_ids]
+
+def linked_wallets(session: Session) -> list[Row[Any]]:
+    """Every linked wallet (member, address, linked at), by member."""
+    return repo.list_wallets(session)
+
+
+def batch_lines(session: Session, limit: int) -> list[BatchLine]:
+    """The newest ``limit`` batches, each with its latest signature."""
+    return [
+        BatchLine(
+            b.id,
+            b.memo,
+            b.members,
+            b.amount_units,
+            BatchStatus(b.status),
+            repo.latest_attempt(session, b.id).signature,
+            b.error,
         )
-        height = self.adapter.block_height()  # before the lookup: see the module's step 3
-        statuses = self.adapter.statuses([Signature.from_string(a.signature) for a in attempts])
-        for attempt, landed in zip(attempts, statuses, strict=True):
-            if landed is not None:
-                self._settle(attempt, landed)
-            elif height > attempt.last_valid_block_height:
-                renewed = self._renew_in_own_transaction(attempt)
-                if renewed is not None:
-                    self._send(renewed)
-            else:
-                self._send(attempt)
+        for b in repo.list_batches(session, limit)
+    ]
 
-    def _look(self, batch_ids: list[int]) -> None:
-        """Settle the batches whose latest signature the chain has; send nothing."""
-        attempts = run_transaction(
-            self.engine,
-            lambda s: [repo.latest_attempt(s, i) for i in repo.planned_batch_ids(s, batch_ids)],
-        )
-        if not attempts:
-            return
-        statuses = self.adapter.statuses([Signature.from_string(a.signature) for a in attempts])
-        for attempt, landed in zip(attempts, statuses, strict=True):
-            if landed is not None:
-                self._settle(attempt, landed)
 
-    def _send(self, attempt: Any) -> None:
-        sent_before = run_transaction(
-            self.engine, lambda s: repo.count_send(s, attempt.id, self.clock())
-        )
-        refusal = self.adapter.send(bytes(attempt.raw))
-        if refusal is None or refusal.transient or sent_before > 0:
-            return  # taken, or nothing proven: the chain's status or expiry decides
-        detail = refusal.error + (f" ({refusal.logs[-1]})" if refusal.logs else "")
-        run_transaction(
-            self.engine,
-            lambda s: self._finish(
-                s, attempt.batch_id, attempt.id, "refused", f"refused: {detail}"
-            ),
-        )
+def batches_in_flight(session: Session) -> list[int]:
+    """Every batch not final yet (what ``systok payout confirm`` drives)."""
+    return repo.planned_batch_ids(session)
 
-    def _settle(self, attempt: Any, landed: Landed) -> None:
-        if landed.error is None:
-            outcome, error = "landed", None
-        else:
-            outcome, error = "failed", f"landed and failed: {landed.error}"
-        run_transaction(
-            self.engine, lambda s: self._finish(s, attempt.batch_id, attempt.id, outcome, error)
-        )
 
-    def _finish(
-        self, session: Session, batch_id: int, attempt_id: int, outcome: str, error: str | None
-    ) -> None:
-        """End a batch: post its holds if its transaction landed, void them otherwise."""
-        batch = repo.lock_batch(session, batch_id)
-        if batch.status != "planned":
-            return  # finished meanwhile by another driver
-        now = self.clock()
-        ledger = Ledger(session, clock=self.clock)
-        for item in repo.batch_items(session, batch_id):
-            if outcome == "landed":
-                ledger.post_hold(
-                    item.hold_id,
-                    idempotency_key=f"payout-post:{batch.plan_key}:{item.member_id}",
-                    reference=batch.memo,
-                )
-            else:
-                ledger.void_hold(
-                    item.hold_id,
-                    idempotency_key=f"payout-void:{batch.plan_key}:{item.member_id}",
-                    reference=batch.memo,
-                )
-        repo.update_attempt(session, attempt_id, status=outcome, error=error, updated_at_us=now)
-        repo.update_batch(
-            session,
-            batch_id,
-            status="confirmed" if outcome == "landed" else "failed",
-            error=error,
-            updated_at_us=now,
-        )
-
-    def _renew_in_own_transaction(self, expired: Any) -> Any:
-        return run_transaction(self.engine, lambda s: self._renew(s, expired))
-
-    def _renew(self, session: Session, expired: Any) -> Any:
-        """Sign the batch again with a fresh blockhash, once the old one cannot land."""
-        batch = repo.lock_batch(session, expired.batch_id)
-        latest = repo.latest_attempt(session, expired.batch_id)
-        if batch.status != "planned" or latest.id != expired.id:
-            return None  # another driver renewed or finished it
-        token = self.adapter.token()
-        transfers = [
-            Transfer(
-                i.member_id,
-                parse_address(i.address),
-                make_transfer(token, i.member_id, parse_address(i.address), 1, False).account,
-                i.amount_units,
-                i.create_account,
-            )
-            for i in repo.batch_items(session, expired.batch_id)
-        ]
-        now = self.clock()
-        repo.update_attempt(
-            session,
-            expired.id,
-            status="expired",
-            error="not found after its blockhash expired",
-            updated_at_us=now,
-        )
-        blockhash, last_valid = self.adapter.latest_blockhash()
-        self._save_attempt(
-            session,
-            batch_id=expired.batch_id,
-            transfers=transfers,
-            memo=batch.memo,
-            blockhash=blockhash,
-            last_valid=last_valid,
-        )
-        return repo.latest_attempt(session, expired.batch_id)
+def paid_to_wallets(session: Session, asset: str = STK) -> dict[str, int]:
+    """Each member's ledger ``wallet`` balance: what was paid out to the chain."""
+    return repo.wallet_balances(session, asset)

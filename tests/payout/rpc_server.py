@@ -40,6 +40,7 @@ from solders.transaction_status import (
 )
 
 from systok.payout.embedded import EmbeddedChain, Rejected
+from tests.payout.chain_hooks import let_blocks_pass, simulate
 
 
 class LoopbackRpc:
@@ -115,7 +116,7 @@ class LoopbackRpc:
 
     def rpc_getBlockHeight(self, *_: Any) -> str:
         if self.blocks_per_height_query:
-            self.chain.tick(self.blocks_per_height_query)
+            let_blocks_pass(self.chain, self.blocks_per_height_query)
         return GetBlockHeightResp(self.chain.height).to_json()
 
     def rpc_getMinimumBalanceForRentExemption(self, size: int, *_: Any) -> str:
@@ -143,11 +144,11 @@ class LoopbackRpc:
             refusal = (
                 Rejected("AlreadyProcessed", blockhash_unknown=False)
                 if self.chain.status(signature) is not None
-                else self.chain.simulate(raw)
+                else simulate(self.chain, raw)
             )
             if refusal is not None:
                 return self._preflight_failure(raw, refusal)
-        self.chain.execute(raw)  # a node forwards it; whatever happens is in the history
+        self.chain.process(raw)  # a node forwards it; whatever happens is in the history
         return SendTransactionResp(signature).to_json()
 
     def _preflight_failure(self, raw: bytes, refusal: Rejected) -> str:

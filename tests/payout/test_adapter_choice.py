@@ -19,6 +19,7 @@ from sqlalchemy import text
 from systok.cli.main import main
 from systok.config import Settings, get_settings
 from systok.db.engine import make_engine
+from systok.payout.adapters.choice import adapter_choice
 from systok.payout.errors import PayoutAdapterNotChosen
 from tests.accrual.test_weekly_run import setup_community
 from tests.conftest import reset_ledger
@@ -42,9 +43,9 @@ def assert_names_the_setting(message: str) -> None:
 
 
 def test_unset_with_the_embedded_database_is_litesvm(tmp_path):
-    assert settings(data_dir=tmp_path).payout_adapter_choice() == "litesvm"
+    assert adapter_choice(settings(data_dir=tmp_path)) == "litesvm"
     inside = f"sqlite:///{tmp_path / 'sub' / 'systok.sqlite3'}"
-    assert settings(data_dir=tmp_path, database_url=inside).payout_adapter_choice() == "litesvm"
+    assert adapter_choice(settings(data_dir=tmp_path, database_url=inside)) == "litesvm"
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_unset_with_the_embedded_database_is_litesvm(tmp_path):
 )
 def test_unset_with_any_other_database_refuses_naming_the_setting(tmp_path, url):
     with pytest.raises(PayoutAdapterNotChosen) as refused:
-        settings(data_dir=tmp_path, database_url=url).payout_adapter_choice()
+        adapter_choice(settings(data_dir=tmp_path, database_url=url))
     assert_names_the_setting(refused.value.message)
     assert refused.value.exit_code == 78
 
@@ -66,12 +67,12 @@ def test_unset_with_any_other_database_refuses_naming_the_setting(tmp_path, url)
 @pytest.mark.parametrize("choice", CHOICES)
 def test_a_chosen_adapter_is_used_with_any_database(tmp_path, choice):
     chosen = settings(data_dir=tmp_path, database_url="postgresql://x@h/db", payout_adapter=choice)
-    assert chosen.payout_adapter_choice() == choice
+    assert adapter_choice(chosen) == choice
 
 
 def test_an_unknown_adapter_is_refused_with_the_choices(tmp_path):
     with pytest.raises(PayoutAdapterNotChosen) as refused:
-        settings(data_dir=tmp_path, payout_adapter="carrier-pigeon").payout_adapter_choice()
+        adapter_choice(settings(data_dir=tmp_path, payout_adapter="carrier-pigeon"))
     assert_names_the_setting(refused.value.message)
 
 

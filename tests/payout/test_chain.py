@@ -103,7 +103,7 @@ def test_the_embedded_chain_outlives_the_process_and_old_transactions_cannot_lan
     assert second.token_balances([t.account for t in paid]) == [1, 2, 3]
     assert second.mint_supply() == 6
     assert [m.memo for m in second.history()][-1] == MEMO
-    outcome = second.chain.execute(unsent)
+    outcome = second.chain.process(unsent)
     assert isinstance(outcome, Rejected) and outcome.blockhash_unknown, "signed before restart"
     assert second.block_height() > first.latest_blockhash()[1]
 

@@ -14,6 +14,7 @@ from systok.db.engine import run_transaction
 from systok.ingest import repository as ingest_repo
 from systok.payout.adapters import embedded_chain_for, make_adapter
 from systok.payout.chain import token_account
+from tests.payout.chain_hooks import set_account_data
 from tests.payout.test_rpc_adapter import AMOUNT, custody, fund_members
 
 
@@ -69,7 +70,7 @@ def test_link_withdraw_reconcile_and_a_tampered_balance(chain_cli, capsys, tmp_p
     account = token_account(wallet.pubkey(), make_adapter(settings).token().mint)
     data = bytearray(chain.account_data(account))
     data[64:72] = (AMOUNT - 5).to_bytes(8, "little")
-    chain.set_account_data(account, bytes(data))
+    set_account_data(chain, account, bytes(data))
     assert main(["payout", "reconcile"]) == 2
     err = capsys.readouterr().err
     assert f"wrong amount: token account of {wallet.pubkey()}" in err

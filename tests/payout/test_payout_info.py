@@ -66,7 +66,7 @@ def create_mint(
     init = initialize_mint_instruction(mint.pubkey(), decimals, authority, program)
     blockhash, _ = chain.latest_blockhash()
     message = Message.new_with_blockhash([create, init], payer.pubkey(), blockhash)
-    outcome = chain.execute(bytes(Transaction([payer, mint], message, blockhash)))
+    outcome = chain.process(bytes(Transaction([payer, mint], message, blockhash)))
     assert isinstance(outcome, Executed) and outcome.error is None, outcome
     return mint.pubkey()
 

@@ -31,6 +31,7 @@ from systok.payout.embedded import EmbeddedChain, Rejected
 from systok.payout.reconcile import reconcile
 from systok.payout.service import wallet_account
 from tests.accrual.test_weekly_run import POLICY, WEEKS, setup_community
+from tests.payout.chain_hooks import batch_attempts, set_account_data
 from tests.payout.conftest import link, service
 from tests.payout.rpc_server import LoopbackRpc
 
@@ -130,7 +131,7 @@ def steal_mint_authority(rpc_chain, adapter):
     mint = adapter.token().mint
     data = bytearray(rpc_chain.account_data(mint))
     data[4:36] = bytes(Keypair().pubkey())
-    rpc_chain.set_account_data(mint, bytes(data))
+    set_account_data(rpc_chain, mint, bytes(data))
 
 
 def test_withdrawals_land_through_rpc_and_reconcile(engine, server, payer):
@@ -212,7 +213,7 @@ def test_an_expired_blockhash_is_resigned_only_after_it_can_no_longer_land(
     adapter.block_height = watched_height
     done = svc.drive(batch_ids)
     assert (done.confirmed, done.failed) == (1, 0)
-    attempts = run_transaction(engine, lambda s: repo.batch_attempts(s, batch_ids[0]))
+    attempts = run_transaction(engine, lambda s: batch_attempts(s, batch_ids[0]))
     assert [a.status for a in attempts] == ["expired", "landed"]
     assert attempts[0].signature == first.signature
     # It was re-signed only in the round whose height (read before the lookup) had passed
@@ -223,7 +224,7 @@ def test_an_expired_blockhash_is_resigned_only_after_it_can_no_longer_land(
     )
     assert first.sends >= 0 and attempts[0].sends >= 2, "resent (same bytes) while it could land"
     # The lost transaction can never land now: the chain refuses its bytes.
-    late = rpc_chain.execute(bytes(first.raw))
+    late = rpc_chain.process(bytes(first.raw))
     assert isinstance(late, Rejected) and late.blockhash_unknown
     assert chain_amount(adapter, wallet) == AMOUNT, "paid once"
     assert custody(engine, "m1") == (0, 0, AMOUNT)
@@ -266,7 +267,7 @@ def test_a_crash_between_send_and_confirm_then_resume_pays_exactly_once(
 
     resumed = WeeklyRun(engine, POLICY, reports_dir=tmp_path, payout_adapter=adapter).run(week)
     assert resumed.stage == "done"
-    attempts = run_transaction(engine, lambda s: repo.batch_attempts(s, run.id))
+    attempts = run_transaction(engine, lambda s: batch_attempts(s, run.id))
     assert [a.status for a in attempts] == ["landed"], "found by signature, never re-signed"
     total = int((75 + 76.5 + 78.75 + 1584) * 1_000_000)
     assert chain_amount(adapter, wallet) == total
@@ -285,7 +286,7 @@ def test_reconciliation_reports_an_altered_on_chain_balance(engine, server, paye
     account = token_account(wallet.pubkey(), adapter.token().mint)
     data = bytearray(rpc_chain.account_data(account))
     data[64:72] = (AMOUNT + 1).to_bytes(8, "little")
-    rpc_chain.set_account_data(account, bytes(data))
+    set_account_data(rpc_chain, account, bytes(data))
     differences = [str(d) for d in reconcile(engine, adapter).differences]
     assert differences == [
         f"wrong amount: token account of {wallet.pubkey()}: "
