@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from systok.accrual.schedule import last_closed_week
 from systok.cli.main import main
-from systok.cli.run import last_closed_week
 from systok.core.weeks import IsoWeek
 from tests.accrual.test_weekly_run import setup_community
 from tests.ledger.test_audit import tamper
