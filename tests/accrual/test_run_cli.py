@@ -53,6 +53,8 @@ def test_run_report_explain(cli_on, capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert "1584 points → 1584.000000 STK" in out
     assert "ClubPostCreated" in out and "consistency:" in out
+    explained = cli_json(capsys, "explain", "m1", "2026-W05")
+    assert explained["scored_by"] == "uniform" and explained["matches"] is True
 
     tamper(
         cli_on,

@@ -114,11 +114,6 @@ class DayScore:
     points: Decimal
     lines: tuple[TypeDayLine, ...]
 
-    @property
-    def capped_points(self) -> Decimal:
-        """Points lost to the rank's daily cap (0 without a cap)."""
-        return self.points_uncapped - self.points
-
 
 @dataclass(frozen=True, slots=True)
 class TypeTotals:
