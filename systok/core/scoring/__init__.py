@@ -45,7 +45,7 @@ of members).
 
 from systok.core.scoring.rank import rank_terms
 from systok.core.scoring.reference import score_week
-from systok.core.scoring.table import EventRate, RateTable, week_day_numbers, week_sums
+from systok.core.scoring.table import EventRate, RateTable, week_day_numbers
 from systok.core.scoring.types import (
     MULTIPLIER_DECIMALS,
     ConsistencyBreakdown,
@@ -89,5 +89,4 @@ __all__ = [
     "score_uniform_weeks",
     "score_week",
     "week_day_numbers",
-    "week_sums",
 ]

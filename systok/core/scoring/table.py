@@ -2,7 +2,7 @@
 
 ``RateTable`` is built from the policy once per run (or per ``score_week`` call) and
 is the only place the scoring reads an event type's weight and daily limit: the
-reference model's day lines, the fast path's ``week_sums`` and the collect stage's
+reference model's day lines, the fast path's sums (``RateTable.week_sums``) and the collect stage's
 SQL (``RateTable.earning_rows`` rendered as a VALUES list) all take it, so the three
 cannot disagree about what an event is worth.
 """
@@ -87,11 +87,6 @@ class RateTable:
                 base_points += rate.weight * counted
                 counted_events += counted
         return base_points, counted_events
-
-
-def week_sums(policy: Policy, counts_by_day: DayCounts) -> tuple[int, int]:
-    """``RateTable.week_sums`` under ``policy``'s table."""
-    return RateTable.of(policy).week_sums(counts_by_day)
 
 
 @contextmanager
