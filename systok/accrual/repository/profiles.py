@@ -6,22 +6,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from systok.db.kit import (
-    memberships_t,
-    qualifications_t,
-    rewards_t,
-)
+from systok.db.kit import memberships_t, qualifications_t, rewards_t
 
 MEMBERS_PER_QUERY = 10_000
 """Member ids per IN list: PostgreSQL's protocol caps a statement at 65 535 parameters."""
 
 
 def member_chunks(member_ids: Iterable[str]) -> list[list[str]]:
+    """Distinct member ids, sorted, in lists of at most ``MEMBERS_PER_QUERY``."""
     ordered = sorted(set(member_ids))
     return [ordered[i : i + MEMBERS_PER_QUERY] for i in range(0, len(ordered), MEMBERS_PER_QUERY)]
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    Row,
-    case,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import Row, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from systok.db.bulk import insert_rows
-from systok.db.kit import (
-    adjustments_t,
-    rewards_t,
-)
+from systok.db.kit import adjustments_t, rewards_t
 
 REWARD_COLUMNS = (
     "run_id",

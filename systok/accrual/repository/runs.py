@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Row,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from systok.db.kit import (
-    runs_t,
-)
+from systok.db.kit import runs_t
 
 
 def find_run(session: Session, week: str, policy_version: str) -> Row[Any] | None:
