@@ -36,13 +36,15 @@ import duckdb
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from systok.accrual.service import STAGES, SimulatedCrash, WeeklyRun
+from systok.accrual.schemas import STAGES
+from systok.accrual.service import WeeklyRun
 from systok.core.times import day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.db.tables import AccrualReward
 from systok.policy_files import load_policy
+from tests.accrual.crash import CrashingRun, SimulatedCrash
 
 SERVER_URL = os.environ.get(
     "SYSTOK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -158,7 +160,7 @@ def settle(url: str, policy, reports: Path) -> tuple[int, float, int]:
     for stage in STAGES[:-1]:
         started = time.perf_counter()
         with contextlib.suppress(SimulatedCrash):
-            WeeklyRun(engine, policy, reports_dir=reports, crash_after=stage).run(WEEK)
+            CrashingRun(engine, policy, reports_dir=reports, crash_after=stage).run(WEEK)
         took = time.perf_counter() - started
         seconds += took
         timings.append(f"{stage} {took:.2f}")

@@ -216,7 +216,9 @@ def main() -> None:
                 f"{figures['max']:>9.1f}{figures['failed']:>9d}"
             )
         goal = results["GET balance"]["p99"]
-        print(f"GET balance p99 {goal:.1f} ms: {'meets' if goal <= 50 else 'misses'} the 50 ms goal")
+        print(
+            f"GET balance p99 {goal:.1f} ms: {'meets' if goal <= 50 else 'misses'} the 50 ms goal"
+        )
     finally:
         if process is not None:
             process.terminate()

@@ -167,3 +167,30 @@ class DatabaseNotReady(SystokError):
 
     exit_code = 75  # EX_TEMPFAIL
     status_code = 503
+
+
+# --- the weekly run ------------------------------------------------------------------
+
+
+class RunError(SystokError):
+    """A run cannot proceed (unknown run, a week that has not closed, …)."""
+
+
+class NoRunToVerify(SystokError):
+    """``verify week`` on a week that has no run: nothing to compare (exit 66, not the
+    2 of a failed verification)."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+class UnknownMember(SystokError):
+    """No member has this platform id (a typo, or the platform has not reported them)."""
+
+    status_code = 404
+
+
+class GrantNotFound(SystokError):
+    """No held vesting grant has that id."""
+
+    status_code = 404

@@ -21,16 +21,18 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
-from systok.accrual.service import reference_scores
+from systok.accrual.score import reference_scores
 from systok.core.policy import Policy, WeightedDailyCaps
 from systok.core.scoring import Ineligible, WeeklyScore
 from systok.core.times import day_of_date, us_to_iso
 from systok.core.weeks import IsoWeek
-from systok.db.kit import rewards_t, vesting_grants_t
+from systok.db.engine import run_transaction
+from systok.errors import UnknownMember
+from systok.ingest.repository import find_member
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,17 @@ def explain_reward(
     return Explanation(reward, score, run.prorata, matches)
 
 
+def explain_week(
+    session: Session, policy: Policy, week: str, member_ids: list[str]
+) -> dict[str, Explanation | None]:
+    """``explain_reward`` of several members in the week's run under ``policy`` (empty
+    when the week has no run)."""
+    run = repo.find_run(session, week, policy.version)
+    if run is None:
+        return {}
+    return {m: explain_reward(session, policy, run, m) for m in member_ids}
+
+
 INELIGIBLE_LABELS = {
     Ineligible.NOT_REWARDED.value: "earns nothing by policy",
     Ineligible.NO_PAID_MEMBERSHIP.value: "no paid membership that day",
@@ -125,11 +138,6 @@ def level_multipliers(score: WeeklyScore) -> list[dict[str, Any]]:
 
 def vesting_of(session: Session, run_id: int, member_id: str) -> list[dict[str, Any]]:
     """The member's frozen parts of this run's reward: type, units, unlock date, status."""
-    rows = session.execute(
-        select(vesting_grants_t)
-        .where(vesting_grants_t.c.run_id == run_id, vesting_grants_t.c.member_id == member_id)
-        .order_by(vesting_grants_t.c.id)
-    )
     return [
         {
             "grant": row.id,
@@ -138,19 +146,28 @@ def vesting_of(session: Session, run_id: int, member_id: str) -> list[dict[str, 
             "unlock_at": us_to_iso(row.unlock_at_us),
             "status": row.status,
         }
-        for row in rows
+        for row in repo.member_grants(session, run_id, member_id)
     ]
 
 
-def reward_counts(session: Session, run_id: int) -> tuple[int, int]:
-    """(members paid more than 0, members scored but paid 0) in a run: a free user's
-    activity is scored and earns 0, and is not "rewarded"."""
-    paid = func.sum(case((rewards_t.c.paid_units > 0, 1), else_=0))
-    row = session.execute(
-        select(func.count(), func.coalesce(paid, 0)).where(rewards_t.c.run_id == run_id)
-    ).one()
-    total, rewarded = int(row[0]), int(row[1])
-    return rewarded, total - rewarded
+def explain_member(
+    engine: Engine, policy: Policy, run: Any, member_id: str
+) -> tuple[Explanation | None, list[dict[str, Any]]]:
+    """``systok explain``: the member's breakdown in ``run`` and their vesting grants,
+    read in one snapshot (None: the run paid the member nothing).
+
+    Raises:
+        UnknownMember: no member has this platform id.
+    """
+
+    def read(session: Session) -> tuple[Explanation | None, list[dict[str, Any]]]:
+        if find_member(session, member_id) is None:
+            raise UnknownMember(f"unknown member {member_id!r}: no member has this platform id")
+        explained = explain_reward(session, policy, run, member_id)
+        vesting = vesting_of(session, run.id, member_id) if explained is not None else []
+        return explained, vesting
+
+    return run_transaction(engine, read, snapshot=True)
 
 
 def _encode(value: Any) -> Any:

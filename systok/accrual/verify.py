@@ -14,11 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
-from systok.accrual.service import score_members, vested_types
-from systok.accrual.vesting import run_grants
+from systok.accrual.score import score_members, vested_types
 from systok.core.merkle import build_tree
 from systok.core.policy import Policy, WeightedDailyCaps
-from systok.core.scoring import week_sums
+from systok.core.scoring import RateTable
 from systok.core.times import day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
@@ -68,7 +67,7 @@ def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
                     f"reward of {member_id}: {field} stored {kept!r}, replay {again!r}"
                 )
     stored_grants: dict[str, dict[str, int]] = {}
-    for grant in run_grants(session, run.id):
+    for grant in repo.run_grants(session, run.id):
         parts = stored_grants.setdefault(grant.member_id, {})
         parts[grant.event_type] = parts.get(grant.event_type, 0) + int(grant.units)
     for member_id in sorted(set(stored_grants) | set(replay.vested)):
@@ -93,10 +92,11 @@ def _collected_differences(
     differences = []
     if isinstance(policy.scoring, WeightedDailyCaps):
         vesting = set(vested_types(policy))
+        table = RateTable.of(policy)
         stored_sums = repo.run_sums(session, run_id)
         replayed_sums = {
             member_id: (
-                *week_sums(policy, by_day),
+                *table.week_sums(by_day),
                 sum(n for by_type in by_day.values() for t, n in by_type.items() if t in vesting),
             )
             for member_id, by_day in replayed_counts.items()

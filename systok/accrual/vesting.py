@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from systok.accrual import repository as repo
 from systok.core.amount import split_amount
 from systok.core.ledger import (
     AccountType,
@@ -38,18 +38,11 @@ from systok.core.vesting import (
     unlock_at_us,
     vesting_days_for,
 )
-from systok.db.kit import vesting_grants_t
-from systok.errors import SystokError
+from systok.errors import GrantNotFound
 from systok.ledger.service import Ledger
 
 POINT_WEIGHT_SCALE = 10**6
 """Points are Decimals with at most a few decimals; scaled to integers to split by them."""
-
-
-class GrantNotFound(SystokError):
-    """No vesting grant has that id."""
-
-    status_code = 404
 
 
 def vested_parts(policy: Policy, score: WeeklyScore, paid_units: int) -> dict[str, int]:
@@ -100,25 +93,10 @@ def grant_rows(
     return rows
 
 
-def insert_grants(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(vesting_grants_t), rows)
-
-
-def run_grants(session: Session, run_id: int) -> list[Any]:
-    return list(
-        session.execute(
-            select(vesting_grants_t)
-            .where(vesting_grants_t.c.run_id == run_id)
-            .order_by(vesting_grants_t.c.id)
-        )
-    )
-
-
 def hold_grants(ledger: Ledger, policy: Policy, week: str, run_id: int) -> None:
     """Put each of the run's grants in a ledger hold (pool → member), idempotently."""
     pool = system_account(AccountType.POOL_REWARDS)
-    for grant in run_grants(ledger.session, run_id):
+    for grant in repo.run_grants(ledger.session, run_id):
         entry = ledger.create_hold(
             HoldDraft(
                 code=TransactionCode.VESTING_LOCK,
@@ -129,21 +107,12 @@ def hold_grants(ledger: Ledger, policy: Policy, week: str, run_id: int) -> None:
                 reference=f"{grant.event_type} reward of {week}, vesting",
             )
         )
-        ledger.session.execute(
-            update(vesting_grants_t)
-            .where(vesting_grants_t.c.id == grant.id)
-            .values(hold_id=entry.hold_id)
-        )
+        repo.set_grant_hold(ledger.session, grant.id, entry.hold_id)
 
 
 def flag_grant(session: Session, grant_id: int, reason: CancelReason) -> None:
     """Mark a held grant as not to be released (checked when it comes due)."""
-    updated = session.execute(
-        update(vesting_grants_t)
-        .where(vesting_grants_t.c.id == grant_id, vesting_grants_t.c.status == "held")
-        .values(flagged_reason=reason.value)
-    )
-    if updated.rowcount != 1:  # type: ignore[attr-defined]
+    if not repo.flag_held_grant(session, grant_id, reason.value):
         raise GrantNotFound(f"no held vesting grant {grant_id}")
 
 
@@ -159,15 +128,7 @@ def release_due(session: Session, policy: Policy, *, clock: Callable[[], int]) -
     """Release every due grant to its member, or cancel it back to the pool if flagged."""
     now = clock()
     ledger = Ledger(session, clock=clock)
-    due = session.execute(
-        select(vesting_grants_t)
-        .where(
-            vesting_grants_t.c.status == "held",
-            vesting_grants_t.c.unlock_at_us <= now,
-            vesting_grants_t.c.hold_id.is_not(None),
-        )
-        .order_by(vesting_grants_t.c.unlock_at_us, vesting_grants_t.c.id)
-    ).all()
+    due = repo.due_grants(session, now)
     released = cancelled = released_units = cancelled_units = 0
     for grant in due:
         verdict = (
@@ -198,9 +159,5 @@ def release_due(session: Session, policy: Policy, *, clock: Callable[[], int]) -
                 cancelled + 1,
                 cancelled_units + grant.units,
             )
-        session.execute(
-            update(vesting_grants_t)
-            .where(vesting_grants_t.c.id == grant.id)
-            .values(status=status, resolved_at_us=now)
-        )
+        repo.resolve_grant(session, grant.id, status, now)
     return ReleaseSummary(released, cancelled, released_units, cancelled_units)

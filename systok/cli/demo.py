@@ -39,8 +39,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok import clock
-from systok.accrual import repository as accrual_repo
-from systok.accrual.explain import explain_reward
+from systok.accrual.explain import explain_week
 from systok.accrual.service import WeeklyRun
 from systok.accrual.verify import verify_week
 from systok.cli.output import JSON_OPTION, print_json
@@ -80,7 +79,7 @@ def demo(  # noqa: PLR0915, PLR0917 - one Typer option per parameter; a linear s
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run the weekly accrual on a synthetic community, on the embedded default."""
-    from systok.cli.run import last_closed_week
+    from systok.accrual.schedule import last_closed_week
 
     started = time.perf_counter()
     console = Console(stderr=as_json)
@@ -235,11 +234,8 @@ def _print_economy(
     leaders = [b.account.owner for b in members[:5]]
 
     def last_rewards(session: Session) -> dict[str, Any]:
-        runs = [r for r in accrual_repo.latest_runs(session) if r.week == last_week]
-        if not runs:
-            return {}
         policy = policy_for_week(IsoWeek.parse(last_week))
-        return {m: explain_reward(session, policy, runs[0], m) for m in leaders}
+        return explain_week(session, policy, last_week, leaders)
 
     rewards = run_transaction(engine, last_rewards)
     top = Table(

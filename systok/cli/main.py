@@ -56,12 +56,14 @@ def _register_subcommands() -> None:
     from systok.cli import config as config_cli
     from systok.cli import db as db_cli
     from systok.cli import demo as demo_cli
+    from systok.cli import explain as explain_cli
     from systok.cli import ingest as ingest_cli
     from systok.cli import ledger as ledger_cli
     from systok.cli import payout as payout_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
     from systok.cli import run as run_cli
+    from systok.cli import vesting as vesting_cli
 
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(db_cli.app, name="db")
@@ -71,9 +73,9 @@ def _register_subcommands() -> None:
     app.add_typer(pull_cli.app, name="ingest")
     app.add_typer(run_cli.run_app, name="run")
     app.add_typer(run_cli.report_app, name="report")
-    app.command("explain")(run_cli.explain)
+    app.command("explain")(explain_cli.explain)
     app.add_typer(run_cli.verify_app, name="verify")
-    app.add_typer(run_cli.vesting_app, name="vesting")
+    app.add_typer(vesting_cli.vesting_app, name="vesting")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     ingest_cli.members_app.command("freeze")(api_cli.freeze_command)

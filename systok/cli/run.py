@@ -1,8 +1,7 @@
-"""``systok run …``, ``systok report csv`` and ``systok explain``."""
+"""``systok run …``, ``systok report csv`` and ``systok verify week``."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 import typer
@@ -10,104 +9,27 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from systok import clock
-from systok.accrual import repository as repo
-from systok.accrual.explain import (
-    breakdown,
-    explain_reward,
-    level_multipliers,
-    reward_counts,
-    vesting_of,
-)
-from systok.accrual.service import (
-    Preview,
-    RunError,
-    RunSummary,
-    WeeklyRun,
-    points_text,
-    rewards_csv,
-)
+from systok.accrual.schedule import last_closed_week, refuse_open_week
+from systok.accrual.schemas import Preview, RunSummary
+from systok.accrual.service import WeeklyRun, find_run, latest_runs, reward_counts, run_csv
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.policy import Policy
-from systok.core.times import date_of_day, day_of_date
 from systok.core.weeks import IsoWeek
-from systok.db.engine import run_transaction
-from systok.errors import SystokError
-from systok.ingest.repository import find_member
+from systok.errors import NoRunToVerify, RunError
 from systok.policy_files import policy_for_week
 
 run_app = typer.Typer(help="The weekly run: score, mint, settle, report.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports of settled weeks.", no_args_is_help=True)
 console = make_console()
 
-NO_RUN_TO_VERIFY_EXIT_CODE = 66
 
-
-class NoRunToVerify(SystokError):
-    """``verify week`` on a week that has no run: nothing to compare (exit 66, not the
-    2 of a failed verification)."""
-
-    status_code = 404
-    exit_code = NO_RUN_TO_VERIFY_EXIT_CODE  # EX_NOINPUT
-
-
-class UnknownMember(SystokError):
-    """No member has this platform id (a typo, or the platform has not reported them)."""
-
-    status_code = 404
-
-
-def last_closed_week(policy_grace_hours: int = 2, now: datetime | None = None) -> IsoWeek:
-    """The newest week that closed (Sunday 23:59:59 UTC) more than the grace window ago.
-
-    ``now`` defaults to :func:`systok.clock.now`; pass it to ask about another moment.
-    """
-    moment = (now or clock.now()) - timedelta(hours=policy_grace_hours)
-    return IsoWeek.containing(moment).previous()
-
-
-def runnable_from(week: IsoWeek, policy: Policy) -> datetime:
-    """When a week may be run: its end plus the policy's grace window for late events.
-
-    Events of the week that arrive inside ``ingestion.weekly_grace_hours`` after Sunday
-    still count in it; running earlier would settle the week without them, and they would
-    become next week's adjustments for no reason but an early timer.
-    """
-    return week.end + timedelta(hours=policy.ingestion.weekly_grace_hours)
-
-
-def refuse_open_week(week: IsoWeek, policy: Policy, now: datetime) -> None:
-    """Raise :class:`RunError` saying when ``week`` may run if it is still open or in grace."""
-    opens = runnable_from(week, policy)
-    if opens <= now:
-        return
-    grace = policy.ingestion.weekly_grace_hours
-    why = (
-        f"it has not closed yet (it ends {week.end.isoformat()})"
-        if week.end > now
-        else f"it closed at {week.end.isoformat()} but is inside its {grace} h grace window "
-        "for late events"
-    )
-    raise RunError(
-        f"week {week} cannot run yet: {why}; it may run from {opens.isoformat()} "
-        f"(policy {policy.version}: ingestion.weekly_grace_hours = {grace})"
-    )
-
-
-def _default_week() -> IsoWeek:
-    """The last week whose grace window (under its own policy) has passed."""
-    now = clock.now()
-    candidate = IsoWeek.containing(now).previous()
-    if runnable_from(candidate, policy_for_week(candidate)) > now:
-        candidate = candidate.previous()
-    return candidate
-
-
-def _week(text: str | None) -> IsoWeek:
+def parse_week(text: str | None) -> IsoWeek:
+    """An ISO week from the command line; None: the last week past its grace window."""
     if text is None:
-        return _default_week()
+        return last_closed_week()
     try:
         return IsoWeek.parse(text)
     except ValueError as error:
@@ -176,10 +98,6 @@ def preview_json(preview: Preview, scale: int) -> dict[str, Any]:
     }
 
 
-def _reward_counts(engine: Engine, run_id: int) -> tuple[int, int]:
-    return run_transaction(engine, lambda s: reward_counts(s, run_id))
-
-
 def _print_summary(summary: RunSummary, scale: int, counts: tuple[int, int]) -> None:
     def stk(units: int | None) -> str:
         return "—" if units is None else format_amount(units, scale)
@@ -206,7 +124,7 @@ def run_week(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run (or finish) the weekly accrual of a week; a settled week changes nothing."""
-    target = _week(week)
+    target = parse_week(week)
     runner, policy = _runner(target)
     if dry_run:
         preview = runner.preview(target)
@@ -229,7 +147,7 @@ def run_week(
         )
         return
     summary = runner.run(target)
-    counts = _reward_counts(runner.engine, summary.run_id)
+    counts = reward_counts(runner.engine, summary.run_id)
     if as_json:
         print_json(summary_json(summary, policy.stk_scale, counts))
         return
@@ -240,13 +158,13 @@ def run_week(
 def run_resume() -> None:
     """Finish every run that stopped before its last stage."""
     engine = migrated_engine()
-    unfinished = [r for r in run_transaction(engine, repo.latest_runs) if r.stage != "done"]
+    unfinished = [r for r in latest_runs(engine) if r.stage != "done"]
     if not unfinished:
         console.print("nothing to resume")
     for row in reversed(unfinished):
         runner, policy = _runner(IsoWeek.parse(row.week))
         summary = runner.run(IsoWeek.parse(row.week))
-        _print_summary(summary, policy.stk_scale, _reward_counts(engine, summary.run_id))
+        _print_summary(summary, policy.stk_scale, reward_counts(engine, summary.run_id))
 
 
 @run_app.command("status")
@@ -256,7 +174,7 @@ def run_status(
 ) -> None:
     """The latest runs: week, policy, stage, rewards and each week's Merkle root."""
     engine = migrated_engine()
-    rows = run_transaction(engine, lambda s: repo.latest_runs(s, limit))
+    rows = latest_runs(engine, limit)
     if as_json:
         print_json(
             [
@@ -290,11 +208,12 @@ def run_status(
     console.print(table)
 
 
-def _settled(week_text: str) -> tuple[Engine, Any, Policy]:
-    week = _week(week_text)
+def settled_run(week_text: str) -> tuple[Engine, Any, Policy]:
+    """The engine, the stored run of the week under its policy, and that policy."""
+    week = parse_week(week_text)
     engine = migrated_engine()
     policy = policy_for_week(week)
-    row = run_transaction(engine, lambda s: repo.find_run(s, str(week), policy.version))
+    row = find_run(engine, week, policy)
     if row is None:
         raise RunError(
             f"week {week} has no run under {policy.version}; run `systok run week {week}`"
@@ -317,10 +236,10 @@ def verify_week_command(
     from systok.accrual.verify import verify_week
     from systok.errors import AuditFailed
 
-    target = _week(week)
+    target = parse_week(week)
     engine = migrated_engine()
     policy = policy_for_week(target)
-    if run_transaction(engine, lambda s: repo.find_run(s, str(target), policy.version)) is None:
+    if find_run(engine, target, policy) is None:
         raise NoRunToVerify(
             f"no run of {target} to verify (under policy {policy.version}); "
             f"run it first: systok run week {target}"
@@ -339,216 +258,6 @@ def verify_week_command(
 
 @report_app.command("csv")
 def report_csv(week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05.")) -> None:
-    """Print the week's rewards as CSV: date,user_id,points,amount."""
-    engine, row, policy = _settled(week)
-    rewards = run_transaction(engine, lambda s: repo.run_rewards(s, row.id))
-    last_day = date_of_day(day_of_date(IsoWeek.parse(row.week).monday) + 6)
-    typer.echo(rewards_csv(rewards, last_day, policy.stk_scale), nl=False)
-
-
-def explain(
-    member: str = typer.Argument(..., help="Platform member id."),
-    week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Why a member got exactly this many tokens in a week: each day's level and
-    multiplier, each event type's count, cap and points, and when frozen parts unlock."""
-    engine, row, policy = _settled(week)
-
-    def read(session: Any) -> Any:
-        if find_member(session, member) is None:
-            raise UnknownMember(f"unknown member {member!r}: no member has this platform id")
-        explained = explain_reward(session, policy, row, member)
-        vesting = vesting_of(session, row.id, member) if explained is not None else []
-        return explained, vesting
-
-    explained, vesting = run_transaction(engine, read, snapshot=True)
-    if explained is None:
-        raise RunError(f"{member} earned nothing in {row.week} (no counted events)")
-    reward, data = explained.reward, breakdown(explained.score)
-    levels = level_multipliers(explained.score)
-    if as_json:
-        print_json(
-            {
-                "member": member,
-                "week": row.week,
-                "points": reward.points,
-                "scale": policy.stk_scale,
-                "units": reward.units,
-                "paid_units": reward.paid_units,
-                "prorata": row.prorata,
-                "matches": explained.matches,
-                "levels": levels,
-                "vesting": vesting,
-                "breakdown": data,
-            }
-        )
-        return
-    _print_explanation(
-        member=member,
-        row=row,
-        policy=policy,
-        explained=explained,
-        data=data,
-        levels=levels,
-        vesting=vesting,
-    )
-
-
-def _print_explanation(
-    *,
-    member: str,
-    row: Any,
-    policy: Policy,
-    explained: Any,
-    data: dict[str, Any],
-    levels: list[dict[str, Any]],
-    vesting: list[dict[str, Any]],
-) -> None:
-    reward, scale = explained.reward, policy.stk_scale
-    console.print(
-        f"[bold]{member}[/], {row.week}: {reward.points} points → "
-        f"{format_amount(reward.units, scale)} STK"
-        + (
-            f", paid {format_amount(reward.paid_units, scale)} STK after pro rata {row.prorata}"
-            if reward.paid_units != reward.units and row.prorata
-            else ""
-        )
-        + f"\npolicy {data['policy_version']} ({data['policy_hash'][:12]}), model {data['model']}"
-    )
-    if not explained.matches:
-        console.print(
-            f"[bold red]warning:[/] re-scoring gives {points_text(explained.score.points)} points, "
-            f"{format_amount(explained.score.units, scale)} STK, not what was "
-            f"stored: the events or the reward changed since; run `systok verify week {row.week}`"
-        )
-    kinds = {"rank_multiplier": "rank multiplier", "qualification_coefficient": "level coefficient"}
-    spans = sorted({(lv["level"], lv["level_name"], lv["multiplier"]) for lv in levels})
-    if spans:
-        console.print(
-            f"{kinds[levels[0]['kind']]}: "
-            + "; ".join(f"level {lv} ({name}) ×{mult}" for lv, name, mult in spans)
-            + (" (varies by day, see the table)" if len(spans) > 1 else "")
-        )
-    table = Table(
-        "day", "level", "×", "type", "events", "counted", "capped", "earns nothing", "points"
-    )
-    level_of = {lv["date"]: lv for lv in levels}
-    for day in data["days"]:
-        day_level = level_of.get(day["calendar_date"], {})
-        for line in day["lines"]:
-            table.add_row(
-                day["calendar_date"],
-                str(day_level.get("level", "")),
-                str(day_level.get("multiplier", "")),
-                line["event_type"],
-                str(line["count"]),
-                str(line["counted"]),
-                str(line["capped"]),
-                f"{line['ineligible']} ({line['ineligible_label']})" if line["ineligible"] else "0",
-                str(line["points"]),
-            )
-    console.print(table)
-    for key in ("consistency", "rank"):
-        if data.get(key):
-            console.print(f"{key}: {data[key]['why']}")
-    for grant in vesting:
-        console.print(
-            f"vesting: {format_amount(grant['units'], scale)} STK of {grant['event_type']} "
-            f"frozen until {grant['unlock_at'][:10]} ({grant['status']})"
-        )
-    for note in data.get("notes", []):
-        console.print(f"note: {note}")
-    if data.get("reason"):
-        console.print(f"reason: {data['reason']}")
-
-
-vesting_app = typer.Typer(help="Frozen rewards: list, flag, release.", no_args_is_help=True)
-
-
-@vesting_app.command("release")
-def vesting_release() -> None:
-    """Release every due vesting grant, or cancel it back to the pool if flagged (daily)."""
-    from systok.accrual.vesting import release_due
-    from systok.clock import now_us
-    from systok.policy_files import default_policy
-
-    engine = migrated_engine()
-    policy = default_policy()
-    done = run_transaction(engine, lambda s: release_due(s, policy, clock=now_us))
-    scale = policy.stk_scale
-    console.print(
-        f"released {done.released} grant(s), {format_amount(done.released_units, scale)} STK; "
-        f"cancelled {done.cancelled}, {format_amount(done.cancelled_units, scale)} STK "
-        "back to the pool"
-    )
-
-
-@vesting_app.command("flag")
-def vesting_flag(
-    grant_id: int = typer.Argument(..., help="The grant's id (systok vesting list)."),
-    reason: str = typer.Option("work_flagged", help="Why it must not be released."),
-) -> None:
-    """Mark a held grant so that it is cancelled, not released, when it comes due."""
-    from systok.accrual.vesting import flag_grant
-    from systok.core.vesting import CancelReason
-
-    try:
-        cause = CancelReason(reason)
-    except ValueError:
-        known = ", ".join(r.value for r in CancelReason)
-        raise RunError(f"reason {reason!r} is not one of: {known}") from None
-    engine = migrated_engine()
-    run_transaction(engine, lambda s: flag_grant(s, grant_id, cause))
-    console.print(f"grant {grant_id} flagged: {cause.value}")
-
-
-@vesting_app.command("list")
-def vesting_list(
-    limit: int = typer.Option(50, help="At most this many grants."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Vesting grants, newest first: member, type, amount, unlock date, status."""
-    from sqlalchemy import select
-
-    from systok.core.times import us_to_iso
-    from systok.db.kit import vesting_grants_t
-    from systok.policy_files import default_policy
-
-    engine = migrated_engine()
-    scale = default_policy().stk_scale
-    rows = run_transaction(
-        engine,
-        lambda s: list(
-            s.execute(select(vesting_grants_t).order_by(vesting_grants_t.c.id.desc()).limit(limit))
-        ),
-    )
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": row.id,
-                    "member": row.member_id,
-                    "event_type": row.event_type,
-                    "units": row.units,
-                    "scale": scale,
-                    "unlock_at": us_to_iso(row.unlock_at_us),
-                    "status": row.status,
-                    "flagged_reason": row.flagged_reason,
-                }
-                for row in rows
-            ]
-        )
-        return
-    table = Table("id", "member", "type", "STK", "unlocks", "status", "flag")
-    for row in rows:
-        table.add_row(
-            str(row.id),
-            row.member_id,
-            row.event_type,
-            format_amount(row.units, 6),
-            us_to_iso(row.unlock_at_us)[:10],
-            row.status,
-            row.flagged_reason or "",
-        )
-    console.print(table)
+    """Print the week's rewards as CSV with the policy's reports.weekly_csv_columns."""
+    engine, row, policy = settled_run(week)
+    typer.echo(run_csv(engine, row, policy), nl=False)

@@ -494,6 +494,9 @@ class AccrualReward(Base):
     streak_weeks: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rank_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scored_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """``uniform`` (the fast path, from the collected sums) or ``reference`` (day by
+    day); None for runs settled before the column existed (ADR 0020)."""
 
     __table_args__ = (Index("ix_accrual_rewards_member", "member_id", "run_id"),)  # member API
 

@@ -13,7 +13,7 @@ import json
 
 from sqlalchemy import Engine, text
 
-from systok.accrual.service import report_path
+from systok.accrual.report import report_path
 from systok.cli.main import main
 from systok.db.engine import run_transaction
 from systok.db.tables import Base

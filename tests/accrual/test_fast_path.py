@@ -98,3 +98,36 @@ def test_every_member_shape_settles_as_the_reference_scores_it(engine, tmp_path)
     assert scores[(last, "no-level")].days[0].level_assumed
     for week in WEEKS:
         assert verify_week(engine, POLICY, week) == []
+
+
+def test_the_fast_path_scores_uniform_weeks_and_the_reference_the_others(engine, tmp_path):
+    """Each reward records its path: a week that changes inside (a lapse, a promotion)
+    or earns a vesting type is scored day by day; every other week from its sums."""
+    community(engine)
+    for week in WEEKS:
+        WeeklyRun(engine, POLICY, reports_dir=tmp_path).run(week)
+
+    def paths(session):
+        return {
+            str(week): {
+                r.member_id: r.scored_by
+                for r in repo.run_rewards(
+                    session, repo.find_run(session, str(week), POLICY.version).id
+                )
+            }
+            for week in WEEKS
+        }
+
+    by_week = run_transaction(engine, paths)
+    always_uniform = {"uniform", "no-level", "free", "capped"}
+    for week, scored_by in by_week.items():
+        changes_inside = {"lapses", "promoted"} if week == str(WEEKS[-1]) else set()
+        expected = {
+            member: "reference" if member == "reviewer" or member in changes_inside else "uniform"
+            for member in PLAN
+        }
+        assert scored_by == expected, week
+        assert always_uniform <= {m for m, path in scored_by.items() if path == "uniform"}
+    # The fast path really ran: uniform rewards equal the reference's replay (verify).
+    for week in WEEKS:
+        assert verify_week(engine, POLICY, week) == []

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from systok.accrual.schedule import last_closed_week
 from systok.cli.main import main
-from systok.cli.run import last_closed_week
 from systok.core.weeks import IsoWeek
 from tests.accrual.test_weekly_run import setup_community
 from tests.ledger.test_audit import tamper
@@ -53,6 +53,8 @@ def test_run_report_explain(cli_on, capsys, monkeypatch, tmp_path):
     out = capsys.readouterr().out
     assert "1584 points → 1584.000000 STK" in out
     assert "ClubPostCreated" in out and "consistency:" in out
+    explained = cli_json(capsys, "explain", "m1", "2026-W05")
+    assert explained["scored_by"] == "uniform" and explained["matches"] is True
 
     tamper(
         cli_on,

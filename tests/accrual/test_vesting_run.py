@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from systok.accrual.repository import run_grants
 from systok.accrual.service import WeeklyRun
 from systok.accrual.verify import verify_week
-from systok.accrual.vesting import flag_grant, release_due, run_grants
+from systok.accrual.vesting import flag_grant, release_due
 from systok.core.ledger import AccountType, member_account, system_account
 from systok.core.vesting import CancelReason
 from systok.core.weeks import IsoWeek

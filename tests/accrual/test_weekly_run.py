@@ -7,7 +7,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from systok.accrual.service import STAGES, SimulatedCrash, WeeklyRun, report_path
+from systok.accrual.report import report_path
+from systok.accrual.schemas import STAGES
+from systok.accrual.service import WeeklyRun
 from systok.core.ledger import member_account
 from systok.core.merkle import build_tree
 from systok.core.weeks import IsoWeek
@@ -17,6 +19,7 @@ from systok.ingest.service import Ingestor
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.policy_files import load_policy
+from tests.accrual.crash import CrashingRun, SimulatedCrash
 from tests.ledger.conftest import snapshot
 
 POLICY = load_policy("stk-2025-12")
@@ -71,7 +74,11 @@ def setup_community(engine) -> None:
 def run_all(engine, tmp_path, crash_after=None):
     summaries = []
     for week in WEEKS:
-        runner = WeeklyRun(engine, POLICY, reports_dir=tmp_path, crash_after=crash_after)
+        runner = (
+            WeeklyRun(engine, POLICY, reports_dir=tmp_path)
+            if crash_after is None
+            else CrashingRun(engine, POLICY, reports_dir=tmp_path, crash_after=crash_after)
+        )
         try:
             summaries.append(runner.run(week))
         except SimulatedCrash:

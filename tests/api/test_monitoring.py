@@ -17,7 +17,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, text
 
-from systok.accrual.service import STAGES, WeeklyRun
+from systok.accrual.schemas import STAGES, Stage
+from systok.accrual.service import WeeklyRun
+from systok.accrual.stages import HANDLERS
 from systok.config import Settings
 from systok.db.engine import make_engine, run_transaction
 from systok.ingest.repository import ensure_member
@@ -244,7 +246,7 @@ def test_a_failed_stage_logs_which_run_which_stage_and_why(
     def broken(*_: Any) -> None:
         raise RuntimeError("report folder is read-only")
 
-    monkeypatch.setattr(WeeklyRun, "_stage_report", broken)
+    monkeypatch.setitem(HANDLERS, Stage.REPORT, broken)
     with pytest.raises(RuntimeError):
         WeeklyRun(engine, POLICY, reports_dir=tmp_path).run(WEEKS[0])
     lines = json_lines(stream.getvalue())

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import text
 
-from systok.accrual.service import SimulatedCrash, WeeklyRun
+from systok.accrual.service import WeeklyRun
 from systok.core.policy import Service
 from systok.core.times import MICROS_PER_DAY
 from systok.core.weeks import IsoWeek
@@ -18,6 +18,7 @@ from systok.db.engine import run_transaction
 from systok.economy.marketplace import purchase_postings
 from systok.ingest.service import Ingestor
 from systok.policy_files import load_policy
+from tests.accrual.crash import CrashingRun, SimulatedCrash
 from tests.api.economy import STK, Economy, freeze, fund, state
 from tests.core.test_scoring import GOLDEN_DAY
 
@@ -314,7 +315,9 @@ def _run_weeks(engine, tmp_path) -> None:
     )
     WeeklyRun(engine, policy, reports_dir=tmp_path).run(IsoWeek(2026, 45))
     with pytest.raises(SimulatedCrash):
-        WeeklyRun(engine, policy, reports_dir=tmp_path, crash_after="report").run(IsoWeek(2026, 46))
+        CrashingRun(engine, policy, reports_dir=tmp_path, crash_after="report").run(
+            IsoWeek(2026, 46)
+        )
 
 
 def test_rewards_and_weekly_breakdown(econ: Economy, tmp_path):

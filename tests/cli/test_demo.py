@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from systok.accrual.schedule import last_closed_week
 from systok.cli.main import main
-from systok.cli.run import last_closed_week
 from systok.config import get_settings
 
 SMALL = ["demo", "--members", "40", "--free-users", "200", "--seed", "7", "--json"]

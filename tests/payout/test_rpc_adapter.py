@@ -12,7 +12,7 @@ import pytest
 from solders.keypair import Keypair
 from solders.signature import Signature
 
-from systok.accrual.service import SimulatedCrash, WeeklyRun
+from systok.accrual.service import WeeklyRun
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -30,6 +30,7 @@ from systok.payout.chain import token_account
 from systok.payout.embedded import EmbeddedChain, Rejected
 from systok.payout.reconcile import reconcile
 from systok.payout.service import wallet_account
+from tests.accrual.crash import SimulatedCrash
 from tests.accrual.test_weekly_run import POLICY, WEEKS, setup_community
 from tests.payout.chain_hooks import batch_attempts, set_account_data
 from tests.payout.conftest import link, service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from systok.accrual.service import SimulatedCrash, WeeklyRun
+from systok.accrual.service import WeeklyRun
 from systok.core.ledger import member_account
 from systok.db.engine import run_transaction
 from systok.ledger.audit import audit_ledger
@@ -12,6 +12,7 @@ from systok.ledger.service import Ledger
 from systok.payout import repository as repo
 from systok.payout.chain import token_account
 from systok.payout.service import wallet_account
+from tests.accrual.crash import CrashingRun, SimulatedCrash
 from tests.accrual.test_weekly_run import POLICY, WEEKS, setup_community
 from tests.payout.conftest import link
 
@@ -69,7 +70,7 @@ def test_a_crash_after_payout_or_confirm_resumes_paying_exactly_once(engine, tmp
     for stage in ("post", "payout", "confirm"):
         week = WEEKS[("post", "payout", "confirm").index(stage)]
         with pytest.raises(SimulatedCrash):
-            WeeklyRun(
+            CrashingRun(
                 engine, POLICY, reports_dir=tmp_path, payout_adapter=adapter, crash_after=stage
             ).run(week)
         WeeklyRun(engine, POLICY, reports_dir=tmp_path, payout_adapter=adapter).run(week)

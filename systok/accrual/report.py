@@ -1,0 +1,60 @@
+"""The report stage: the week's rewards as CSV, and their Merkle root.
+
+The CSV's columns are the policy's ``reports.weekly_csv_columns`` in the policy's order
+(ADR 0020); ``CSV_COLUMNS`` says what each known name holds. A policy naming a column
+this code does not know is refused when the report is written, not silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from systok.core.amount import format_amount
+from systok.core.merkle import build_tree
+from systok.core.policy import Policy
+from systok.errors import RunError
+
+CSV_COLUMNS: dict[str, Callable[[Any, date, int], str]] = {
+    "date": lambda reward, day, scale: day.isoformat(),
+    "user_id": lambda reward, day, scale: str(reward.member_id),
+    "points": lambda reward, day, scale: str(reward.points),
+    "amount": lambda reward, day, scale: format_amount(reward.paid_units, scale),
+}
+"""Column name → its text for one reward: ``date`` is the week's Sunday, ``points`` the
+final points after coefficients, ``amount`` the STK paid (after pro rata)."""
+
+
+def report_path(folder: Path, week: str, policy_version: str) -> Path:
+    """Where the report stage writes a week's CSV."""
+    return folder / f"rewards-{week}-{policy_version}.csv"
+
+
+def rewards_csv(rewards: list[Any], day: date, policy: Policy) -> str:
+    """The week's rewards as CSV with the policy's columns, one row per member by id.
+
+    Raises:
+        RunError: the policy names a column that is not in ``CSV_COLUMNS``.
+    """
+    columns = policy.reports.weekly_csv_columns
+    unknown = [name for name in columns if name not in CSV_COLUMNS]
+    if unknown:
+        raise RunError(
+            f"policy {policy.version}: reports.weekly_csv_columns names {unknown}; "
+            f"known columns are {sorted(CSV_COLUMNS)}"
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for reward in rewards:
+        writer.writerow([CSV_COLUMNS[name](reward, day, policy.stk_scale) for name in columns])
+    return out.getvalue()
+
+
+def rewards_root(rewards: list[Any]) -> str:
+    """The week's Merkle root over (member, paid units) of its rewards, by member id."""
+    return build_tree([(r.member_id, r.paid_units) for r in rewards]).root_hex

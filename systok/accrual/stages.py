@@ -1,0 +1,204 @@
+"""What each stage of the weekly run does, behind one handler signature.
+
+Every handler takes a ``StageContext`` (the stage's unit of work and what the run
+knows) and returns the run-row values it sets; ``WeeklyRun`` records them together with
+the next stage in the same transaction. Stages that write outside the database (the
+CSV) or to the ledger are idempotent: the file's content is determined by the stored
+rewards, and every ledger write carries a key derived from (policy, week, chunk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from systok.accrual import repository as repo
+from systok.accrual.late import adjust_late_weeks, post_adjustments
+from systok.accrual.payouts import RunPayouts, require_batches_final
+from systok.accrual.report import report_path, rewards_csv, rewards_root
+from systok.accrual.schemas import Stage
+from systok.accrual.score import collected_inputs, score_members, vested_types
+from systok.accrual.vesting import grant_rows, hold_grants
+from systok.core.emission import emission_for_week, fund_split_for_week
+from systok.core.ledger import (
+    AccountType,
+    Posting,
+    TransactionCode,
+    TransactionDraft,
+    member_account,
+    system_account,
+)
+from systok.core.policy import Policy, WeightedDailyCaps
+from systok.core.scoring import RateTable
+from systok.core.times import date_of_day, datetime_to_us, day_of_date
+from systok.core.weeks import IsoWeek
+from systok.economy.emission import mint_emission
+from systok.ledger.service import Ledger
+
+REWARD_CHUNK_MEMBERS = 2_000
+"""Members paid per ledger transaction: the pool is a hot account, so few big writes."""
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """One stage's unit of work and what the run knows."""
+
+    session: Session
+    policy: Policy
+    run: Any
+    """The run row as locked for this stage."""
+    week: IsoWeek
+    reports_dir: Path
+    clock: Callable[[], int]
+    payouts: RunPayouts
+
+    @property
+    def first_day(self) -> int:
+        return day_of_date(self.week.monday)
+
+    @property
+    def last_day(self) -> int:
+        return self.first_day + 6
+
+
+StageHandler = Callable[[StageContext], dict[str, Any]]
+
+
+def collect(ctx: StageContext) -> dict[str, Any]:
+    """Copy the week's activity into the run: sums (weighted) or counters (rank)."""
+    if isinstance(ctx.policy.scoring, WeightedDailyCaps):
+        repo.collect_sums(
+            ctx.session,
+            ctx.run.id,
+            first_day=ctx.first_day,
+            last_day=ctx.last_day,
+            table=RateTable.of(ctx.policy),
+            vested_types=vested_types(ctx.policy),
+        )
+    else:
+        repo.collect_counts(ctx.session, ctx.run.id, ctx.first_day, ctx.last_day)
+    collected_at_us = ctx.clock()
+    return {"collected_at_us": collected_at_us, "absorbed_to_us": collected_at_us}
+
+
+def score(ctx: StageContext) -> dict[str, Any]:
+    """Store the rewards, the adjustments of earlier weeks and the vesting grants."""
+    values, grants = score_run(ctx)
+    repo.insert_grants(ctx.session, grants)
+    return values
+
+
+def score_run(ctx: StageContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Score the collected week: store rewards and adjustments; return the run's
+    totals and the vesting grants to store (the dry run keeps them in memory)."""
+    session, policy, run, week = ctx.session, ctx.policy, ctx.run, ctx.week
+    pool = Ledger(session).balance(system_account(AccountType.POOL_REWARDS))
+    budget_units = pool.available_units + pool_share(policy, week)
+    if isinstance(policy.scoring, WeightedDailyCaps):
+        counts, uniform = collected_inputs(session, policy, run, week)
+    else:
+        counts, uniform = repo.run_counts(session, run.id), {}
+    scored = score_members(session, policy, week, counts, budget_units, uniform=uniform)
+    repo.insert_rewards(session, [{"run_id": run.id, **r} for r in scored.rows])
+    earned_at_us = datetime_to_us(week.end)
+    grants = [
+        grant
+        for member_id, parts in sorted(scored.vested.items())
+        for grant in grant_rows(policy, run.id, member_id, parts, earned_at_us)
+    ]
+    adjust_late_weeks(session, policy, run, ctx.clock)
+    values = {
+        "emission_units": emission_for_week(policy, week),
+        "budget_units": budget_units,
+        "rewards_units": sum(r["paid_units"] for r in scored.rows),
+        "prorata": scored.prorata,
+    }
+    return values, grants
+
+
+def pool_share(policy: Policy, week: IsoWeek) -> int:
+    """This week's emission that goes to the rewards pool (by the policy's split)."""
+    split = fund_split_for_week(policy, week)
+    for name, fund in policy.funds.split.items():
+        if fund.account == AccountType.POOL_REWARDS.value:
+            return split.get(name, 0)
+    return 0
+
+
+def report(ctx: StageContext) -> dict[str, Any]:
+    """Write the week's CSV (the policy's columns) and record the Merkle root."""
+    rewards = repo.run_rewards(ctx.session, ctx.run.id)
+    ctx.reports_dir.mkdir(parents=True, exist_ok=True)
+    report_path(ctx.reports_dir, ctx.run.week, ctx.run.policy_version).write_text(
+        rewards_csv(rewards, date_of_day(ctx.last_day), ctx.policy), encoding="utf-8"
+    )
+    return {"merkle_root": rewards_root(rewards)}
+
+
+def post(ctx: StageContext) -> dict[str, Any]:
+    """Mint the emission, pay the rewards less their vesting parts, hold the grants and
+    pay the adjustments."""
+    policy, run, week = ctx.policy, ctx.run, ctx.week
+    ledger = Ledger(ctx.session)
+    ledger.ensure_assets({code: asset.scale for code, asset in policy.assets.items()})
+    if run.emission_units:
+        mint_emission(ledger, policy, str(week), run.emission_units)
+    vesting: dict[str, int] = {}
+    for grant in repo.run_grants(ctx.session, run.id):
+        vesting[grant.member_id] = vesting.get(grant.member_id, 0) + grant.units
+    # Paid at once: the reward less its vesting parts (those go to holds below).
+    payable = [
+        (r.member_id, r.paid_units - vesting.get(r.member_id, 0))
+        for r in repo.run_rewards(ctx.session, run.id)
+        if r.paid_units - vesting.get(r.member_id, 0) > 0
+    ]
+    pool = system_account(AccountType.POOL_REWARDS)
+    for index in range(0, len(payable), REWARD_CHUNK_MEMBERS):
+        chunk = payable[index : index + REWARD_CHUNK_MEMBERS]
+        ledger.post(
+            TransactionDraft(
+                code=TransactionCode.REWARD,
+                idempotency_key=f"reward:{policy.version}:{week}:{index // REWARD_CHUNK_MEMBERS}",
+                reference=f"weekly rewards {week}",
+                postings=(
+                    Posting(pool, -sum(u for _, u in chunk)),
+                    *(Posting(member_account(m), u) for m, u in chunk),
+                ),
+            )
+        )
+    hold_grants(ledger, policy, str(week), run.id)
+    post_adjustments(ledger, policy, run)
+    return {}
+
+
+def payout(ctx: StageContext) -> dict[str, Any]:
+    """Plan the on-chain payouts (``systok.accrual.payouts``)."""
+    ctx.payouts.plan(ctx.session, ctx.run)
+    return {}
+
+
+def confirm(ctx: StageContext) -> dict[str, Any]:
+    """Advance once every payout batch is final; ``WeeklyRun`` drives them before."""
+    require_batches_final(ctx.session, ctx.run.id)
+    return {}
+
+
+def notify(ctx: StageContext) -> dict[str, Any]:
+    """Member notifications: a no-op until the notifications issue lands."""
+    return {}
+
+
+HANDLERS: dict[Stage, StageHandler] = {
+    Stage.COLLECT: collect,
+    Stage.SCORE: score,
+    Stage.REPORT: report,
+    Stage.POST: post,
+    Stage.PAYOUT: payout,
+    Stage.CONFIRM: confirm,
+    Stage.NOTIFY: notify,
+}
+"""The handler of every stage but ``done``."""
