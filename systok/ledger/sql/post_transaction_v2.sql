@@ -14,7 +14,8 @@
 -- bytes are the same on every backend; only sha256(prev || seq || time || digest) is here.
 --
 -- A template: the double-brace placeholders are filled with Python's constants by
--- systok.ledger.sql.render. The header is laid out as pg_get_functiondef prints it.
+-- systok.ledger.sql.render. Below the signature the header is laid out as
+-- pg_get_functiondef prints it (compared in tests/db/test_posting_function.py).
 CREATE OR REPLACE FUNCTION systok_post_transaction(
     p_key text, p_code text, p_reference text, p_digest bytea, p_created_at_us bigint,
     p_types text[], p_owners text[], p_assets text[], p_amounts bigint[],
