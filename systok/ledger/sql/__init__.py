@@ -11,6 +11,7 @@ PL/pgSQL bodies are dollar-quoted (``$fn$``).
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -42,18 +43,23 @@ CONSTANTS: dict[str, str] = {
 """What each placeholder stands for, rendered as SQL (numbers and quoted literals)."""
 
 
+_PLACEHOLDER = r"""
+\{\{(?:
+  (?P<named>[A-Z][A-Z0-9_]*)\}\} |
+  (?P<escaped>(?!)) |
+  (?P<braced>(?!)) |
+  (?P<invalid>)
+)
+"""
+"""``{{NAME}}``; ``escaped`` and ``braced`` never match, any other ``{{`` is ``invalid``."""
+
+
 class _SqlTemplate(string.Template):
     """``{{NAME}}`` placeholders (upper case); any other ``{{`` is an error."""
 
-    flags = 0
-    pattern = r"""
-    \{\{(?:
-      (?P<named>[A-Z][A-Z0-9_]*)\}\} |
-      (?P<escaped>(?!)) |
-      (?P<braced>(?!)) |
-      (?P<invalid>)
-    )
-    """
+    flags = re.RegexFlag(0)  # placeholders are upper case only
+    # A string on purpose: Template compiles it (with re.VERBOSE) when the class is made.
+    pattern = _PLACEHOLDER  # type: ignore[assignment]
 
 
 def render(name: str) -> str:
