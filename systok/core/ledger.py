@@ -29,7 +29,8 @@ CHAIN_LANES = 16
 
 One global chain would make its head row a lock every write waits for until commit;
 lanes keep tamper evidence per entry while writes to different lanes run in parallel.
-Changing the number needs a migration (the PostgreSQL function uses it too)."""
+The PostgreSQL function has it rendered in (systok/ledger/sql): changing the number
+needs a new version of that function and a migration."""
 
 SCALE_MAX = 18
 """The largest asset scale (decimal digits) the ledger accepts."""

@@ -13,7 +13,7 @@ from systok.core.amount import UNITS_MAX
 from systok.core.ledger import EntryKind, HoldDraft, HoldStatus, hold_digest
 from systok.errors import HoldNotFound, HoldNotPending, InvalidPosting
 from systok.ledger import repository as repo
-from systok.ledger.refusals import describe_hold_draft, out_of_range
+from systok.ledger.refusals import describe_hold_draft, describe_hold_step, out_of_range
 from systok.ledger.schemas import PostedEntry, StoredHold
 from systok.ledger.steps import LedgerSteps
 
@@ -132,12 +132,7 @@ class HoldSteps(LedgerSteps):
                 expires_at_us=None,
                 hold_id=hold_id,
             )
-            requested: dict[str, object] = {
-                "kind": kind.value,
-                "hold": hold_id,
-                "amount": amount,
-                "reference": reference,
-            }
+            requested = describe_hold_step(kind, hold_id, amount, reference)
             accounts = repo.lock_accounts(self.session, [hold.debit, hold.credit], created_at_us)
             stored = repo.find_entry(self.session, idempotency_key=idempotency_key)
             if stored is not None:

@@ -88,6 +88,13 @@ def describe_hold_draft(draft: HoldDraft) -> dict[str, object]:
     }
 
 
+def describe_hold_step(
+    kind: EntryKind, hold_id: int, amount_units: int, reference: str
+) -> dict[str, object]:
+    """A post, void or expiry of a hold as asked for, in the fields a conflict names."""
+    return {"kind": kind.value, "hold": hold_id, "amount": amount_units, "reference": reference}
+
+
 def describe_stored(stored: StoredTransaction, hold: StoredHold | None) -> dict[str, object]:
     """A stored entry in the same fields (``hold``: the hold a hold step belongs to)."""
     description: dict[str, object] = {
@@ -98,20 +105,19 @@ def describe_stored(stored: StoredTransaction, hold: StoredHold | None) -> dict[
     if stored.kind == EntryKind.TRANSACTION.value:
         description["postings"] = {ref.name: amount for ref, amount in stored.postings}
         return description
-    if hold is not None:
+    if hold is None:
+        return description
+    if stored.kind == EntryKind.HOLD_CREATE.value:
+        description.update(
+            debit=hold.debit.name,
+            credit=hold.credit.name,
+            amount=hold.amount_units,
+            expires_at_us=hold.expires_at_us,
+        )
+    else:
         description["hold"] = hold.id
-        if stored.kind == EntryKind.HOLD_CREATE.value:
-            description.update(
-                debit=hold.debit.name,
-                credit=hold.credit.name,
-                amount=hold.amount_units,
-                expires_at_us=hold.expires_at_us,
-            )
-            del description["hold"]
-        elif stored.kind == EntryKind.HOLD_POST.value:
-            description["amount"] = hold.posted_units
-        else:
-            description["amount"] = hold.amount_units
+        posted = stored.kind == EntryKind.HOLD_POST.value
+        description["amount"] = hold.posted_units if posted else hold.amount_units
     return description
 
 

@@ -13,7 +13,6 @@ from systok.ledger.repository.accounts import (
     lock_accounts,
     lock_existing,
     read_balance,
-    ref_of,
 )
 from systok.ledger.repository.holds import (
     due_hold_ids,
@@ -56,7 +55,6 @@ __all__ = [
     "named_postings",
     "post_function_params",
     "read_balance",
-    "ref_of",
     "resolve_hold",
     "seal_entry",
 ]
