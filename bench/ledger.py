@@ -8,13 +8,13 @@ accounts) and one for pgbench (``pgbench -i -s 1``). Then, alternating so that b
 the same machine noise, it runs ``pgbench -c 8 -j 2 -M prepared -T N`` (TPC-B-like) and
 8 SysTok workers (threads with a connection each, spread over 2 processes like pgbench's
 ``-j 2``; ``--processes 8`` gives each its own process) doing random member-to-member
-transfers through
-``post_in_own_transaction`` for N seconds (a transfer that is a whole unit of work, as
-an API transfer request is). Every transfer is a full ledger write: idempotency key
-claimed, accounts locked in id order, balances checked and updated, postings written,
-its lane of the hash chain extended, committed. After the runs the audit checks every
-invariant over everything written. ``--session-paths`` also measures transfers inside
-a session's unit of work (BEGIN, the function, COMMIT) and the portable Python path.
+transfers through ``post_in_own_transaction`` (tests/ledger/own_transaction.py) for N
+seconds (a transfer that is a whole unit of work, as an API transfer request is). Every
+transfer is a full ledger write: idempotency key claimed, accounts locked in id order,
+balances checked and updated, postings written, its lane of the hash chain extended,
+committed. After the runs the audit checks every invariant over everything written.
+``--session-paths`` also measures transfers inside a session's unit of work (BEGIN, the
+function, COMMIT) and the portable Python path.
 
 Prints transfers per second per round, the medians, and as its last line
 ``ratio <ours / pgbench>``.
@@ -52,7 +52,8 @@ from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.errors import InsufficientFunds
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, PostingPath, post_in_own_transaction
+from systok.ledger.service import Ledger, PostingPath
+from tests.ledger.own_transaction import post_in_own_transaction
 
 SERVER_URL = os.environ.get(
     "SYSTOK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -124,12 +124,6 @@ class IdempotencyConflict(LedgerError):
     status_code = 409
 
 
-class AccountNotFound(LedgerError):
-    """No account has the given reference."""
-
-    status_code = 404
-
-
 class HoldNotFound(LedgerError):
     """No hold has the given id."""
 

@@ -29,10 +29,14 @@ CHAIN_LANES = 16
 
 One global chain would make its head row a lock every write waits for until commit;
 lanes keep tamper evidence per entry while writes to different lanes run in parallel.
-Changing the number needs a migration (the PostgreSQL function uses it too)."""
+The PostgreSQL function has it rendered in (systok/ledger/sql): changing the number
+needs a new version of that function and a migration."""
 
 SCALE_MAX = 18
 """The largest asset scale (decimal digits) the ledger accepts."""
+
+BALANCE_UNITS_MIN = -(2**63)
+"""The lowest balance a ledger column holds (signed 64-bit; the highest is ``UNITS_MAX``)."""
 
 KEY_LENGTH_MAX = 200
 REFERENCE_LENGTH_MAX = 200
@@ -101,6 +105,17 @@ class EntryKind(StrEnum):
     HOLD_POST = "hold_post"
     HOLD_VOID = "hold_void"
     HOLD_EXPIRE = "hold_expire"
+
+
+class PostOutcome(StrEnum):
+    """What PostgreSQL's posting function answers (a refusal is returned, not raised)."""
+
+    POSTED = "posted"
+    REPLAYED = "replayed"
+    CONFLICT = "conflict"
+    """The key holds other content; the caller reads the stored entry to name the field."""
+    INSUFFICIENT = "insufficient"
+    OVERFLOW = "overflow"
 
 
 class HoldStatus(StrEnum):

@@ -14,25 +14,21 @@ Invariants (ARCHITECTURE.md):
    and the hash chain is unbroken, gapless and ends at the chain head;
 7. total supply per asset = −balance(world) − burned (reported, and ≥ 0).
 
-The set-based checks run as SQL; the digest and chain replay reads entries in chain
-order, a batch at a time, so its memory does not grow with the journal (holds are
-loaded whole: there are few).
+The set-based checks run as SQL (:mod:`systok.ledger.repository.audit`); the digest and
+chain replay reads entries in chain order, a batch at a time, so its memory does not
+grow with the journal (holds are loaded whole: there are few).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import (
     CHAIN_LANES,
     GENESIS_HASH,
-    AccountRef,
     AccountType,
     EntryKind,
     HoldStatus,
@@ -42,25 +38,20 @@ from systok.core.ledger import (
     lanes_head,
     transaction_digest,
 )
-from systok.db.kit import accounts_t, chain_links_t, holds_t, postings_t, transactions_t
-from systok.ledger.repository import (
-    StoredHold,
-    _ref,
-    asset_scales,
-    iter_holds,
-    lane_heads,
-    named_postings,
-)
+from systok.ledger import repository as repo
+from systok.ledger.holds import ENDED_STATUS
+from systok.ledger.repository import audit as audit_repo
+from systok.ledger.schemas import ChainedEntry, StoredHold
 
 VIOLATIONS_SHOWN_MAX = 50
 
-RESOLVING_KIND = {
-    HoldStatus.POSTED: EntryKind.HOLD_POST,
-    HoldStatus.VOIDED: EntryKind.HOLD_VOID,
-    HoldStatus.EXPIRED: EntryKind.HOLD_EXPIRE,
-}
+RESOLVING_KIND = {status: kind for kind, status in ENDED_STATUS.items()}
 """The kind of journal entry that ends a hold in each final status."""
+MOVING_KINDS = (EntryKind.TRANSACTION, EntryKind.HOLD_POST)
+"""The only kinds of entry that carry postings."""
 CHAIN_BATCH_SIZE = 2000
+NO_ENTRY = -1
+"""Stands for a missing entry id in lookups (ids start at 1)."""
 
 
 @dataclass
@@ -92,7 +83,7 @@ def audit_ledger(session: Session, asset_scales: Mapping[str, int] | None = None
     _check_assets(session, report, asset_scales or {})
     _check_transactions_balance(session, report)
     _check_entry_kinds(session, report)
-    holds = list(iter_holds(session))  # read once: both hold checks and the chain need them
+    holds = list(repo.iter_holds(session))  # read once: the hold checks and the chain use them
     _check_accounts(session, report)
     _check_holds(session, report, holds)
     _check_chain(session, report, holds)
@@ -101,7 +92,7 @@ def audit_ledger(session: Session, asset_scales: Mapping[str, int] | None = None
 
 
 def _check_assets(session: Session, report: AuditReport, expected: Mapping[str, int]) -> None:
-    for code, scale in sorted(asset_scales(session).items()):
+    for code, scale in sorted(repo.asset_scales(session).items()):
         if code in expected and expected[code] != scale:
             report.violations.append(
                 f"asset {code}: scale {scale} in the ledger, {expected[code]} in the policy"
@@ -110,105 +101,49 @@ def _check_assets(session: Session, report: AuditReport, expected: Mapping[str, 
 
 def _check_entry_kinds(session: Session, report: AuditReport) -> None:
     """Only plain transactions and hold posts move tokens; other hold steps have none."""
-    rows = session.execute(
-        select(transactions_t.c.id, transactions_t.c.kind)
-        .join(postings_t, postings_t.c.transaction_id == transactions_t.c.id)
-        .where(
-            transactions_t.c.kind.not_in([EntryKind.TRANSACTION.value, EntryKind.HOLD_POST.value])
-        )
-        .distinct()
-        .limit(VIOLATIONS_SHOWN_MAX)
-    )
-    for transaction_id, kind in rows:
+    for transaction_id, kind in audit_repo.entries_with_postings_except(
+        session, MOVING_KINDS, VIOLATIONS_SHOWN_MAX
+    ):
         report.violations.append(f"entry {transaction_id}: a {kind} entry has postings")
 
 
 def _check_transactions_balance(session: Session, report: AuditReport) -> None:
-    rows = session.execute(
-        select(postings_t.c.transaction_id, accounts_t.c.asset, func.sum(postings_t.c.amount_units))
-        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
-        .group_by(postings_t.c.transaction_id, accounts_t.c.asset)
-        .having(func.sum(postings_t.c.amount_units) != 0)
-        .limit(VIOLATIONS_SHOWN_MAX)
-    ).all()
-    for transaction_id, asset, total in rows:
+    for transaction_id, asset, total in audit_repo.unbalanced_transactions(
+        session, VIOLATIONS_SHOWN_MAX
+    ):
         report.violations.append(
             f"transaction {transaction_id}: {asset} postings sum to {total}, not 0"
         )
 
 
 def _check_accounts(session: Session, report: AuditReport) -> None:
-    posted_sums = (
-        select(postings_t.c.account_id, func.sum(postings_t.c.amount_units).label("total"))
-        .group_by(postings_t.c.account_id)
-        .subquery()
-    )
-    pending_sums = (
-        select(holds_t.c.debit_account_id, func.sum(holds_t.c.amount_units).label("total"))
-        .where(holds_t.c.status == HoldStatus.PENDING.value)
-        .group_by(holds_t.c.debit_account_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(
-            accounts_t.c.type,
-            accounts_t.c.owner,
-            accounts_t.c.asset,
-            accounts_t.c.allow_negative,
-            accounts_t.c.posted_units,
-            accounts_t.c.held_units,
-            func.coalesce(posted_sums.c.total, 0).label("posted_sum"),
-            func.coalesce(pending_sums.c.total, 0).label("held_sum"),
-        )
-        .outerjoin(posted_sums, posted_sums.c.account_id == accounts_t.c.id)
-        .outerjoin(pending_sums, pending_sums.c.debit_account_id == accounts_t.c.id)
-        .order_by(accounts_t.c.id)
-    )
-    for row in rows:
+    for account in audit_repo.account_totals(session):
         report.accounts_checked += 1
-        ref = _ref((row.type, row.owner, row.asset))
-        if row.allow_negative != (ref.type is AccountType.WORLD):
-            report.violations.append(f"account {ref}: allow_negative is {row.allow_negative}")
-        if row.posted_units != row.posted_sum:
+        ref = account.ref
+        posted, held = account.posted_units, account.held_units
+        if account.allow_negative != (ref.type is AccountType.WORLD):
+            report.violations.append(f"account {ref}: allow_negative is {account.allow_negative}")
+        if posted != account.postings_sum_units:
             report.violations.append(
-                f"account {ref}: balance {row.posted_units} ≠ sum of postings {row.posted_sum}"
+                f"account {ref}: balance {posted} ≠ sum of postings {account.postings_sum_units}"
             )
-        if row.held_units != row.held_sum:
+        if held != account.pending_holds_sum_units:
             report.violations.append(
-                f"account {ref}: held {row.held_units} ≠ sum of pending holds {row.held_sum}"
+                f"account {ref}: held {held} ≠ sum of pending holds "
+                f"{account.pending_holds_sum_units}"
             )
-        if row.held_units < 0:
-            report.violations.append(f"account {ref}: held amount {row.held_units} is negative")
-        if ref.type is not AccountType.WORLD and row.posted_units - row.held_units < 0:
+        if held < 0:
+            report.violations.append(f"account {ref}: held amount {held} is negative")
+        if ref.type is not AccountType.WORLD and posted - held < 0:
             report.violations.append(
-                f"account {ref}: available balance {row.posted_units - row.held_units} is negative"
+                f"account {ref}: available balance {posted - held} is negative"
             )
 
 
 def _check_holds(session: Session, report: AuditReport, holds: list[StoredHold]) -> None:
-    posted_by_tx: dict[int, dict[AccountRef, int]] = defaultdict(dict)
-    resolution_rows = session.execute(
-        named_postings()
-        .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
-        .where(transactions_t.c.kind == EntryKind.HOLD_POST.value)
-    )
-    for row in resolution_rows:
-        posted_by_tx[row.transaction_id][_ref((row.type, row.owner, row.asset))] = row.amount_units
-    resolving = {
-        row.id: (row.kind, row.hold_id)
-        for row in session.execute(
-            select(transactions_t.c.id, transactions_t.c.kind, transactions_t.c.hold_id).where(
-                transactions_t.c.kind.in_([kind.value for kind in RESOLVING_KIND.values()])
-            )
-        )
-    }
-    creating = dict(
-        session.execute(
-            select(transactions_t.c.id, transactions_t.c.kind).join(
-                holds_t, holds_t.c.created_transaction_id == transactions_t.c.id
-            )
-        ).all()
-    )
+    posted_by_tx = audit_repo.postings_of_kind(session, EntryKind.HOLD_POST)
+    resolving = audit_repo.entries_of_kinds(session, RESOLVING_KIND.values())
+    creating = audit_repo.hold_creating_entry_kinds(session)
     resolved_by: dict[int, int] = {}
     for hold in holds:
         if creating.get(hold.created_transaction_id) != EntryKind.HOLD_CREATE.value:
@@ -217,15 +152,16 @@ def _check_holds(session: Session, report: AuditReport, holds: list[StoredHold])
             if hold.resolved_transaction_id is not None or hold.posted_units:
                 report.violations.append(f"hold {hold.id}: pending but marked resolved")
             continue
-        entry = resolving.get(hold.resolved_transaction_id or -1)
+        resolved_id = hold.resolved_transaction_id or NO_ENTRY
+        entry = resolving.get(resolved_id)
         if entry != (RESOLVING_KIND[hold.status].value, hold.id):
             report.violations.append(
                 f"hold {hold.id}: {hold.status.value}, but entry "
                 f"{hold.resolved_transaction_id} is not its {RESOLVING_KIND[hold.status].value}"
             )
             continue
-        resolved_by[hold.resolved_transaction_id or -1] = hold.id
-        lines = posted_by_tx.get(hold.resolved_transaction_id or -1, {})
+        resolved_by[resolved_id] = hold.id
+        lines = posted_by_tx.get(resolved_id, {})
         if hold.status is HoldStatus.POSTED:
             expected = {hold.debit: -hold.posted_units, hold.credit: hold.posted_units}
             if lines != expected:
@@ -244,37 +180,17 @@ def _check_holds(session: Session, report: AuditReport, holds: list[StoredHold])
 def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold]) -> None:
     holds_by_id = {hold.id: hold for hold in holds}
     holds_by_creation = {hold.created_transaction_id: hold for hold in holds}
-    unsealed = session.execute(
-        select(func.count())
-        .select_from(transactions_t)
-        .outerjoin(chain_links_t, chain_links_t.c.transaction_id == transactions_t.c.id)
-        .where(chain_links_t.c.seq.is_(None))
-    ).scalar_one()
-    if unsealed:
-        report.violations.append(f"{unsealed} journal entries are not on the hash chain")
+    unchained = audit_repo.unchained_entry_count(session)
+    if unchained:
+        report.violations.append(f"{unchained} journal entries are not on the hash chain")
     previous = dict.fromkeys(range(CHAIN_LANES), GENESIS_HASH)
     expected_seq = dict.fromkeys(range(CHAIN_LANES), 0)
-    after = (-1, 0)
-    while True:
-        batch = session.execute(
-            select(
-                transactions_t,
-                chain_links_t.c.lane,
-                chain_links_t.c.seq,
-                chain_links_t.c.hash.label("link_hash"),
-            )
-            .join(chain_links_t, chain_links_t.c.transaction_id == transactions_t.c.id)
-            .where(
-                tuple_(chain_links_t.c.lane, chain_links_t.c.seq)
-                > tuple_(literal(after[0]), literal(after[1]))
-            )
-            .order_by(chain_links_t.c.lane, chain_links_t.c.seq)
-            .limit(CHAIN_BATCH_SIZE)
-        ).all()
-        if not batch:
-            break
-        after = (batch[-1].lane, batch[-1].seq)
-        postings = _postings_of(session, [entry.id for entry in batch])
+    after_lane, after_seq = -1, 0
+    while batch := audit_repo.chained_entries_after(
+        session, after_lane, after_seq, CHAIN_BATCH_SIZE
+    ):
+        after_lane, after_seq = batch[-1].lane, batch[-1].seq
+        postings = audit_repo.named_postings_of(session, [entry.id for entry in batch])
         for entry in batch:
             report.entries_checked += 1
             lane = entry.lane
@@ -289,7 +205,7 @@ def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold])
                     f"(entry {entry.id})"
                 )
                 expected_seq[lane] = entry.seq
-            hold = holds_by_creation.get(entry.id) or holds_by_id.get(entry.hold_id)
+            hold = holds_by_creation.get(entry.id) or holds_by_id.get(entry.hold_id or NO_ENTRY)
             digest = _recompute_digest(entry, postings.get(entry.id, []), hold)
             if digest is None:
                 report.violations.append(f"entry {entry.id}: kind {entry.kind!r} is unknown")
@@ -299,7 +215,7 @@ def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold])
             if link != entry.link_hash:
                 report.violations.append(f"chain: {where} hash broken")
             previous[lane] = entry.link_hash
-    heads = lane_heads(session)
+    heads = repo.lane_heads(session)
     for lane, seq, head_hash in heads:
         if seq != expected_seq.get(lane) or head_hash != previous.get(lane):
             report.violations.append(
@@ -309,18 +225,8 @@ def _check_chain(session: Session, report: AuditReport, holds: list[StoredHold])
     report.chain_head = lanes_head([head_hash for _, _, head_hash in heads]).hex()
 
 
-def _postings_of(session: Session, transaction_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
-    postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    rows = session.execute(named_postings().where(postings_t.c.transaction_id.in_(transaction_ids)))
-    for row in rows:
-        postings[row.transaction_id].append(
-            (_ref((row.type, row.owner, row.asset)).name, row.amount_units)
-        )
-    return postings
-
-
 def _recompute_digest(
-    entry: Any, entry_postings: list[tuple[str, int]], hold: StoredHold | None
+    entry: ChainedEntry, entry_postings: list[tuple[str, int]], hold: StoredHold | None
 ) -> bytes | None:
     if entry.kind == EntryKind.TRANSACTION.value:
         return transaction_digest(
@@ -332,10 +238,7 @@ def _recompute_digest(
         return None
     if hold is None:
         return b""  # a hold step without its hold cannot match any digest
-    amount = {
-        EntryKind.HOLD_CREATE: hold.amount_units,
-        EntryKind.HOLD_POST: hold.posted_units,
-    }.get(kind, hold.amount_units)
+    amount = hold.posted_units if kind is EntryKind.HOLD_POST else hold.amount_units
     return hold_digest(
         kind,
         entry.code,
@@ -350,28 +253,13 @@ def _recompute_digest(
 
 
 def _compute_supply(session: Session, report: AuditReport) -> None:
-    rows = session.execute(
-        select(
-            accounts_t.c.asset,
-            func.sum(accounts_t.c.posted_units),
-            func.sum(
-                case(
-                    (accounts_t.c.type == AccountType.WORLD.value, accounts_t.c.posted_units),
-                    else_=0,
-                )
-            ),
-            func.sum(
-                case(
-                    (accounts_t.c.type == AccountType.BURN.value, accounts_t.c.posted_units),
-                    else_=0,
-                )
-            ),
-        ).group_by(accounts_t.c.asset)
-    )
-    for asset, total, world, burned in rows:
-        if total != 0:
-            report.violations.append(f"asset {asset}: balances sum to {total}, not 0")
-        report.supply_units[asset] = -int(world) - int(burned)
-        report.burned_units[asset] = int(burned)
+    for supply in audit_repo.asset_supplies(session):
+        asset = supply.asset
+        if supply.balances_sum_units != 0:
+            report.violations.append(
+                f"asset {asset}: balances sum to {supply.balances_sum_units}, not 0"
+            )
+        report.supply_units[asset] = -supply.world_units - supply.burned_units
+        report.burned_units[asset] = supply.burned_units
         if report.supply_units[asset] < 0:
             report.violations.append(f"asset {asset}: supply {report.supply_units[asset]} < 0")

@@ -14,7 +14,7 @@ from systok import clock
 from systok.accrual import service as accrual_service
 from systok.core.times import datetime_to_us
 from systok.ingest import service as ingest_service
-from systok.ledger import service as ledger_service
+from systok.ledger import steps as ledger_steps
 from tests.conftest import frozen_today
 
 WALL_CLOCK_READS = re.compile(
@@ -42,7 +42,7 @@ def test_every_now_us_follows_the_clock():
         assert clock.now() == moment and clock.now().tzinfo is not None
         expected = datetime_to_us(moment)
         assert clock.now_us() == expected
-        assert ledger_service.now_us() == expected
+        assert ledger_steps.now_us() == expected
         assert ingest_service.now_us() == expected
         assert accrual_service.now_us() == expected
 

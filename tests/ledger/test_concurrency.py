@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from systok.clock import now_us
 from systok.core.ledger import (
     AccountType,
+    EntryKind,
     Posting,
     TransactionCode,
     TransactionDraft,
@@ -34,7 +35,8 @@ from systok.db.tables import Account
 from systok.errors import InsufficientFunds
 from systok.ledger import repository as repo
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, PostingPath, post_in_own_transaction
+from systok.ledger.service import Ledger, PostingPath
+from tests.ledger.own_transaction import post_in_own_transaction
 
 pytestmark = pytest.mark.postgres
 
@@ -135,7 +137,7 @@ def test_broken_writer_is_caught_by_the_audit(pg_engine):
             transaction_id = repo.claim_entry(
                 session,
                 idempotency_key=key,
-                kind=repo.EntryKind.TRANSACTION,
+                kind=EntryKind.TRANSACTION,
                 code="transfer",
                 reference="",
                 digest=b"x" * 32,

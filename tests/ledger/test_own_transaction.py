@@ -15,8 +15,9 @@ from systok.core.ledger import (
 from systok.db.engine import run_transaction
 from systok.errors import IdempotencyConflict, InsufficientFunds, InvalidPosting
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, post_in_own_transaction
+from systok.ledger.service import Ledger
 from tests.ledger.conftest import snapshot
+from tests.ledger.own_transaction import post_in_own_transaction
 
 WORLD = system_account(AccountType.WORLD)
 ANN, BOB = member_account("ann"), member_account("bob")

@@ -21,8 +21,9 @@ from systok.core.ledger import (
 from systok.db.engine import run_transaction
 from systok.errors import InsufficientFunds, InvalidPosting
 from systok.ledger.audit import audit_ledger
-from systok.ledger.service import Ledger, post_in_own_transaction
+from systok.ledger.service import Ledger
 from tests.ledger.conftest import snapshot
+from tests.ledger.own_transaction import post_in_own_transaction
 from tests.ledger.test_audit import tamper
 
 WORLD = system_account(AccountType.WORLD)
@@ -276,9 +277,9 @@ def test_a_failed_single_statement_leaves_the_pooled_connection_transactional(pg
             Posting(member_account("ann", "NOPE"), 1),
         ),
     )
-    from systok.ledger import service
+    from systok.ledger.steps import cached_asset_scales
 
-    service._ASSET_SCALES.setdefault(one, {})["NOPE"] = 2  # pretend the asset is known
+    cached_asset_scales(one)["NOPE"] = 2  # pretend the asset is known
     with pytest.raises(InvalidPosting, match="does not know"):
         post_in_own_transaction(one, draft)
     with one.connect() as connection:

@@ -8,156 +8,14 @@ Create Date: 2026-11-21
 import sqlalchemy as sa
 from alembic import op
 
+from systok.ledger.sql import render
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-# One round trip per transaction on PostgreSQL: claim the idempotency key, lock the
-# accounts in id order, check, write postings and balances, extend the hash chain.
-# The content digest is computed by the client (systok.core.ledger), so the hashed
-# bytes are the same on every backend; only sha256(prev ‖ seq ‖ time ‖ digest) is here.
-POST_TRANSACTION_SQL = r"""
-CREATE OR REPLACE FUNCTION systok_post_transaction(
-    p_key text, p_code text, p_reference text, p_digest bytea, p_created_at_us bigint,
-    p_types text[], p_owners text[], p_assets text[], p_amounts bigint[],
-    OUT transaction_id bigint, OUT chain_seq bigint, OUT outcome text,
-    OUT refused_index integer, OUT refused_available bigint
-)
-LANGUAGE plpgsql AS $fn$
--- Refusals (insufficient funds, overflow) are returned, never raised, and leave nothing
--- written: raising would abort the caller's whole transaction, not just this call.
-DECLARE
-    v_stored_digest bytea;
-    v_hash bytea;
-    v_lane integer;
-    v_count integer := cardinality(p_types);
-    v_ids bigint[];
-    v_amounts bigint[];
-    v_posted bigint[];
-    v_available bigint[];
-    v_negative boolean[];
-    v_ordinals integer[];
-    i integer;
-BEGIN
-    FOR attempt IN 1..2 LOOP
-        -- Lock the accounts in id order (the one lock order of the ledger) and read
-        -- their balances as locked: under READ COMMITTED a row lock returns the
-        -- newest committed version of the row.
-        SELECT array_agg(x.id ORDER BY x.id), array_agg(x.amount ORDER BY x.id),
-               array_agg(x.posted_units ORDER BY x.id),
-               array_agg(x.available ORDER BY x.id), array_agg(x.allow_negative ORDER BY x.id),
-               array_agg(x.ord ORDER BY x.id)
-          INTO v_ids, v_amounts, v_posted, v_available, v_negative, v_ordinals
-        FROM (
-            SELECT a.id, u.amount, a.posted_units, a.posted_units - a.held_units AS available,
-                   a.allow_negative, u.ord
-            FROM unnest(p_types, p_owners, p_assets, p_amounts) WITH ORDINALITY
-                 AS u(t, o, s, amount, ord)
-            JOIN accounts a ON a.type = u.t AND a.owner = u.o AND a.asset = u.s
-            ORDER BY a.id
-            FOR UPDATE OF a
-        ) x;
-
-        IF attempt = 1 THEN
-            -- A key already used: the same content is a replay, other content a
-            -- conflict (the caller compares the stored entry to name the difference).
-            SELECT t.id, t.digest, c.seq INTO transaction_id, v_stored_digest, chain_seq
-            FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
-            WHERE t.idempotency_key = p_key;
-            IF FOUND THEN
-                outcome := CASE WHEN v_stored_digest = p_digest THEN 'replayed'
-                                ELSE 'conflict' END;
-                RETURN;
-            END IF;
-            -- A debit from an account never opened has nothing to spend.
-            SELECT u.ord INTO refused_index
-            FROM unnest(p_types, p_amounts) WITH ORDINALITY AS u(t, amount, ord)
-            WHERE u.amount < 0 AND u.t <> 'world'
-              AND u.ord <> ALL (coalesce(v_ordinals, '{}'::integer[]))
-            ORDER BY u.ord LIMIT 1;
-            IF FOUND THEN
-                outcome := 'insufficient';
-                refused_available := 0;
-                RETURN;
-            END IF;
-        END IF;
-
-        FOR i IN 1..coalesce(cardinality(v_ids), 0) LOOP
-            IF NOT v_negative[i] AND v_available[i]::numeric + v_amounts[i] < 0 THEN
-                outcome := 'insufficient';
-                refused_index := v_ordinals[i];
-                refused_available := v_available[i];
-                RETURN;
-            END IF;
-            IF v_posted[i]::numeric + v_amounts[i] NOT BETWEEN -9223372036854775808
-                                                         AND 9223372036854775807 THEN
-                outcome := 'overflow';
-                refused_index := v_ordinals[i];
-                RETURN;
-            END IF;
-        END LOOP;
-
-        EXIT WHEN coalesce(cardinality(v_ids), 0) = v_count;
-        -- Open the accounts never seen before (only credits and world are left here).
-        INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, held_units,
-                              created_at_us)
-        SELECT u.t, u.o, u.s, u.t = 'world', 0, 0, p_created_at_us
-        FROM unnest(p_types, p_owners, p_assets) AS u(t, o, s)
-        ORDER BY u.t, u.o, u.s
-        ON CONFLICT ON CONSTRAINT uq_accounts_natural_key DO NOTHING;
-    END LOOP;
-
-    INSERT INTO transactions (idempotency_key, kind, code, reference, digest, created_at_us)
-    VALUES (p_key, 'transaction', p_code, p_reference, p_digest, p_created_at_us)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id INTO transaction_id;
-    IF transaction_id IS NULL THEN
-        -- The same key committed meanwhile by a writer on other accounts.
-        SELECT t.id, t.digest, c.seq INTO transaction_id, v_stored_digest, chain_seq
-        FROM transactions t LEFT JOIN journal_chain c ON c.transaction_id = t.id
-        WHERE t.idempotency_key = p_key;
-        outcome := CASE WHEN v_stored_digest = p_digest THEN 'replayed' ELSE 'conflict' END;
-        RETURN;
-    END IF;
-
-    INSERT INTO postings (transaction_id, account_id, amount_units)
-    SELECT transaction_id, u.id, u.amount FROM unnest(v_ids, v_amounts) AS u(id, amount);
-    FOR i IN 1..v_count LOOP
-        UPDATE accounts SET posted_units = posted_units + v_amounts[i] WHERE id = v_ids[i];
-    END LOOP;
-
-    -- Link into lane id % 16 (systok.core.ledger.CHAIN_LANES) under the lane head's lock.
-    v_lane := transaction_id % 16;
-    UPDATE chain_head h
-       SET seq = h.seq + 1,
-           hash = sha256(h.hash || int8send(h.seq + 1) || int8send(p_created_at_us) || p_digest)
-     WHERE h.id = v_lane
-    RETURNING h.seq, h.hash INTO chain_seq, v_hash;
-    INSERT INTO journal_chain (lane, seq, transaction_id, hash)
-    VALUES (v_lane, chain_seq, transaction_id, v_hash);
-    outcome := 'posted';
-END
-$fn$;
-"""
-
-APPEND_ONLY_SQL = r"""
-CREATE OR REPLACE FUNCTION systok_refuse_change() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'SY403';
-END
-$fn$;
-CREATE TRIGGER postings_append_only BEFORE UPDATE OR DELETE ON postings
-    FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
-CREATE TRIGGER transactions_append_only BEFORE UPDATE OR DELETE ON transactions
-    FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
-CREATE TRIGGER journal_chain_append_only BEFORE UPDATE OR DELETE ON journal_chain
-    FOR EACH ROW EXECUTE FUNCTION systok_refuse_change();
-"""
 
 
 def upgrade() -> None:
@@ -292,8 +150,10 @@ def upgrade() -> None:
         [{"id": lane, "seq": 0, "hash": bytes(32)} for lane in range(16)],
     )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(POST_TRANSACTION_SQL)
-        op.execute(APPEND_ONLY_SQL)
+        # The posting function and the append-only triggers: whole files, see
+        # systok/ledger/sql (0010 replaces the function by its version 2).
+        op.execute(render("post_transaction_v1.sql"))
+        op.execute(render("append_only.sql"))
 
 
 def downgrade() -> None:
