@@ -122,9 +122,7 @@ def test_the_spec_member_is_paid_1584_stk_in_the_fourth_week(engine, tmp_path):
     assert run_transaction(engine, audit_ledger).ok
 
     csv_text = report_path(tmp_path, "2026-W05", POLICY.version).read_text()
-    assert csv_text.splitlines()[0] == "date,user_id,points,amount"
-    assert csv_text.splitlines()[1].startswith("2026-02-01,m1,")
-    assert csv_text.splitlines()[1].endswith(",1584.000000")
+    assert csv_text.splitlines() == ["date,user_id,points", "2026-02-01,m1,1584"]
     assert summaries[3].merkle_root == build_tree([("m1", 1_584 * STK)]).root_hex
 
 
