@@ -38,15 +38,6 @@ PACKAGE = ROOT / "systok"
 NOT_CONSUMERS = ("cli", "core/policy")
 """Folders under systok/ whose reads do not count: they show and check the policy."""
 
-WIRED_ELSEWHERE = frozenset(
-    {
-        # Wired by the scoring helper in the same change (issue 12): the weekly CSV follows
-        # the policy's columns and the run applies the grace window. Remove once merged.
-        "reports.weekly_csv_columns",
-        "ingestion.weekly_grace_hours",
-    }
-)
-
 
 def _is_domain(tp: object) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
@@ -138,14 +129,13 @@ def consumed_names(package: Path = PACKAGE) -> set[str]:
 def unconsumed(
     root: type = Policy,
     package: Path = PACKAGE,
-    wired_elsewhere: frozenset[str] = WIRED_ELSEWHERE,
 ) -> list[str]:
     """Key paths of fields that are neither consumed nor declared, sorted."""
     names = consumed_names(package)
     return [
         path
         for path, name in policy_fields(root).items()
-        if name not in names and path not in wired_elsewhere and status_of(path) is Status.ENFORCED
+        if name not in names and status_of(path) is Status.ENFORCED
     ]
 
 
