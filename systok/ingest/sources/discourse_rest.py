@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.clock import now_us
@@ -72,10 +72,9 @@ from systok.core.events import EventType
 from systok.core.policy import Policy
 from systok.core.times import TimeError, parse_utc_us
 from systok.db.engine import run_transaction
-from systok.db.kit import aliases_t, events_t
-from systok.errors import ConfigurationError
+from systok.errors import ConfigurationError, PullFailed
 from systok.ingest import repository as repo
-from systok.ingest.http import PullFailed, RetryingClient, Sleep, client_from_settings
+from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.service import BatchResult, Ingestor
 from systok.ingest.sources.discourse_topics import TopicCache, TopicFacts, TopicLookup
@@ -113,9 +112,7 @@ def client_for(settings: Settings, *, sleep: Sleep = time.sleep) -> RetryingClie
 
 def linked_usernames(session: Session) -> list[str]:
     """Every Discourse username linked to a member (the default set to reconcile)."""
-    return sorted(
-        session.execute(select(aliases_t.c.alias).where(aliases_t.c.source == SOURCE)).scalars()
-    )
+    return repo.aliases_at_source(session, SOURCE)
 
 
 def pull_discourse(
@@ -369,24 +366,15 @@ def retract_missing_likes(
     """
     if not usernames:
         return []
-    names = sorted({u.lower() for u in usernames})
-    stored = session.execute(
-        select(events_t.c.id, events_t.c.source_event_id).where(
-            events_t.c.source == SOURCE,
-            events_t.c.event_type.in_(LIKE_TYPES),
-            events_t.c.retracted_at_us.is_(None),
-            events_t.c.occurred_at_us >= since_us,
-            events_t.c.occurred_at_us < until_us,
-            or_(
-                and_(events_t.c.actor_source == SOURCE, events_t.c.actor_alias.in_(names)),
-                and_(
-                    events_t.c.counterpart_source == SOURCE,
-                    events_t.c.counterpart_alias.in_(names),
-                ),
-            ),
-        )
-    ).all()
-    missing = [(r.id, r.source_event_id) for r in stored if r.source_event_id not in found_ids]
+    stored = repo.unretracted_events_naming(
+        session,
+        source=SOURCE,
+        event_types=LIKE_TYPES,
+        aliases=sorted({u.lower() for u in usernames}),
+        since_us=since_us,
+        until_us=until_us,
+    )
+    missing = [(event_id, key) for event_id, key in stored if key not in found_ids]
     if missing:  # marked retracted and taken out of the daily counters together
         repo.retract_events(session, [event_id for event_id, _ in missing], now_us)
     return sorted(key for _, key in missing)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from systok.config import Settings
-from systok.ingest.http import PullFailed, RetryingClient, Sleep
+from systok.errors import PullFailed
+from systok.ingest.http import RetryingClient, Sleep
 
 HTTP_NOT_FOUND = 404
 WEBHOOK_LOOKUP_TIMEOUT_SECONDS = 5.0

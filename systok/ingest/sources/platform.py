@@ -57,12 +57,12 @@ from systok.config import Settings
 from systok.core.policy import Policy
 from systok.core.times import day_of_date, us_to_iso
 from systok.db.engine import run_transaction
-from systok.errors import ConfigurationError
+from systok.errors import AliasInvalid, ConfigurationError, IdentityConflict
 from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
-from systok.ingest.schemas import normalized_alias, normalized_identifier
-from systok.ingest.service import AliasInvalid, IdentityConflict, Ingestor
+from systok.ingest.service import Ingestor
+from systok.ingest.storable import normalized_alias, normalized_identifier
 
 CURSOR_NAME = "platform"
 MEMBERS_PATH = "/api/members"
