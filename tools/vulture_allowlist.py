@@ -2,4 +2,4 @@
 
 from systok.cli.api import worker_app
 
-worker_app  # uvicorn imports "systok.cli.api:worker_app" by name (systok serve --workers N)
+worker_app  # noqa: B018 - uvicorn imports "systok.cli.api:worker_app" by name (systok serve --workers N)

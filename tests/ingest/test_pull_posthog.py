@@ -22,6 +22,7 @@ from systok.db.tables import Event
 from systok.errors import EventMapInvalid, PullFailed
 from systok.ingest import repository as repo
 from systok.ingest.sources import posthog
+from systok.ingest.sources.posthog_event_map import load_event_map
 from tests.ingest.stand_in import Sleeps, assert_nothing_lost, policy, serve, settings
 
 # Events and tokens are made relative to the clock: CI reruns these at frozen dates.
@@ -434,7 +435,7 @@ def test_the_documented_example_map_loads() -> None:
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "posthog-events.toml"
-    mapping = posthog.load_event_map(example)
+    mapping = load_event_map(example)
     assert mapping.member_property == "user_uuid"
     assert mapping.event_type("lesson_completed") == "SectionCompleted"
     assert mapping.posthog_names(policy()) == sorted(mapping.names or {})
