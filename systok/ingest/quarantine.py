@@ -17,7 +17,7 @@ def quarantine_entries(
     session: Session, *, status: str, limit: int, source: str | None = None
 ) -> list[Any]:
     """Entries of one status (``open``, ``conflict``, ``dismissed``), oldest first."""
-    return repo.open_quarantine(session, limit, source, status)
+    return repo.quarantine_rows(session, status=status, limit=limit, source=source)
 
 
 def quarantine_counts(session: Session, source: str | None = None) -> dict[str, int]:

@@ -255,7 +255,7 @@ class Ingestor:
         quarantine row says so; one that still fails keeps its row with the new reason.
         """
         counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "still_quarantined": 0}
-        for row in repo.open_quarantine(self.session, limit, source):
+        for row in repo.quarantine_rows(self.session, status="open", limit=limit, source=source):
             if row.source == MEMBERS_SOURCE:  # a member line: fixed by importing the file again
                 continue
             parsed = parse_record(row.raw)

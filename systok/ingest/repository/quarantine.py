@@ -35,10 +35,11 @@ def keep_in_quarantine(session: Session, rows: Sequence[dict[str, Any]]) -> list
     return list(result.scalars())
 
 
-def open_quarantine(
-    session: Session, limit: int, source: str | None = None, status: str = "open"
+def quarantine_rows(
+    session: Session, *, status: str, limit: int, source: str | None = None
 ) -> list[Any]:
-    """Quarantine rows of one status (``open``: to fix and retry; ``conflict``: kept)."""
+    """Quarantine rows of one status, oldest first (``open``: to fix and retry;
+    ``conflict`` and ``dismissed``: kept, never retried)."""
     statement = (
         select(quarantine_t)
         .where(quarantine_t.c.status == status)
