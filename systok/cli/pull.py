@@ -19,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from systok.cli.context import migrated_engine
 from systok.clock import now_us
 from systok.config import get_settings
-from systok.core.times import TimeError, day_of_date, parse_utc_us
+from systok.core.times import MICROS_PER_DAY, TimeError, day_of_date, parse_utc_us
 from systok.db.engine import run_transaction
 from systok.errors import BadTime
 from systok.ingest.pulls import PullSummary
@@ -35,7 +35,6 @@ app = typer.Typer(
 
 console = Console(highlight=False)
 
-MICROS_PER_DAY = 86_400_000_000
 WINDOW_UNITS_US = {
     "m": 60_000_000,
     "h": 3_600_000_000,

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from systok.core.events import KNOWN_EVENT_TYPES, RECEIVED_EVENT_TYPES
-from systok.core.times import TimeError, parse_utc_us
+from systok.core.times import MICROS_PER_DAY, TimeError, parse_utc_us
 from systok.ingest.schemas import (
     CanonicalEvent,
     IncomingEvent,
@@ -87,7 +87,7 @@ def validate_incoming(  # noqa: PLR0911 - one early return per rule reads best
             f"{record.occurred_at} is in the future (more than "
             f"{limits.max_future_skew_seconds} s ahead of the receiving clock)",
         )
-    if live and occurred_at_us < received_at_us - limits.max_age_days * 86_400_000_000:
+    if live and occurred_at_us < received_at_us - limits.max_age_days * MICROS_PER_DAY:
         return Refusal(
             "occurred_at",
             f"{record.occurred_at} is older than {limits.max_age_days} days, the most a "

@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from systok.clock import now_us
 from systok.config import Settings
 from systok.core.policy import Policy
-from systok.core.times import TimeError, parse_utc_us, us_to_datetime, us_to_iso
+from systok.core.times import MICROS_PER_DAY, TimeError, parse_utc_us, us_to_datetime, us_to_iso
 from systok.db.engine import run_transaction
 from systok.errors import ConfigurationError, PostHogResponseInvalid
 from systok.ingest import repository as repo
@@ -223,7 +223,7 @@ def _start(
     stored = run_transaction(engine, read_position)
     if stored is not None:
         return stored.timestamp_us, stored
-    start_us = clock() - policy.ingestion.max_age_days * 86_400_000_000
+    start_us = clock() - policy.ingestion.max_age_days * MICROS_PER_DAY
     return start_us, Position(start_us, ZERO_UUID)
 
 
