@@ -33,6 +33,7 @@ from systok.errors import ConfigurationError, PullFailed
 
 Sleep = Callable[[float], None]
 
+HTTP_NOT_FOUND = 404
 HTTP_TOO_MANY_REQUESTS = 429
 HTTP_SERVER_ERROR_MIN = 500
 HTTP_CLIENT_ERROR_MIN = 400

@@ -74,11 +74,18 @@ from systok.core.times import TimeError, parse_utc_us
 from systok.db.engine import run_transaction
 from systok.errors import ConfigurationError, PullFailed
 from systok.ingest import repository as repo
-from systok.ingest.http import RetryingClient, Sleep, client_from_settings
+from systok.ingest.http import HTTP_NOT_FOUND, RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.service import BatchResult, Ingestor
-from systok.ingest.sources.discourse_topics import TopicCache, TopicFacts, TopicLookup
+from systok.ingest.sources.discourse_topics import (
+    TopicCache,
+    TopicFacts,
+    TopicLookup,
+    is_json_int,
+    json_int_or_none,
+)
 from systok.ingest.sources.discourse_webhook import (
+    REGULAR_POST_TYPE,
     SOURCE,
     discourse_alias,
     discourse_event_ids,
@@ -88,8 +95,6 @@ LIKE, WAS_LIKED, NEW_TOPIC, REPLY, RESPONSE = 1, 2, 4, 5, 6
 ACTION_FILTER = "1,2,4,5,6"
 PAGE_LIMIT = 30
 """Rows per page asked for (Discourse's default; newer versions may cap it)."""
-REGULAR_POST_TYPE = 1
-HTTP_NOT_FOUND = 404
 LIKE_TYPES = (EventType.CLUB_LIKE_GIVEN.value, EventType.CLUB_LIKE_RECEIVED.value)
 
 
@@ -257,9 +262,9 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
     if row.get("category_id") is None:  # private messages have no category
         return []
     action = row.get("action_type")
-    topic_id = _int_or_none(row.get("topic_id"))
+    topic_id = json_int_or_none(row.get("topic_id"))
     facts: TopicFacts | None = None
-    post_id = _int_or_none(row.get("post_id"))
+    post_id = json_int_or_none(row.get("post_id"))
     occurred_at = str(row.get("created_at"))
     post_type = row.get("post_type", REGULAR_POST_TYPE)
     hidden = row.get("hidden")
@@ -307,7 +312,7 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
         }
 
     if action in (LIKE, WAS_LIKED):
-        if not _is_int(acting_id) or _same(acting, acting_id, author, author_id):
+        if not is_json_int(acting_id) or _same(acting, acting_id, author, author_id):
             return []  # a like without its liker's id cannot match a webhook's; self-like
         return [
             record(EventType.CLUB_LIKE_GIVEN, acting, None),
@@ -333,14 +338,6 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
             return []
         return [record(EventType.CLUB_COMMENT_RECEIVED, receiver, acting)]
     return []
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if _is_int(value) else None
 
 
 def _same(name: str, user_id: Any, other_name: str, other_id: Any) -> bool:
