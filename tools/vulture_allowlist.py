@@ -1,5 +1,6 @@
 """Names vulture cannot see used: read by frameworks through reflection."""
 
+from systok.cli.api import worker_app
 from systok.config import Settings
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
@@ -9,4 +10,5 @@ FRAMEWORK_HOOKS = (
     DatabaseCollector.describe,  # prometheus_client's registry, when the collector registers
     DatabaseCollector.collect,  # prometheus_client's registry, on every scrape
     TextFormatter.formatTime,  # logging.Formatter.format
+    worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )

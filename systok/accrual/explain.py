@@ -31,7 +31,7 @@ from systok.core.scoring import Ineligible, WeeklyScore
 from systok.core.times import day_of_date, us_to_iso
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
-from systok.errors import UnknownMember
+from systok.errors import RunError
 from systok.ingest.repository import find_member
 
 
@@ -157,12 +157,13 @@ def explain_member(
     read in one snapshot (None: the run paid the member nothing).
 
     Raises:
-        UnknownMember: no member has this platform id.
+        RunError: no member has this platform id (exit 1, like a member who earned
+            nothing: ``explain`` answers about a run, and the run has no such member).
     """
 
     def read(session: Session) -> tuple[Explanation | None, list[dict[str, Any]]]:
         if find_member(session, member_id) is None:
-            raise UnknownMember(f"unknown member {member_id!r}: no member has this platform id")
+            raise RunError(f"unknown member {member_id!r}: no member has this platform id")
         explained = explain_reward(session, policy, run, member_id)
         vesting = vesting_of(session, run.id, member_id) if explained is not None else []
         return explained, vesting

@@ -56,9 +56,10 @@ def _register_subcommands() -> None:
     from systok.cli import config as config_cli
     from systok.cli import db as db_cli
     from systok.cli import demo as demo_cli
+    from systok.cli import events as events_cli
     from systok.cli import explain as explain_cli
-    from systok.cli import ingest as ingest_cli
     from systok.cli import ledger as ledger_cli
+    from systok.cli import members as members_cli
     from systok.cli import payout as payout_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
@@ -68,8 +69,8 @@ def _register_subcommands() -> None:
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(db_cli.app, name="db")
     app.add_typer(ledger_cli.app, name="ledger")
-    app.add_typer(ingest_cli.members_app, name="members")
-    app.add_typer(ingest_cli.events_app, name="events")
+    app.add_typer(members_cli.members_app, name="members")
+    app.add_typer(events_cli.events_app, name="events")
     app.add_typer(pull_cli.app, name="ingest")
     app.add_typer(run_cli.run_app, name="run")
     app.add_typer(run_cli.report_app, name="report")
@@ -78,8 +79,8 @@ def _register_subcommands() -> None:
     app.add_typer(vesting_cli.vesting_app, name="vesting")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
-    ingest_cli.members_app.command("freeze")(api_cli.freeze_command)
-    ingest_cli.members_app.command("unfreeze")(api_cli.unfreeze_command)
+    members_cli.members_app.command("freeze")(api_cli.freeze_command)
+    members_cli.members_app.command("unfreeze")(api_cli.unfreeze_command)
     app.command("audit")(ledger_cli.audit)
     app.command("demo")(demo_cli.demo)
     app.add_typer(payout_cli.app, name="payout")

@@ -19,9 +19,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from systok.cli.context import migrated_engine
 from systok.clock import now_us
 from systok.config import get_settings
-from systok.core.times import TimeError, day_of_date, parse_utc_us
+from systok.core.times import MICROS_PER_DAY, TimeError, day_of_date, parse_utc_us
 from systok.db.engine import run_transaction
-from systok.errors import SystokError
+from systok.errors import BadTime
 from systok.ingest.pulls import PullSummary
 from systok.ingest.sources.discourse_rest import linked_usernames, pull_discourse
 from systok.ingest.sources.platform import pull_profiles
@@ -35,7 +35,6 @@ app = typer.Typer(
 
 console = Console(highlight=False)
 
-MICROS_PER_DAY = 86_400_000_000
 WINDOW_UNITS_US = {
     "m": 60_000_000,
     "h": 3_600_000_000,
@@ -43,12 +42,6 @@ WINDOW_UNITS_US = {
     "w": 7 * MICROS_PER_DAY,
 }
 """``--since 2d``: a window back from now, in minutes, hours, days or weeks."""
-
-
-class BadTime(SystokError):
-    """A ``--since``/``--until`` value is not a timestamp or date."""
-
-    exit_code = 64  # EX_USAGE
 
 
 def parse_moment_us(text: str, option: str, *, now: int | None = None) -> int:

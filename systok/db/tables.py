@@ -367,8 +367,9 @@ class EventDayCount(Base):
     Kept in the same unit of work as the events themselves (insert, attribution of an
     alias, retraction), as deltas, so concurrent writers add up instead of overwriting.
     Only events that may count are counted: attributed, not retracted, and not a
-    self-interaction. ``systok.ingest.repository.recount_day_counts`` recomputes the
-    table from the raw events; the two must always agree.
+    self-interaction (``systok.ingest.repository.day_counts.counted_key``). The tests
+    recompute the table from the raw events (``tests/ingest/counters.py``); the two must
+    always agree.
     """
 
     __tablename__ = "event_day_counts"

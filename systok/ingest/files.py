@@ -19,36 +19,27 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.clock import now_us
 from systok.core.policy import Policy
-from systok.core.times import TimeError, parse_date_day
 from systok.db.engine import run_transaction
-from systok.errors import SystokError
+from systok.errors import ImportFileError
 from systok.ingest import repository as repo
-from systok.ingest.schemas import (
+from systok.ingest.schemas import MEMBER_ID_LENGTH_MAX, MEMBERS_SOURCE, MemberRecord, alias_names
+from systok.ingest.service import Ingestor, Outcome
+from systok.ingest.storable import (
     SOURCE_ID_LENGTH_MAX,
     SOURCE_LENGTH_MAX,
-    normalized_alias,
     normalized_identifier,
+    storable_raw,
     unstorable_text,
 )
-from systok.ingest.service import Ingestor, Outcome, storable_raw
 
 EVENTS_PER_UNIT = 5_000
 """Lines per unit of work when importing events."""
-
-MEMBERS_SOURCE = "members"
-"""The quarantine's source label for refused member lines."""
-
-
-class ImportFileError(SystokError):
-    """The file itself cannot be read."""
-
-    exit_code = 66
 
 
 @dataclass
@@ -68,7 +59,6 @@ class ImportReport:
 
 
 PROBLEMS_KEPT = 20
-MEMBER_ID_LENGTH_MAX = 128
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -126,111 +116,6 @@ def import_events(
             flush()
     flush()
     return report
-
-
-class QualificationPeriod(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    level: int = Field(ge=1)
-    from_: str = Field(alias="from")
-
-
-class MembershipPeriod(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str | None = None
-
-
-def alias_names(source: str, value: Any) -> list[str]:
-    """The names a member has at one source: ``"ivan"`` or ``["ivan", "ivan_old"]``.
-
-    Why both: the platform's profile format allows a name or a list of names per source
-    (someone may hold two Discourse accounts), and a members file exported from it must
-    import as it is. Each name is spelled by ``normalized_alias`` (stripped, NFC,
-    Discourse names lowercased), as on every other path. Duplicates are dropped, order
-    kept.
-
-    Raises:
-        ValueError: not a string or a list of strings, an empty name, or an empty list.
-    """
-    raw = [value] if isinstance(value, str) else value
-    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
-        raise ValueError(f"alias {source!r}: give a name or a non-empty list of names")
-    names: list[str] = []
-    for text in raw:
-        try:
-            name = normalized_alias(source, text)
-        except ValueError as error:
-            raise ValueError(f"alias of source {ascii(source)[:40]}: {error}") from None
-        if name not in names:
-            names.append(name)
-    return names
-
-
-class MemberRecord(BaseModel):
-    """One line of a members file (extra fields are allowed and ignored)."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=MEMBER_ID_LENGTH_MAX)
-    aliases: dict[str, list[str]] = Field(default_factory=dict)
-    qualification: list[QualificationPeriod] = Field(default_factory=list)
-    membership: list[MembershipPeriod] = Field(default_factory=list)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_is_an_identifier(cls, value: Any) -> Any:
-        """NFC, no NUL/controls/bidi controls, like event ids (ADR 0011)."""
-        return (
-            normalized_identifier(value, MEMBER_ID_LENGTH_MAX) if isinstance(value, str) else value
-        )
-
-    @field_validator("aliases", mode="before")
-    @classmethod
-    def _one_or_many_names(cls, value: Any) -> Any:
-        """A name or a list of names per source, each checked and in NFC like ids (ADR 0011)."""
-        if not isinstance(value, dict):
-            return value  # pydantic refuses it with its own message
-        checked: dict[str, list[str]] = {}
-        for source, names in value.items():
-            if not isinstance(source, str) or not source or ":" in source:
-                raise ValueError(f"alias source {ascii(source)[:40]} needs a name without ':'")
-            try:
-                key = normalized_identifier(source, SOURCE_LENGTH_MAX)
-            except ValueError as error:
-                raise ValueError(f"alias source {ascii(source)[:40]}: {error}") from None
-            checked[key] = alias_names(key, names)
-        return checked
-
-    def alias_pairs(self) -> list[tuple[str, str]]:
-        """Every ``(source, name)`` of the record, sorted."""
-        return sorted((source, name) for source, names in self.aliases.items() for name in names)
-
-
-def member_history(
-    record: MemberRecord,
-) -> tuple[list[tuple[int, int]], list[tuple[int, int | None]]]:
-    """The record's (from_day, level) and (starts_day, ends_day) rows, checked.
-
-    Raises:
-        ValueError: a bad date, two levels from one day, an empty or overlapping period.
-    """
-    try:
-        qualifications = sorted((parse_date_day(q.from_), q.level) for q in record.qualification)
-        memberships = sorted(
-            (parse_date_day(m.from_), None if m.to is None else parse_date_day(m.to))
-            for m in record.membership
-        )
-    except TimeError as error:
-        raise ValueError(str(error)) from None
-    days = [day for day, _ in qualifications]
-    if len(days) != len(set(days)):
-        raise ValueError("qualification: two levels start on the same day")
-    for index, (starts, ends) in enumerate(memberships):
-        if ends is not None and ends <= starts:
-            raise ValueError(f"membership[{index}]: 'to' must be after 'from'")
-        following = memberships[index + 1][0] if index + 1 < len(memberships) else None
-        if following is not None and (ends is None or ends > following):
-            raise ValueError(f"membership[{index}]: overlaps the next period")
-    return qualifications, memberships
 
 
 def import_members(engine: Engine, path: Path) -> ImportReport:
@@ -354,7 +239,7 @@ def _import_member_line(
     now = now_us()
 
     def refuse(field_name: str | None, reason: str, member_id: str | None) -> MemberLineOutcome:
-        repo.quarantine(
+        repo.keep_in_quarantine(
             session,
             [
                 {
@@ -389,7 +274,7 @@ def _import_member_line(
             data.get("id") if isinstance(data, dict) else None,
         )
     try:
-        qualifications, memberships = member_history(record)
+        qualifications, memberships = record.history()
     except ValueError as error:
         return refuse("history", str(error), record.id)
     owners = {

@@ -29,31 +29,15 @@ import httpx
 
 from systok import clock
 from systok.config import Settings
-from systok.errors import ConfigurationError, SystokError
+from systok.errors import ConfigurationError, PullFailed
 
 Sleep = Callable[[float], None]
 
+HTTP_NOT_FOUND = 404
 HTTP_TOO_MANY_REQUESTS = 429
 HTTP_SERVER_ERROR_MIN = 500
 HTTP_CLIENT_ERROR_MIN = 400
 BODY_EXCERPT_CHARS = 300
-
-
-class PullFailed(SystokError):
-    """An outbound call to a source failed for good (after retries, or a refusal).
-
-    Attributes:
-        url: the URL called (without query secrets; keys travel in headers).
-        status: the last HTTP status, or None when no response came (connection error).
-    """
-
-    status_code = 502
-    exit_code = 69  # EX_UNAVAILABLE
-
-    def __init__(self, message: str, *, url: str, status: int | None) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
 
 
 class RetryingClient:

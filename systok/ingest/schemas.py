@@ -1,127 +1,32 @@
-"""The canonical event, and how an incoming record becomes one (or a precise refusal).
+"""The data shapes of ingestion: the incoming record, the canonical event, a refusal,
+a members file's line, and what the member and quarantine commands read.
 
 Every source (HTTP batch, Discourse, PostHog, files) produces ``IncomingEvent`` records;
-``validate_incoming`` turns each into a ``CanonicalEvent`` or a ``Refusal`` that names
-the field and the reason. Validation is pure: the caller supplies the clock, the
-policy's limits and the member lookup.
+``validation.validate_incoming`` turns each into a ``CanonicalEvent`` or a ``Refusal``
+that names the field and the reason.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from systok.core.times import TimeError, day_of_us, parse_date_day
+from systok.ingest.storable import (
+    MEMBER_REFERENCE_LENGTH_MAX,
+    SOURCE_ID_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
+    normalized_alias,
+    normalized_identifier,
+    payload_problem,
+    unstorable_text,
 )
 
-from systok.core.events import KNOWN_EVENT_TYPES, RECEIVED_EVENT_TYPES
-from systok.core.times import TimeError, day_of_us, parse_utc_us
-
-SOURCE_LENGTH_MAX = 32
-SOURCE_ID_LENGTH_MAX = 200
-ALIAS_LENGTH_MAX = 200
-MEMBER_REFERENCE_LENGTH_MAX = 230
-
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-"""Unicode's ``Bidi_Control`` characters (ALM, LRM, RLM, LRE…RLO, LRI…PDI): invisible,
-they make one id display as another (CVE-2021-42574), so ids and aliases refuse them."""
-
-PAYLOAD_DEPTH_MAX = 32
-"""Nesting levels a payload may have (objects and arrays); deeper ones are refused."""
-
-PAYLOAD_INTEGER_BITS_MAX = 63
-"""Payload integers are 64-bit signed (what PostgreSQL ``bigint`` and most JSON readers
-hold); larger ones are refused rather than stored as text no reader agrees on."""
-
-
-def unstorable_text(value: str) -> str | None:
-    """Why ``value`` cannot be stored the same on SQLite and PostgreSQL (None when it can).
-
-    PostgreSQL ``text`` (and ``jsonb``) refuse NUL; a lone surrogate (``"\\ud800"`` in
-    JSON) is not Unicode and has no UTF-8 form, so neither driver can send it.
-    """
-    if "\x00" in value:
-        return "contains NUL (U+0000), which PostgreSQL text cannot store"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        return (
-            f"contains a lone surrogate U+{ord(value[error.start]):04X} "
-            "(not Unicode text: it has no UTF-8 form)"
-        )
-    return None
-
-
-def identifier_problem(value: str) -> str | None:
-    """Why ``value`` may not be an id, source or member alias (None when it may)."""
-    problem = unstorable_text(value)
-    if problem:
-        return problem
-    for char in value:
-        if char in BIDI_CONTROLS:
-            return (
-                f"contains the bidirectional control character U+{ord(char):04X} "
-                "(invisible; it makes an id display as another)"
-            )
-        if unicodedata.category(char) == "Cc":
-            return f"contains the control character U+{ord(char):04X}"
-    return None
-
-
-def normalized_identifier(value: str, length_max: int) -> str:
-    """``value`` in NFC form, checked as an id or alias (ADR 0011).
-
-    Raises:
-        ValueError: what ids may not contain, or longer than ``length_max`` in NFC.
-    """
-    problem = identifier_problem(value)
-    if problem:
-        raise ValueError(problem)
-    normal = unicodedata.normalize("NFC", value)
-    if len(normal) > length_max:
-        raise ValueError(f"longer than {length_max} characters in NFC form")
-    return normal
-
-
-CASE_INSENSITIVE_ALIAS_SOURCES = frozenset({"discourse"})
-"""Sources whose member names are case-insensitive (Discourse usernames): their aliases
-are stored and looked up lowercased, so ``Ivan`` and ``ivan`` are one member."""
-
-
-def normalized_alias(source: str, name: str) -> str:
-    """The one spelling of a member's name at ``source``, used on every path.
-
-    Members files, the platform profiles pull, ``link_alias``, event references like
-    ``discourse:Ivan`` in batches and files, webhooks and backfills all store and look
-    up aliases through this function, so a name written two ways is one alias: the name
-    is stripped, checked and put in NFC like ids (ADR 0011), and lowercased for the
-    case-insensitive sources (Discourse compares ``username_lower``, the NFC form
-    lowercased: ``User.normalize_username`` in discourse/discourse
-    app/models/user.rb is ``unicode_normalize.downcase`` — ADR 0017).
-
-    Raises:
-        ValueError: an empty name, what ids may not contain, or too long in NFC form.
-    """
-    text = name.strip()
-    if not text:
-        raise ValueError("an empty name")
-    normal = normalized_identifier(text, ALIAS_LENGTH_MAX)
-    if source in CASE_INSENSITIVE_ALIAS_SOURCES:
-        normal = normalized_identifier(normal.lower(), ALIAS_LENGTH_MAX)
-    return normal
+MEMBERS_SOURCE = "members"
+"""The quarantine's source label for refused lines of a members file."""
 
 
 def _identifier(length_max: int) -> AfterValidator:
@@ -144,49 +49,6 @@ STORABLE = BeforeValidator(_storable)
 
 StorableText = Annotated[str, STORABLE]
 """Any text field: storable on both backends (no NUL, no lone surrogate)."""
-
-
-def payload_problem(  # noqa: PLR0911 - one return per JSON kind reads best
-    value: Any, path: str = "payload", depth: int = 0
-) -> str | None:
-    """Why a payload cannot be stored as the same JSON on both backends (None when it can).
-
-    NUL is refused in strings and keys like in ids (PostgreSQL ``jsonb`` refuses
-    ``\\u0000`` even escaped, so a payload never depends on it being ``text``).
-    """
-    if depth > PAYLOAD_DEPTH_MAX:
-        return f"{path}: nested deeper than {PAYLOAD_DEPTH_MAX} levels"
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path}: key {key!r} is not a string"
-            problem = unstorable_text(key)
-            if problem:
-                return f"{path}: a key {problem}"
-            problem = payload_problem(item, f"{path}.{key}", depth + 1)
-            if problem:
-                return problem
-        return None
-    if isinstance(value, list | tuple):
-        problems = (
-            payload_problem(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)
-        )
-        return next((p for p in problems if p), None)
-    return _scalar_problem(value, path)
-
-
-def _scalar_problem(value: Any, path: str) -> str | None:
-    if isinstance(value, str):
-        problem = unstorable_text(value)
-        return f"{path}: {problem}" if problem else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        too_big = value.bit_length() > PAYLOAD_INTEGER_BITS_MAX
-        return f"{path}: integer outside the 64-bit range" if too_big else None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{path}: {value} is not a finite number"
-    return f"{path}: {type(value).__name__} is not a JSON value"
 
 
 class IncomingEvent(BaseModel):
@@ -289,132 +151,149 @@ PartyResolver = Callable[[str], "Party | Refusal"]
 """Turns ``m042`` or ``discourse:ivan`` into a Party, or refuses (unknown member)."""
 
 
-def parse_record(  # noqa: PLR0911 - one return per way a record can fail
-    raw: str | bytes | Mapping[str, Any],
-) -> IncomingEvent | Refusal:
-    """Parse one record (a JSON line or an already-decoded object)."""
-    try:
-        data = json.loads(raw) if isinstance(raw, str | bytes) else dict(raw)
-    except json.JSONDecodeError as error:
-        return Refusal(None, f"malformed JSON: {error.msg} at column {error.colno}")
-    except UnicodeDecodeError as error:
-        return Refusal(None, f"not UTF-8 text: {error.reason} at byte {error.start}")
-    except ValueError as error:  # e.g. an integer of more than 4 300 digits
-        return Refusal(None, f"malformed JSON: {error}")
-    except RecursionError:
-        return Refusal(None, "malformed JSON: nested too deeply")
-    if not isinstance(data, dict):
-        return Refusal(None, f"expected a JSON object, got {type(data).__name__}")
-    try:
-        return IncomingEvent.model_validate(data)
-    except ValidationError as error:
-        return refusal_of(error)
+MEMBER_ID_LENGTH_MAX = 128
 
 
-def refusal_of(error: ValidationError) -> Refusal:
-    """The refusal for a pydantic error: the first field, and every problem's message."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or None
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in error.errors()
-    )
-    return Refusal(where, problems)
+class QualificationPeriod(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    level: int = Field(ge=1)
+    from_: str = Field(alias="from")
 
 
-def validate_incoming(  # noqa: PLR0911 - one early return per rule reads best
-    record: IncomingEvent,
-    *,
-    received_at_us: int,
-    live: bool,
-    limits: Limits,
-    resolve: PartyResolver,
-) -> CanonicalEvent | Refusal:
-    """Check one record against the rules; never raises for bad input.
+class MembershipPeriod(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str | None = None
 
-    Args:
-        live: True for sources that deliver as things happen (webhooks, HTTP batch,
-            PostHog pulls): their events may not be older than the policy allows.
-            Backfills and file imports pass False: they are how history is filled.
+
+def alias_names(source: str, value: Any) -> list[str]:
+    """The names a member has at one source: ``"ivan"`` or ``["ivan", "ivan_old"]``.
+
+    Why both: the platform's profile format allows a name or a list of names per source
+    (someone may hold two Discourse accounts), and a members file exported from it must
+    import as it is. Each name is spelled by ``normalized_alias`` (stripped, NFC,
+    Discourse names lowercased), as on every other path. Duplicates are dropped, order
+    kept.
+
+    Raises:
+        ValueError: not a string or a list of strings, an empty name, or an empty list.
     """
-    if record.type not in KNOWN_EVENT_TYPES:
-        return Refusal("type", f"unknown event type {record.type!r}")
-    if record.type not in limits.priced_event_types:
-        return Refusal("type", f"event type {record.type!r} is not in the policy's list")
-    try:
-        occurred_at_us = parse_utc_us(record.occurred_at)
-    except TimeError as error:
-        return Refusal("occurred_at", str(error))
-    skew_us = limits.max_future_skew_seconds * 1_000_000
-    if occurred_at_us > received_at_us + skew_us:
-        return Refusal(
-            "occurred_at",
-            f"{record.occurred_at} is in the future (more than "
-            f"{limits.max_future_skew_seconds} s ahead of the receiving clock)",
+    raw = [value] if isinstance(value, str) else value
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
+        raise ValueError(f"alias {source!r}: give a name or a non-empty list of names")
+    names: list[str] = []
+    for text in raw:
+        try:
+            name = normalized_alias(source, text)
+        except ValueError as error:
+            raise ValueError(f"alias of source {ascii(source)[:40]}: {error}") from None
+        if name not in names:
+            names.append(name)
+    return names
+
+
+class MemberRecord(BaseModel):
+    """One line of a members file (extra fields are allowed and ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1, max_length=MEMBER_ID_LENGTH_MAX)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    qualification: list[QualificationPeriod] = Field(default_factory=list)
+    membership: list[MembershipPeriod] = Field(default_factory=list)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_an_identifier(cls, value: Any) -> Any:
+        """NFC, no NUL/controls/bidi controls, like event ids (ADR 0011)."""
+        return (
+            normalized_identifier(value, MEMBER_ID_LENGTH_MAX) if isinstance(value, str) else value
         )
-    if live and occurred_at_us < received_at_us - limits.max_age_days * 86_400_000_000:
-        return Refusal(
-            "occurred_at",
-            f"{record.occurred_at} is older than {limits.max_age_days} days, the most a "
-            "live source may deliver (import history with a backfill or a file)",
-        )
-    if record.type in RECEIVED_EVENT_TYPES and not record.counterpart:
-        return Refusal("counterpart", f"a {record.type} event must name who gave it")
-    actor = resolve(record.member)
-    if isinstance(actor, Refusal):
-        return Refusal("member", actor.reason)
-    counterpart: Party | None = None
-    if record.counterpart:
-        resolved = resolve(record.counterpart)
-        if isinstance(resolved, Refusal):
-            return Refusal("counterpart", resolved.reason)
-        counterpart = resolved
-    return CanonicalEvent(
-        source=record.source,
-        source_event_id=record.id,
-        event_type=record.type,
-        actor=actor,
-        counterpart=counterpart,
-        occurred_at_us=occurred_at_us,
-        received_at_us=received_at_us,
-        payload=json.dumps(record.payload, sort_keys=True, ensure_ascii=False),
-    )
 
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _one_or_many_names(cls, value: Any) -> Any:
+        """A name or a list of names per source, each checked and in NFC like ids (ADR 0011)."""
+        if not isinstance(value, dict):
+            return value  # pydantic refuses it with its own message
+        checked: dict[str, list[str]] = {}
+        for source, names in value.items():
+            if not isinstance(source, str) or not source or ":" in source:
+                raise ValueError(f"alias source {ascii(source)[:40]} needs a name without ':'")
+            try:
+                key = normalized_identifier(source, SOURCE_LENGTH_MAX)
+            except ValueError as error:
+                raise ValueError(f"alias source {ascii(source)[:40]}: {error}") from None
+            checked[key] = alias_names(key, names)
+        return checked
 
-def _same_party(a: Party | None, b: Party | None) -> bool:
-    """One party, whether named by alias or by member id (an alias linked since counts)."""
-    if a is None or b is None:
-        return a is b
-    if a.alias is not None and b.alias is not None:
-        return (a.alias_source, a.alias) == (b.alias_source, b.alias)
-    return a.member_id is not None and a.member_id == b.member_id
+    def alias_pairs(self) -> list[tuple[str, str]]:
+        """Every ``(source, name)`` of the record, sorted."""
+        return sorted((source, name) for source, names in self.aliases.items() for name in names)
 
+    def history(self) -> tuple[list[tuple[int, int]], list[tuple[int, int | None]]]:
+        """The record's (from_day, level) and (starts_day, ends_day) rows, checked.
 
-def differing_fields(stored: CanonicalEvent, incoming: CanonicalEvent) -> tuple[str, ...]:
-    """Where ``incoming`` contradicts ``stored`` (same ``(source, id)``), in input names.
-
-    An empty answer is a true duplicate. Compared is what an event earns and for whom
-    (ADR 0011): ``type``, ``member``, ``counterpart``; ``occurred_at`` by the UTC day it
-    counts for; and the payload's keys that both carry (``payload.<key>``). One source
-    can see one event through two channels that differ in detail and not in meaning —
-    a Discourse like's webhook carries the delivery time, the REST backfill the like's
-    own — so a later time on the same day, or a key only one side has, is not a conflict.
-    """
-    differing: list[str] = []
-    if stored.event_type != incoming.event_type:
-        differing.append("type")
-    if not _same_party(stored.actor, incoming.actor):
-        differing.append("member")
-    if not _same_party(stored.counterpart, incoming.counterpart):
-        differing.append("counterpart")
-    if stored.occurred_day != incoming.occurred_day:
-        differing.append("occurred_at")
-    if stored.payload != incoming.payload:
-        before, after = json.loads(stored.payload), json.loads(incoming.payload)
-        if isinstance(before, dict) and isinstance(after, dict):
-            differing.extend(
-                f"payload.{key}"
-                for key in sorted(before.keys() & after.keys())
-                if before[key] != after[key]
+        Raises:
+            ValueError: a bad date, two levels from one day, an empty or overlapping period.
+        """
+        try:
+            qualifications = sorted((parse_date_day(q.from_), q.level) for q in self.qualification)
+            memberships = sorted(
+                (parse_date_day(m.from_), None if m.to is None else parse_date_day(m.to))
+                for m in self.membership
             )
-    return tuple(differing)
+        except TimeError as error:
+            raise ValueError(str(error)) from None
+        days = [day for day, _ in qualifications]
+        if len(days) != len(set(days)):
+            raise ValueError("qualification: two levels start on the same day")
+        for index, (starts, ends) in enumerate(memberships):
+            if ends is not None and ends <= starts:
+                raise ValueError(f"membership[{index}]: 'to' must be after 'from'")
+            following = memberships[index + 1][0] if index + 1 < len(memberships) else None
+            if following is not None and (ends is None or ends > following):
+                raise ValueError(f"membership[{index}]: overlaps the next period")
+        return qualifications, memberships
+
+
+@dataclass(frozen=True)
+class WaitingAlias:
+    """An alias that events name and no member has: what ``events unattributed`` lists.
+
+    ``as_actor`` and ``as_counterpart`` count the events waiting on each side; the
+    moments are when SysTok received the first and the last of them.
+    """
+
+    source: str
+    alias: str
+    as_actor: int
+    as_counterpart: int
+    first_seen_at_us: int
+    last_seen_at_us: int
+
+    @property
+    def events(self) -> int:
+        return self.as_actor + self.as_counterpart
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    """A member as ``members list`` shows it: aliases, and today's level and membership."""
+
+    id: str
+    created_at_us: int
+    aliases: list[tuple[str, str]]
+    level_today: int | None
+    paid_member_today: bool
+
+
+@dataclass(frozen=True)
+class MemberDetails:
+    """A member as ``members show`` shows it: the summary, the whole history, the freeze."""
+
+    summary: MemberSummary
+    qualifications: list[tuple[int, int]]
+    """(from_day, level), by day."""
+    memberships: list[tuple[int, int | None]]
+    """(starts_day, ends_day), by day; ends None while open."""
+    frozen_reason: str | None

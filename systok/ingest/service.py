@@ -22,23 +22,24 @@ from sqlalchemy.orm import Session
 
 from systok.clock import now_us
 from systok.core.policy import Policy
-from systok.errors import SystokError
+from systok.errors import AliasInvalid, IdentityConflict
 from systok.ingest import repository as repo
 from systok.ingest.schemas import (
-    ALIAS_LENGTH_MAX,
-    SOURCE_LENGTH_MAX,
+    MEMBERS_SOURCE,
     CanonicalEvent,
     IncomingEvent,
     Limits,
     Party,
     Refusal,
-    differing_fields,
+)
+from systok.ingest.storable import (
+    ALIAS_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
     normalized_alias,
     normalized_identifier,
-    parse_record,
-    unstorable_text,
-    validate_incoming,
+    storable_raw,
 )
+from systok.ingest.validation import differing_fields, parse_record, validate_incoming
 
 
 class Outcome(StrEnum):
@@ -104,18 +105,6 @@ def _conflict_reason(existing_id: int, differing: Sequence[str]) -> str:
         f"{', '.join(differing)}; the stored event is kept (an id names one event for "
         "ever: send changed content under a new id)"
     )
-
-
-class IdentityConflict(SystokError):
-    """An alias is already linked to another member."""
-
-    status_code = 409
-
-
-class AliasInvalid(SystokError):
-    """An alias (or its source) that ids may not contain: NUL, controls, bidi controls."""
-
-    status_code = 422
 
 
 def limits_of(policy: Policy) -> Limits:
@@ -192,7 +181,7 @@ class Ingestor:
                 continue
             draft.append(_repeat_of(*found, checked_record))
         kept = [i for i, r in enumerate(draft) if r.outcome in KEPT_IN_QUARANTINE]
-        quarantine_ids = repo.quarantine(
+        quarantine_ids = repo.keep_in_quarantine(
             self.session,
             [
                 {
@@ -266,8 +255,8 @@ class Ingestor:
         quarantine row says so; one that still fails keeps its row with the new reason.
         """
         counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "still_quarantined": 0}
-        for row in repo.open_quarantine(self.session, limit, source):
-            if row.source == "members":  # a member line: fixed by importing the file again
+        for row in repo.quarantine_rows(self.session, status="open", limit=limit, source=source):
+            if row.source == MEMBERS_SOURCE:  # a member line: fixed by importing the file again
                 continue
             parsed = parse_record(row.raw)
             checked: CanonicalEvent | Refusal = (
@@ -375,13 +364,3 @@ def _raw_text(record: Record) -> str:
     except (ValueError, RecursionError) as error:  # huge integers, deep nesting
         return f"(not kept: {type(error).__name__} when writing it as JSON)"
     return storable_raw(text)
-
-
-def storable_raw(text: str) -> str:
-    """``text`` with NUL and lone surrogates replaced by their ``\\uXXXX`` escapes."""
-    if unstorable_text(text) is None:
-        return text
-    return "".join(
-        f"\\u{ord(char):04x}" if char == "\x00" or "\ud800" <= char <= "\udfff" else char
-        for char in text
-    )

@@ -9,11 +9,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from systok.ingest.sources.discourse_webhook import (
-    DiscoursePayloadInvalid,
-    discourse_event_ids,
-    map_webhook,
-)
+from systok.errors import DiscoursePayloadInvalid
+from systok.ingest.sources.discourse_webhook import discourse_event_ids, map_webhook
 from tests.api.conftest import LiveServer, discourse_headers, dumps, iso_ago, table_counts
 
 # Events and tokens are made relative to the clock: CI reruns these at frozen dates.

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import text
 
 from systok.db.engine import run_transaction
-from systok.ingest.service import AliasInvalid, Ingestor
+from systok.errors import AliasInvalid
+from systok.ingest.service import Ingestor
 from systok.policy_files import default_policy
 from tests.api.conftest import LiveServer, discourse_headers, exercise_event, iso_ago, table_counts
 from tests.api.test_discourse_webhook import like, post

@@ -17,11 +17,12 @@ from systok.cli.main import main
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.ingest import repository as repo
-from systok.ingest.schemas import normalized_alias
 from systok.ingest.service import Ingestor, link_alias
 from systok.ingest.sources import platform
 from systok.ingest.sources.discourse_webhook import discourse_alias
+from systok.ingest.storable import normalized_alias
 from systok.policy_files import load_policy
+from tests.ingest.counters import day_count_mismatches
 
 POLICY = load_policy("stk-2025-12")
 NOW_US = 1_769_515_200_000_000  # 2026-01-27T12:00:00Z
@@ -140,7 +141,7 @@ def test_every_path_links_and_finds_one_spelling(cli_on, tmp_path):
     # Later events in any spelling find the member at once (webhook, batch, file).
     ingest(engine, like("p5", "discourse:Ivan"), like("p6", discourse_alias("IVAN")))
     assert owners(engine, "p5", "p6") == {"p5": "m1", "p6": "m1"}
-    assert run_transaction(engine, repo.day_count_mismatches) == []
+    assert run_transaction(engine, day_count_mismatches) == []
 
     # The same alias in another spelling for another member is the same alias: refused.
     other = tmp_path / "other.jsonl"
@@ -201,7 +202,7 @@ def test_unattributed_lists_waiting_aliases_and_a_dead_alias_is_removed(cli_on, 
     assert ("discourse", "ivan") in {
         (w["source"], w["alias"]) for w in cli_json(capsys, "events", "unattributed")
     }
-    assert run_transaction(engine, repo.day_count_mismatches) == []
+    assert run_transaction(engine, day_count_mismatches) == []
     assert main(["members", "alias", "remove", "discourse", "ivan"]) == 66
     assert "no member has the alias discourse:ivan" in capsys.readouterr().err
 
@@ -313,7 +314,7 @@ def test_migration_0012_lowercases_stored_names_and_attributes_waiting_events(at
         "e3": (None, "ghost", "m1", "ivan"),
         "e4": ("m1", "ivan", None, None),
     }
-    assert run_transaction(engine, repo.day_count_mismatches) == []
+    assert run_transaction(engine, day_count_mismatches) == []
     counts = run_transaction(
         engine,
         lambda s: [
@@ -325,4 +326,4 @@ def test_migration_0012_lowercases_stored_names_and_attributes_waiting_events(at
 
     migrate.downgrade(engine, "0011")
     migrate.upgrade(engine)
-    assert run_transaction(engine, repo.day_count_mismatches) == []
+    assert run_transaction(engine, day_count_mismatches) == []

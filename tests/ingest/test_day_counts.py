@@ -16,6 +16,7 @@ from systok.db.tables import Event
 from systok.ingest import repository as repo
 from systok.ingest.service import Ingestor
 from tests.conftest import reset_ledger
+from tests.ingest.counters import day_count_mismatches
 from tests.ingest.test_ingest_service import NOW_US, POLICY
 
 PEOPLE = ["m1", "m2", "discourse:ivan", "discourse:olga"]
@@ -55,7 +56,7 @@ operation = st.one_of(
 
 
 def mismatches(engine) -> list[str]:
-    return run_transaction(engine, repo.day_count_mismatches)
+    return run_transaction(engine, day_count_mismatches)
 
 
 @settings(
@@ -176,4 +177,4 @@ def test_the_migration_counts_events_stored_before_it(tmp_path):
             )
         )
     assert counts == [("m1", 1, "SectionCompleted", 2), ("m2", 2, "SectionCompleted", 1)]
-    assert run_transaction(engine, repo.day_count_mismatches) == []
+    assert run_transaction(engine, day_count_mismatches) == []

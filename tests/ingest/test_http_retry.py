@@ -11,7 +11,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from systok.ingest.http import PullFailed, RetryingClient, wait_hint_seconds
+from systok.errors import PullFailed
+from systok.ingest.http import RetryingClient, wait_hint_seconds
 from tests.ingest.stand_in import Sleeps, serve
 
 calls: Counter[str] = Counter()

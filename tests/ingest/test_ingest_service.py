@@ -13,6 +13,7 @@ from systok.db.tables import Event, IngestBatch, QuarantinedEvent
 from systok.ingest import repository as repo
 from systok.ingest.service import Ingestor, Outcome
 from systok.policy_files import load_policy
+from tests.ingest.counters import batch_totals
 
 POLICY = load_policy("stk-2025-12")
 NOW_US = parse_utc_us("2026-01-14T12:00:00Z")
@@ -92,7 +93,7 @@ def test_every_record_gets_an_answer_in_order(members):
 
     # Nothing lost: received = stored + duplicates + quarantined, in the database too.
     assert count(engine, Event) == 3 and count(engine, QuarantinedEvent) == 8
-    totals = run_transaction(engine, repo.batch_totals)
+    totals = run_transaction(engine, batch_totals)
     assert totals == {
         "received": 12,
         "accepted": 3,

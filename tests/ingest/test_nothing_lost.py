@@ -18,6 +18,7 @@ from systok.db.tables import Event, QuarantinedEvent
 from systok.ingest import repository as repo
 from systok.ingest.service import Ingestor, Outcome
 from tests.conftest import reset_ledger
+from tests.ingest.counters import batch_totals
 from tests.ingest.test_ingest_service import NOW_US, POLICY
 
 GOOD = st.builds(
@@ -111,7 +112,7 @@ def test_received_equals_stored_plus_duplicates_plus_conflicts_plus_quarantined(
             else:
                 assert result.outcome is Outcome.ACCEPTED, (record, result)
                 seen[record["id"]] = record
-    totals = run_transaction(engine, repo.batch_totals)
+    totals = run_transaction(engine, batch_totals)
     stored, quarantined, conflicts = run_transaction(
         engine,
         lambda s: (

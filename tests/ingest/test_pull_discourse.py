@@ -21,8 +21,8 @@ from systok.config import Settings
 from systok.core.times import parse_utc_us, us_to_iso
 from systok.db.engine import run_transaction
 from systok.db.tables import Event
+from systok.errors import BadTime, PullFailed
 from systok.ingest.files import import_member_lines
-from systok.ingest.http import PullFailed
 from systok.ingest.schemas import IncomingEvent
 from systok.ingest.service import Ingestor
 from systok.ingest.sources import discourse_rest
@@ -359,7 +359,7 @@ def test_cli_safety_net_takes_a_window(
     """`systok ingest discourse --since 2d` (the documented cron line) stores what webhooks missed."""
     from typer.testing import CliRunner
 
-    from systok.cli.pull import BadTime, app, parse_moment_us
+    from systok.cli.pull import app, parse_moment_us
     from systok.config import get_settings
     from tests.ingest.stand_in import POLICY_FILE
 

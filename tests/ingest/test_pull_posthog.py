@@ -19,9 +19,10 @@ from sqlalchemy import Engine, select
 from systok.core.times import datetime_to_us, parse_utc_us, us_to_datetime
 from systok.db.engine import run_transaction
 from systok.db.tables import Event
+from systok.errors import EventMapInvalid, PullFailed
 from systok.ingest import repository as repo
-from systok.ingest.http import PullFailed
 from systok.ingest.sources import posthog
+from systok.ingest.sources.posthog_event_map import load_event_map
 from tests.ingest.stand_in import Sleeps, assert_nothing_lost, policy, serve, settings
 
 # Events and tokens are made relative to the clock: CI reruns these at frozen dates.
@@ -423,7 +424,7 @@ def test_a_wrong_event_map_is_refused_before_any_request(
         posthog_api_key=KEY,
         posthog_event_map=map_file,
     )
-    with pytest.raises(posthog.EventMapInvalid) as refused:
+    with pytest.raises(EventMapInvalid) as refused:
         posthog.pull_posthog(engine, config, policy())
     assert says in str(refused.value) and str(map_file) in str(refused.value)
     assert refused.value.exit_code == 78
@@ -434,7 +435,7 @@ def test_the_documented_example_map_loads() -> None:
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "posthog-events.toml"
-    mapping = posthog.load_event_map(example)
+    mapping = load_event_map(example)
     assert mapping.member_property == "user_uuid"
     assert mapping.event_type("lesson_completed") == "SectionCompleted"
     assert mapping.posthog_names(policy()) == sorted(mapping.names or {})

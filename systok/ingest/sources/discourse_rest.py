@@ -63,7 +63,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.clock import now_us
@@ -72,14 +72,20 @@ from systok.core.events import EventType
 from systok.core.policy import Policy
 from systok.core.times import TimeError, parse_utc_us
 from systok.db.engine import run_transaction
-from systok.db.kit import aliases_t, events_t
-from systok.errors import ConfigurationError
+from systok.errors import ConfigurationError, PullFailed
 from systok.ingest import repository as repo
-from systok.ingest.http import PullFailed, RetryingClient, Sleep, client_from_settings
+from systok.ingest.http import HTTP_NOT_FOUND, RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.service import BatchResult, Ingestor
-from systok.ingest.sources.discourse_topics import TopicCache, TopicFacts, TopicLookup
+from systok.ingest.sources.discourse_topics import (
+    TopicCache,
+    TopicFacts,
+    TopicLookup,
+    is_json_int,
+    json_int_or_none,
+)
 from systok.ingest.sources.discourse_webhook import (
+    REGULAR_POST_TYPE,
     SOURCE,
     discourse_alias,
     discourse_event_ids,
@@ -89,8 +95,6 @@ LIKE, WAS_LIKED, NEW_TOPIC, REPLY, RESPONSE = 1, 2, 4, 5, 6
 ACTION_FILTER = "1,2,4,5,6"
 PAGE_LIMIT = 30
 """Rows per page asked for (Discourse's default; newer versions may cap it)."""
-REGULAR_POST_TYPE = 1
-HTTP_NOT_FOUND = 404
 LIKE_TYPES = (EventType.CLUB_LIKE_GIVEN.value, EventType.CLUB_LIKE_RECEIVED.value)
 
 
@@ -113,9 +117,7 @@ def client_for(settings: Settings, *, sleep: Sleep = time.sleep) -> RetryingClie
 
 def linked_usernames(session: Session) -> list[str]:
     """Every Discourse username linked to a member (the default set to reconcile)."""
-    return sorted(
-        session.execute(select(aliases_t.c.alias).where(aliases_t.c.source == SOURCE)).scalars()
-    )
+    return repo.aliases_at_source(session, SOURCE)
 
 
 def pull_discourse(
@@ -260,9 +262,9 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
     if row.get("category_id") is None:  # private messages have no category
         return []
     action = row.get("action_type")
-    topic_id = _int_or_none(row.get("topic_id"))
+    topic_id = json_int_or_none(row.get("topic_id"))
     facts: TopicFacts | None = None
-    post_id = _int_or_none(row.get("post_id"))
+    post_id = json_int_or_none(row.get("post_id"))
     occurred_at = str(row.get("created_at"))
     post_type = row.get("post_type", REGULAR_POST_TYPE)
     hidden = row.get("hidden")
@@ -310,7 +312,7 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
         }
 
     if action in (LIKE, WAS_LIKED):
-        if not _is_int(acting_id) or _same(acting, acting_id, author, author_id):
+        if not is_json_int(acting_id) or _same(acting, acting_id, author, author_id):
             return []  # a like without its liker's id cannot match a webhook's; self-like
         return [
             record(EventType.CLUB_LIKE_GIVEN, acting, None),
@@ -338,14 +340,6 @@ def records_of_row(  # noqa: PLR0911, PLR0912 - one early return per skip rule r
     return []
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if _is_int(value) else None
-
-
 def _same(name: str, user_id: Any, other_name: str, other_id: Any) -> bool:
     if isinstance(user_id, int) and isinstance(other_id, int):
         return user_id == other_id
@@ -369,24 +363,15 @@ def retract_missing_likes(
     """
     if not usernames:
         return []
-    names = sorted({u.lower() for u in usernames})
-    stored = session.execute(
-        select(events_t.c.id, events_t.c.source_event_id).where(
-            events_t.c.source == SOURCE,
-            events_t.c.event_type.in_(LIKE_TYPES),
-            events_t.c.retracted_at_us.is_(None),
-            events_t.c.occurred_at_us >= since_us,
-            events_t.c.occurred_at_us < until_us,
-            or_(
-                and_(events_t.c.actor_source == SOURCE, events_t.c.actor_alias.in_(names)),
-                and_(
-                    events_t.c.counterpart_source == SOURCE,
-                    events_t.c.counterpart_alias.in_(names),
-                ),
-            ),
-        )
-    ).all()
-    missing = [(r.id, r.source_event_id) for r in stored if r.source_event_id not in found_ids]
+    stored = repo.unretracted_events_naming(
+        session,
+        source=SOURCE,
+        event_types=LIKE_TYPES,
+        aliases=sorted({u.lower() for u in usernames}),
+        since_us=since_us,
+        until_us=until_us,
+    )
+    missing = [(event_id, key) for event_id, key in stored if key not in found_ids]
     if missing:  # marked retracted and taken out of the daily counters together
         repo.retract_events(session, [event_id for event_id, _ in missing], now_us)
     return sorted(key for _, key in missing)

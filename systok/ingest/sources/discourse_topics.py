@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from systok.config import Settings
-from systok.ingest.http import PullFailed, RetryingClient, Sleep
+from systok.errors import PullFailed
+from systok.ingest.http import HTTP_NOT_FOUND, RetryingClient, Sleep
 
-HTTP_NOT_FOUND = 404
 WEBHOOK_LOOKUP_TIMEOUT_SECONDS = 5.0
 """A webhook's topic lookup must end well inside Discourse's 20 s delivery timeout."""
 
@@ -66,7 +66,7 @@ def topic_facts(body: Any, topic_id: int) -> TopicFacts | None:
     )
     ids = stream.get("stream") if isinstance(stream, Mapping) else None
     first_id = first.get("id") if first is not None else None
-    if not _is_int(first_id) and isinstance(ids, list) and ids and _is_int(ids[0]):
+    if not is_json_int(first_id) and isinstance(ids, list) and ids and is_json_int(ids[0]):
         first_id = ids[0]
     details = body.get("details")
     owner = details.get("created_by") if isinstance(details, Mapping) else None
@@ -74,16 +74,16 @@ def topic_facts(body: Any, topic_id: int) -> TopicFacts | None:
     user_id = owner.get("id") if isinstance(owner, Mapping) else None
     if not isinstance(username, str) and first is not None:
         username, user_id = first.get("username"), first.get("user_id")
-    post_id = _int_or_none(first_id)
+    post_id = json_int_or_none(first_id)
     if post_id is None or not isinstance(username, str) or not username.strip():
         return None
     return TopicFacts(
         topic_id=topic_id,
         first_post_id=post_id,
         author_username=username,
-        author_user_id=_int_or_none(user_id),
+        author_user_id=json_int_or_none(user_id),
         first_post_created_at=_str_or_none(first.get("created_at")) if first else None,
-        first_post_type=_int_or_none(first.get("post_type")) if first else None,
+        first_post_type=json_int_or_none(first.get("post_type")) if first else None,
         first_post_hidden=bool(first.get("hidden")) if first else False,
     )
 
@@ -150,12 +150,13 @@ def webhook_topic_lookup(
     return lookup
 
 
-def _is_int(value: Any) -> bool:
+def is_json_int(value: Any) -> bool:
+    """A JSON integer (``true`` decodes to a Python int too, and is not one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def json_int_or_none(value: Any) -> int | None:
+    return value if is_json_int(value) else None
 
 
 def _str_or_none(value: Any) -> str | None:

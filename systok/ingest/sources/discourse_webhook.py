@@ -56,19 +56,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from systok.core.events import EventType
-from systok.errors import SystokError
-from systok.ingest.schemas import normalized_alias
+from systok.errors import DiscoursePayloadInvalid
 from systok.ingest.sources.discourse_topics import TopicLookup
+from systok.ingest.storable import normalized_alias
 
 SOURCE = "discourse"
 REGULAR_POST_TYPE = 1
 PRIVATE_MESSAGE_ARCHETYPE = "private_message"
-
-
-class DiscoursePayloadInvalid(SystokError):
-    """A signed Discourse payload lacks a field the mapping needs, or has the wrong type."""
-
-    status_code = 422
 
 
 @dataclass(frozen=True)

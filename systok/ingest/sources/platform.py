@@ -57,12 +57,13 @@ from systok.config import Settings
 from systok.core.policy import Policy
 from systok.core.times import day_of_date, us_to_iso
 from systok.db.engine import run_transaction
-from systok.errors import ConfigurationError
+from systok.errors import AliasInvalid, ConfigurationError, IdentityConflict
 from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
-from systok.ingest.schemas import normalized_alias, normalized_identifier
-from systok.ingest.service import AliasInvalid, IdentityConflict, Ingestor
+from systok.ingest.schemas import MEMBER_ID_LENGTH_MAX
+from systok.ingest.service import Ingestor
+from systok.ingest.storable import normalized_alias, normalized_identifier
 
 CURSOR_NAME = "platform"
 MEMBERS_PATH = "/api/members"
@@ -93,7 +94,7 @@ class MemberProfile(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(min_length=1, max_length=MEMBER_ID_LENGTH_MAX)
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     qualification: list[Qualification] = Field(default_factory=list)
     membership: list[Membership] = Field(default_factory=list)
@@ -102,7 +103,9 @@ class MemberProfile(BaseModel):
     @classmethod
     def _id_is_an_identifier(cls, value: Any) -> Any:
         """NFC, no NUL/controls/bidi controls, like event ids (ADR 0011)."""
-        return normalized_identifier(value.strip(), 128) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        return normalized_identifier(value.strip(), MEMBER_ID_LENGTH_MAX)
 
     @field_validator("aliases", mode="before")
     @classmethod

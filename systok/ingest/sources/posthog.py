@@ -26,12 +26,7 @@ Members: a row's ``properties.member_id`` (``MEMBER_ID_PROPERTY``), when the pla
 sets it, is the platform member id; otherwise the member is the alias
 ``posthog:<distinct_id>``, attributed once the alias is linked.
 
-The school's own names (``EventMap``, setting ``SYSTOK_POSTHOG_EVENT_MAP``): a TOML file
-may map the school's PostHog event names to SysTok's types (``lesson_completed`` →
-``SectionCompleted``) and name the property that holds the platform member id
-(``user_uuid``). The query then asks for the school's names, and each row is stored
-under the mapped type. Without the file, events must carry SysTok's own names and
-``properties.member_id`` (the behaviour before the setting existed).
+The school's own event names and member property: ``posthog_event_map``.
 
 Times: every bound sent is explicit UTC (``UTC_BOUND``): HogQL reads zone-less times in
 the *project's* time zone. Returned timestamps are in the project's zone with its
@@ -43,11 +38,9 @@ from __future__ import annotations
 
 import json
 import time
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -55,19 +48,17 @@ from sqlalchemy.orm import Session
 
 from systok.clock import now_us
 from systok.config import Settings
-from systok.core.events import EVENT_TYPES
 from systok.core.policy import Policy
-from systok.core.times import TimeError, parse_utc_us, us_to_datetime, us_to_iso
+from systok.core.times import MICROS_PER_DAY, TimeError, parse_utc_us, us_to_datetime, us_to_iso
 from systok.db.engine import run_transaction
-from systok.errors import ConfigurationError, SystokError
+from systok.errors import ConfigurationError, PostHogResponseInvalid
 from systok.ingest import repository as repo
 from systok.ingest.http import RetryingClient, Sleep, client_from_settings
 from systok.ingest.pulls import PullSummary
 from systok.ingest.service import BatchResult, Ingestor
+from systok.ingest.sources.posthog_event_map import SOURCE, EventMap, load_event_map
 
-SOURCE = "posthog"
 CURSOR_NAME = "posthog"
-MEMBER_ID_PROPERTY = "member_id"
 PAGE_ROWS = 10_000
 """Rows per query (PostHog allows up to 50 000; 10 000 keeps one page's unit small)."""
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -94,13 +85,6 @@ QUERY = (
 )
 
 
-class PostHogResponseInvalid(SystokError):
-    """PostHog answered 2xx with something that is not a HogQL result we can read."""
-
-    status_code = 502
-    exit_code = 69
-
-
 @dataclass(frozen=True, order=True)
 class Position:
     """A keyset position: the last row read (its timestamp and uuid text)."""
@@ -115,94 +99,6 @@ class Position:
     def from_json(cls, text: str) -> Position:
         data = json.loads(text)
         return cls(int(data["timestamp_us"]), str(data["uuid"]))
-
-
-class EventMapInvalid(ConfigurationError):
-    """The PostHog event map file (``SYSTOK_POSTHOG_EVENT_MAP``) is unreadable or wrong."""
-
-
-@dataclass(frozen=True)
-class EventMap:
-    """How the school's PostHog events name SysTok's event types and members.
-
-    ``names`` maps a PostHog event name to a SysTok type PostHog produces; None means
-    the events carry SysTok's own names. ``member_property`` is the key of
-    ``properties`` that holds the platform member id.
-    """
-
-    names: dict[str, str] | None = field(default=None)
-    member_property: str = MEMBER_ID_PROPERTY
-
-    def posthog_names(self, policy: Policy) -> list[str]:
-        """The PostHog event names to query: those whose type the policy prices, sorted."""
-        wanted = set(posthog_event_names(policy))
-        if self.names is None:
-            return sorted(wanted)
-        return sorted(name for name, kind in self.names.items() if kind in wanted)
-
-    def event_type(self, posthog_name: str) -> str:
-        """SysTok's type of a PostHog event name (an unmapped name stays as it is, and the
-        ingestor quarantines it as an unknown type)."""
-        if self.names is None:
-            return posthog_name
-        return self.names.get(posthog_name, posthog_name)
-
-
-def load_event_map(path: Path | None) -> EventMap:
-    """Read the event map TOML file; None gives SysTok's own names and ``member_id``.
-
-    The file::
-
-        member_property = "user_uuid"        # optional; "properties." may prefix it
-
-        [events]                             # optional; PostHog name = SysTok type
-        lesson_completed = "SectionCompleted"
-        exercise_saved = "ExerciseSave"
-
-    Raises:
-        EventMapInvalid: the file is unreadable, not TOML, or maps to a type that is
-            not one of SysTok's PostHog types (the message names the file and the key).
-    """
-    if path is None:
-        return EventMap()
-    where = f"SYSTOK_POSTHOG_EVENT_MAP {path}"
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise EventMapInvalid(f"{where}: cannot be read ({error.strerror})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise EventMapInvalid(f"{where}: not valid TOML ({error})") from None
-    unknown_keys = sorted(set(data) - {"member_property", "events"})
-    if unknown_keys:
-        raise EventMapInvalid(
-            f"{where}: unknown key(s) {unknown_keys}; expected member_property and [events]"
-        )
-    member_property = data.get("member_property", MEMBER_ID_PROPERTY)
-    if not isinstance(member_property, str) or not member_property.strip():
-        raise EventMapInvalid(f"{where}: member_property must be a non-empty string")
-    member_property = member_property.strip().removeprefix("properties.")
-    events = data.get("events")
-    if events is None:
-        return EventMap(None, member_property)
-    if not isinstance(events, dict) or not events:
-        raise EventMapInvalid(f'{where}: [events] must be a table of name = "SysTok type"')
-    produced = sorted(name for name, info in EVENT_TYPES.items() if info.source == SOURCE)
-    names: dict[str, str] = {}
-    for name, kind in events.items():
-        if not isinstance(kind, str) or kind not in produced:
-            raise EventMapInvalid(
-                f"{where}: events.{name} = {kind!r} is not a SysTok PostHog type "
-                f"(one of {', '.join(produced)})"
-            )
-        names[name] = kind
-    return EventMap(names, member_property)
-
-
-def posthog_event_names(policy: Policy) -> list[str]:
-    """The event types the policy prices that PostHog produces, sorted."""
-    return sorted(
-        name for name in policy.events if name in EVENT_TYPES and EVENT_TYPES[name].source == SOURCE
-    )
 
 
 def read_position(session: Session) -> Position | None:
@@ -327,7 +223,7 @@ def _start(
     stored = run_transaction(engine, read_position)
     if stored is not None:
         return stored.timestamp_us, stored
-    start_us = clock() - policy.ingestion.max_age_days * 86_400_000_000
+    start_us = clock() - policy.ingestion.max_age_days * MICROS_PER_DAY
     return start_us, Position(start_us, ZERO_UUID)
 
 

@@ -3,7 +3,7 @@
 Discourse usernames are case-insensitive, but a members file once stored
 ``discourse:Ivan`` as written while webhooks name ``ivan``: the link never matched and
 the events waited unattributed. Aliases are now spelled one way on every path
-(``systok.ingest.schemas.normalized_alias``). This migration respells what is stored:
+(``systok.ingest.storable.normalized_alias``). This migration respells what is stored:
 
 - a ``discourse`` alias row is lowercased (NFC, like the code). If the lowercased
   spelling already belongs to the same member, the mixed-case row is dropped; if it
@@ -159,7 +159,7 @@ def _respell_event_names(connection: sa.Connection) -> set[str]:
 
 def _recount_member(connection: sa.Connection, member_id: str) -> None:
     """The member's daily counters from their events: attributed, not retracted, not a
-    self-interaction (the rule of ``systok.ingest.repository.recount_day_counts``)."""
+    self-interaction (the rule of ``systok.ingest.repository.day_counts.counted_key``)."""
     connection.execute(sa.delete(counts_t).where(counts_t.c.member_id == member_id))
     rows = connection.execute(
         sa.select(events_t.c.occurred_day, events_t.c.event_type, sa.func.count())
