@@ -2,6 +2,7 @@
 
 from systok.cli.api import worker_app
 from systok.config import Settings
+from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
 
@@ -10,5 +11,6 @@ FRAMEWORK_HOOKS = (
     DatabaseCollector.describe,  # prometheus_client's registry, when the collector registers
     DatabaseCollector.collect,  # prometheus_client's registry, on every scrape
     TextFormatter.formatTime,  # logging.Formatter.format
+    render,  # the migrations render the ledger's SQL files (vulture skips migrations)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )

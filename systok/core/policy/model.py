@@ -291,10 +291,6 @@ class Policy:
         """Decimal digits of one STK (6 in the shipped policies)."""
         return self.assets[STK].scale
 
-    def event_rule(self, event_type: str) -> EventRule | None:
-        """The rule for an event type, or None when the policy gives it no value."""
-        return self.events.get(event_type)
-
     def canonical_data(self) -> dict[str, Any]:
         """The canonical data the hash is computed over (a fresh, mutable copy)."""
         data: dict[str, Any] = json.loads(self.canonical_json)
