@@ -31,6 +31,7 @@ FLOW = [
     "systok.accrual",
     "systok.ledger",
     "systok.economy",
+    "systok.access",
     "systok.payout",
     "systok.observability",
     "systok.sim",
