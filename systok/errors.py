@@ -167,3 +167,97 @@ class DatabaseNotReady(SystokError):
 
     exit_code = 75  # EX_TEMPFAIL
     status_code = 503
+
+
+# --- callers: API keys and member tokens ----------------------------------------------
+
+
+class Unauthenticated(SystokError):
+    """No API key, or one that is unknown or revoked."""
+
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 - read-only class constant
+
+
+class MissingScope(SystokError):
+    """The API key is valid but lacks the scope this endpoint needs."""
+
+    status_code = 403
+
+
+class ApiKeyInvalid(SystokError):
+    """A key name or scope given to ``systok apikey create`` is refused."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+
+class ApiKeyNameTaken(SystokError):
+    """Another key (active or revoked) already has this name."""
+
+    status_code = 409
+
+
+class ApiKeyNotFound(SystokError):
+    """No key has this name."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+class NotYourAccount(SystokError):
+    """A member asked for another member's data or tokens: a member sees only their own."""
+
+    status_code = 403
+
+
+class MemberAuthUnavailable(SystokError):
+    """The platform's JWKS could not be fetched, so no member token can be checked now."""
+
+    status_code = 503
+
+
+# --- the economy: members, transfers, the marketplace, rewards --------------------------
+
+
+class MemberNotFound(SystokError):
+    """No member has this platform id (the platform has not reported them yet)."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+class AccountFrozen(LedgerError):
+    """The member's account is frozen: its tokens may not move until the freeze is lifted."""
+
+    status_code = 409
+
+
+class SelfTransfer(InvalidPosting):
+    """A member asked to send tokens to themselves."""
+
+    status_code = 422
+
+
+class RecipientUnknown(SystokError):
+    """The recipient is nobody SysTok knows (no member with that platform id)."""
+
+    status_code = 422
+
+
+class RecipientIneligible(SystokError):
+    """The recipient exists but may not receive transfers under the policy (a free user)."""
+
+    status_code = 422
+
+
+class ServiceNotFound(SystokError):
+    """The catalogue (the policy in force) has no service with this id."""
+
+    status_code = 404
+
+
+class RewardNotFound(SystokError):
+    """The member has no reward in that week (no run yet, or no counted events)."""
+
+    status_code = 404

@@ -39,14 +39,8 @@ from systok.core.splits import split_by_bps
 from systok.core.times import MICROS_PER_DAY
 from systok.economy import repository as repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
-from systok.errors import IdempotencyConflict, SystokError
+from systok.errors import IdempotencyConflict, ServiceNotFound
 from systok.ledger.service import Ledger
-
-
-class ServiceNotFound(SystokError):
-    """The catalogue (the policy in force) has no service with this id."""
-
-    status_code = 404
 
 
 @dataclass(frozen=True)
