@@ -39,6 +39,7 @@ __all__ = [
     "list_api_keys",
     "require_scope",
     "revoke_api_key",
+    "scoped_key",
 ]
 
 
@@ -52,21 +53,31 @@ def key_from_headers(request: Request) -> str | None:
 
 
 def require_scope(scope: str) -> Callable[[Request], ApiKeyInfo]:
-    """A FastAPI dependency: the request's key, which must be active and have ``scope``.
-
-    The lookup is its own short read-only transaction, so a refused request never
-    opens the write transaction of the endpoint.
-    """
+    """A FastAPI dependency: the request's key, which must be active and have ``scope``."""
     assert scope in KNOWN_SCOPES, scope
 
     def dependency(request: Request) -> ApiKeyInfo:
         checked = gate_result(request)
         if isinstance(checked, ApiKeyInfo) and scope in checked.scopes:
             return checked  # the edge checked this key before reading the body
-        key = key_from_headers(request)
-        info = unit_of_work(request)(lambda session: authenticate(session, key))
-        if scope not in info.scopes:
-            raise MissingScope(f"API key {info.name!r} lacks the scope {scope!r}")
-        return info
+        return scoped_key(request, key_from_headers(request), scope)
 
     return dependency
+
+
+def scoped_key(request: Request, key: str | None, scope: str | None) -> ApiKeyInfo:
+    """The active key ``key``, which must have ``scope`` (None: no key may call here).
+
+    The lookup is its own short transaction, so a refused request never opens the
+    endpoint's.
+
+    Raises:
+        Unauthenticated: no key, or an unknown or revoked one.
+        MissingScope: the key lacks the scope, or the endpoint takes no keys.
+    """
+    info = unit_of_work(request)(lambda session: authenticate(session, key))
+    if scope is None:
+        raise MissingScope(f"API key {info.name!r}: this endpoint takes member tokens only")
+    if scope not in info.scopes:
+        raise MissingScope(f"API key {info.name!r} lacks the scope {scope!r}")
+    return info

@@ -36,12 +36,11 @@ from fastapi import Request
 
 from systok import clock
 from systok.access.schemas import KEY_PREFIX_MARK, ApiKeyInfo
-from systok.access.service import authenticate
-from systok.api.deps import unit_of_work
+from systok.api.auth import scoped_key
 from systok.api.edge import FieldRefused
 from systok.api.jwks import JwksKeys
 from systok.config import Settings
-from systok.errors import ConfigurationError, MissingScope, NotYourAccount, Unauthenticated
+from systok.errors import ConfigurationError, NotYourAccount, Unauthenticated
 
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -266,12 +265,7 @@ def identify(request: Request, *, key_scope: str | None, members: bool) -> Princ
             "(Authorization: Bearer stk_…, or X-API-Key)"
         )
     if is_key:
-        info = unit_of_work(request)(lambda session: authenticate(session, credentials))
-        if key_scope is None:
-            raise MissingScope(f"API key {info.name!r}: this endpoint takes member tokens only")
-        if key_scope not in info.scopes:
-            raise MissingScope(f"API key {info.name!r} lacks the scope {key_scope!r}")
-        return Principal(key=info)
+        return Principal(key=scoped_key(request, credentials, key_scope))
     tokens: MemberTokens = request.app.state.member_tokens
     member_id = tokens.member_id(credentials)
     if not members:
