@@ -48,8 +48,6 @@ class JwksKeys:
         self._refetched_at: float | None = None
         self._failed_at: float | None = None
         self._failure = ""
-        self.fetches = 0
-        """Fetches attempted so far (what the tests count)."""
 
     def keys_for(self, kid: str | None) -> list[Any]:
         """The key a token names by ``kid`` (a token without one: the set's only key).
@@ -88,7 +86,6 @@ class JwksKeys:
                 f"the platform's JWKS is unreachable: {self._failure} (tried "
                 f"{now - self._failed_at:.0f} s ago; again after {self.refetch_seconds:g} s)"
             )
-        self.fetches += 1
         try:
             response = httpx.get(self.url, timeout=self.timeout_seconds)
             response.raise_for_status()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from sqlalchemy import Row
+
 RewardStatus = Literal["paid", "pending"]
 
 
@@ -99,3 +101,21 @@ class WeeklyReward:
     prorata: str | None
     breakdown: dict[str, Any]
     adjustments: list[Adjustment]
+
+
+@dataclass(frozen=True)
+class SplitLine:
+    """One share of a purchase: the role, the account it went to, and the amount."""
+
+    role: str | None
+    account: str
+    amount_units: int
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """A purchase as written (or as first written, when ``replayed``)."""
+
+    entitlement: Row[Any]
+    split: tuple[SplitLine, ...]
+    replayed: bool
