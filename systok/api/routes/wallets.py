@@ -25,11 +25,10 @@ from solders.pubkey import Pubkey
 
 from systok import clock
 from systok.api import schemas as s
-from systok.api.auth import SCOPE_ADMIN_READ
 from systok.api.deps import Work, app_settings
 from systok.api.edge import BodyGate
-from systok.api.member_auth import Principal, acting_member, identify
-from systok.api.routes.common import MemberQuery, caller
+from systok.api.member_auth import Principal, acting_member
+from systok.api.routes.common import MemberQuery, Reader, caller, gate
 from systok.core.times import us_to_iso
 from systok.errors import SystokError
 from systok.payout.errors import AddressTaken, ChallengeNotFound, MessageMismatch, SignatureInvalid
@@ -47,17 +46,9 @@ router = APIRouter(prefix="/tokenomics/wallet", tags=["wallets"])
 # --- who may call ----------------------------------------------------------------------
 
 
-def _member_only(request: Request) -> Principal:
-    """The gate of the linking routes: a member token; API keys are refused (403)."""
-    return identify(request, key_scope=None, members=True)
-
-
-def _reader(request: Request) -> Principal:
-    return identify(request, key_scope=SCOPE_ADMIN_READ, members=True)
-
-
-Linker = Annotated[Principal, Depends(caller(_member_only))]
-Reader = Annotated[Principal, Depends(caller(_reader))]
+MEMBER_ONLY = gate(None, members=True)
+"""The gate of the linking routes: a member token; API keys are refused (403)."""
+Linker = Annotated[Principal, Depends(caller(MEMBER_ONLY))]
 
 
 def _responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -261,7 +252,7 @@ def get_wallet(work: Work, principal: Reader, member: MemberQuery = None) -> Wal
 
 
 BODY_GATES = [
-    BodyGate("POST", "/tokenomics/wallet/challenge", _member_only),
-    BodyGate("POST", "/tokenomics/wallet/link", _member_only),
+    BodyGate("POST", "/tokenomics/wallet/challenge", MEMBER_ONLY),
+    BodyGate("POST", "/tokenomics/wallet/link", MEMBER_ONLY),
 ]
 """Checked by the edge before a body is read (paths below the API prefix)."""
