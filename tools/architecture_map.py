@@ -26,6 +26,7 @@ END = "<!-- END GENERATED: module map -->"
 # what operators see, and the doors (api, cli) last. Every package must be listed.
 FLOW = [
     "systok.core",
+    "systok.errors",
     "systok.db",
     "systok.ingest",
     "systok.accrual",

@@ -1,10 +1,12 @@
 """The HTTP API: ``create_app(engine, settings)`` builds it; ``systok serve`` runs it.
 
-Routes: event ingestion (``events``, ``webhooks``), the member and admin API under
-``/api/v1/tokenomics`` (``tokenomics``), ``/api/v1/health`` and Prometheus ``/metrics``.
+Routes (``systok.api.routes``, one module per resource): event ingestion (``events``,
+``webhooks``), the member and admin API under ``/api/v1/tokenomics`` (``balance``,
+``transactions``, ``transfers``, ``rewards``, ``marketplace``, ``stats``, ``wallets``),
+and here ``/api/v1/health`` and Prometheus ``/metrics``.
 
-Every endpoint does its database work in one unit of work (``UnitOfWork``, which
-retries deadlocks and serialization failures like the CLI does). Every error is
+Every endpoint does its database work in one unit of work (``systok.api.deps.Work``,
+which retries deadlocks and serialization failures like the CLI does). Every error is
 rendered one way, by the handlers here: ``{"error": <class name>, "detail": <message>}``
 with the ``SystokError``'s status; request validation errors are a 422 that names the
 field; unknown routes and methods keep their 404/405 in the same shape.
@@ -13,68 +15,26 @@ field; unknown routes and methods keep their 404/405 in the same shape.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from systok.api.edge import BodyGate, EdgeMiddleware, FieldRefused, PayloadTooLarge, error_json
+from systok.api.deps import Work
+from systok.api.edge import BodyGate, EdgeMiddleware, RequestInvalid, error_json
 from systok.api.metrics import ApiMetrics, MetricsMiddleware
 from systok.config import Settings
 from systok.core.policy import Policy
-from systok.db.engine import run_transaction
+from systok.db.engine import ping
 from systok.errors import SystokError
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import log_refusal
 
-T = TypeVar("T")
-
 API_PREFIX = "/api/v1"
-
-
-class RequestInvalid(FieldRefused):
-    """The request body or a parameter does not match what the endpoint takes."""
-
-
-__all__ = ["PayloadTooLarge", "RequestInvalid", "UnitOfWork", "create_app", "error_response"]
-
-
-class UnitOfWork:
-    """Runs one request's database work in one transaction (retried on deadlocks)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __call__(self, work: Callable[[Session], T]) -> T:
-        return run_transaction(self.engine, work)
-
-
-def unit_of_work(request: Request) -> UnitOfWork:
-    """FastAPI dependency: the app's unit-of-work runner."""
-    engine: Engine = request.app.state.engine
-    return UnitOfWork(engine)
-
-
-def app_policy(request: Request) -> Policy:
-    """FastAPI dependency: the policy the app ingests with (its limits, its event types)."""
-    policy: Policy = request.app.state.policy
-    return policy
-
-
-def api_metrics(request: Request) -> ApiMetrics:
-    """The app's Prometheus metrics."""
-    metrics: ApiMetrics = request.app.state.metrics
-    return metrics
-
-
-error_response = error_json
-"""The one JSON shape of every error (``systok.api.edge.error_json``)."""
 
 
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
@@ -102,8 +62,9 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         policy: the policy whose ingestion limits and event types apply; default the
             pinned or newest one (``default_policy``), read once at start-up.
     """
-    from systok.api import events, tokenomics, wallets, webhooks
     from systok.api.member_auth import MemberTokens
+    from systok.api.routes import BODY_GATES, ROUTERS
+    from systok.api.routes.transfers import amount_pattern
     from systok.api.schemas import HealthOut
     from systok.policy_files import default_policy
 
@@ -128,7 +89,7 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
     @app.exception_handler(SystokError)
     async def _systok_error(request: Request, error: SystokError) -> JSONResponse:
         log_refusal(request, error)
-        return error_response(error)
+        return error_json(error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -164,10 +125,10 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         responses={503: {"model": HealthOut, "description": "The database is unreachable."}},
         tags=["health"],
     )
-    def health() -> JSONResponse:
+    def health(work: Work) -> JSONResponse:
         """Liveness and database reachability (for load balancers and `systok serve`)."""
         try:
-            run_transaction(engine, lambda session: session.execute(text("SELECT 1")))
+            work(ping)
         except Exception as error:
             return JSONResponse(
                 {"status": "degraded", "database": type(error).__name__}, status_code=503
@@ -188,20 +149,10 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
             generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
         )
 
-    app.include_router(events.router, prefix=API_PREFIX)
-    app.include_router(webhooks.router, prefix=API_PREFIX)
-    app.include_router(tokenomics.router, prefix=API_PREFIX)
-    app.include_router(wallets.router, prefix=API_PREFIX)
-    _state_amount_pattern(app, tokenomics.amount_pattern(app.state.policy.stk_scale))
-    gates = [
-        BodyGate(gate.method, API_PREFIX + gate.path, gate.check)
-        for gate in [
-            *events.BODY_GATES,
-            *webhooks.BODY_GATES,
-            *tokenomics.BODY_GATES,
-            *wallets.BODY_GATES,
-        ]
-    ]
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    _state_amount_pattern(app, amount_pattern(app.state.policy.stk_scale))
+    gates = [BodyGate(gate.method, API_PREFIX + gate.path, gate.check) for gate in BODY_GATES]
     app.add_middleware(EdgeMiddleware, body_max_bytes=settings.request_body_max_bytes, gates=gates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -73,6 +73,10 @@ class FieldRefused(SystokError):
         self.reason = reason
 
 
+class RequestInvalid(FieldRefused):
+    """The request body or a parameter does not match what the endpoint takes."""
+
+
 class PayloadTooLarge(SystokError):
     """Too many events, or too many bytes, in one request (or in one event's payload)."""
 

@@ -22,49 +22,29 @@ naming another member) 403.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Request
-from sqlalchemy import Engine
 
 from systok import clock
-from systok.api.auth import (
-    KEY_PREFIX_MARK,
-    ApiKeyInfo,
-    MissingScope,
-    Unauthenticated,
-    authenticate,
-)
+from systok.access.schemas import KEY_PREFIX_MARK, ApiKeyInfo
+from systok.api.auth import scoped_key
 from systok.api.edge import FieldRefused
+from systok.api.jwks import JwksKeys
 from systok.config import Settings
-from systok.db.engine import run_transaction
-from systok.errors import ConfigurationError, SystokError
+from systok.errors import ConfigurationError, NotYourAccount, Unauthenticated
 
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
-
-
-class NotYourAccount(SystokError):
-    """A member asked for another member's data or tokens: a member sees only their own."""
-
-    status_code = 403
-
-
-class MemberAuthUnavailable(SystokError):
-    """The platform's JWKS could not be fetched, so no member token can be checked now."""
-
-    status_code = 503
 
 
 class MemberParameterRequired(FieldRefused):
@@ -251,98 +231,6 @@ def load_public_keys(pem: str) -> list[Any]:
     return keys
 
 
-class JwksKeys:
-    """The platform's JWKS, cached, fetched again early when a token names a new ``kid``.
-
-    The set is used for ``cache_seconds``, then fetched again. A token whose ``kid`` is
-    not in it makes one fetch at once (the platform has just published a new key), but
-    such refetches happen at most once per ``refetch_seconds``: a flood of made-up kids
-    costs one fetch, not one each. A failed fetch is not retried within
-    ``refetch_seconds`` either (the platform is not hammered while it is down). A key
-    the platform withdraws stops verifying when the cache expires.
-
-    Thread-safe: the lock is held while fetching, so concurrent requests wait for the
-    one fetch and then read its answer.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        timeout_seconds: float,
-        cache_seconds: float,
-        refetch_seconds: float,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.url = url
-        self.timeout_seconds = timeout_seconds
-        self.cache_seconds = cache_seconds
-        self.refetch_seconds = refetch_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._keys: dict[str, Any] = {}
-        self._fetched_at: float | None = None
-        self._refetched_at: float | None = None
-        self._failed_at: float | None = None
-        self._failure = ""
-        self.fetches = 0
-        """Fetches attempted so far (what the tests count)."""
-
-    def keys_for(self, kid: str | None) -> list[Any]:
-        """The key a token names by ``kid`` (a token without one: the set's only key).
-
-        Raises:
-            jwt.InvalidTokenError: the kid is not in the set (after a refetch if one
-                was allowed), or the token names none and the set has several keys.
-            MemberAuthUnavailable: the set could not be fetched.
-        """
-        with self._lock:
-            now = self._monotonic()
-            if self._fetched_at is None or now - self._fetched_at >= self.cache_seconds:
-                self._fetch(now)
-            elif kid is not None and kid not in self._keys and self._may_refetch(now):
-                self._refetched_at = now
-                self._fetch(now)
-            if kid is None:
-                if len(self._keys) == 1:
-                    return list(self._keys.values())
-                raise jwt.InvalidTokenError(
-                    f"the token names no kid and the platform's JWKS has {len(self._keys)} keys"
-                )
-            if kid not in self._keys:
-                raise jwt.InvalidTokenError(
-                    f"kid {kid!r} is not in the platform's JWKS (fetched again for an unknown "
-                    f"kid at most every {self.refetch_seconds:g} s)"
-                )
-            return [self._keys[kid]]
-
-    def _may_refetch(self, now: float) -> bool:
-        return self._refetched_at is None or now - self._refetched_at >= self.refetch_seconds
-
-    def _fetch(self, now: float) -> None:
-        if self._failed_at is not None and now - self._failed_at < self.refetch_seconds:
-            raise MemberAuthUnavailable(
-                f"the platform's JWKS is unreachable: {self._failure} (tried "
-                f"{now - self._failed_at:.0f} s ago; again after {self.refetch_seconds:g} s)"
-            )
-        self.fetches += 1
-        try:
-            response = httpx.get(self.url, timeout=self.timeout_seconds)
-            response.raise_for_status()
-            jwk_set = jwt.PyJWKSet.from_dict(response.json())
-        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
-            self._failed_at, self._failure = now, f"{type(error).__name__}: {error}"
-            raise MemberAuthUnavailable(
-                f"the platform's JWKS is unreachable: {self._failure}"
-            ) from None
-        self._keys = {
-            jwk.key_id: jwk.key
-            for jwk in jwk_set.keys
-            if jwk.key_id and jwk.public_key_use in ("sig", None)
-        }
-        self._fetched_at, self._failed_at = now, None
-
-
 def _read_key_file(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -377,13 +265,7 @@ def identify(request: Request, *, key_scope: str | None, members: bool) -> Princ
             "(Authorization: Bearer stk_…, or X-API-Key)"
         )
     if is_key:
-        engine: Engine = request.app.state.engine
-        info = run_transaction(engine, lambda session: authenticate(session, credentials))
-        if key_scope is None:
-            raise MissingScope(f"API key {info.name!r}: this endpoint takes member tokens only")
-        if key_scope not in info.scopes:
-            raise MissingScope(f"API key {info.name!r} lacks the scope {key_scope!r}")
-        return Principal(key=info)
+        return Principal(key=scoped_key(request, credentials, key_scope))
     tokens: MemberTokens = request.app.state.member_tokens
     member_id = tokens.member_id(credentials)
     if not members:

@@ -113,7 +113,7 @@ def create(
     ),
 ) -> None:
     """Create a key and print it once: it cannot be shown again."""
-    from systok.api.auth import create_api_key
+    from systok.access.service import create_api_key
 
     engine = migrated_engine()
     info, key = run_transaction(engine, lambda s: create_api_key(s, name, scope, now_us()))
@@ -125,7 +125,7 @@ def create(
 @apikey_app.command("list")
 def list_keys(as_json: bool = JSON_OPTION) -> None:
     """List keys: name, prefix, scopes, created, revoked (never the key)."""
-    from systok.api.auth import list_api_keys
+    from systok.access.service import list_api_keys
 
     engine = migrated_engine()
     keys = run_transaction(engine, list_api_keys)
@@ -160,7 +160,7 @@ def list_keys(as_json: bool = JSON_OPTION) -> None:
 @apikey_app.command("revoke")
 def revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
     """Revoke a key at once; requests with it get 401 from now on."""
-    from systok.api.auth import revoke_api_key
+    from systok.access.service import revoke_api_key
 
     engine = migrated_engine()
     info = run_transaction(engine, lambda s: revoke_api_key(s, name, now_us()))

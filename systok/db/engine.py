@@ -141,6 +141,11 @@ def unit_of_work(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]
         session.close()
 
 
+def ping(session: Session) -> None:
+    """One round trip to the database: the health check's probe."""
+    session.execute(text("SELECT 1"))
+
+
 def is_retryable(error: DBAPIError) -> bool:
     """A deadlock, a serialization failure or a locked SQLite file: worth a retry."""
     if error.connection_invalidated:

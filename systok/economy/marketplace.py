@@ -18,7 +18,6 @@ one ends). A retry with the same Idempotency-Key returns the first purchase.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row
@@ -39,32 +38,9 @@ from systok.core.splits import split_by_bps
 from systok.core.times import MICROS_PER_DAY
 from systok.economy import repository as repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
-from systok.errors import IdempotencyConflict, SystokError
+from systok.economy.schemas import PurchaseOutcome, SplitLine
+from systok.errors import IdempotencyConflict, ServiceNotFound
 from systok.ledger.service import Ledger
-
-
-class ServiceNotFound(SystokError):
-    """The catalogue (the policy in force) has no service with this id."""
-
-    status_code = 404
-
-
-@dataclass(frozen=True)
-class SplitLine:
-    """One share of a purchase: the role, the account it went to, and the amount."""
-
-    role: str | None
-    account: str
-    amount_units: int
-
-
-@dataclass(frozen=True)
-class PurchaseOutcome:
-    """A purchase as written (or as first written, when ``replayed``)."""
-
-    entitlement: Row[Any]
-    split: tuple[SplitLine, ...]
-    replayed: bool
 
 
 def payee_account(service: Service, role: str) -> AccountRef:

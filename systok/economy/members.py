@@ -12,23 +12,10 @@ from sqlalchemy.orm import Session
 
 from systok.core.amount import STK
 from systok.economy import repository as repo
-from systok.economy.repository import MemberState
-from systok.errors import LedgerError, SystokError
+from systok.economy.schemas import MemberState
+from systok.errors import AccountFrozen, MemberNotFound, SystokError
 
 FREEZE_REASON_LENGTH_MAX = 200
-
-
-class MemberNotFound(SystokError):
-    """No member has this platform id (the platform has not reported them yet)."""
-
-    status_code = 404
-    exit_code = 66  # EX_NOINPUT
-
-
-class AccountFrozen(LedgerError):
-    """The member's account is frozen: its tokens may not move until the freeze is lifted."""
-
-    status_code = 409
 
 
 def request_ledger_key(kind: str, member_id: str, request_key: str) -> str:

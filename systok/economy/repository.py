@@ -9,7 +9,6 @@ postings by ``(account_id, transaction_id)``, pending vesting holds by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, and_, delete, func, insert, literal, select
@@ -30,23 +29,8 @@ from systok.db.kit import (
     runs_t,
     transactions_t,
 )
+from systok.economy.schemas import MemberState
 from systok.ledger import repository as ledger_repo
-
-
-@dataclass(frozen=True)
-class MemberState:
-    """A member as the API sees them: their account's balance, vesting and freeze."""
-
-    member_id: str
-    account_id: int | None
-    posted_units: int
-    held_units: int
-    vesting_units: int
-    frozen_reason: str | None
-
-    @property
-    def available_units(self) -> int:
-        return self.posted_units - self.held_units
 
 
 def member_state(session: Session, member_id: str, asset: str) -> MemberState | None:
@@ -305,17 +289,6 @@ def insert_entitlement(session: Session, **values: Any) -> Row[Any]:
     ).one()
 
 
-def member_entitlements(session: Session, member_id: str) -> list[Row[Any]]:
-    """Every entitlement of a member, newest first."""
-    return list(
-        session.execute(
-            select(entitlements_t)
-            .where(entitlements_t.c.member_id == member_id)
-            .order_by(entitlements_t.c.id.desc())
-        )
-    )
-
-
 # --- freezes ---------------------------------------------------------------------------
 
 
@@ -342,10 +315,6 @@ def unfreeze(session: Session, member_id: str) -> bool:
     """Lift a freeze; False when the member was not frozen."""
     result = session.execute(delete(freezes_t).where(freezes_t.c.member_id == member_id))
     return bool(getattr(result, "rowcount", 0))
-
-
-def frozen_members(session: Session) -> list[Row[Any]]:
-    return list(session.execute(select(freezes_t).order_by(freezes_t.c.frozen_at_us)))
 
 
 # --- supply and distribution -----------------------------------------------------------

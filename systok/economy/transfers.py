@@ -27,28 +27,10 @@ from systok.core.splits import fee_units
 from systok.core.times import day_of_us
 from systok.economy import repository as econ_repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
-from systok.economy.repository import MemberState
-from systok.errors import InvalidPosting, SystokError
+from systok.economy.schemas import MemberState
+from systok.errors import InvalidPosting, RecipientIneligible, RecipientUnknown, SelfTransfer
 from systok.ledger import repository as ledger_repo
 from systok.ledger.service import Ledger, PostedEntry
-
-
-class SelfTransfer(InvalidPosting):
-    """A member asked to send tokens to themselves."""
-
-    status_code = 422
-
-
-class RecipientUnknown(SystokError):
-    """The recipient is nobody SysTok knows (no member with that platform id)."""
-
-    status_code = 422
-
-
-class RecipientIneligible(SystokError):
-    """The recipient exists but may not receive transfers under the policy (a free user)."""
-
-    status_code = 422
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine, text
 
+from systok.access.service import create_api_key
 from systok.api.app import create_app
-from systok.api.auth import create_api_key
 from systok.clock import now_us
 from systok.config import Settings
 from systok.db.engine import run_transaction

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from systok.api.auth import ApiKeyInvalid, ApiKeyNameTaken, create_api_key
+from systok.access.service import create_api_key
 from systok.cli.api import apikey_app
 from systok.clock import now_us
 from systok.config import get_settings
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
+from systok.errors import ApiKeyInvalid, ApiKeyNameTaken
 from tests.api.conftest import LiveServer, iso_ago
 
 
@@ -48,7 +49,7 @@ def test_auth_matrix(live: LiveServer):
         connection.execute(
             text("UPDATE api_keys SET scopes = 'reports:read' WHERE name = 'unscoped'")
         )
-    from systok.api.auth import revoke_api_key
+    from systok.access.service import revoke_api_key
 
     run_transaction(live.engine, lambda s: revoke_api_key(s, "revoked", now_us()))
     tampered = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")

@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from systok.access.service import create_api_key
 from systok.api.app import create_app
-from systok.api.auth import create_api_key
 from systok.clock import now_us
 from systok.core.amount import AmountError, parse_amount
 from systok.core.policy import parse_policy
@@ -415,11 +415,10 @@ def test_a_policy_with_a_huge_amount_is_refused_fast():
 # --- a reused Idempotency-Key answers the first answer -------------------------------------
 
 
-def _twin_commits_first(monkeypatch, operation_name: str) -> None:
+def _twin_commits_first(monkeypatch, routes, operation_name: str) -> None:
     """Make the route's first call lose the race to an identical twin: the twin's
     transaction commits, then this one is refused by what the twin did (its funds are
     gone), exactly as a concurrent request would be."""
-    import systok.api.tokenomics as routes
 
     real = getattr(routes, operation_name)
     calls = {"n": 0}
@@ -437,7 +436,9 @@ def _twin_commits_first(monkeypatch, operation_name: str) -> None:
 
 def test_a_refusal_caused_by_the_twin_request_replays_the_twin(econ: Economy, monkeypatch):
     fund(econ.engine, "m3", 100 * STK + STK // 2)
-    _twin_commits_first(monkeypatch, "send_transfer")
+    from systok.api.routes import transfers
+
+    _twin_commits_first(monkeypatch, transfers, "send_transfer")
     response = econ.transfer("m3", "m1", "100", key="same-key")
     assert response.status_code == 200, response.text
     assert response.json()["replayed"] is True
@@ -446,7 +447,9 @@ def test_a_refusal_caused_by_the_twin_request_replays_the_twin(econ: Economy, mo
 
 def test_a_refusal_caused_by_the_twin_purchase_replays_the_twin(econ: Economy, monkeypatch):
     fund(econ.engine, "m3", 500 * STK)
-    _twin_commits_first(monkeypatch, "purchase")
+    from systok.api.routes import marketplace
+
+    _twin_commits_first(monkeypatch, marketplace, "purchase")
     response = econ.buy("m3", "course_basic", key="same-key")
     assert response.status_code == 200, response.text
     assert response.json()["replayed"] is True

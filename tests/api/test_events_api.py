@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from systok.api import events as events_api
+from systok.api.routes import events as events_api
 from systok.db.engine import run_transaction
 from systok.ingest.service import Ingestor
 from systok.policy_files import default_policy

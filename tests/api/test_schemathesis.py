@@ -19,7 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from systok.api.auth import create_api_key
+from systok.access.service import create_api_key
 from systok.clock import now_us
 from systok.db.engine import make_engine, run_transaction
 from tests.api.economy import STK, fund, mint, seed_members

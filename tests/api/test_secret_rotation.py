@@ -27,10 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import Engine
 
 from systok.api.app import create_app
-from systok.api.auth import Unauthenticated
-from systok.api.member_auth import MemberAuthUnavailable, MemberTokens
+from systok.api.member_auth import MemberTokens
 from systok.config import Settings
-from systok.errors import ConfigurationError
+from systok.errors import ConfigurationError, MemberAuthUnavailable, Unauthenticated
 from systok.policy_files import default_policy
 from tests.api.conftest import LiveServer, discourse_headers, dumps, serve, sign, table_counts
 from tests.api.economy import AUDIENCE, ISSUER, member_settings, seed_members

@@ -383,7 +383,7 @@ def test_freeze_and_unfreeze_from_the_cli(cli_on):
     from typer.testing import CliRunner
 
     from systok.cli.main import app
-    from systok.economy.members import MemberNotFound
+    from systok.errors import MemberNotFound
     from tests.api.economy import seed_members
 
     seed_members(cli_on)

@@ -12,17 +12,17 @@ body that is not ``{"events": [...]}`` is a 422, and more than 10 000 events a 4
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from systok.api.app import PayloadTooLarge, UnitOfWork, app_policy, unit_of_work
-from systok.api.auth import SCOPE_EVENTS_WRITE, ApiKeyInfo, require_scope
-from systok.api.edge import BodyGate
+from systok.access.schemas import ApiKeyInfo
+from systok.api.auth import SCOPE_EVENTS_WRITE, require_scope
+from systok.api.deps import AppPolicy, Work
+from systok.api.edge import BodyGate, PayloadTooLarge
 from systok.api.schemas import ErrorOut
 from systok.config import Settings
-from systok.core.policy import Policy
 from systok.ingest.service import BatchResult, Ingestor, Outcome, RecordResult
 
 BATCH_EVENTS_MAX = 10_000
@@ -126,9 +126,9 @@ def batch_json(batch: BatchResult) -> dict[str, Any]:
 def post_events(
     request: Request,
     body: EventBatch,
-    _key: ApiKeyInfo = Depends(EVENTS_WRITER),
-    work: UnitOfWork = Depends(unit_of_work),
-    policy: Policy = Depends(app_policy),
+    _key: Annotated[ApiKeyInfo, Depends(EVENTS_WRITER)],
+    work: Work,
+    policy: AppPolicy,
 ) -> dict[str, Any]:
     """Store a batch of live events; answer per event, in order."""
     if len(body.events) > BATCH_EVENTS_MAX:

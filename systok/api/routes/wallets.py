@@ -22,26 +22,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from solders.pubkey import Pubkey
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from systok import clock
 from systok.api import schemas as s
-from systok.api.auth import SCOPE_ADMIN_READ
+from systok.api.deps import Work, app_settings
 from systok.api.edge import BodyGate
-from systok.api.member_auth import Principal, acting_member, identify
-from systok.api.tokenomics import MemberQuery, caller
+from systok.api.member_auth import Principal, acting_member
+from systok.api.routes.common import MemberQuery, Reader, caller, gate
 from systok.core.times import us_to_iso
-from systok.db.engine import run_transaction
 from systok.errors import SystokError
-from systok.payout import repository as repo
-from systok.payout.errors import (
-    AddressTaken,
-    ChallengeNotFound,
-    MessageMismatch,
-    SignatureInvalid,
-    UnknownMember,
-)
+from systok.payout.errors import AddressTaken, ChallengeNotFound, MessageMismatch, SignatureInvalid
+from systok.payout.wallet_service import member_wallet
 from systok.payout.wallets import issue_challenge, link_wallet
 
 BASE58_PATTERN = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
@@ -55,17 +46,9 @@ router = APIRouter(prefix="/tokenomics/wallet", tags=["wallets"])
 # --- who may call ----------------------------------------------------------------------
 
 
-def _member_only(request: Request) -> Principal:
-    """The gate of the linking routes: a member token; API keys are refused (403)."""
-    return identify(request, key_scope=None, members=True)
-
-
-def _reader(request: Request) -> Principal:
-    return identify(request, key_scope=SCOPE_ADMIN_READ, members=True)
-
-
-Linker = Annotated[Principal, Depends(caller(_member_only))]
-Reader = Annotated[Principal, Depends(caller(_reader))]
+MEMBER_ONLY = gate(None, members=True)
+"""The gate of the linking routes: a member token; API keys are refused (403)."""
+Linker = Annotated[Principal, Depends(caller(MEMBER_ONLY))]
 
 
 def _responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -164,11 +147,6 @@ class WalletOut(_Out):
 # --- routes ----------------------------------------------------------------------------
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
 @contextmanager
 def _about(field: str, *errors: type[SystokError]) -> Iterator[None]:
     """Name the request field a service refusal is about (``fields`` in the answer)."""
@@ -193,14 +171,13 @@ def _about(field: str, *errors: type[SystokError]) -> Iterator[None]:
     summary="A nonce message for the member to sign with the wallet at `address`",
 )
 def post_challenge(
-    request: Request, body: ChallengeIn, principal: Linker, member: MemberQuery = None
+    request: Request, body: ChallengeIn, work: Work, principal: Linker, member: MemberQuery = None
 ) -> ChallengeOut:
     """Issue a single-use challenge, valid ``SYSTOK_WALLET_CHALLENGE_TTL_SECONDS``."""
     member_id = acting_member(principal, member)
-    ttl = request.app.state.settings.wallet_challenge_ttl_seconds
+    ttl = app_settings(request).wallet_challenge_ttl_seconds
     with _about("body.address", AddressTaken):
-        issued = run_transaction(
-            _engine(request),
+        issued = work(
             lambda session: issue_challenge(
                 session, member_id, body.address, now_us=clock.now_us(), ttl_seconds=ttl
             ),
@@ -231,9 +208,7 @@ def post_challenge(
     ),
     summary="Link the challenge's wallet by its signature of the message",
 )
-def post_link(
-    request: Request, body: LinkIn, principal: Linker, member: MemberQuery = None
-) -> LinkOut:
+def post_link(body: LinkIn, work: Work, principal: Linker, member: MemberQuery = None) -> LinkOut:
     """Link the challenged address to the member; replaces a wallet linked before."""
     member_id = acting_member(principal, member)
     now = clock.now_us()
@@ -242,8 +217,7 @@ def post_link(
         _about("body.signature", SignatureInvalid),
         _about("body.message", MessageMismatch),
     ):
-        address = run_transaction(
-            _engine(request),
+        address = work(
             lambda session: link_wallet(
                 session, member_id, body.nonce, body.signature, now_us=now, message=body.message
             ),
@@ -265,26 +239,20 @@ def post_link(
     ),
     summary="The member's linked wallet",
 )
-def get_wallet(request: Request, principal: Reader, member: MemberQuery = None) -> WalletOut:
+def get_wallet(work: Work, principal: Reader, member: MemberQuery = None) -> WalletOut:
     """Where payouts go for the member; ``linked: false`` keeps the balance custodial."""
     member_id = acting_member(principal, member)
-
-    def read(session: Session) -> Any:
-        if not repo.member_exists(session, member_id):
-            raise UnknownMember(f"no member {member_id!r}")
-        return repo.wallet_of(session, member_id)
-
-    row = run_transaction(_engine(request), read)
+    wallet = work(lambda session: member_wallet(session, member_id))
     return WalletOut(
         member=member_id,
-        linked=row is not None,
-        address=None if row is None else row.address,
-        linked_at=None if row is None else us_to_iso(row.linked_at_us),
+        linked=wallet is not None,
+        address=None if wallet is None else wallet.address,
+        linked_at=None if wallet is None else us_to_iso(wallet.linked_at_us),
     )
 
 
 BODY_GATES = [
-    BodyGate("POST", "/tokenomics/wallet/challenge", _member_only),
-    BodyGate("POST", "/tokenomics/wallet/link", _member_only),
+    BodyGate("POST", "/tokenomics/wallet/challenge", MEMBER_ONLY),
+    BodyGate("POST", "/tokenomics/wallet/link", MEMBER_ONLY),
 ]
 """Checked by the edge before a body is read (paths below the API prefix)."""

@@ -24,16 +24,15 @@ import re
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from systok.api.app import UnitOfWork, app_policy, unit_of_work
+from systok.api.deps import AppPolicy, Work
 from systok.api.edge import BodyGate, read_body
-from systok.api.events import batch_json
+from systok.api.routes.events import batch_json
 from systok.api.schemas import ErrorOut
 from systok.clock import now_us
 from systok.config import Settings
-from systok.core.policy import Policy
 from systok.core.times import us_to_iso
 from systok.errors import SystokError
 from systok.ingest.service import Ingestor
@@ -123,8 +122,8 @@ def signature_gate(request: Request) -> str:
 )
 async def discourse_webhook(
     request: Request,
-    work: UnitOfWork = Depends(unit_of_work),
-    policy: Policy = Depends(app_policy),
+    work: Work,
+    policy: AppPolicy,
 ) -> dict[str, Any]:
     """Verify, map and store one Discourse delivery."""
     expected = signature_gate(request)  # again: cheap, and the route is callable alone

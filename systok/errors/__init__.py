@@ -1,0 +1,120 @@
+"""One error tree for the whole service.
+
+Every failure a user can cause is a ``SystokError`` subclass. Each class carries the
+HTTP status and the CLI exit code it maps to, so the API and the CLI render errors in
+one place each and never show a traceback for a user mistake. Impossible states are
+``assert``s, not errors: they mean a bug, not bad input.
+
+The tree is one hierarchy rooted at ``SystokError``, kept in one module per domain and
+re-exported here, so callers import every error from ``systok.errors``. The payout
+package keeps its branch (``PayoutError``, ``WalletError``) next to its adapters in
+``systok.payout.errors``.
+"""
+
+from systok.errors.callers import (
+    ApiKeyInvalid,
+    ApiKeyNameTaken,
+    ApiKeyNotFound,
+    MemberAuthUnavailable,
+    MissingScope,
+    NotYourAccount,
+    Unauthenticated,
+)
+from systok.errors.config import (
+    ConfigurationError,
+    DatabaseNotReady,
+    DatabaseUnavailable,
+    PolicyInvalid,
+    PolicyNotFound,
+    PolicyProblem,
+    SettingsInvalid,
+)
+from systok.errors.economy import (
+    AccountFrozen,
+    MemberNotFound,
+    RecipientIneligible,
+    RecipientUnknown,
+    RewardNotFound,
+    SelfTransfer,
+    ServiceNotFound,
+)
+from systok.errors.ingest import (
+    AliasInvalid,
+    AliasNotFound,
+    BadTime,
+    DiscoursePayloadInvalid,
+    EventMapInvalid,
+    IdentityConflict,
+    ImportFileError,
+    ImportIncomplete,
+    PostHogResponseInvalid,
+    PullFailed,
+    QuarantineEntryClosed,
+    QuarantineEntryNotFound,
+    UnknownMember,
+)
+from systok.errors.ledger import (
+    AuditFailed,
+    HoldNotFound,
+    HoldNotPending,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidPosting,
+    LedgerError,
+    UnbalancedTransaction,
+)
+from systok.errors.root import SystokError
+from systok.errors.run import (
+    GrantNotFound,
+    NoRunToVerify,
+    RunError,
+)
+
+__all__ = [
+    "AccountFrozen",
+    "AliasInvalid",
+    "AliasNotFound",
+    "ApiKeyInvalid",
+    "ApiKeyNameTaken",
+    "ApiKeyNotFound",
+    "AuditFailed",
+    "BadTime",
+    "ConfigurationError",
+    "DatabaseNotReady",
+    "DatabaseUnavailable",
+    "DiscoursePayloadInvalid",
+    "EventMapInvalid",
+    "GrantNotFound",
+    "HoldNotFound",
+    "HoldNotPending",
+    "IdempotencyConflict",
+    "IdentityConflict",
+    "ImportFileError",
+    "ImportIncomplete",
+    "InsufficientFunds",
+    "InvalidPosting",
+    "LedgerError",
+    "MemberAuthUnavailable",
+    "MemberNotFound",
+    "MissingScope",
+    "NoRunToVerify",
+    "NotYourAccount",
+    "PolicyInvalid",
+    "PolicyNotFound",
+    "PolicyProblem",
+    "PostHogResponseInvalid",
+    "PullFailed",
+    "QuarantineEntryClosed",
+    "QuarantineEntryNotFound",
+    "RecipientIneligible",
+    "RecipientUnknown",
+    "RewardNotFound",
+    "RunError",
+    "SelfTransfer",
+    "ServiceNotFound",
+    "SettingsInvalid",
+    "SystokError",
+    "Unauthenticated",
+    "UnbalancedTransaction",
+    "UnknownMember",
+]
