@@ -52,6 +52,28 @@ def run(command: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT, check=False).returncode
 
 
+def lint() -> int:
+    """Ruff, mypy and the architecture rules, stopping at the first that fails."""
+    python = str(_python())
+    sources = ["systok", "tests", "bench", "docs", "dev.py"]
+    checks = [
+        [python, "-m", "ruff", "check", *sources, "tools"],
+        [python, "-m", "ruff", "format", "--check", "systok", "tests", "tools"],
+        [python, "-m", "mypy", "systok"],
+        [str(BIN / "lint-imports")],  # dependency rules: pyproject [tool.importlinter]
+        [python, "-m", "vulture"],  # dead code: pyproject [tool.vulture]
+        [python, "tools/check_architecture.py"],  # SQL only in repositories, file sizes
+        [python, "tools/check_policy_fields.py"],  # every policy field consumed or declared
+        [python, "tools/policy_reference.py", "--check"],  # docs/policy.md keys table
+        [python, "tools/architecture_map.py", "--check"],  # docs/architecture.md map
+        [python, "docs/gen_cli.py", "--check"],  # docs/cli.md from the commands' --help
+    ]
+    for check in checks:
+        if code := run(check):
+            return code
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
@@ -63,23 +85,7 @@ def main(argv: list[str]) -> int:
     if task == "test":
         return run([str(_python()), "-m", "pytest", *rest])
     if task == "lint":
-        python = str(_python())
-        sources = ["systok", "tests", "bench", "docs", "dev.py"]
-        checks = [
-            [python, "-m", "ruff", "check", *sources, "tools"],
-            [python, "-m", "ruff", "format", "--check", "systok", "tests", "tools"],
-            [python, "-m", "mypy", "systok"],
-            [str(BIN / "lint-imports")],  # dependency rules: pyproject [tool.importlinter]
-            [python, "-m", "vulture"],  # dead code: pyproject [tool.vulture]
-            [python, "tools/check_architecture.py"],  # SQL only in repositories, file sizes
-            [python, "tools/check_policy_fields.py"],  # every policy field consumed or declared
-            [python, "tools/policy_reference.py", "--check"],  # docs/policy.md keys table
-            [python, "tools/architecture_map.py", "--check"],  # docs/architecture.md map
-        ]
-        for check in checks:
-            if code := run(check):
-                return code
-        return 0
+        return lint()
     if task == "systok":
         return run([str(BIN / "systok"), *rest])
     print(f"unknown task {task!r}; try: demo, test, lint, systok", file=sys.stderr)

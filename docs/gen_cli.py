@@ -1,9 +1,12 @@
-"""Regenerate docs/cli.md from the commands' own --help (run: .venv/bin/python docs/gen_cli.py)."""
+"""Regenerate docs/cli.md from the commands' own --help (run: .venv/bin/python docs/gen_cli.py).
+
+With ``--check`` nothing is written: the exit status is 1 when docs/cli.md differs from
+what the commands print now (``python3 dev.py lint`` runs it).
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,12 +32,13 @@ COMMANDS = [
 ]
 
 
-def main() -> None:
-    env = {**os.environ, "COLUMNS": "96", "NO_COLOR": "1", "TERM": "dumb"}
+def main(argv: list[str]) -> int:
+    env = {"COLUMNS": "96", "NO_COLOR": "1", "TERM": "dumb"}
+    os.environ.update(env)  # before the CLI is imported: its consoles read these once
     parts = [
         "# Command reference\n",
         "Generated from each command's `--help` by `docs/gen_cli.py`; do not edit by hand.\n",
-        "Exit codes (every `exit_code` in `systok/`; `systok/errors.py` is the tree):",
+        "Exit codes (every `exit_code` in `systok/`; `systok/errors/` is the tree):",
         "0 success; 1 a user error (a refused value, `explain` of an unknown member or of",
         "one who earned nothing, a quarantine entry closed already);",
         "2 a usage error, a failed audit, a `verify` difference or a reconcile difference;",
@@ -50,14 +54,29 @@ def main() -> None:
         "Listing commands take `--json`: one JSON document on stdout, with the shapes in",
         "[cli-json.md](cli-json.md). Scripts read that, never the tables.\n",
     ]
+    # In one process (typer's runner prints exactly what `systok … --help` prints): one
+    # import instead of one interpreter per command keeps the lint check to seconds.
+    from typer.testing import CliRunner
+
+    from systok.cli.main import app
+
+    runner = CliRunner()
     for command in COMMANDS:
-        text = subprocess.run(
-            [sys.executable, "-m", "systok.cli", *command, "--help"],
-            capture_output=True, text=True, env=env, check=True,
-        ).stdout.rstrip()
+        result = runner.invoke(app, [*command, "--help"], env=env, prog_name="systok")
+        if result.exit_code != 0:
+            raise SystemExit(f"systok {' '.join(command)} --help failed: {result.output}")
+        text = result.stdout.rstrip()
         parts += [f"## systok {' '.join(command)}".rstrip() + "\n", "```", text, "```\n"]
-    Path(__file__).with_name("cli.md").write_text("\n".join(parts), encoding="utf-8")
+    target = Path(__file__).with_name("cli.md")
+    fresh = "\n".join(parts)
+    if "--check" in argv:
+        if target.read_text(encoding="utf-8") != fresh:
+            print("docs/cli.md is stale: run .venv/bin/python docs/gen_cli.py", file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(fresh, encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -48,7 +48,6 @@ TOKEN_PROGRAMS = {"spl-token": TOKEN_PROGRAM_ID, "token-2022": TOKEN_2022_PROGRA
 MINT_SEED = "systok-stk-mint"
 """The mint's address is derived from the payer and this seed: no second key file."""
 MINT_LEN = 82
-TOKEN_ACCOUNT_LEN = 165
 _MINT_TO = 7
 _INITIALIZE_MINT2 = 20
 _ATA_CREATE_IDEMPOTENT = 1
