@@ -30,11 +30,11 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import create_database, database_url, drop_database
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -143,11 +143,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     args = parser.parse_args()
 
-    admin = make_engine(args.url, isolation_level="AUTOCOMMIT", pool_size=1)
-    name = f"systok_bench_api_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
+    name = create_database(args.url, "systok_bench_api")
+    url = database_url(args.url, name)
     process = None
     try:
         ids = seed(url, args.members)
@@ -223,9 +220,7 @@ def main() -> None:
         if process is not None:
             process.terminate()
             process.wait(timeout=20)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(args.url, name)
 
 
 if __name__ == "__main__":
