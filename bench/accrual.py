@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb
 from sqlalchemy import func, select, text
 
-from bench.scratch import scratch_database
+from bench.scratch import add_paid_members, scratch_database
 from systok.accrual.schemas import STAGES
 from systok.accrual.service import WeeklyRun
 from systok.core.times import day_of_date
@@ -106,17 +106,7 @@ def load(url: str, con: duckdb.DuckDBPyConnection, members: int) -> None:
     since = first_day - 400
     ids = [f"m{i:06d}" for i in range(members)]
     with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO members (id, created_at_us) VALUES (:id, 0)"),
-            [{"id": m} for m in ids],
-        )
-        connection.execute(
-            text(
-                "INSERT INTO member_memberships (member_id, starts_day, ends_day) "
-                "VALUES (:m, :s, NULL)"
-            ),
-            [{"m": m, "s": since} for m in ids],
-        )
+        add_paid_members(connection, ids, since)
         connection.execute(
             text(
                 "INSERT INTO member_qualifications (member_id, valid_from_day, level) "

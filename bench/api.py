@@ -29,12 +29,11 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scratch import create_database, database_url, drop_database
+from bench.scratch import add_paid_members, create_database, database_url, drop_database
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -65,17 +64,7 @@ def seed(url: str, members: int) -> list[str]:
     migrate.upgrade(engine)
     ids = [f"b{n:05d}" for n in range(members)]
     with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO members (id, created_at_us) VALUES (:id, 0)"),
-            [{"id": i} for i in ids],
-        )
-        connection.execute(
-            text(
-                "INSERT INTO member_memberships (member_id, starts_day, ends_day) "
-                "VALUES (:id, 0, NULL)"
-            ),
-            [{"id": i} for i in ids],
-        )
+        add_paid_members(connection, ids, 0)
     run_transaction(engine, lambda s: Ledger(s).ensure_assets({"STK": 6}))
     for chunk in range(0, members, 500):
         part = ids[chunk : chunk + 500]

@@ -11,7 +11,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from systok.db.engine import make_engine
@@ -50,3 +50,17 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
         yield database_url(server_url, name)
     finally:
         drop_database(server_url, name)
+
+
+def add_paid_members(connection: Connection, member_ids: list[str], starts_day: int) -> None:
+    """Members with an open-ended paid membership from ``starts_day`` (untimed setup)."""
+    connection.execute(
+        text("INSERT INTO members (id, created_at_us) VALUES (:id, 0)"),
+        [{"id": m} for m in member_ids],
+    )
+    connection.execute(
+        text(
+            "INSERT INTO member_memberships (member_id, starts_day, ends_day) VALUES (:m, :s, NULL)"
+        ),
+        [{"m": m, "s": starts_day} for m in member_ids],
+    )
