@@ -27,15 +27,14 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import duckdb
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
+from bench.scratch import add_paid_members, scratch_database
 from systok.accrual.schemas import STAGES
 from systok.accrual.service import WeeklyRun
 from systok.core.times import day_of_date
@@ -107,17 +106,7 @@ def load(url: str, con: duckdb.DuckDBPyConnection, members: int) -> None:
     since = first_day - 400
     ids = [f"m{i:06d}" for i in range(members)]
     with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO members (id, created_at_us) VALUES (:id, 0)"),
-            [{"id": m} for m in ids],
-        )
-        connection.execute(
-            text(
-                "INSERT INTO member_memberships (member_id, starts_day, ends_day) "
-                "VALUES (:m, :s, NULL)"
-            ),
-            [{"m": m, "s": since} for m in ids],
-        )
+        add_paid_members(connection, ids, since)
         connection.execute(
             text(
                 "INSERT INTO member_qualifications (member_id, valid_from_day, level) "
@@ -202,12 +191,7 @@ def main() -> int:
         print(f"SQLite: settle {seconds:.2f} s for {rewarded} members; {match}", flush=True)
         ratios["sqlite"] = seconds / duck_seconds
         if args.postgres:
-            name = f"systok_accrual_{uuid.uuid4().hex[:8]}"
-            admin = make_engine(SERVER_URL, isolation_level="AUTOCOMMIT", pool_size=1)
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                pg = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+            with scratch_database(SERVER_URL, "systok_accrual") as pg:
                 load(pg, con, args.members)
                 units, seconds, rewarded = settle(pg, policy, Path(folder))
                 match = "totals match" if units == reference else f"MISMATCH {units} ≠ {reference}"
@@ -216,9 +200,6 @@ def main() -> int:
                     flush=True,
                 )
                 ratios["postgres"] = seconds / duck_seconds
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     ratio = ratios.get("postgres", ratios["sqlite"])
     print(f"ratio {ratio:.1f}")
     return 0 if units == reference else 1

@@ -29,12 +29,11 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import add_paid_members, create_database, database_url, drop_database
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -65,17 +64,7 @@ def seed(url: str, members: int) -> list[str]:
     migrate.upgrade(engine)
     ids = [f"b{n:05d}" for n in range(members)]
     with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO members (id, created_at_us) VALUES (:id, 0)"),
-            [{"id": i} for i in ids],
-        )
-        connection.execute(
-            text(
-                "INSERT INTO member_memberships (member_id, starts_day, ends_day) "
-                "VALUES (:id, 0, NULL)"
-            ),
-            [{"id": i} for i in ids],
-        )
+        add_paid_members(connection, ids, 0)
     run_transaction(engine, lambda s: Ledger(s).ensure_assets({"STK": 6}))
     for chunk in range(0, members, 500):
         part = ids[chunk : chunk + 500]
@@ -143,11 +132,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     args = parser.parse_args()
 
-    admin = make_engine(args.url, isolation_level="AUTOCOMMIT", pool_size=1)
-    name = f"systok_bench_api_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
+    name = create_database(args.url, "systok_bench_api")
+    url = database_url(args.url, name)
     process = None
     try:
         ids = seed(url, args.members)
@@ -223,9 +209,7 @@ def main() -> None:
         if process is not None:
             process.terminate()
             process.wait(timeout=20)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(args.url, name)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,13 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
+from bench.scratch import scratch_database
 from systok.core.times import parse_utc_us
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
@@ -109,18 +108,10 @@ def main() -> int:
         print(f"SQLite:     ingest {ours:9.0f} records/s   plain INSERT {plain:9.0f} rows/s")
         ratios.append(ours / plain)
     if args.postgres:
-        name = f"systok_ingest_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(SERVER_URL, isolation_level="AUTOCOMMIT", pool_size=1)
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+        with scratch_database(SERVER_URL, "systok_ingest") as url:
             ours, plain = run(url, args.events, args.batch)
             print(f"PostgreSQL: ingest {ours:9.0f} records/s   plain INSERT {plain:9.0f} rows/s")
             ratios.append(ours / plain)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(f"ratio {min(ratios):.2f}")
     return 0
 

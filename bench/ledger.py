@@ -32,14 +32,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.scratch import create_database, database_url, drop_database
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -61,24 +60,8 @@ SERVER_URL = os.environ.get(
 OPENING_UNITS = 1_000_000
 
 
-def _admin():
-    return make_engine(SERVER_URL, isolation_level="AUTOCOMMIT", pool_size=1)
-
-
-def _create_database(prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with _admin().connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return name
-
-
-def _drop_database(name: str) -> None:
-    with _admin().connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def _url(database: str) -> str:
-    return make_url(SERVER_URL).set(database=database).render_as_string(hide_password=False)
+    return database_url(SERVER_URL, database)
 
 
 def _pgbench_args(database: str) -> list[str]:
@@ -265,8 +248,8 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    ours_db = _create_database("systok_bench")
-    pgbench_db = _create_database("pgbench_bench")
+    ours_db = create_database(SERVER_URL, "systok_bench")
+    pgbench_db = create_database(SERVER_URL, "pgbench_bench")
     try:
         subprocess.run(
             ["pgbench", "-i", "-s", "1", "-q", *_pgbench_args(pgbench_db)],
@@ -334,8 +317,8 @@ def main() -> int:
         print(f"ratio {ours_median / pgbench_median:.2f}")
         return 0 if report.ok else 1
     finally:
-        _drop_database(ours_db)
-        _drop_database(pgbench_db)
+        drop_database(SERVER_URL, ours_db)
+        drop_database(SERVER_URL, pgbench_db)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,13 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-import uuid
+from pathlib import Path
 
-from sqlalchemy import make_url, text
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import text
+
+from bench.scratch import create_database, database_url, drop_database
 from systok.db import migrate
 from systok.db.engine import make_engine
 from systok.observability.collector import DatabaseCollector
@@ -24,11 +27,8 @@ SIZES = [int(n) for n in sys.argv[2:]] or [10_000, 100_000, 1_000_000]
 
 
 def main() -> None:
-    admin = make_engine(ADMIN, isolation_level="AUTOCOMMIT", pool_size=1)
-    name = f"systok_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+    name = create_database(ADMIN, "systok_bench")
+    url = database_url(ADMIN, name)
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -62,9 +62,7 @@ def main() -> None:
             )
     finally:
         engine.dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(ADMIN, name)
 
 
 if __name__ == "__main__":

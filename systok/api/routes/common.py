@@ -24,6 +24,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import Counter
 from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy.orm import Session
 
@@ -175,3 +176,15 @@ def first_answer(
         if not work(key_used):
             raise
     return work(operation)
+
+
+def counted(counter: Counter, answer: Callable[[], T], replayed: Callable[[T], bool]) -> T:
+    """A keyed write's answer, counted by outcome: ``posted``, ``replayed`` or the name of
+    the refusal (which is raised on)."""
+    try:
+        outcome = answer()
+    except SystokError as error:
+        counter.labels(outcome=error.error_name).inc()
+        raise
+    counter.labels(outcome="replayed" if replayed(outcome) else "posted").inc()
+    return outcome

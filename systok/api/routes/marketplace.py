@@ -15,6 +15,7 @@ from systok.api.routes.common import (
     IdempotencyKey,
     MemberQuery,
     caller,
+    counted,
     errors,
     first_answer,
     gate,
@@ -26,7 +27,6 @@ from systok.core.amount import STK
 from systok.core.times import us_to_iso
 from systok.economy import service
 from systok.economy.marketplace import purchase
-from systok.errors import SystokError
 
 BUYER_GATE = gate(SCOPE_PURCHASES_WRITE, members=True)
 Buyer = Annotated[Principal, Depends(caller(BUYER_GATE))]
@@ -85,8 +85,9 @@ def post_purchase(  # noqa: PLR0917 - FastAPI passes parameters by name
     """
     buyer_id = acting_member(principal, member)
     scale = policy.stk_scale
-    try:
-        outcome = first_answer(
+    outcome = counted(
+        metrics.purchases,
+        lambda: first_answer(
             work,
             lambda session: service.purchase_key_used(session, buyer_id, idempotency_key),
             lambda session: purchase(
@@ -97,11 +98,9 @@ def post_purchase(  # noqa: PLR0917 - FastAPI passes parameters by name
                 request_key=idempotency_key,
                 now_us=now_us(),
             ),
-        )
-    except SystokError as error:
-        metrics.purchases.labels(outcome=error.error_name).inc()
-        raise
-    metrics.purchases.labels(outcome="replayed" if outcome.replayed else "posted").inc()
+        ),
+        lambda answer: answer.replayed,
+    )
     row = outcome.entitlement
     return s.PurchaseOut(
         member=buyer_id,

@@ -16,6 +16,7 @@ from systok.api.routes.common import (
     IdempotencyKey,
     MemberQuery,
     caller,
+    counted,
     errors,
     first_answer,
     gate,
@@ -102,25 +103,26 @@ def post_transfer(  # noqa: PLR0917 - FastAPI passes parameters by name
     scale = policy.stk_scale
     amount_units = transfer_amount_units(body.amount, scale)
     try:
-        outcome = first_answer(
-            work,
-            lambda session: service.transfer_key_used(session, sender_id, idempotency_key),
-            lambda session: send_transfer(
-                session,
-                policy,
-                sender_id=sender_id,
-                recipient_id=body.to,
-                amount_units=amount_units,
-                request_key=idempotency_key,
-                now_us=now_us(),
+        outcome = counted(
+            metrics.transfers,
+            lambda: first_answer(
+                work,
+                lambda session: service.transfer_key_used(session, sender_id, idempotency_key),
+                lambda session: send_transfer(
+                    session,
+                    policy,
+                    sender_id=sender_id,
+                    recipient_id=body.to,
+                    amount_units=amount_units,
+                    request_key=idempotency_key,
+                    now_us=now_us(),
+                ),
             ),
+            lambda answer: answer.entry.replayed,
         )
-    except SystokError as error:
-        metrics.transfers.labels(outcome=error.error_name).inc()
-        if isinstance(error, RECIPIENT_REFUSALS):
-            name_field(error, "body.to")
+    except RECIPIENT_REFUSALS as error:
+        name_field(error, "body.to")
         raise
-    metrics.transfers.labels(outcome="replayed" if outcome.entry.replayed else "posted").inc()
     return s.TransferOut(
         transaction_id=outcome.entry.transaction_id,
         from_=sender_id,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from systok.db.kit import dialect_insert, members_t, memberships_t, qualifications_t
+from systok.economy.repository import paid_member_on
 from systok.ingest.repository.chunks import chunks
 
 
@@ -101,13 +102,4 @@ def profile_on(session: Session, member_id: str, day: int) -> tuple[int | None, 
         .order_by(qualifications_t.c.valid_from_day.desc())
         .limit(1)
     ).scalar_one_or_none()
-    covered = session.execute(
-        select(func.count())
-        .select_from(memberships_t)
-        .where(
-            memberships_t.c.member_id == member_id,
-            memberships_t.c.starts_day <= day,
-            (memberships_t.c.ends_day.is_(None)) | (memberships_t.c.ends_day > day),
-        )
-    ).scalar_one()
-    return level, covered > 0
+    return level, paid_member_on(session, member_id, day)

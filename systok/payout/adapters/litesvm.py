@@ -12,16 +12,14 @@ from solders.signature import Signature
 from systok.payout.adapters.protocol import (
     ChainMemo,
     Landed,
+    PayerMint,
     Refusal,
     adopted_mint_missing,
     checked_mint,
 )
 from systok.payout.chain import (
     MINT_LEN,
-    TOKEN_PROGRAMS,
-    ChainToken,
     create_mint_transaction,
-    mint_address,
     mint_supply_of,
     token_amount_of,
 )
@@ -29,7 +27,7 @@ from systok.payout.embedded import EmbeddedChain, Rejected
 from systok.payout.errors import PayoutError
 
 
-class LitesvmAdapter:
+class LitesvmAdapter(PayerMint):
     """The embedded chain, in process: everything lands (or fails) at once."""
 
     name = "litesvm"
@@ -43,11 +41,8 @@ class LitesvmAdapter:
         token_program: Pubkey | None = None,
         mint: Pubkey | None = None,
     ) -> None:
+        super().__init__(payer, token_program, mint)
         self.chain = chain
-        self.payer = payer
-        self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
-        self.mint = mint or mint_address(payer.pubkey(), self.token_program)
-        self.mint_adopted = mint is not None
         if chain.lamports(payer.pubkey()) == 0:
             chain.fund(payer.pubkey())
 
@@ -55,9 +50,6 @@ class LitesvmAdapter:
     def cluster(self) -> str:
         where = self.chain.state_path or "memory"
         return f"embedded LiteSVM (simulated, nothing reaches a real chain; state: {where})"
-
-    def token(self) -> ChainToken:
-        return ChainToken(self.payer, self.mint, self.token_program)
 
     def ensure_mint(self, decimals: int) -> Pubkey:
         data = self.chain.account_data(self.mint)

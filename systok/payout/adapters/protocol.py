@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from solders.hash import Hash
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from systok.payout.chain import MINT_LEN, TOKEN_PROGRAMS, ChainToken, mint_state_of
+from systok.payout.chain import MINT_LEN, TOKEN_PROGRAMS, ChainToken, mint_address, mint_state_of
 from systok.payout.errors import PayoutError
 
 
@@ -104,6 +105,23 @@ class PayoutAdapter(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+class PayerMint:
+    """The payer and the mint of a chain adapter: one rule for which mint payouts use.
+
+    The mint is ``SYSTOK_SOLANA_MINT``'s when given (adopted: never created), else the
+    one derived from the payer and the token program (created on first use).
+    """
+
+    def __init__(self, payer: Keypair, token_program: Pubkey | None, mint: Pubkey | None) -> None:
+        self.payer = payer
+        self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
+        self.mint = mint or mint_address(payer.pubkey(), self.token_program)
+        self.mint_adopted = mint is not None
+
+    def token(self) -> ChainToken:
+        return ChainToken(self.payer, self.mint, self.token_program)
 
 
 def checked_mint(

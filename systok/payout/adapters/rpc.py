@@ -20,16 +20,14 @@ from solders.signature import Signature
 from systok.payout.adapters.protocol import (
     ChainMemo,
     Landed,
+    PayerMint,
     Refusal,
     adopted_mint_missing,
     checked_mint,
 )
 from systok.payout.chain import (
     MINT_LEN,
-    TOKEN_PROGRAMS,
-    ChainToken,
     create_mint_transaction,
-    mint_address,
     mint_supply_of,
     token_amount_of,
 )
@@ -43,7 +41,7 @@ SIGNATURES_PER_REQUEST = 256
 """getSignatureStatuses takes at most 256 signatures."""
 
 
-class RpcAdapter:
+class RpcAdapter(PayerMint):
     """A Solana cluster through solana-py 0.41 (async-only), on a private event loop."""
 
     name = "rpc"
@@ -62,11 +60,8 @@ class RpcAdapter:
         from solana.rpc.async_api import AsyncClient
         from solana.rpc.commitment import Confirmed
 
+        super().__init__(payer, token_program, mint)
         self.url = url
-        self.payer = payer
-        self.token_program = token_program or TOKEN_PROGRAMS["spl-token"]
-        self.mint = mint or mint_address(payer.pubkey(), self.token_program)
-        self.mint_adopted = mint is not None
         self.skip_preflight = skip_preflight
         self.loop = asyncio.new_event_loop()
         self.client = AsyncClient(url, commitment=Confirmed, timeout=timeout_seconds)
@@ -85,9 +80,6 @@ class RpcAdapter:
     @property
     def cluster(self) -> str:
         return mask_url(self.url)
-
-    def token(self) -> ChainToken:
-        return ChainToken(self.payer, self.mint, self.token_program)
 
     def _accounts(self, addresses: Sequence[Pubkey]) -> list[tuple[Pubkey, bytes] | None]:
         out: list[tuple[Pubkey, bytes] | None] = []
