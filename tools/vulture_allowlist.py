@@ -2,6 +2,7 @@
 
 from systok.cli.api import worker_app
 from systok.config import Settings
+from systok.core.quarters import Quarter
 from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
@@ -13,4 +14,7 @@ from systok.observability.logs import TextFormatter
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
+    # used by the quarterly run (issue 13, next stage)
+    Quarter.last_closed,
+    Quarter.is_closed_at,
 )
