@@ -41,6 +41,7 @@ from systok.core.quarters import QUARTERS_PER_YEAR
 
 __all__ = [
     "METRICS",
+    "PERCENT",
     "WEEKS_PER_YEAR",
     "HealthInputs",
     "Metric",
@@ -56,6 +57,7 @@ __all__ = [
 WEEKS_PER_YEAR = 52
 """``periods_per_year`` of a week (an ISO year of 53 weeks still annualises by 52)."""
 PERCENT = 100
+"""A ratio × 100 is its value in ``percent``."""
 
 
 class Metric(StrEnum):
