@@ -36,7 +36,7 @@ from fractions import Fraction
 from types import MappingProxyType
 
 from systok.core.distribution import gini
-from systok.core.policy.model import HealthMetric
+from systok.core.policy.model import HealthMetric, Policy
 from systok.core.quarters import QUARTERS_PER_YEAR
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "assess",
     "classify",
     "fraction_text",
+    "health_of",
     "in_unit",
     "measure",
 ]
@@ -262,6 +263,11 @@ def assess(
             status = classify(value, bounds)
         readings.append(Reading(name, unit, value, status))
     return tuple(readings)
+
+
+def health_of(policy: Policy, inputs: HealthInputs) -> tuple[Reading, ...]:
+    """One period's readings rated by the policy's ``[health]``: ``assess(measure(…))``."""
+    return assess(measure(inputs), policy.health)
 
 
 def fraction_text(value: Fraction, decimals: int = 6) -> str:

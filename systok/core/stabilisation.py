@@ -35,7 +35,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from systok.core.health import PERCENT, Reading
-from systok.core.policy.model import StabilisationRule
+from systok.core.policy.model import Policy, StabilisationRule
 
 __all__ = [
     "PRICE_CHANGE",
@@ -46,6 +46,7 @@ __all__ = [
     "evaluate",
     "metric_values",
     "price_change_percent",
+    "stabilise",
 ]
 
 PRICE_CHANGE = "price_change"
@@ -162,3 +163,17 @@ def evaluate(
                 )
             )
     return Stabilisation(tuple(proposals), tuple(unevaluated))
+
+
+def stabilise(
+    policy: Policy,
+    readings: Iterable[Reading],
+    *,
+    previous_price_units: int | None,
+    current_price_units: int | None,
+) -> Stabilisation:
+    """Every ``[stabilisation]`` rule of the policy on a period's health readings and the
+    directive price of the previous and the current quarter (minor units; None when
+    there is none yet, e.g. the first priced quarter)."""
+    change = price_change_percent(previous_price_units, current_price_units)
+    return evaluate(policy.stabilisation, metric_values(readings, change))

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systok.core.health import assess, measure
+from systok.core.health import assess, health_of, measure
 from systok.core.policy import Policy, StabilisationRule
 from systok.core.stabilisation import (
     PRICE_CHANGE,
@@ -21,6 +21,7 @@ from systok.core.stabilisation import (
     evaluate,
     metric_values,
     price_change_percent,
+    stabilise,
 )
 from systok.policy_files import load_policy_file
 from tests.core.test_health import small_ledger
@@ -144,3 +145,14 @@ def test_a_rule_fires_exactly_when_strictly_beyond(
     assert outcome.unevaluated == ()
     if beyond:
         assert outcome.proposals[0].automatic
+
+
+def test_stabilise_reads_the_policy_and_both_prices(policy: Policy) -> None:
+    readings = health_of(policy, small_ledger())
+    fell = stabilise(policy, readings, previous_price_units=10_000, current_price_units=7_999)
+    assert [p.rule for p in fell.proposals] == ["buyback"]
+    first = stabilise(policy, readings, previous_price_units=None, current_price_units=133)
+    assert first.proposals == ()
+    assert first.unevaluated == (
+        Unevaluated("buyback", "price_change", "no value for this period"),
+    )
