@@ -148,6 +148,11 @@ class HealthInputs:
                 f"active_holders {self.active_holders} exceeds holders {self.holders}: "
                 "only holders are counted as active wallets"
             )
+        if self.circulating_start_units > self.supply_start_units:
+            raise ValueError(
+                f"circulating_start_units {self.circulating_start_units} exceeds "
+                f"supply_start_units ({self.supply_start_units})"
+            )
         for name in ("frozen_units", "treasury_units", "circulating_end_units"):
             if getattr(self, name) > self.supply_end_units:
                 raise ValueError(

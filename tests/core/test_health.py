@@ -193,6 +193,7 @@ def test_fraction_text_floors_toward_minus_infinity() -> None:
         ({"active_holders": 9}, "active_holders 9 exceeds holders 8"),
         ({"frozen_units": 10_101}, "frozen_units 10101 exceeds the supply at the close"),
         ({"treasury_units": 10_101}, "treasury_units 10101 exceeds the supply"),
+        ({"circulating_start_units": 10_001}, "circulating_start_units 10001 exceeds"),
         ({"member_balances": (0,)}, "member_balances must be positive integers"),
         ({"member_balances": (10_000, 101)}, "member_balances add up to more than"),
         ({"issued_units": 1.5}, "issued_units must be a non-negative integer"),
@@ -212,12 +213,13 @@ def consistent_inputs(draw: st.DrawFn) -> HealthInputs:
     issued = draw(st.integers(0, supply_end))
     burned = draw(st.integers(0, 10**12))
     holders = draw(st.integers(0, 50))
+    supply_start = supply_end - issued + burned
     return HealthInputs(
         periods_per_year=draw(st.sampled_from([QUARTERS_PER_YEAR, WEEKS_PER_YEAR, 1])),
-        supply_start_units=supply_end - issued + burned,
+        supply_start_units=supply_start,
         issued_units=issued,
         burned_units=burned,
-        circulating_start_units=draw(st.integers(0, 10**13)),
+        circulating_start_units=draw(st.integers(0, supply_start)),
         circulating_end_units=draw(st.integers(0, supply_end)),
         transaction_volume_units=draw(st.integers(0, 10**14)),
         holders=holders,
