@@ -44,9 +44,9 @@ __all__ = [
     "PERCENT",
     "WEEKS_PER_YEAR",
     "HealthInputs",
+    "HealthStatus",
     "Metric",
     "Reading",
-    "Status",
     "assess",
     "classify",
     "fraction_text",
@@ -76,7 +76,7 @@ METRICS: tuple[str, ...] = tuple(m.value for m in Metric)
 """Every defined metric, in the order reports list them."""
 
 
-class Status(StrEnum):
+class HealthStatus(StrEnum):
     """How one metric stands against the policy's bounds."""
 
     OK = "ok"
@@ -220,16 +220,16 @@ def _exact(bound: Decimal | None) -> Fraction | None:
     return None if bound is None else Fraction(bound)
 
 
-def classify(value: Fraction, bounds: HealthMetric) -> Status:
+def classify(value: Fraction, bounds: HealthMetric) -> HealthStatus:
     """Rate a value (in ``bounds.unit``): critical strictly beyond a critical bound, ok
     within the target range (bounds included), warning in between."""
     below, above = _exact(bounds.critical_below), _exact(bounds.critical_above)
     if (below is not None and value < below) or (above is not None and value > above):
-        return Status.CRITICAL
+        return HealthStatus.CRITICAL
     low, high = _exact(bounds.target_min), _exact(bounds.target_max)
     if (low is None or value >= low) and (high is None or value <= high):
-        return Status.OK
-    return Status.WARNING
+        return HealthStatus.OK
+    return HealthStatus.WARNING
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +242,7 @@ class Reading:
     metric: str
     unit: str
     value: Fraction | None
-    status: Status
+    status: HealthStatus
 
 
 def assess(
@@ -261,9 +261,9 @@ def assess(
         ratio = values.get(name)
         value = None if ratio is None else in_unit(ratio, unit)
         if value is None:
-            status = Status.NO_VALUE
+            status = HealthStatus.NO_VALUE
         elif bounds is None:
-            status = Status.UNRATED
+            status = HealthStatus.UNRATED
         else:
             status = classify(value, bounds)
         readings.append(Reading(name, unit, value, status))

@@ -15,9 +15,9 @@ from systok.core.health import (
     METRICS,
     WEEKS_PER_YEAR,
     HealthInputs,
+    HealthStatus,
     Metric,
     Reading,
-    Status,
     assess,
     classify,
     fraction_text,
@@ -88,12 +88,12 @@ def test_each_metric_on_a_hand_computed_ledger() -> None:
 def test_the_hand_computed_ledger_rated_by_each_shipped_policy(policy: Policy) -> None:
     readings = assess(measure(small_ledger()), policy.health)
     assert readings == (
-        Reading("inflation_yearly", "percent", Fraction(4), Status.OK),
-        Reading("velocity", "ratio", Fraction(3, 2), Status.OK),
-        Reading("active_wallets", "percent", Fraction(25), Status.WARNING),
-        Reading("frozen_tokens", "percent", Fraction(30), Status.WARNING),
-        Reading("treasury", "percent", Fraction(4), Status.CRITICAL),
-        Reading("gini", "ratio", Fraction(7, 64), Status.UNRATED),
+        Reading("inflation_yearly", "percent", Fraction(4), HealthStatus.OK),
+        Reading("velocity", "ratio", Fraction(3, 2), HealthStatus.OK),
+        Reading("active_wallets", "percent", Fraction(25), HealthStatus.WARNING),
+        Reading("frozen_tokens", "percent", Fraction(30), HealthStatus.WARNING),
+        Reading("treasury", "percent", Fraction(4), HealthStatus.CRITICAL),
+        Reading("gini", "ratio", Fraction(7, 64), HealthStatus.UNRATED),
     )
 
 
@@ -110,13 +110,13 @@ def test_zero_denominators_give_no_value_and_nothing_else_changes() -> None:
     assert values["gini"] == 0
     assert all(values[m] is None for m in METRICS if m != "gini")
     readings = assess(values, {})
-    assert [r.status for r in readings] == [Status.NO_VALUE] * 5 + [Status.UNRATED]
+    assert [r.status for r in readings] == [HealthStatus.NO_VALUE] * 5 + [HealthStatus.UNRATED]
 
 
 def test_a_metric_only_the_policy_names_has_no_value() -> None:
     bounds = HealthMetric("holder_growth", "percent", Decimal(1), None, Decimal(0), None)
     readings = assess(measure(small_ledger()), {"holder_growth": bounds})
-    assert readings[-1] == Reading("holder_growth", "percent", None, Status.NO_VALUE)
+    assert readings[-1] == Reading("holder_growth", "percent", None, HealthStatus.NO_VALUE)
 
 
 def test_deflation_is_negative_inflation() -> None:
@@ -127,45 +127,45 @@ def test_deflation_is_negative_inflation() -> None:
 BOUND_CASES = [
     # metric, value (in the policy's unit), status: each bound of the shipped policies
     # (identical in both) exactly, and one millionth on either side of it.
-    ("inflation_yearly", Fraction(5), Status.OK),
-    ("inflation_yearly", 5 + EPSILON, Status.WARNING),
-    ("inflation_yearly", Fraction(10), Status.WARNING),
-    ("inflation_yearly", 10 + EPSILON, Status.CRITICAL),
-    ("inflation_yearly", Fraction(-50), Status.OK),  # no lower bound
-    ("velocity", Fraction(2, 10) - EPSILON, Status.CRITICAL),
-    ("velocity", Fraction(2, 10), Status.WARNING),
-    ("velocity", Fraction(1, 2) - EPSILON, Status.WARNING),
-    ("velocity", Fraction(1, 2), Status.OK),
-    ("velocity", Fraction(2), Status.OK),
-    ("velocity", 2 + EPSILON, Status.WARNING),
-    ("velocity", Fraction(5), Status.WARNING),
-    ("velocity", 5 + EPSILON, Status.CRITICAL),
-    ("active_wallets", 10 - EPSILON, Status.CRITICAL),
-    ("active_wallets", Fraction(10), Status.WARNING),
-    ("active_wallets", 30 - EPSILON, Status.WARNING),
-    ("active_wallets", Fraction(30), Status.OK),
-    ("active_wallets", Fraction(100), Status.OK),
-    ("frozen_tokens", Fraction(0), Status.OK),
-    ("frozen_tokens", Fraction(20), Status.OK),
-    ("frozen_tokens", 20 + EPSILON, Status.WARNING),
-    ("frozen_tokens", Fraction(40), Status.WARNING),
-    ("frozen_tokens", 40 + EPSILON, Status.CRITICAL),
-    ("treasury", 5 - EPSILON, Status.CRITICAL),
-    ("treasury", Fraction(5), Status.WARNING),
-    ("treasury", 15 - EPSILON, Status.WARNING),
-    ("treasury", Fraction(15), Status.OK),
+    ("inflation_yearly", Fraction(5), HealthStatus.OK),
+    ("inflation_yearly", 5 + EPSILON, HealthStatus.WARNING),
+    ("inflation_yearly", Fraction(10), HealthStatus.WARNING),
+    ("inflation_yearly", 10 + EPSILON, HealthStatus.CRITICAL),
+    ("inflation_yearly", Fraction(-50), HealthStatus.OK),  # no lower bound
+    ("velocity", Fraction(2, 10) - EPSILON, HealthStatus.CRITICAL),
+    ("velocity", Fraction(2, 10), HealthStatus.WARNING),
+    ("velocity", Fraction(1, 2) - EPSILON, HealthStatus.WARNING),
+    ("velocity", Fraction(1, 2), HealthStatus.OK),
+    ("velocity", Fraction(2), HealthStatus.OK),
+    ("velocity", 2 + EPSILON, HealthStatus.WARNING),
+    ("velocity", Fraction(5), HealthStatus.WARNING),
+    ("velocity", 5 + EPSILON, HealthStatus.CRITICAL),
+    ("active_wallets", 10 - EPSILON, HealthStatus.CRITICAL),
+    ("active_wallets", Fraction(10), HealthStatus.WARNING),
+    ("active_wallets", 30 - EPSILON, HealthStatus.WARNING),
+    ("active_wallets", Fraction(30), HealthStatus.OK),
+    ("active_wallets", Fraction(100), HealthStatus.OK),
+    ("frozen_tokens", Fraction(0), HealthStatus.OK),
+    ("frozen_tokens", Fraction(20), HealthStatus.OK),
+    ("frozen_tokens", 20 + EPSILON, HealthStatus.WARNING),
+    ("frozen_tokens", Fraction(40), HealthStatus.WARNING),
+    ("frozen_tokens", 40 + EPSILON, HealthStatus.CRITICAL),
+    ("treasury", 5 - EPSILON, HealthStatus.CRITICAL),
+    ("treasury", Fraction(5), HealthStatus.WARNING),
+    ("treasury", 15 - EPSILON, HealthStatus.WARNING),
+    ("treasury", Fraction(15), HealthStatus.OK),
 ]
 
 
 @pytest.mark.parametrize(("metric", "value", "status"), BOUND_CASES)
 def test_every_bound_of_the_shipped_policies(
-    policy: Policy, metric: str, value: Fraction, status: Status
+    policy: Policy, metric: str, value: Fraction, status: HealthStatus
 ) -> None:
     assert classify(value, policy.health[metric]) is status
 
 
 def test_velocity_zero_is_critical(policy: Policy) -> None:
-    assert classify(Fraction(0), policy.health["velocity"]) is Status.CRITICAL
+    assert classify(Fraction(0), policy.health["velocity"]) is HealthStatus.CRITICAL
 
 
 def test_units() -> None:
@@ -249,10 +249,10 @@ def test_statuses_follow_the_bounds(inputs: HealthInputs, file: str) -> None:
     for reading in assess(measure(inputs), policy.health):
         bounds = policy.health.get(reading.metric)
         if reading.value is None:
-            assert reading.status is Status.NO_VALUE
+            assert reading.status is HealthStatus.NO_VALUE
             continue
         if bounds is None:
-            assert reading.status is Status.UNRATED
+            assert reading.status is HealthStatus.UNRATED
             continue
         value = reading.value
         beyond = (bounds.critical_below is not None and value < bounds.critical_below) or (
@@ -261,8 +261,8 @@ def test_statuses_follow_the_bounds(inputs: HealthInputs, file: str) -> None:
         within = (bounds.target_min is None or value >= bounds.target_min) and (
             bounds.target_max is None or value <= bounds.target_max
         )
-        assert (reading.status is Status.CRITICAL) == beyond
-        assert (reading.status is Status.OK) == (within and not beyond)
+        assert (reading.status is HealthStatus.CRITICAL) == beyond
+        assert (reading.status is HealthStatus.OK) == (within and not beyond)
 
 
 def test_metric_names_match_the_policy(policy: Policy) -> None:
