@@ -16,4 +16,7 @@ from systok.observability.logs import TextFormatter
     Quarter.last_closed,  # the quarterly run's default quarter (issue 13, landing)
     Quarter.is_closed_at,  # the quarterly run refuses an open quarter (issue 13, landing)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
+    # used by the quarterly run (issue 13, next stage)
+    Quarter.last_closed,
+    Quarter.is_closed_at,
 )

@@ -61,19 +61,25 @@ def supply_of(by_type: Mapping[str, TypeTotals]) -> Supply:
     )
 
 
-def gini_text(balances: Sequence[int]) -> str:
-    """The Gini coefficient of ascending positive balances, floored to 6 decimals.
+def gini(balances: Sequence[int]) -> Fraction:
+    """The exact Gini coefficient of ascending non-negative balances (0 when none or all 0).
 
-    ``G = (2 Σ i·xᵢ − (n + 1) Σ xᵢ) / (n Σ xᵢ)`` with ``i`` from 1, computed exactly
-    (``Fraction``); rounding: floor, named here because it is a division.
+    ``G = (2 Σ i·xᵢ − (n + 1) Σ xᵢ) / (n Σ xᵢ)`` with ``i`` from 1. For ``n`` holders it
+    lies in ``[0, (n − 1) / n]``, so below 1.
     """
     n, total = len(balances), sum(balances)
     if n == 0 or total == 0:
-        return f"0.{'0' * GINI_DECIMALS}"
+        return Fraction(0)
     weighted = sum(i * x for i, x in enumerate(balances, start=1))
-    gini = Fraction(2 * weighted - (n + 1) * total, n * total)
+    return Fraction(2 * weighted - (n + 1) * total, n * total)
+
+
+def gini_text(balances: Sequence[int]) -> str:
+    """The Gini coefficient of ascending positive balances (``gini``), floored to 6
+    decimals; rounding: floor, named here because it is a division."""
+    exact = gini(balances)
     whole = 10**GINI_DECIMALS
-    micro = gini.numerator * whole // gini.denominator
+    micro = exact.numerator * whole // exact.denominator
     return f"{micro // whole}.{micro % whole:0{GINI_DECIMALS}d}"
 
 
