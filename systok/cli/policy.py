@@ -228,7 +228,7 @@ def _show_funds(console: Console, policy: Policy) -> None:
     if policy.initial_sale is not None:
         sale = policy.initial_sale
         console.print(
-            f"Initial sale{_mark('initial_sale.share_bps_min')} to {sale.buyers}: "
+            f"Initial sale{_mark('initial_sale')} to {sale.buyers}: "
             f"{_pct(sale.share_bps_min)}–{_pct(sale.share_bps_max)}"
             f" of supply, vesting {sale.vesting_days} d."
         )

@@ -155,7 +155,7 @@ def test_show_marks_declared_sections(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["policy", "show", "stk-2025-04"]) == 0
     out = capsys.readouterr().out
     assert "Declared, not enforced yet" in out
-    assert "initial_sale.buyers" in out
+    assert "funds.split.startup.vesting_days" in out
     assert "Ingestion: future skew" in out  # enforced: no mark on its line
     assert "Ingestion — declared" not in out
 
@@ -167,13 +167,14 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
     assert set(document["declared"]) == {
         "backing",
         "eligibility.membership_period_months",
-        "initial_sale.buyers",
-        "initial_sale.share_bps_max",
-        "initial_sale.share_bps_min",
+        "funds.split.startup.vesting_days",
+        "health",
+        "initial_sale",
         "price",
         "reports.quarterly_published",
         "schedule",
         "slashing",
+        "stabilisation",
     }
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50

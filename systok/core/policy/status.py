@@ -43,13 +43,20 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
         "slashing": f"redistribution from inactive wallets lands with {QUARTERLY_ECONOMY}",
+        "health": (
+            "the metrics and their rating are core.health; the quarterly run that "
+            f"computes them from the ledger lands with {QUARTERLY_ECONOMY}"
+        ),
+        "stabilisation": (
+            "the triggers are evaluated by core.stabilisation; proposals and their "
+            f"approval land with {QUARTERLY_ECONOMY}"
+        ),
         "price": f"the directive price is set with {QUARTERLY_ECONOMY}",
         "backing": f"inflows to the backing fund land with {QUARTERLY_ECONOMY}",
-        # initial_sale.vesting_days is enforced by systok.core.fund_vesting; the sale
-        # itself (its share of supply and who may buy) is not built yet.
-        "initial_sale.share_bps_min": f"the initial sale lands with {QUARTERLY_ECONOMY}",
-        "initial_sale.share_bps_max": f"the initial sale lands with {QUARTERLY_ECONOMY}",
-        "initial_sale.buyers": f"the initial sale lands with {QUARTERLY_ECONOMY}",
+        "initial_sale": (
+            "the purchase vesting schedule is core.fund_vesting; the sale itself lands "
+            f"with {QUARTERLY_ECONOMY}"
+        ),
         "schedule": (
             f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
             "the weekly run does not read them"
@@ -59,6 +66,10 @@ DECLARED: Mapping[str, str] = MappingProxyType(
             f"the product's nominal length is read with {QUARTERLY_ECONOMY}"
         ),
         "reports.quarterly_published": f"quarterly reports land with {QUARTERLY_ECONOMY}",
+        "funds.split.*.vesting_days": (
+            "the release schedule is core.fund_vesting; posting the releases lands with "
+            f"{QUARTERLY_ECONOMY}, and today each fund is credited its share at once"
+        ),
     }
 )
 """Declared key path → why it is not enforced yet (and what will enforce it)."""
