@@ -141,7 +141,7 @@ class QuarterRun:
                 run_id=DRY_RUN_ID,
             )
             run = repo.get_run(session, run_id)
-            rows = snapshot_rows(StageContext(session, self.policy, run, quarter))
+            rows = snapshot_rows(StageContext(session, self.policy, run, quarter, self.clock))
             planned = plan_redistributions(self.policy, rows)
             return _summarise(run, rows, planned, dry_run=True)
 
@@ -168,7 +168,7 @@ class QuarterRun:
         stage = Stage(row.stage)
         if stage is Stage.DONE:
             return stage
-        HANDLERS[stage](StageContext(session, self.policy, row, quarter))
+        HANDLERS[stage](StageContext(session, self.policy, row, quarter, self.clock))
         reached = stage.next
         finished_at_us = self.clock()
         repo.advance(session, run_id, reached.value, finished_at_us)

@@ -41,6 +41,7 @@ class StageContext:
     run: Any
     """The run row as locked for this stage."""
     quarter: Quarter
+    clock: Callable[[], int]
 
     @property
     def last_day(self) -> int:
@@ -152,7 +153,7 @@ def redistribute(ctx: StageContext) -> None:
     snapshot: the entry moves what is available now (never below zero), and the row
     keeps both the due and the moved amount.
     """
-    ledger = Ledger(ctx.session)
+    ledger = Ledger(ctx.session, clock=ctx.clock)
     ledger.ensure_assets({code: asset.scale for code, asset in ctx.policy.assets.items()})
     target = AccountRef(AccountType(ctx.policy.slashing.to), STK)
     stored = []
