@@ -151,7 +151,7 @@ def last_activity_days(
 ) -> dict[str, int]:
     """The last day (UTC day number) each member was active, up to a quarter's close.
 
-    Activity is defined once, here (ADR 0027, docs/quarter-run.md): a day on which the
+    Activity is defined once, here (ADR 0027): a day on which the
     member had a counted event (``event_day_counts`` with ``count > 0``), or started an
     action — sent a transfer (the debited member of a ``transfer`` entry), bought on the
     marketplace (an entitlement), or linked a wallet. Staking and voting do not exist

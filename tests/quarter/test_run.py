@@ -141,6 +141,8 @@ def test_verify_names_a_tampered_redistribution(engine: Engine) -> None:
 
 
 def test_clock_before_close_refused(engine: Engine) -> None:
-    with time_machine.travel(NOW.replace(year=2026, month=3, day=31), tick=False):
-        with pytest.raises(QuarterError, match="2026-Q1 is still open"):
-            QuarterRun(engine, POLICY).run(QUARTER)
+    with (
+        time_machine.travel(NOW.replace(month=3, day=31), tick=False),
+        pytest.raises(QuarterError, match="2026-Q1 is still open"),
+    ):
+        QuarterRun(engine, POLICY).run(QUARTER)

@@ -42,7 +42,6 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "slashing": f"redistribution from inactive wallets lands with {QUARTERLY_ECONOMY}",
         "health": f"health metrics are computed with {QUARTERLY_ECONOMY}",
         "stabilisation": f"stabilisation triggers land with {QUARTERLY_ECONOMY}",
         "price": f"the directive price is set with {QUARTERLY_ECONOMY}",
