@@ -28,6 +28,9 @@ from systok.db.kit import (
     wallets_t,
 )
 
+IDS_PER_STATEMENT = 5_000
+"""Ledger entries read per statement (SQLite binds at most 32 766 parameters)."""
+
 # --- the run rows ---------------------------------------------------------------------
 
 
@@ -157,8 +160,9 @@ def last_activity_days(
     marketplace (an entitlement), or linked a wallet. Staking and voting do not exist
     yet; they join the definition when they land. Only days up to ``last_day`` and
     times before ``end_us`` (the close) count. A member with no activity at all is
-    treated as active on their first-known day: the member row's ``created_at_us``,
-    else (an account owner with no member row) the custodial account's opening.
+    treated as active on their first-known day: the member row's ``created_at_us``
+    (when ingestion first knew them), else, for an account owner with no member row, the
+    day their custodial account opened.
     Members with no known day at all are left out of the answer.
     """
     wanted = set(members)
@@ -198,16 +202,16 @@ def last_activity_days(
     for statement in (sent, bought, linked):
         for member_id, at_us in session.execute(statement):
             seen(member_id, day_of_us(int(at_us)))
-    for member_id, at_us in session.execute(select(members_t.c.id, members_t.c.created_at_us)):
-        if member_id not in last:
-            seen(member_id, day_of_us(int(at_us)))
-    for owner, at_us in session.execute(
-        select(accounts_t.c.owner, accounts_t.c.created_at_us).where(
-            and_(accounts_t.c.type == AccountType.MEMBER.value, accounts_t.c.asset == asset)
-        )
-    ):
-        if owner not in last:
-            seen(owner, day_of_us(int(at_us)))
+    # Never active: the member row's creation, else (no member row) the account's opening.
+    opened = select(accounts_t.c.owner, accounts_t.c.created_at_us).where(
+        and_(accounts_t.c.type == AccountType.MEMBER.value, accounts_t.c.asset == asset)
+    )
+    known = set(last)
+    for statement in (select(members_t.c.id, members_t.c.created_at_us), opened):
+        for member_id, at_us in session.execute(statement):
+            if member_id not in known:
+                known.add(member_id)
+                seen(member_id, day_of_us(int(at_us)))
     return last
 
 
@@ -251,8 +255,12 @@ def run_redistributions(session: Session, run_id: int) -> list[Row[Any]]:
 def entry_postings(session: Session, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:
     """Ledger entries by id: their code and postings as ``{"type:owner": units}``."""
     found: dict[int, dict[str, Any]] = {}
-    if not transaction_ids:
-        return found
+    for start in range(0, len(transaction_ids), IDS_PER_STATEMENT):
+        _read_entries(session, transaction_ids[start : start + IDS_PER_STATEMENT], found)
+    return found
+
+
+def _read_entries(session: Session, ids: list[int], found: dict[int, dict[str, Any]]) -> None:
     rows = session.execute(
         select(
             transactions_t.c.id,
@@ -264,10 +272,9 @@ def entry_postings(session: Session, transaction_ids: list[int]) -> dict[int, di
         .select_from(transactions_t)
         .join(postings_t, postings_t.c.transaction_id == transactions_t.c.id)
         .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
-        .where(transactions_t.c.id.in_(transaction_ids))
+        .where(transactions_t.c.id.in_(ids))
     )
     for tx_id, code, account_type, owner, units in rows:
         entry = found.setdefault(int(tx_id), {"code": code, "postings": {}})
         name = f"{account_type}:{owner}" if owner else account_type
         entry["postings"][name] = int(units)
-    return found

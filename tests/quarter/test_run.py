@@ -15,6 +15,7 @@ from systok.db.tables import Base
 from systok.errors import QuarterError
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
+from systok.policy_files import load_policy
 from systok.quarter.schemas import Stage
 from systok.quarter.service import QuarterRun, verify_quarter
 from tests.quarter.crash import CrashingQuarterRun, SimulatedCrash
@@ -49,17 +50,20 @@ def balance(engine: Engine, ref) -> int:
     return run_transaction(engine, lambda s: Ledger(s).balance(ref).posted_units)
 
 
-def test_golden_quarter(engine: Engine) -> None:
+@pytest.mark.parametrize("policy", ["stk-2025-12", "stk-2025-04"])
+def test_golden_quarter(engine: Engine, policy: str) -> None:
+    """The same community under both shipped policies (the 21M one has the same tiers)."""
     build(engine)
     pool_before = balance(engine, system_account(AccountType.POOL_REWARDS))
-    summary = runner(engine).run(QUARTER)
-    assert summary.stage == Stage.DONE
+    run = QuarterRun(engine, load_policy(policy), clock=lambda: datetime_to_us(NOW))
+    summary = run.run(QUARTER)
+    assert summary.stage == Stage.DONE and summary.policy_version == policy
     got = {
         r.member_id: (r.rate_bps, r.warn, r.due_units, r.moved_units)
         for r in summary.redistributions
     }
     assert got == GOLDEN
-    assert summary.members == 6
+    assert summary.members == 7  # a … h, d a free user; a and h active
     assert summary.wallet_units == 5 * STK  # d's own wallet: out of reach, reported
     assert summary.held_units == 2 * STK
     assert summary.moved_units == 3_339_500
@@ -69,7 +73,7 @@ def test_golden_quarter(engine: Engine) -> None:
     assert balance(engine, member_account("g")) == 0
     assert balance(engine, member_account("d")) == 10 * STK - 1_500_000
     assert run_transaction(engine, audit_ledger).ok
-    assert verify_quarter(engine, POLICY, QUARTER) == []
+    assert verify_quarter(engine, load_policy(policy), QUARTER) == []
 
 
 def test_rerun_of_settled_quarter_changes_nothing(engine: Engine) -> None:
@@ -146,3 +150,15 @@ def test_clock_before_close_refused(engine: Engine) -> None:
         pytest.raises(QuarterError, match="2026-Q1 is still open"),
     ):
         QuarterRun(engine, POLICY).run(QUARTER)
+
+
+def test_a_second_policy_for_a_settled_quarter_is_refused(engine: Engine) -> None:
+    build(engine)
+    runner(engine).run(QUARTER)
+    before = every_table(engine)
+    other = QuarterRun(engine, load_policy("stk-2025-04"), clock=lambda: datetime_to_us(NOW))
+    with pytest.raises(QuarterError, match="already has a run under policy stk-2025-12"):
+        other.run(QUARTER)
+    with pytest.raises(QuarterError, match="already has a run"):
+        other.preview(QUARTER)
+    assert every_table(engine) == before

@@ -9,6 +9,7 @@ Quarter 2026-Q1 ends 2026-03-31 (its last day); the run happens on 2026-04-02.
 - ``d``: a free user with no member row whose account opened on 2024-12-01 → 485 days →
   15 %; also 5 STK in their own wallet, out of reach.
 - ``e``: linked a wallet on 2025-12-31 → 90 days → 5 % and a warning.
+- ``h``: a member since 2024-01-01 who bought a service on 2026-01-15 → 75 days → 0 %.
 - ``g``: a member since 2024-01-01, never active → 15 % of 1 STK due, but after the close
   (2026-04-01) they sent almost everything away: the run moves what is left.
 """
@@ -34,7 +35,7 @@ from systok.core.ledger import (
 from systok.core.quarters import Quarter
 from systok.core.times import datetime_to_us, day_of_date
 from systok.db.engine import run_transaction
-from systok.db.kit import day_counts_t, wallet_challenges_t, wallets_t
+from systok.db.kit import day_counts_t, entitlements_t, wallet_challenges_t, wallets_t
 from systok.economy.transfers import transfer_between_members
 from systok.ingest.repository.members import ensure_member
 from systok.ledger.service import Ledger
@@ -75,9 +76,10 @@ def build(engine: Engine) -> None:
             ("c", at(2025, 7, 1)),
             ("e", at(2025, 1, 1)),
             ("g", at(2024, 1, 1)),
+            ("h", at(2024, 1, 1)),
         ):
             ensure_member(session, member_id, created)
-        for member_id in ("a", "b", "c", "e"):
+        for member_id in ("a", "b", "c", "e", "h"):
             credit(session, member_account(member_id), 10 * STK, at(2025, 1, 2), f"t:{member_id}")
         credit(session, member_account("d"), 10 * STK, at(2024, 12, 1), "t:d")
         credit(session, member_account("g"), STK, at(2024, 1, 2), "t:g")
@@ -124,6 +126,18 @@ def build(engine: Engine) -> None:
                 nonce="n-e",
                 signature="s",
                 linked_at_us=at(2025, 12, 31),
+            )
+        )
+        session.execute(
+            insert(entitlements_t).values(
+                member_id="h",
+                service_id="course",
+                request_key="k-h",
+                policy_version=POLICY.version,
+                price_units=0,
+                starts_at_us=at(2026, 1, 15),
+                ends_at_us=at(2026, 2, 15),
+                created_at_us=at(2026, 1, 15),
             )
         )
         transfer_between_members(
