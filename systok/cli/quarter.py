@@ -17,7 +17,8 @@ from systok.core.weeks import IsoWeek
 from systok.errors import AuditFailed, NoQuarterToVerify
 from systok.policy_files import policy_for_week
 from systok.quarter.schemas import QuarterSummary
-from systok.quarter.service import QuarterRun, parse_quarter, quarter_summary, verify_quarter
+from systok.quarter.service import QuarterRun, parse_quarter, quarter_summary
+from systok.quarter.verify import verify_quarter
 
 console = make_console()
 

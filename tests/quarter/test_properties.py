@@ -28,7 +28,8 @@ from systok.db.kit import day_counts_t
 from systok.ingest.repository.members import ensure_member
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
-from systok.quarter.service import QuarterRun, verify_quarter
+from systok.quarter.service import QuarterRun
+from systok.quarter.verify import verify_quarter
 from tests.quarter.test_run import every_table
 from tests.quarter.world import POLICY, fixed
 

@@ -17,7 +17,8 @@ from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.policy_files import load_policy
 from systok.quarter.schemas import Stage
-from systok.quarter.service import QuarterRun, verify_quarter
+from systok.quarter.service import QuarterRun
+from systok.quarter.verify import verify_quarter
 from tests.quarter.crash import CrashingQuarterRun, SimulatedCrash
 from tests.quarter.world import NOW, POLICY, QUARTER, STK, build
 
