@@ -32,6 +32,7 @@ FLOW = [
     "systok.accrual",
     "systok.ledger",
     "systok.economy",
+    "systok.quarter",
     "systok.access",
     "systok.payout",
     "systok.observability",

@@ -2,7 +2,6 @@
 
 from systok.cli.api import worker_app
 from systok.config import Settings
-from systok.core.quarters import Quarter
 from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
@@ -13,10 +12,5 @@ from systok.observability.logs import TextFormatter
     DatabaseCollector.collect,  # prometheus_client's registry, on every scrape
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
-    Quarter.last_closed,  # the quarterly run's default quarter (issue 13, landing)
-    Quarter.is_closed_at,  # the quarterly run refuses an open quarter (issue 13, landing)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
-    # used by the quarterly run (issue 13, next stage)
-    Quarter.last_closed,
-    Quarter.is_closed_at,
 )

@@ -63,6 +63,7 @@ def _register_subcommands() -> None:
     from systok.cli import payout as payout_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
+    from systok.cli import quarter as quarter_cli
     from systok.cli import run as run_cli
     from systok.cli import vesting as vesting_cli
 
@@ -76,6 +77,8 @@ def _register_subcommands() -> None:
     app.add_typer(run_cli.report_app, name="report")
     app.command("explain")(explain_cli.explain)
     app.add_typer(run_cli.verify_app, name="verify")
+    run_cli.run_app.command("quarter")(quarter_cli.run_quarter)
+    run_cli.verify_app.command("quarter")(quarter_cli.verify_quarter_command)
     app.add_typer(vesting_cli.vesting_app, name="vesting")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")

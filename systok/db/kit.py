@@ -43,6 +43,10 @@ from systok.db.tables import (
     PayoutItem,
     Posting,
     QuarantinedEvent,
+    QuarterRedistribution,
+    QuarterRun,
+    QuarterRunStage,
+    QuarterSnapshot,
     Reconciliation,
     VestingGrant,
     Wallet,
@@ -73,6 +77,10 @@ payout_items_t = cast(Table, PayoutItem.__table__)
 postings_t = cast(Table, Posting.__table__)
 qualifications_t = cast(Table, MemberQualification.__table__)
 quarantine_t = cast(Table, QuarantinedEvent.__table__)
+quarter_redistributions_t = cast(Table, QuarterRedistribution.__table__)
+quarter_runs_t = cast(Table, QuarterRun.__table__)
+quarter_snapshots_t = cast(Table, QuarterSnapshot.__table__)
+quarter_stages_t = cast(Table, QuarterRunStage.__table__)
 reconciliations_t = cast(Table, Reconciliation.__table__)
 rewards_t = cast(Table, AccrualReward.__table__)
 runs_t = cast(Table, AccrualRun.__table__)

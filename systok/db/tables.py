@@ -740,3 +740,102 @@ class Entitlement(Base):
         CheckConstraint("price_units >= 0", name="price_not_negative"),
         Index("ix_entitlements_member_service", "member_id", "service_id", "ends_at_us"),
     )
+
+
+# --- the quarterly run ----------------------------------------------------------------
+
+
+class QuarterRun(Base):
+    """One quarterly run, unique by quarter; ``stage`` is its checkpoint.
+
+    Stages advance snapshot → redistribute → done (``systok.quarter.schemas.Stage``);
+    each stage's writes and the new stage commit in one unit of work, so a crash
+    resumes at the first stage not committed. The policy is the one in force for the
+    quarter's last week; its hash is kept so a verification replays the same rules.
+    """
+
+    __tablename__ = "quarter_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("quarter", name="uq_quarter_runs_quarter"),)
+
+
+class QuarterRunStage(Base):
+    """When a stage of a quarterly run finished and how long it took.
+
+    Written in the unit of work that commits the stage, so a stage that rolled back
+    leaves no row.
+    """
+
+    __tablename__ = "quarter_run_stages"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("quarter_runs.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    finished_at_us: Mapped[int] = mapped_column(BigInteger)
+    duration_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("duration_us >= 0", name="duration_not_negative"),)
+
+
+class QuarterSnapshot(Base):
+    """A member's tokens and last activity at the quarter's close (the snapshot stage).
+
+    ``posted_units`` and ``held_units`` are the member's custodial account as the
+    ledger stood at the close; ``available_units`` is their difference, the base of
+    redistribution. ``wallet_units`` are the tokens paid out to the member's own Solana
+    wallet: the member's, out of the run's reach, only reported. ``last_activity_day``
+    is a UTC day number (``systok.quarter.repository.last_activity_days``);
+    ``days_inactive`` = the quarter's last day − that day.
+    """
+
+    __tablename__ = "quarter_snapshots"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("quarter_runs.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    posted_units: Mapped[int] = mapped_column(BigInteger)
+    held_units: Mapped[int] = mapped_column(BigInteger)
+    available_units: Mapped[int] = mapped_column(BigInteger)
+    wallet_units: Mapped[int] = mapped_column(BigInteger)
+    last_activity_day: Mapped[int] = mapped_column(Integer)
+    days_inactive: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("available_units = posted_units - held_units", name="available_is_net"),
+        CheckConstraint("days_inactive >= 0", name="days_not_negative"),
+    )
+
+
+class QuarterRedistribution(Base):
+    """What the redistribute stage took from one member in a non-zero or warning tier.
+
+    ``due_units`` = floor(snapshot available × ``rate_bps`` / 10 000); ``moved_units``
+    is what the ledger transaction ``transaction_id`` moved to the policy's
+    ``slashing.to`` account: the due amount, or less when the member spent tokens
+    between the close and the run (never more). ``warn`` marks the tier the policy
+    flags for a warning (the notification itself is queued by a later issue).
+    """
+
+    __tablename__ = "quarter_redistributions"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("quarter_runs.id"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    from_days: Mapped[int] = mapped_column(Integer)
+    to_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    warn: Mapped[bool] = mapped_column(Boolean)
+    due_units: Mapped[int] = mapped_column(BigInteger)
+    moved_units: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("transactions.id"), nullable=True
+    )
+
+    __table_args__ = (
+        CheckConstraint("moved_units >= 0 AND moved_units <= due_units", name="moved_within_due"),
+    )

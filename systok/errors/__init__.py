@@ -63,6 +63,10 @@ from systok.errors.ledger import (
     LedgerError,
     UnbalancedTransaction,
 )
+from systok.errors.quarter import (
+    NoQuarterToVerify,
+    QuarterError,
+)
 from systok.errors.root import SystokError
 from systok.errors.run import (
     GrantNotFound,
@@ -97,6 +101,7 @@ __all__ = [
     "MemberAuthUnavailable",
     "MemberNotFound",
     "MissingScope",
+    "NoQuarterToVerify",
     "NoRunToVerify",
     "NotYourAccount",
     "PolicyInvalid",
@@ -106,6 +111,7 @@ __all__ = [
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
+    "QuarterError",
     "RecipientIneligible",
     "RecipientUnknown",
     "RewardNotFound",

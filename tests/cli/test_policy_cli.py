@@ -173,8 +173,7 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
         "price",
         "reports.quarterly_published",
         "schedule",
-        "slashing",
         "stabilisation",
-    }
+    }  # slashing is enforced by the quarterly run (ADR 0027)
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50

@@ -42,7 +42,6 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "slashing": f"redistribution from inactive wallets lands with {QUARTERLY_ECONOMY}",
         "health": (
             "the metrics and their rating are core.health; the quarterly run that "
             f"computes them from the ledger lands with {QUARTERLY_ECONOMY}"

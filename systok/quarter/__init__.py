@@ -1,0 +1,1 @@
+"""The quarterly run: snapshot at the quarter's close, then redistribution (SPEC §6)."""

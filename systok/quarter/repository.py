@@ -1,0 +1,280 @@
+"""All SQL of the quarterly run: its rows, the ledger at the close, members' activity.
+
+Functions take the caller's session; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from systok.core.ledger import AccountType, TransactionCode
+from systok.core.times import day_of_us
+from systok.db.kit import (
+    accounts_t,
+    day_counts_t,
+    entitlements_t,
+    holds_t,
+    members_t,
+    postings_t,
+    quarter_redistributions_t,
+    quarter_runs_t,
+    quarter_snapshots_t,
+    quarter_stages_t,
+    transactions_t,
+    wallets_t,
+)
+
+IDS_PER_STATEMENT = 5_000
+"""Ledger entries read per statement (SQLite binds at most 32 766 parameters)."""
+
+# --- the run rows ---------------------------------------------------------------------
+
+
+def find_run(session: Session, quarter: str) -> Row[Any] | None:
+    """The run of a quarter, if one was started."""
+    return session.execute(
+        select(quarter_runs_t).where(quarter_runs_t.c.quarter == quarter)
+    ).one_or_none()
+
+
+def create_run(
+    session: Session,
+    *,
+    quarter: str,
+    policy_version: str,
+    policy_hash: str,
+    stage: str,
+    now_us: int,
+    run_id: int | None = None,
+) -> int:
+    """Start a run at ``stage`` (``run_id`` given only by a dry run, see ``DRY_RUN_ID``)."""
+    statement = insert(quarter_runs_t).values(
+        quarter=quarter,
+        policy_version=policy_version,
+        policy_hash=policy_hash,
+        stage=stage,
+        created_at_us=now_us,
+        updated_at_us=now_us,
+    )
+    if run_id is not None:
+        statement = statement.values(id=run_id)
+    created: int = session.execute(statement.returning(quarter_runs_t.c.id)).scalar_one()
+    return created
+
+
+def get_run(session: Session, run_id: int) -> Row[Any]:
+    """A run row, read without locking it."""
+    return session.execute(select(quarter_runs_t).where(quarter_runs_t.c.id == run_id)).one()
+
+
+def lock_run(session: Session, run_id: int) -> Row[Any]:
+    """The run row under its lock: one stage advances at a time, whoever runs it."""
+    return session.execute(
+        select(quarter_runs_t).where(quarter_runs_t.c.id == run_id).with_for_update()
+    ).one()
+
+
+def advance(session: Session, run_id: int, stage: str, now_us: int) -> None:
+    """Record that the run reached ``stage``."""
+    session.execute(
+        update(quarter_runs_t)
+        .where(quarter_runs_t.c.id == run_id)
+        .values(stage=stage, updated_at_us=now_us)
+    )
+
+
+def insert_stage(
+    session: Session, run_id: int, stage: str, finished_at_us: int, duration_us: int
+) -> None:
+    """Record that ``stage`` of run ``run_id`` committed, taking ``duration_us``."""
+    session.execute(
+        insert(quarter_stages_t).values(
+            run_id=run_id, stage=stage, finished_at_us=finished_at_us, duration_us=duration_us
+        )
+    )
+
+
+# --- the ledger at the close ----------------------------------------------------------
+
+
+def balances_at(session: Session, asset: str, end_us: int) -> dict[str, dict[str, int]]:
+    """Members' posted balances as the ledger stood before ``end_us``.
+
+    Returns member id → {``member``: custodial posted units, ``wallet``: units in the
+    member's own wallet, ``held``: units held on the custodial account}: the sums of
+    the postings of entries written before ``end_us``, and the holds pending then
+    (created before ``end_us`` and not resolved before it). Only non-zero values.
+    """
+    found: dict[str, dict[str, int]] = {}
+    posted = session.execute(
+        select(accounts_t.c.owner, accounts_t.c.type, func.sum(postings_t.c.amount_units))
+        .select_from(postings_t)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
+        .where(
+            accounts_t.c.type.in_([AccountType.MEMBER.value, AccountType.WALLET.value]),
+            accounts_t.c.asset == asset,
+            transactions_t.c.created_at_us < end_us,
+        )
+        .group_by(accounts_t.c.owner, accounts_t.c.type)
+    )
+    for owner, account_type, units in posted:
+        if units:
+            found.setdefault(owner, {})[account_type] = int(units)
+    created, resolved = aliased(transactions_t), aliased(transactions_t)
+    held = session.execute(
+        select(accounts_t.c.owner, func.sum(holds_t.c.amount_units))
+        .select_from(holds_t)
+        .join(accounts_t, accounts_t.c.id == holds_t.c.debit_account_id)
+        .join(created, created.c.id == holds_t.c.created_transaction_id)
+        .outerjoin(resolved, resolved.c.id == holds_t.c.resolved_transaction_id)
+        .where(
+            accounts_t.c.type == AccountType.MEMBER.value,
+            accounts_t.c.asset == asset,
+            created.c.created_at_us < end_us,
+            or_(resolved.c.id.is_(None), resolved.c.created_at_us >= end_us),
+        )
+        .group_by(accounts_t.c.owner)
+    )
+    for owner, units in held:
+        if units:
+            found.setdefault(owner, {})["held"] = int(units)
+    return found
+
+
+# --- activity (ADR 0027) ----------------------------------------------------------------
+
+
+def last_activity_days(
+    session: Session, members: Iterable[str], asset: str, last_day: int, end_us: int
+) -> dict[str, int]:
+    """The last day (UTC day number) each member was active, up to a quarter's close.
+
+    Activity is defined once, here (ADR 0027): a day on which the
+    member had a counted event (``event_day_counts`` with ``count > 0``), or started an
+    action — sent a transfer (the debited member of a ``transfer`` entry), bought on the
+    marketplace (an entitlement), or linked a wallet. Staking and voting do not exist
+    yet; they join the definition when they land. Only days up to ``last_day`` and
+    times before ``end_us`` (the close) count. A member with no activity at all is
+    treated as active on their first-known day: the member row's ``created_at_us``
+    (when ingestion first knew them), else, for an account owner with no member row, the
+    day their custodial account opened.
+    Members with no known day at all are left out of the answer.
+    """
+    wanted = set(members)
+    last: dict[str, int] = {}
+
+    def seen(member_id: str, day: int) -> None:
+        if member_id in wanted and day > last.get(member_id, day - 1):
+            last[member_id] = day
+
+    for member_id, day in session.execute(
+        select(day_counts_t.c.member_id, func.max(day_counts_t.c.day))
+        .where(day_counts_t.c.count > 0, day_counts_t.c.day <= last_day)
+        .group_by(day_counts_t.c.member_id)
+    ):
+        seen(member_id, int(day))
+    sent = (
+        select(accounts_t.c.owner, func.max(transactions_t.c.created_at_us))
+        .select_from(postings_t)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
+        .where(
+            transactions_t.c.code == TransactionCode.TRANSFER.value,
+            accounts_t.c.type == AccountType.MEMBER.value,
+            postings_t.c.amount_units < 0,
+            transactions_t.c.created_at_us < end_us,
+        )
+        .group_by(accounts_t.c.owner)
+    )
+    bought = (
+        select(entitlements_t.c.member_id, func.max(entitlements_t.c.created_at_us))
+        .where(entitlements_t.c.created_at_us < end_us)
+        .group_by(entitlements_t.c.member_id)
+    )
+    linked = select(wallets_t.c.member_id, wallets_t.c.linked_at_us).where(
+        wallets_t.c.linked_at_us < end_us
+    )
+    for statement in (sent, bought, linked):
+        for member_id, at_us in session.execute(statement):
+            seen(member_id, day_of_us(int(at_us)))
+    # Never active: the member row's creation, else (no member row) the account's opening.
+    opened = select(accounts_t.c.owner, accounts_t.c.created_at_us).where(
+        and_(accounts_t.c.type == AccountType.MEMBER.value, accounts_t.c.asset == asset)
+    )
+    known = set(last)
+    for statement in (select(members_t.c.id, members_t.c.created_at_us), opened):
+        for member_id, at_us in session.execute(statement):
+            if member_id not in known:
+                known.add(member_id)
+                seen(member_id, day_of_us(int(at_us)))
+    return last
+
+
+# --- the snapshot and the redistributions ---------------------------------------------
+
+
+def insert_snapshots(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store the snapshot's rows (one per member)."""
+    if rows:
+        session.execute(insert(quarter_snapshots_t), rows)
+
+
+def run_snapshots(session: Session, run_id: int) -> list[Row[Any]]:
+    """A run's snapshot, by member id."""
+    return list(
+        session.execute(
+            select(quarter_snapshots_t)
+            .where(quarter_snapshots_t.c.run_id == run_id)
+            .order_by(quarter_snapshots_t.c.member_id)
+        )
+    )
+
+
+def insert_redistributions(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store what the redistribute stage took from each member."""
+    if rows:
+        session.execute(insert(quarter_redistributions_t), rows)
+
+
+def run_redistributions(session: Session, run_id: int) -> list[Row[Any]]:
+    """A run's redistributions, by member id."""
+    return list(
+        session.execute(
+            select(quarter_redistributions_t)
+            .where(quarter_redistributions_t.c.run_id == run_id)
+            .order_by(quarter_redistributions_t.c.member_id)
+        )
+    )
+
+
+def entry_postings(session: Session, transaction_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Ledger entries by id: their code and postings as ``{"type:owner": units}``."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(transaction_ids), IDS_PER_STATEMENT):
+        _read_entries(session, transaction_ids[start : start + IDS_PER_STATEMENT], found)
+    return found
+
+
+def _read_entries(session: Session, ids: list[int], found: dict[int, dict[str, Any]]) -> None:
+    rows = session.execute(
+        select(
+            transactions_t.c.id,
+            transactions_t.c.code,
+            accounts_t.c.type,
+            accounts_t.c.owner,
+            postings_t.c.amount_units,
+        )
+        .select_from(transactions_t)
+        .join(postings_t, postings_t.c.transaction_id == transactions_t.c.id)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .where(transactions_t.c.id.in_(ids))
+    )
+    for tx_id, code, account_type, owner, units in rows:
+        entry = found.setdefault(int(tx_id), {"code": code, "postings": {}})
+        name = f"{account_type}:{owner}" if owner else account_type
+        entry["postings"][name] = int(units)
