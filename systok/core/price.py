@@ -117,7 +117,8 @@ def directive_price_units(backing_total: int, issued_units: int, stk_scale: int)
         raise ValueError("backing and issued supply are non-negative")
     if issued_units == 0:
         return None
-    return backing_total * 10**stk_scale // issued_units
+    price: int = backing_total * 10**stk_scale // issued_units
+    return price
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from systok.db.tables import (
     AccrualRunStage,
     ApiKey,
     Asset,
+    BackingInflow,
     ChainHead,
     ChainLink,
     Entitlement,
@@ -43,6 +44,7 @@ from systok.db.tables import (
     PayoutItem,
     Posting,
     QuarantinedEvent,
+    QuarterPrice,
     Reconciliation,
     VestingGrant,
     Wallet,
@@ -55,6 +57,7 @@ adjustments_t = cast(Table, AccrualAdjustment.__table__)
 aliases_t = cast(Table, MemberAlias.__table__)
 api_keys_t = cast(Table, ApiKey.__table__)
 assets_t = cast(Table, Asset.__table__)
+backing_inflows_t = cast(Table, BackingInflow.__table__)
 chain_head_t = cast(Table, ChainHead.__table__)
 chain_links_t = cast(Table, ChainLink.__table__)
 day_counts_t = cast(Table, EventDayCount.__table__)
@@ -73,6 +76,7 @@ payout_items_t = cast(Table, PayoutItem.__table__)
 postings_t = cast(Table, Posting.__table__)
 qualifications_t = cast(Table, MemberQualification.__table__)
 quarantine_t = cast(Table, QuarantinedEvent.__table__)
+quarter_prices_t = cast(Table, QuarterPrice.__table__)
 reconciliations_t = cast(Table, Reconciliation.__table__)
 rewards_t = cast(Table, AccrualReward.__table__)
 runs_t = cast(Table, AccrualRun.__table__)

@@ -11,6 +11,13 @@ package keeps its branch (``PayoutError``, ``WalletError``) next to its adapters
 ``systok.payout.errors``.
 """
 
+from systok.errors.backing import (
+    BackingError,
+    InflowConflict,
+    InflowInvalid,
+    PriceUnavailable,
+    QuarterAlreadyPriced,
+)
 from systok.errors.callers import (
     ApiKeyInvalid,
     ApiKeyNameTaken,
@@ -78,6 +85,7 @@ __all__ = [
     "ApiKeyNameTaken",
     "ApiKeyNotFound",
     "AuditFailed",
+    "BackingError",
     "BadTime",
     "ConfigurationError",
     "DatabaseNotReady",
@@ -91,6 +99,8 @@ __all__ = [
     "IdentityConflict",
     "ImportFileError",
     "ImportIncomplete",
+    "InflowConflict",
+    "InflowInvalid",
     "InsufficientFunds",
     "InvalidPosting",
     "LedgerError",
@@ -103,9 +113,11 @@ __all__ = [
     "PolicyNotFound",
     "PolicyProblem",
     "PostHogResponseInvalid",
+    "PriceUnavailable",
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
+    "QuarterAlreadyPriced",
     "RecipientIneligible",
     "RecipientUnknown",
     "RewardNotFound",

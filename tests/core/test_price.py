@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from systok.core.policy import Policy
-from systok.policy_files import load_policy_file
 from systok.core.price import (
     InflowKind,
     backing_units,
@@ -19,6 +18,7 @@ from systok.core.price import (
     spread_evenly,
 )
 from systok.core.quarters import Quarter
+from systok.policy_files import load_policy_file
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 RUB = 100  # kopecks per rouble
@@ -35,9 +35,7 @@ def test_seed_001_price_is_1_33_rub(variant: Policy) -> None:
     1 500 000 RUB backing from earlier quarters, 500 000 + 1 000 000 STK → 1.33 RUB."""
     q = Quarter(2026, 3)
     revenue = 333_000 * 3 * RUB
-    parts = counted_parts(
-        InflowKind.SUBSCRIPTION, revenue, q, variant.backing, variant.price
-    )
+    parts = counted_parts(InflowKind.SUBSCRIPTION, revenue, q, variant.backing, variant.price)
     assert parts == [(q, 499_500 * RUB)]
     backing = counted_up_to(parts, q) + 1_500_000 * RUB
     issued = (500_000 + 1_000_000) * STK
