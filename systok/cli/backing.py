@@ -39,7 +39,7 @@ def inflow_document(inflow: Any, scale: int) -> dict[str, Any]:
 
 
 @backing_app.command("record")
-def backing_record(
+def backing_record(  # noqa: PLR0917 - typer passes parameters by name
     kind: str = typer.Argument(
         ..., help="subscription, donation, investor_sale, grant or startup_share."
     ),
