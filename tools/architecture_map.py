@@ -32,6 +32,7 @@ FLOW = [
     "systok.accrual",
     "systok.ledger",
     "systok.economy",
+    "systok.backing",
     "systok.access",
     "systok.payout",
     "systok.observability",

@@ -113,7 +113,8 @@ def price_show(
     from systok.db.engine import run_transaction
     from systok.policy_files import default_policy
 
-    wanted = parse_quarter(quarter) if quarter is not None else Quarter.last_closed(now())
+    moment = now()
+    wanted = parse_quarter(quarter) if quarter is not None else Quarter.last_closed(moment)
     policy = default_policy()
     engine = migrated_engine()
     view = run_transaction(engine, lambda s: price_of(s, policy, wanted))
@@ -131,6 +132,7 @@ def price_show(
                 "stk_scale": policy.stk_scale,
                 "policy_version": view.policy_version,
                 "set": view.is_set,
+                "closed": wanted.is_closed_at(moment),
             }
         )
         return
@@ -138,6 +140,8 @@ def price_show(
     issued = format_amount(view.issued_units, policy.stk_scale)
     shown = f"{price} {view.quote_asset} per STK" if price is not None else "none (no STK issued)"
     state = "set" if view.is_set else "computed, not set"
+    if not wanted.is_closed_at(moment):
+        state += "; the quarter is still open, so this can change"
     console.print(
         f"{view.quarter}: {shown} ({state}); backing {backing} {view.quote_asset}, "
         f"issued {issued} STK"

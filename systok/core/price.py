@@ -21,7 +21,6 @@ Pure, standard library and the policy's domain model only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from systok.core.amount import BASIS_POINTS_WHOLE
@@ -119,20 +118,3 @@ def directive_price_units(backing_total: int, issued_units: int, stk_scale: int)
         return None
     price: int = backing_total * 10**stk_scale // issued_units
     return price
-
-
-@dataclass(frozen=True, slots=True)
-class PriceInputs:
-    """A quarter's directive price and everything it was computed from.
-
-    Attributes:
-        quarter: the quarter priced.
-        backing_units: backing counted up to and including the quarter (quote minor units).
-        issued_units: STK issued up to the quarter's close (base units).
-        price_units: quote minor units per whole STK, floored; None when nothing is issued.
-    """
-
-    quarter: Quarter
-    backing_units: int
-    issued_units: int
-    price_units: int | None

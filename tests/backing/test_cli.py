@@ -42,9 +42,10 @@ def test_seed_001_through_the_cli(cli_on, capsys) -> None:  # type: ignore[no-un
     price = cli_json(capsys, "price", "show", "2026-Q3")
     assert price["price_units"] == 133 and price["price"] == "1.33"
     assert price["backing_units"] == 199_950_000 and price["issued_units"] == 1_500_000 * STK
-    assert price["set"] is False and price["quote_asset"] == "RUB"
+    assert price["set"] is False and price["quote_asset"] == "RUB" and price["closed"] is True
     empty = cli_json(capsys, "price", "show", "2026-Q1")
     assert empty["price_units"] is None and empty["price"] is None
+    assert cli_json(capsys, "price", "show", "2999-Q4")["closed"] is False
 
 
 @pytest.mark.parametrize(

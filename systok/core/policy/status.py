@@ -45,8 +45,10 @@ DECLARED: Mapping[str, str] = MappingProxyType(
         "slashing": f"redistribution from inactive wallets lands with {QUARTERLY_ECONOMY}",
         "health": f"health metrics are computed with {QUARTERLY_ECONOMY}",
         "stabilisation": f"stabilisation triggers land with {QUARTERLY_ECONOMY}",
-        "price": f"the directive price is set with {QUARTERLY_ECONOMY}",
-        "backing": f"inflows to the backing fund land with {QUARTERLY_ECONOMY}",
+        "backing.reserve_assets": (
+            "the backing book counts inflows in the quote asset (ADR 0026); what the fund "
+            "is converted into is kept off the ledger"
+        ),
         "initial_sale": f"the initial sale lands with {QUARTERLY_ECONOMY}",
         "schedule": (
             f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
