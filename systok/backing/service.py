@@ -29,6 +29,7 @@ from systok.core.price import (
     directive_price_units,
 )
 from systok.core.quarters import Quarter
+from systok.core.times import datetime_to_us
 from systok.errors import InflowConflict, InflowInvalid, PriceUnavailable, QuarterAlreadyPriced
 from systok.ledger.service import Ledger
 
@@ -159,7 +160,7 @@ def backing_book(session: Session, policy: Policy, quarter: Quarter) -> BackingB
 
 def _computed(session: Session, policy: Policy, quarter: Quarter) -> PriceView:
     book = backing_book(session, policy, quarter)
-    issued = Ledger(session).issued_before(STK, int(quarter.end.timestamp()) * 1_000_000)
+    issued = Ledger(session).issued_before(STK, datetime_to_us(quarter.end))
     return PriceView(
         quarter,
         book.quote_asset,

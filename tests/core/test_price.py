@@ -90,3 +90,26 @@ def test_price_never_exceeds_backing_per_token_and_grows_with_backing(
     assert price * issued <= backing * STK < (price + 1) * issued
     higher = directive_price_units(backing + more, issued, 6)
     assert higher is not None and higher >= price
+
+
+@given(
+    kind=st.sampled_from(list(InflowKind)),
+    amount=st.integers(1, 10**14),
+    year=st.integers(2000, 2900),
+    number=st.integers(1, 4),
+)
+def test_an_inflow_counts_exactly_its_backing_part_once_spread(
+    kind: InflowKind, amount: int, year: int, number: int
+) -> None:
+    policy = load_policy_file(POLICIES / "stk-2025-04.toml")
+    start = Quarter(year, number)
+    parts = counted_parts(kind, amount, start, policy.backing, policy.price)
+    quarters = [at for at, _ in parts]
+    assert quarters[0] == start and quarters == sorted(set(quarters))
+    assert counted_up_to(parts, start.previous()) == 0
+    assert all(units >= 0 for _, units in parts)
+    if kind.one_off:
+        assert len(parts) == policy.price.one_off_spread_quarters
+        assert counted_up_to(parts, quarters[-1]) == backing_units(kind, amount, policy.backing)
+    else:
+        assert parts == [(start, amount * policy.price.subscription_share_bps // 10_000)]
