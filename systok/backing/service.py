@@ -106,12 +106,18 @@ def record_inflow(session: Session, draft: InflowDraft, *, now_us: int) -> Recor
     than a priced quarter (it would change a set price's backing), is refused.
 
     Raises:
+        InflowInvalid: the quarter has not started at ``now_us``.
         InflowConflict: the reference names an inflow with other content.
         QuarterAlreadyPriced: a price is set for the quarter or a later one.
     """
     stored = repo.inflow_by_reference(session, draft.reference)
     if stored is not None:
         return _replay_or_conflict(stored, draft)
+    if datetime_to_us(draft.quarter.start) > now_us:
+        raise InflowInvalid(
+            f"quarter: {draft.quarter} has not started yet; record an inflow for the "
+            "quarter it came in"
+        )
     latest = repo.latest_price(session)
     if latest is not None and draft.quarter <= latest.quarter:
         raise QuarterAlreadyPriced(
@@ -206,11 +212,17 @@ def set_price(session: Session, policy: Policy, quarter: Quarter, *, now_us: int
     Idempotent: a quarter priced already returns the stored price unchanged.
 
     Raises:
-        PriceUnavailable: no STK was issued by the quarter's close (no price exists).
+        PriceUnavailable: the quarter is still open at ``now_us``, or no STK was issued
+            by its close (no price exists).
     """
     stored = repo.price_of(session, quarter)
     if stored is not None:
         return stored
+    if datetime_to_us(quarter.end) > now_us:
+        raise PriceUnavailable(
+            f"quarter: {quarter} is still open (it closes {quarter.end.date()}); its price "
+            "is set after the close"
+        )
     view = _computed(session, policy, quarter)
     if view.price_units is None:
         raise PriceUnavailable(f"quarter: no STK was issued by the close of {quarter}")

@@ -12,7 +12,7 @@ from systok.core.quarters import Quarter
 from systok.db.engine import run_transaction
 from systok.policy_files import default_policy
 from tests.api.economy import Economy
-from tests.backing.helpers import STK, every_table_count, mint
+from tests.backing.helpers import LATER_US, STK, every_table_count, mint
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)  # the last closed quarter is 2026-Q3
 
@@ -27,7 +27,7 @@ def seed_001(econ: Economy) -> None:
         draft = parse_inflow(
             policy, kind=kind, amount=amount, quarter=quarter, reference=ref, note=None
         )
-        run_transaction(econ.engine, lambda s, d=draft: record_inflow(s, d, now_us=1))
+        run_transaction(econ.engine, lambda s, d=draft: record_inflow(s, d, now_us=LATER_US))
     mint(econ.engine, 1_000_000 * STK, datetime(2026, 5, 1, tzinfo=UTC), "mint-q2")
     mint(econ.engine, 500_000 * STK, datetime(2026, 8, 1, tzinfo=UTC), "mint-q3")
 
@@ -42,7 +42,7 @@ def test_price_is_computed_until_set_then_the_set_one(econ: Economy) -> None:
     assert (body["quarter"], body["price"], body["set"]) == ("2026-Q3", "1.33", False)
     assert body["backing"] == "1999600.00" and body["issued"] == "1500000.000000"
     policy = default_policy()
-    run_transaction(econ.engine, lambda s: set_price(s, policy, Quarter(2026, 3), now_us=2))
+    run_transaction(econ.engine, lambda s: set_price(s, policy, Quarter(2026, 3), now_us=LATER_US))
     with time_machine.travel(datetime(2027, 5, 1, tzinfo=UTC), tick=False):
         stored = econ.client.get("/api/v1/tokenomics/price").json()
     assert (stored["quarter"], stored["price"], stored["set"]) == ("2026-Q3", "1.33", True)

@@ -13,6 +13,7 @@ from systok.ledger.service import Ledger
 
 STK = 10**6
 RUB = 100
+LATER_US = 1_811_808_000_000_000  # 2027-06-01 00:00 UTC: every quarter the tests use is closed
 
 
 def mint(engine: Engine, units: int, at: datetime, key: str) -> None:

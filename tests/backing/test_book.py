@@ -21,7 +21,7 @@ from systok.core.quarters import Quarter
 from systok.db.engine import run_transaction
 from systok.errors import InflowConflict, InflowInvalid, PriceUnavailable, QuarterAlreadyPriced
 from systok.policy_files import load_policy_file
-from tests.backing.helpers import RUB, STK, every_table_count, mint
+from tests.backing.helpers import LATER_US, RUB, STK, every_table_count, mint
 from tests.core.test_price import POLICIES
 
 Q2, Q3 = Quarter(2026, 2), Quarter(2026, 3)
@@ -44,7 +44,7 @@ def record(
     draft = parse_inflow(
         policy, kind=kind, amount=amount, quarter=quarter, reference=ref, note=note
     )
-    return run_transaction(engine, lambda s: record_inflow(s, draft, now_us=1))
+    return run_transaction(engine, lambda s: record_inflow(s, draft, now_us=LATER_US))
 
 
 def seed_001(engine: Engine, policy: Policy) -> None:
@@ -64,9 +64,9 @@ def test_seed_001_price_from_the_book_and_the_ledger(engine: Engine, variant: Po
     assert book.cumulative_units == 1_999_500 * RUB
     view = run_transaction(engine, lambda s: price_of(s, variant, Q3))
     assert (view.price_units, view.issued_units, view.is_set) == (133, 1_500_000 * STK, False)
-    stored = run_transaction(engine, lambda s: set_price(s, variant, Q3, now_us=5))
+    stored = run_transaction(engine, lambda s: set_price(s, variant, Q3, now_us=LATER_US))
     assert stored.price_units == 133 and stored.policy_hash == variant.content_hash
-    again = run_transaction(engine, lambda s: set_price(s, variant, Q3, now_us=9))
+    again = run_transaction(engine, lambda s: set_price(s, variant, Q3, now_us=LATER_US + 1))
     assert again == stored  # a priced quarter stays as it was set
     latest = run_transaction(engine, lambda s: current_price(s, variant, Quarter(2027, 1)))
     assert latest.is_set and latest.quarter == Q3 and latest.price_units == 133
@@ -105,6 +105,7 @@ def test_recording_is_idempotent_by_reference(engine: Engine, variant: Policy) -
         ("donation", "5", "2026-Q5", "new", None, InflowInvalid, "quarter"),
         ("donation", "5", "26Q2", "new", None, InflowInvalid, "quarter"),
         ("donation", "5", "2026-Q2", " ", None, InflowInvalid, "reference"),
+        ("donation", "5", "2027-Q3", "new", None, InflowInvalid, "quarter"),
         ("grant", "50", "2026-Q2", "gift-7", "from Ann", InflowConflict, "kind"),
         ("donation", "51", "2026-Q2", "gift-7", "from Ann", InflowConflict, "amount"),
         ("donation", "50", "2026-Q2", "gift-7", None, InflowConflict, "note"),
@@ -125,7 +126,7 @@ def test_refusals_name_the_field_and_write_nothing(
 ) -> None:
     record(engine, variant, "donation", "50", "2026-Q2", "gift-7", "from Ann")
     mint(engine, STK, datetime(2026, 8, 1, tzinfo=UTC), "mint")
-    run_transaction(engine, lambda s: set_price(s, variant, Q3, now_us=5))
+    run_transaction(engine, lambda s: set_price(s, variant, Q3, now_us=LATER_US))
     before = every_table_count(engine)
     with pytest.raises(error, match=field):
         record(engine, variant, kind, amount, quarter, ref, note)
@@ -138,5 +139,14 @@ def test_no_price_before_any_issue(engine: Engine, variant: Policy) -> None:
     assert view.price_units is None and view.backing_units == 50 * RUB
     before = every_table_count(engine)
     with pytest.raises(PriceUnavailable, match="quarter"):
-        run_transaction(engine, lambda s: set_price(s, variant, Q2, now_us=5))
+        run_transaction(engine, lambda s: set_price(s, variant, Q2, now_us=LATER_US))
+    assert every_table_count(engine) == before
+
+
+def test_an_open_quarter_is_not_priced(engine: Engine, variant: Policy) -> None:
+    mint(engine, STK, datetime(2026, 8, 1, tzinfo=UTC), "mint")
+    before = every_table_count(engine)
+    during = LATER_US - 200 * 86_400 * 1_000_000  # 2026-11-13: 2026-Q4 is open
+    with pytest.raises(PriceUnavailable, match="still open"):
+        run_transaction(engine, lambda s: set_price(s, variant, Quarter(2026, 4), now_us=during))
     assert every_table_count(engine) == before

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from systok.cli.main import main
 from tests.backing.helpers import STK, every_table_count, mint
+
+
+@pytest.fixture(autouse=True)
+def _after_2026() -> Iterator[None]:
+    """Every quarter these tests record for has started, and 2026-Q3 has closed."""
+    with time_machine.travel(datetime(2027, 1, 10, 12, tzinfo=UTC), tick=True):
+        yield
 
 
 def cli_json(capsys, *argv: str, code: int = 0):  # type: ignore[no-untyped-def]
@@ -55,6 +64,7 @@ def test_seed_001_through_the_cli(cli_on, capsys) -> None:  # type: ignore[no-un
         (["donation", "-3", "2026-Q2", "x"], 65, "amount"),
         (["loan", "3", "2026-Q2", "x"], 65, "kind"),
         (["donation", "3", "2026Q2", "x"], 65, "quarter"),
+        (["donation", "3", "2027-Q2", "x"], 65, "quarter"),
         (["grant", "50", "2026-Q2", "gift"], 1, "kind"),
     ],
 )
