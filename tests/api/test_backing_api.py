@@ -61,6 +61,9 @@ def test_the_backing_book_for_admins(econ: Economy) -> None:
         "100.00",
         "200.00",
     )
+    with time_machine.travel(NOW, tick=False):
+        default = econ.get("backing", admin).json()
+    assert default["quarter"] == "2026-Q3" and default["cumulative"] == "1999600.00"
     bad = econ.get("backing", admin, quarter="2026-Q5")
     assert bad.status_code == 422 and "query.quarter" in bad.json()["detail"]
     assert econ.get("backing", econ.as_member("m1")).status_code == 403
