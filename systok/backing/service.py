@@ -121,8 +121,8 @@ def record_inflow(session: Session, draft: InflowDraft, *, now_us: int) -> Recor
     latest = repo.latest_price(session)
     if latest is not None and draft.quarter <= latest.quarter:
         raise QuarterAlreadyPriced(
-            f"quarter: {draft.quarter} is priced already (prices are set up to "
-            f"{latest.quarter}); an inflow for it would change a set price"
+            f"quarter: prices are set up to {latest.quarter}; an inflow for {draft.quarter} "
+            "would change the backing of a price already set"
         )
     if not repo.insert_inflow(session, draft, now_us):
         raced = repo.inflow_by_reference(session, draft.reference)
