@@ -29,6 +29,7 @@ COMMANDS = [
     ["payout", "wallets"], ["payout", "withdraw"], ["payout", "status"], ["payout", "confirm"],
     ["payout", "reconcile"], ["payout", "info"],
     ["config"], ["config", "show"], ["doctor"],
+    ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"],
 ]
 
 
@@ -44,9 +45,10 @@ def main(argv: list[str]) -> int:
         "2 a usage error, a failed audit, a `verify` difference or a reconcile difference;",
         "3 an import stored what it could and quarantined (or conflicted) some lines —",
         "the counts are printed; 64 a bad `--since`/`--until`; 65 invalid data (a policy,",
-        "an API key's name or scope); 66 something named is missing (a file, a policy, a",
-        "member, an API key, an alias, a quarantine entry, a run of the week or quarter",
-        "to verify);",
+        "an API key's name or scope, a backing inflow's kind, amount or quarter);",
+        "66 something named is missing (a file, a policy, a member, an API key, an alias,",
+        "a quarantine entry, a run of the week or quarter to verify, a price with no STK",
+        "issued);",
         "69 a source is unavailable (the database cannot be opened, or PostHog, Discourse",
         "or the platform failed after retries); 70 an internal error; 75 try again later",
         "(the database needs `systok db upgrade`, the chain is unreachable, payouts",

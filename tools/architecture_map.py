@@ -33,6 +33,7 @@ FLOW = [
     "systok.ledger",
     "systok.economy",
     "systok.quarter",
+    "systok.backing",
     "systok.access",
     "systok.payout",
     "systok.observability",

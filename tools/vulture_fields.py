@@ -81,3 +81,8 @@ model_config  # unused variable (systok/ingest/sources/platform.py:95)
 PORTABLE  # unused variable (systok/ledger/schemas.py:16)
 flags  # unused variable (systok/ledger/sql/__init__.py:60)
 error_object  # unused variable (systok/payout/embedded.py:57)
+counted_to_date  # unused variable (systok/api/routes/backing.py:64)
+recorded_at  # unused variable (systok/api/routes/backing.py:66)
+INVESTOR_SALE  # unused variable (systok/core/price.py:37): an inflow kind stored in backing_inflows
+GRANT  # unused variable (systok/core/price.py:38): an inflow kind stored in backing_inflows
+STARTUP_SHARE  # unused variable (systok/core/price.py:39): an inflow kind stored in backing_inflows

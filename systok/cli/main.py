@@ -53,6 +53,7 @@ def _root(
 
 def _register_subcommands() -> None:
     from systok.cli import api as api_cli
+    from systok.cli import backing as backing_cli
     from systok.cli import config as config_cli
     from systok.cli import db as db_cli
     from systok.cli import demo as demo_cli
@@ -80,6 +81,8 @@ def _register_subcommands() -> None:
     run_cli.run_app.command("quarter")(quarter_cli.run_quarter)
     run_cli.verify_app.command("quarter")(quarter_cli.verify_quarter_command)
     app.add_typer(vesting_cli.vesting_app, name="vesting")
+    app.add_typer(backing_cli.backing_app, name="backing")
+    app.add_typer(backing_cli.price_app, name="price")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     members_cli.members_app.command("freeze")(api_cli.freeze_command)

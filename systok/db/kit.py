@@ -24,6 +24,7 @@ from systok.db.tables import (
     AccrualRunStage,
     ApiKey,
     Asset,
+    BackingInflow,
     ChainHead,
     ChainLink,
     Entitlement,
@@ -47,6 +48,7 @@ from systok.db.tables import (
     QuarterRun,
     QuarterRunStage,
     QuarterSnapshot,
+    QuarterPrice,
     Reconciliation,
     VestingGrant,
     Wallet,
@@ -59,6 +61,7 @@ adjustments_t = cast(Table, AccrualAdjustment.__table__)
 aliases_t = cast(Table, MemberAlias.__table__)
 api_keys_t = cast(Table, ApiKey.__table__)
 assets_t = cast(Table, Asset.__table__)
+backing_inflows_t = cast(Table, BackingInflow.__table__)
 chain_head_t = cast(Table, ChainHead.__table__)
 chain_links_t = cast(Table, ChainLink.__table__)
 day_counts_t = cast(Table, EventDayCount.__table__)
@@ -81,6 +84,7 @@ quarter_redistributions_t = cast(Table, QuarterRedistribution.__table__)
 quarter_runs_t = cast(Table, QuarterRun.__table__)
 quarter_snapshots_t = cast(Table, QuarterSnapshot.__table__)
 quarter_stages_t = cast(Table, QuarterRunStage.__table__)
+quarter_prices_t = cast(Table, QuarterPrice.__table__)
 reconciliations_t = cast(Table, Reconciliation.__table__)
 rewards_t = cast(Table, AccrualReward.__table__)
 runs_t = cast(Table, AccrualRun.__table__)

@@ -839,3 +839,54 @@ class QuarterRedistribution(Base):
     __table_args__ = (
         CheckConstraint("moved_units >= 0 AND moved_units <= due_units", name="moved_within_due"),
     )
+
+# --- the quarterly economy: the RUB backing book and the directive price ---------------
+
+
+class BackingInflow(Base):
+    """Money that came into the backing fund, in the quote asset's minor units (kopecks).
+
+    ``kind`` is a ``core.price.InflowKind``; the book reads the policy's shares and
+    spread (ADR 0026). Unique by the operator's ``reference``: recording it again with
+    the same content is a replay, with other content a conflict. Insert only.
+    """
+
+    __tablename__ = "backing_inflows"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    asset: Mapped[str] = mapped_column(String(16))
+    amount_units: Mapped[int] = mapped_column(BigInteger)
+    quarter: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recorded_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_backing_inflows_reference"),
+        CheckConstraint("amount_units > 0", name="amount_positive"),
+        Index("ix_backing_inflows_quarter", "quarter"),
+    )
+
+
+class QuarterPrice(Base):
+    """The directive price set for a quarter, with the policy and inputs it came from.
+
+    ``price_units`` is whole quote minor units (kopecks) per whole STK, floored; the
+    quarterly run's price stage writes it once. Once a quarter is priced, no inflow may be
+    recorded for it or earlier.
+    """
+
+    __tablename__ = "quarter_prices"
+
+    quarter: Mapped[str] = mapped_column(String(8), primary_key=True)
+    policy_version: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    quote_asset: Mapped[str] = mapped_column(String(16))
+    price_units: Mapped[int] = mapped_column(BigInteger)
+    backing_units: Mapped[int] = mapped_column(BigInteger)
+    issued_units: Mapped[int] = mapped_column(BigInteger)
+    inputs: Mapped[str] = mapped_column(Text)
+    set_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("price_units >= 0", name="price_not_negative"),)

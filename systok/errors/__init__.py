@@ -11,6 +11,13 @@ package keeps its branch (``PayoutError``, ``WalletError``) next to its adapters
 ``systok.payout.errors``.
 """
 
+from systok.errors.backing import (
+    BackingError,
+    InflowConflict,
+    InflowInvalid,
+    PriceUnavailable,
+    QuarterAlreadyPriced,
+)
 from systok.errors.callers import (
     ApiKeyInvalid,
     ApiKeyNameTaken,
@@ -82,6 +89,7 @@ __all__ = [
     "ApiKeyNameTaken",
     "ApiKeyNotFound",
     "AuditFailed",
+    "BackingError",
     "BadTime",
     "ConfigurationError",
     "DatabaseNotReady",
@@ -95,6 +103,8 @@ __all__ = [
     "IdentityConflict",
     "ImportFileError",
     "ImportIncomplete",
+    "InflowConflict",
+    "InflowInvalid",
     "InsufficientFunds",
     "InvalidPosting",
     "LedgerError",
@@ -108,10 +118,12 @@ __all__ = [
     "PolicyNotFound",
     "PolicyProblem",
     "PostHogResponseInvalid",
+    "PriceUnavailable",
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
     "QuarterError",
+    "QuarterAlreadyPriced",
     "RecipientIneligible",
     "RecipientUnknown",
     "RewardNotFound",

@@ -131,3 +131,8 @@ class Ledger(HoldSteps):
             BalanceView(ref, posted, held)
             for ref, posted, held in repo.list_balances(self.session, asset)
         ]
+
+    def issued_before(self, asset: str, before_us: int) -> int:
+        """What ``world`` had issued in ``asset`` by ``before_us``: −balance(world) over
+        the entries made before that instant (burns are not subtracted)."""
+        return -repo.world_posted_before(self.session, asset, before_us)

@@ -165,12 +165,11 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
     document = json.loads(capsys.readouterr().out)
     assert document["version"] == "stk-2025-04"
     assert set(document["declared"]) == {
-        "backing",
+        "backing.reserve_assets",
         "eligibility.membership_period_months",
         "funds.split.startup.vesting_days",
         "health",
         "initial_sale",
-        "price",
         "reports.quarterly_published",
         "schedule",
         "stabilisation",

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from systok.api.edge import BodyGate
 from systok.api.routes import (
+    backing,
     balance,
     events,
     marketplace,
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     rewards.router,
     marketplace.router,
     stats.router,
+    backing.router,
     wallets.router,
 ]
 BODY_GATES: list[BodyGate] = [

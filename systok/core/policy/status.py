@@ -50,8 +50,10 @@ DECLARED: Mapping[str, str] = MappingProxyType(
             "the triggers are evaluated by core.stabilisation; proposals and their "
             f"approval land with {QUARTERLY_ECONOMY}"
         ),
-        "price": f"the directive price is set with {QUARTERLY_ECONOMY}",
-        "backing": f"inflows to the backing fund land with {QUARTERLY_ECONOMY}",
+        "backing.reserve_assets": (
+            "the backing book counts inflows in the quote asset (ADR 0026); what the fund "
+            "is converted into is kept off the ledger"
+        ),
         "initial_sale": (
             "the purchase vesting schedule is core.fund_vesting; the sale itself lands "
             f"with {QUARTERLY_ECONOMY}"

@@ -13,6 +13,7 @@ from systok.ledger.repository.accounts import (
     lock_accounts,
     lock_existing,
     read_balance,
+    world_posted_before,
 )
 from systok.ledger.repository.holds import (
     due_hold_ids,
@@ -57,4 +58,5 @@ __all__ = [
     "read_balance",
     "resolve_hold",
     "seal_entry",
+    "world_posted_before",
 ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountRef, AccountType
-from systok.db.kit import accounts_t, assets_t, dialect_insert
+from systok.db.kit import accounts_t, assets_t, dialect_insert, postings_t, transactions_t
 from systok.ledger.schemas import LockedAccount
 
 
@@ -153,3 +153,22 @@ def list_balances(session: Session, asset: str | None = None) -> list[tuple[Acco
         (ref_of(r.type, r.owner, r.asset), r.posted_units, r.held_units)
         for r in session.execute(statement)
     ]
+
+
+def world_posted_before(session: Session, asset: str, before_us: int) -> int:
+    """The sum of ``world``'s postings in ``asset`` of entries made before ``before_us``
+    (negative: what the world has issued by then)."""
+    total = session.execute(
+        select(func.coalesce(func.sum(postings_t.c.amount_units), 0))
+        .select_from(
+            postings_t.join(accounts_t, accounts_t.c.id == postings_t.c.account_id).join(
+                transactions_t, transactions_t.c.id == postings_t.c.transaction_id
+            )
+        )
+        .where(
+            accounts_t.c.type == AccountType.WORLD.value,
+            accounts_t.c.asset == asset,
+            transactions_t.c.created_at_us < before_us,
+        )
+    ).scalar_one()
+    return int(total)

@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_quarter_runs"
-# TODO(merge): down_revision becomes "0017_backing_book" (q-backing's migration); it
-# chains to 0016 here only so this branch migrates on its own.
-down_revision = "0016"
+down_revision = "0017_backing_book"
 branch_labels = None
 depends_on = None
 

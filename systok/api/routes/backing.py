@@ -1,0 +1,141 @@
+"""``GET /tokenomics/price`` (public) and ``GET /tokenomics/backing`` (admin): the
+directive price and the backing book it comes from (SPEC §8, ADR 0026).
+
+| endpoint | member token | API key scope |
+|---|---|---|
+| GET price | anyone, no credentials needed | |
+| GET backing | 403 | admin:read |
+
+The price is the latest one the quarterly run set; while none is set, the one computed
+now for the last closed quarter (``set`` false). Amounts are decimal strings: RUB with
+the quote asset's scale, STK with six decimals.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from pydantic import Field
+
+from systok.api.auth import SCOPE_ADMIN_READ
+from systok.api.deps import AppPolicy, Work
+from systok.api.member_auth import Principal
+from systok.api.routes.common import caller, errors, gate, money, tokenomics_router
+from systok.api.schemas import Timestamp, _Out
+from systok.backing import service
+from systok.clock import now
+from systok.core.quarters import Quarter
+from systok.core.times import us_to_iso
+
+Administrator = Annotated[Principal, Depends(caller(gate(SCOPE_ADMIN_READ, members=False)))]
+QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+
+router = tokenomics_router()
+
+
+class PriceOut(_Out):
+    """A quarter's directive price: quote minor units per whole STK, floored."""
+
+    quarter: str = Field(examples=["2026-Q3"])
+    quote_asset: str = Field(examples=["RUB"])
+    scale: int = Field(description="Decimal places of the quote asset.")
+    price: str | None = Field(
+        description="Quote asset per whole STK, floored to its minor unit; null when no "
+        "STK was issued by the quarter's close.",
+        examples=["1.33"],
+    )
+    backing: str = Field(description="Backing counted up to and including the quarter.")
+    issued: str = Field(description="STK issued by the quarter's close.")
+    stk_scale: int
+    policy_version: str
+    set: bool = Field(description="Set by the quarterly run (true) or computed now (false).")
+
+
+class BookLineOut(_Out):
+    """One inflow in the book of a quarter."""
+
+    reference: str
+    kind: str = Field(examples=["subscription"])
+    quarter: str = Field(description="The quarter the inflow was recorded for.")
+    amount: str
+    backing: str = Field(description="The backing fund's part of it.")
+    counted: str = Field(description="What of it backs the price in this quarter.")
+    counted_to_date: str = Field(description="What of it backs the price up to this quarter.")
+    note: str | None
+    recorded_at: Timestamp
+
+
+class BackingOut(_Out):
+    """The backing book as of a quarter (amounts in the quote asset)."""
+
+    quarter: str
+    quote_asset: str
+    scale: int
+    counted: str = Field(description="Backing counted in the quarter itself.")
+    cumulative: str = Field(description="Backing counted up to and including the quarter.")
+    lines: list[BookLineOut]
+
+
+@router.get(
+    "/price",
+    response_model=PriceOut,
+    summary="The directive price: the latest set, else computed for the last closed quarter",
+)
+def get_price(work: Work, policy: AppPolicy) -> PriceOut:
+    """Public: backing ÷ STK issued, floored to the kopeck (ADR 0026)."""
+    last_closed = Quarter.last_closed(now())
+    view = work(lambda session: service.current_price(session, policy, last_closed))
+    return PriceOut(
+        quarter=str(view.quarter),
+        quote_asset=view.quote_asset,
+        scale=view.quote_scale,
+        price=None if view.price_units is None else money(view.price_units, view.quote_scale),
+        backing=money(view.backing_units, view.quote_scale),
+        issued=money(view.issued_units, policy.stk_scale),
+        stk_scale=policy.stk_scale,
+        policy_version=view.policy_version,
+        set=view.is_set,
+    )
+
+
+@router.get(
+    "/backing",
+    response_model=BackingOut,
+    responses=errors(401, 403, 422, 503),
+    summary="The backing book as of a quarter: every inflow that counts, and totals",
+)
+def get_backing(
+    work: Work,
+    policy: AppPolicy,
+    _principal: Administrator,
+    quarter: Annotated[
+        str | None,
+        Query(pattern=QUARTER_PATTERN, description="e.g. 2026-Q3; default the last closed."),
+    ] = None,
+) -> BackingOut:
+    """Subscriptions count their share in their quarter; one-off inflows are spread."""
+    wanted = service.parse_quarter(quarter) if quarter else Quarter.last_closed(now())
+    book = work(lambda session: service.backing_book(session, policy, wanted))
+    scale = book.quote_scale
+    return BackingOut(
+        quarter=str(book.quarter),
+        quote_asset=book.quote_asset,
+        scale=scale,
+        counted=money(book.counted_units, scale),
+        cumulative=money(book.cumulative_units, scale),
+        lines=[
+            BookLineOut(
+                reference=line.inflow.reference,
+                kind=line.inflow.kind.value,
+                quarter=str(line.inflow.quarter),
+                amount=money(line.inflow.amount_units, scale),
+                backing=money(line.backing_units, scale),
+                counted=money(line.counted_units, scale),
+                counted_to_date=money(line.counted_to_date_units, scale),
+                note=line.inflow.note,
+                recorded_at=us_to_iso(line.inflow.recorded_at_us),
+            )
+            for line in book.lines
+        ],
+    )

@@ -1,0 +1,109 @@
+"""Data shapes of the backing book and the directive price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from systok.core.price import InflowKind
+from systok.core.quarters import Quarter
+
+
+@dataclass(frozen=True, slots=True)
+class InflowDraft:
+    """An inflow as the operator states it, checked: amount in quote minor units."""
+
+    kind: InflowKind
+    asset: str
+    amount_units: int
+    quarter: Quarter
+    reference: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Inflow:
+    """A recorded inflow (a row of ``backing_inflows``)."""
+
+    id: int
+    kind: InflowKind
+    asset: str
+    amount_units: int
+    quarter: Quarter
+    reference: str
+    note: str | None
+    recorded_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The answer to recording an inflow: the stored row, and whether it was a replay."""
+
+    inflow: Inflow
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BookLine:
+    """One inflow in a quarter's book.
+
+    Attributes:
+        inflow: the inflow.
+        backing_units: the backing fund's part of it (``core.price.backing_units``).
+        counted_units: what of it backs the price in the book's quarter.
+        counted_to_date_units: what of it backs the price up to and including the quarter.
+    """
+
+    inflow: Inflow
+    backing_units: int
+    counted_units: int
+    counted_to_date_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class BackingBook:
+    """The backing book as of a quarter: every inflow that counts in it or before.
+
+    ``counted_units`` sums what counts in the quarter itself; ``cumulative_units`` what
+    counts up to and including it (the price's numerator). Quote minor units.
+    """
+
+    quarter: Quarter
+    quote_asset: str
+    quote_scale: int
+    lines: tuple[BookLine, ...]
+    counted_units: int
+    cumulative_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPrice:
+    """A row of ``quarter_prices``: a set directive price with its policy and inputs."""
+
+    quarter: Quarter
+    policy_version: str
+    policy_hash: str
+    quote_asset: str
+    price_units: int
+    backing_units: int
+    issued_units: int
+    inputs: dict[str, Any]
+    set_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceView:
+    """A quarter's directive price as shown: set (stored) or computed from the book now.
+
+    ``price_units`` is quote minor units per whole STK (floored), None when no STK had
+    been issued by the quarter's close.
+    """
+
+    quarter: Quarter
+    quote_asset: str
+    quote_scale: int
+    price_units: int | None
+    backing_units: int
+    issued_units: int
+    policy_version: str
+    is_set: bool

@@ -1,0 +1,70 @@
+"""``GET /tokenomics/price`` (public) and ``GET /tokenomics/backing`` (admin:read), over
+real HTTP on both backends (ADR 0026)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import time_machine
+
+from systok.backing.service import parse_inflow, record_inflow, set_price
+from systok.core.quarters import Quarter
+from systok.db.engine import run_transaction
+from systok.policy_files import default_policy
+from tests.api.economy import Economy
+from tests.backing.helpers import LATER_US, STK, every_table_count, mint
+
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)  # the last closed quarter is 2026-Q3
+
+
+def seed_001(econ: Economy) -> None:
+    policy = default_policy()
+    for kind, amount, quarter, ref in (
+        ("subscription", "3000000", "2026-Q2", "subs-q2"),
+        ("subscription", "999000", "2026-Q3", "subs-q3"),
+        ("grant", "400", "2026-Q3", "grant-q3"),
+    ):
+        draft = parse_inflow(
+            policy, kind=kind, amount=amount, quarter=quarter, reference=ref, note=None
+        )
+        run_transaction(econ.engine, lambda s, d=draft: record_inflow(s, d, now_us=LATER_US))
+    mint(econ.engine, 1_000_000 * STK, datetime(2026, 5, 1, tzinfo=UTC), "mint-q2")
+    mint(econ.engine, 500_000 * STK, datetime(2026, 8, 1, tzinfo=UTC), "mint-q3")
+
+
+def test_price_is_computed_until_set_then_the_set_one(econ: Economy) -> None:
+    seed_001(econ)
+    with time_machine.travel(NOW, tick=False):
+        computed = econ.client.get("/api/v1/tokenomics/price")
+    assert computed.status_code == 200, computed.text
+    body = computed.json()
+    # 499 500 + 1 500 000 + a quarter of the 400 grant = 1 999 600 RUB / 1 500 000 STK
+    assert (body["quarter"], body["price"], body["set"]) == ("2026-Q3", "1.33", False)
+    assert body["backing"] == "1999600.00" and body["issued"] == "1500000.000000"
+    policy = default_policy()
+    run_transaction(econ.engine, lambda s: set_price(s, policy, Quarter(2026, 3), now_us=LATER_US))
+    with time_machine.travel(datetime(2027, 5, 1, tzinfo=UTC), tick=False):
+        stored = econ.client.get("/api/v1/tokenomics/price").json()
+    assert (stored["quarter"], stored["price"], stored["set"]) == ("2026-Q3", "1.33", True)
+
+
+def test_the_backing_book_for_admins(econ: Economy) -> None:
+    seed_001(econ)
+    admin = econ.as_key("admin:read")
+    before = every_table_count(econ.engine)
+    book = econ.get("backing", admin, quarter="2026-Q4").json()
+    assert book["counted"] == "100.00" and book["cumulative"] == "1999700.00"
+    assert [line["reference"] for line in book["lines"]] == ["subs-q2", "subs-q3", "grant-q3"]
+    grant = book["lines"][2]
+    assert (grant["backing"], grant["counted"], grant["counted_to_date"]) == (
+        "400.00",
+        "100.00",
+        "200.00",
+    )
+    with time_machine.travel(NOW, tick=False):
+        default = econ.get("backing", admin).json()
+    assert default["quarter"] == "2026-Q3" and default["cumulative"] == "1999600.00"
+    bad = econ.get("backing", admin, quarter="2026-Q5")
+    assert bad.status_code == 422 and "query.quarter" in bad.json()["detail"]
+    assert econ.get("backing", econ.as_member("m1")).status_code == 403
+    assert every_table_count(econ.engine) == before
