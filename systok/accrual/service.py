@@ -12,8 +12,7 @@ score stage's fast and reference paths in ``systok.accrual.score``; late events 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,7 @@ from systok.clock import now_us
 from systok.core.policy import Policy
 from systok.core.times import date_of_day, day_of_date
 from systok.core.weeks import IsoWeek
-from systok.db.engine import run_transaction
+from systok.db.engine import rolled_back, run_transaction
 from systok.errors import RunError
 from systok.observability.logs import get_logger
 from systok.observability.records import record_stage
@@ -130,7 +129,7 @@ class WeeklyRun:
         Raises:
             RunError: the week already has a run (see ``systok run status``).
         """
-        with _rolled_back(self.engine) as session:
+        with rolled_back(self.engine) as session:
             existing = repo.find_run(session, str(week), self.policy.version)
             if existing is not None:
                 raise RunError(
@@ -209,18 +208,6 @@ class WeeklyRun:
             },
         )
         return reached
-
-
-@contextmanager
-def _rolled_back(engine: Engine) -> Iterator[Session]:
-    """A transaction that is always rolled back: what a dry run writes never commits."""
-    session = Session(engine, expire_on_commit=False, autoflush=False)
-    try:
-        session.begin()
-        yield session
-    finally:
-        session.rollback()
-        session.close()
 
 
 def _preview(

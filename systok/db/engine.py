@@ -141,6 +141,22 @@ def unit_of_work(engine: Engine, *, snapshot: bool = False) -> Iterator[Session]
         session.close()
 
 
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[Session]:
+    """A transaction that is always rolled back: what a dry run writes never commits.
+
+    The dry runs of the weekly and the quarterly run execute their real stages inside it,
+    so a preview is computed by exactly the code that would commit.
+    """
+    session = Session(engine, expire_on_commit=False, autoflush=False)
+    try:
+        session.begin()
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 def ping(session: Session) -> None:
     """One round trip to the database: the health check's probe."""
     session.execute(text("SELECT 1"))

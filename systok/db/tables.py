@@ -840,6 +840,7 @@ class QuarterRedistribution(Base):
         CheckConstraint("moved_units >= 0 AND moved_units <= due_units", name="moved_within_due"),
     )
 
+
 # --- the quarterly economy: the RUB backing book and the directive price ---------------
 
 

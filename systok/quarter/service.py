@@ -10,8 +10,7 @@ check of a settled quarter is ``systok.quarter.verify``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from systok.clock import now_us
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.core.times import us_to_datetime
-from systok.db.engine import run_transaction
+from systok.db.engine import rolled_back, run_transaction
 from systok.errors import QuarterError
 from systok.observability.logs import get_logger
 from systok.quarter import repository as repo
@@ -122,7 +121,7 @@ class QuarterRun:
             QuarterError: the quarter is still open, or already has a run.
         """
         refuse_open_quarter(quarter, us_to_datetime(self.clock()))
-        with _rolled_back(self.engine) as session:
+        with rolled_back(self.engine) as session:
             existing = repo.find_run(session, str(quarter))
             if existing is not None:
                 raise QuarterError(
@@ -233,15 +232,3 @@ def _summarise(
         warnings=sum(1 for r in redistributions if r.warn),
         redistributions=tuple(ordered),
     )
-
-
-@contextmanager
-def _rolled_back(engine: Engine) -> Iterator[Session]:
-    """A transaction that is always rolled back: what a dry run writes never commits."""
-    session = Session(engine, expire_on_commit=False, autoflush=False)
-    try:
-        session.begin()
-        yield session
-    finally:
-        session.rollback()
-        session.close()
