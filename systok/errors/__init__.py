@@ -80,6 +80,14 @@ from systok.errors.run import (
     NoRunToVerify,
     RunError,
 )
+from systok.errors.sale import (
+    NoOpenSale,
+    SaleAlreadyOpen,
+    SaleCapExceeded,
+    SaleConflict,
+    SaleError,
+    SaleInvalid,
+)
 
 __all__ = [
     "AccountFrozen",
@@ -111,6 +119,7 @@ __all__ = [
     "MemberAuthUnavailable",
     "MemberNotFound",
     "MissingScope",
+    "NoOpenSale",
     "NoQuarterToVerify",
     "NoRunToVerify",
     "NotYourAccount",
@@ -122,12 +131,17 @@ __all__ = [
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
-    "QuarterError",
     "QuarterAlreadyPriced",
+    "QuarterError",
     "RecipientIneligible",
     "RecipientUnknown",
     "RewardNotFound",
     "RunError",
+    "SaleAlreadyOpen",
+    "SaleCapExceeded",
+    "SaleConflict",
+    "SaleError",
+    "SaleInvalid",
     "SelfTransfer",
     "ServiceNotFound",
     "SettingsInvalid",
