@@ -39,7 +39,7 @@ from systok.core.policy import Policy
 from systok.core.policy.model import InitialSale
 from systok.core.price import InflowKind
 from systok.core.quarters import Quarter
-from systok.core.times import us_to_datetime
+from systok.core.times import MICROS_PER_DAY, us_to_datetime
 from systok.economy.members import refuse_if_frozen, require_member
 from systok.errors import (
     NoOpenSale,
@@ -62,7 +62,6 @@ from systok.sale.schemas import (
 
 BASIS_POINTS_WHOLE = 10_000
 REFERENCE_LENGTH_MAX = 200
-DAY_US = 86_400_000_000
 
 
 def vesting_account(member_id: str) -> AccountRef:
@@ -72,7 +71,10 @@ def vesting_account(member_id: str) -> AccountRef:
 
 def _section(policy: Policy) -> InitialSale:
     if policy.initial_sale is None:
-        raise SaleInvalid(f"initial_sale: policy {policy.version} has no initial sale")
+        raise SaleInvalid(
+            f"initial_sale: policy {policy.version} has no [initial_sale] section; pin a "
+            "policy that has one (SYSTOK_POLICY=stk-2025-04) to run a sale"
+        )
     return policy.initial_sale
 
 
@@ -188,6 +190,13 @@ def _replay_or_conflict(session: Session, stored: Purchase, draft: PurchaseDraft
     return Bought(stored, sale, replayed=True)
 
 
+def _check_buyer(session: Session, section: InitialSale, member_id: str) -> None:
+    """The policy's ``initial_sale.buyers``: ``"members"`` ("for all community members",
+    seed 001) is anyone SysTok knows as a member, paid or free, who is not frozen."""
+    assert section.buyers == "members", "the policy parser admits only 'members'"
+    refuse_if_frozen(require_member(session, member_id), "buyer")
+
+
 def ledger_key(reference: str) -> str:
     """The ledger idempotency key of the purchase paid under ``reference`` (hashed, so
     any reference fits the ledger's 200 characters)."""
@@ -214,7 +223,7 @@ def buy(session: Session, policy: Policy, draft: PurchaseDraft, *, now_us: int) 
     stored = repo.purchase_by_reference(session, draft.reference)  # after the lock
     if stored is not None:
         return _replay_or_conflict(session, stored, draft)
-    refuse_if_frozen(require_member(session, draft.member_id), "buyer")
+    _check_buyer(session, _section(policy), draft.member_id)
     if draft.units > sale.remaining_units:
         raise SaleCapExceeded(
             f"amount: {draft.units} STK base units is more than the {sale.remaining_units} "
@@ -250,7 +259,7 @@ def buy(session: Session, policy: Policy, draft: PurchaseDraft, *, now_us: int) 
             ),
         )
     )
-    unlock = now_us + sale.vesting_days * DAY_US  # purchase time + vesting_days whole days
+    unlock = now_us + sale.vesting_days * MICROS_PER_DAY  # purchase time + vesting_days whole days
     repo.insert_purchase(
         session,
         sale.id,
