@@ -84,7 +84,7 @@ def test_golden_purchase(market: Engine) -> None:
     assert balances[0].posted_units == 1000 * STK and balances[1].posted_units == 0
     assert supply(market) == before + 1000 * STK  # the audit passes inside supply()
 
-    inflows = run_transaction(market, lambda s: list_inflows(s))
+    inflows = run_transaction(market, list_inflows)
     assert [(i.kind, i.amount_units, i.quarter, i.reference) for i in inflows] == [
         (InflowKind.INVESTOR_SALE, 100_000, Quarter.parse("2026-Q2"), "pay-1")
     ]
@@ -101,7 +101,7 @@ def test_price_floors_to_the_kopeck(engine: Engine) -> None:
     open_sale(engine, 1000, "1.33", "sale-1", OPEN_AT)
     # 0.5 STK × 1.33 RUB = 0.665 RUB → 66 kopecks (the member is never charged a fraction)
     assert buy(engine, "m1", "0.5", "pay-1", BUY_AT).purchase.paid_units == 66
-    with pytest.raises(SaleInvalid, match="amount: .*less than one minor unit"):
+    with pytest.raises(SaleInvalid, match=r"amount: .*less than one minor unit"):
         buy(engine, "m1", "0.000001", "pay-2", BUY_AT)
 
 
@@ -195,6 +195,6 @@ def test_no_sale_and_no_supply(engine: Engine) -> None:
     before = every_table_count(engine)
     with pytest.raises(NoOpenSale):
         buy(engine, "m1", "1", "pay-1", BUY_AT)
-    with pytest.raises(SaleInvalid, match="share_bps: .*nothing to sell"):
+    with pytest.raises(SaleInvalid, match=r"share_bps: .*nothing to sell"):
         open_sale(engine, 500, "1", "sale-1", OPEN_AT)
     assert every_table_count(engine) == before
