@@ -198,3 +198,17 @@ def test_no_sale_and_no_supply(engine: Engine) -> None:
     with pytest.raises(SaleInvalid, match=r"share_bps: .*nothing to sell"):
         open_sale(engine, 500, "1", "sale-1", OPEN_AT)
     assert every_table_count(engine) == before
+
+
+def test_a_reference_the_backing_book_holds_refuses_the_purchase(market: Engine) -> None:
+    from systok.backing.service import parse_inflow, record_inflow
+    from systok.errors import InflowConflict
+
+    draft = parse_inflow(
+        POLICY, kind="donation", amount="10", quarter="2026-Q2", reference="pay-1", note=None
+    )
+    run_transaction(market, lambda s: record_inflow(s, draft, now_us=BUY_AT))
+    before = every_table_count(market)
+    with pytest.raises(InflowConflict, match="reference: 'pay-1'"):
+        buy(market, "m1", "1", "pay-1", BUY_AT)
+    assert every_table_count(market) == before
