@@ -28,6 +28,7 @@ from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.sale.service import sale_status, vesting_account
 from tests.sale.helpers import (
+    POLICY,
     STK,
     at,
     buy,
