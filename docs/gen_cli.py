@@ -30,6 +30,7 @@ COMMANDS = [
     ["payout", "reconcile"], ["payout", "info"],
     ["config"], ["config", "show"], ["doctor"],
     ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"],
+    ["sale"], ["sale", "open"], ["sale", "buy"], ["sale", "close"], ["sale", "status"],
 ]
 
 

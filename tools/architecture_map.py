@@ -34,6 +34,7 @@ FLOW = [
     "systok.economy",
     "systok.quarter",
     "systok.backing",
+    "systok.sale",
     "systok.access",
     "systok.payout",
     "systok.observability",

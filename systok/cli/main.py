@@ -66,6 +66,7 @@ def _register_subcommands() -> None:
     from systok.cli import pull as pull_cli
     from systok.cli import quarter as quarter_cli
     from systok.cli import run as run_cli
+    from systok.cli import sale as sale_cli
     from systok.cli import vesting as vesting_cli
 
     app.add_typer(policy_cli.app, name="policy")
@@ -83,6 +84,7 @@ def _register_subcommands() -> None:
     app.add_typer(vesting_cli.vesting_app, name="vesting")
     app.add_typer(backing_cli.backing_app, name="backing")
     app.add_typer(backing_cli.price_app, name="price")
+    app.add_typer(sale_cli.sale_app, name="sale")
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     members_cli.members_app.command("freeze")(api_cli.freeze_command)

@@ -50,6 +50,8 @@ from systok.db.tables import (
     QuarterRunStage,
     QuarterSnapshot,
     Reconciliation,
+    Sale,
+    SalePurchase,
     VestingGrant,
     Wallet,
     WalletChallenge,
@@ -88,6 +90,8 @@ quarter_prices_t = cast(Table, QuarterPrice.__table__)
 reconciliations_t = cast(Table, Reconciliation.__table__)
 rewards_t = cast(Table, AccrualReward.__table__)
 runs_t = cast(Table, AccrualRun.__table__)
+sale_purchases_t = cast(Table, SalePurchase.__table__)
+sales_t = cast(Table, Sale.__table__)
 stages_t = cast(Table, AccrualRunStage.__table__)
 transactions_t = cast(Table, JournalTransaction.__table__)
 vesting_grants_t = cast(Table, VestingGrant.__table__)

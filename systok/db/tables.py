@@ -891,3 +891,70 @@ class QuarterPrice(Base):
     set_at_us: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (CheckConstraint("price_units >= 0", name="price_not_negative"),)
+
+
+# --- the initial sale to members (ADR 0029) -----------------------------------------
+
+
+class Sale(Base):
+    """An initial sale to members at a special price (``systok sale open``).
+
+    ``price_units`` is quote minor units (kopecks) per whole STK; ``cap_units`` is
+    ``floor(issued_units × share_bps / 10 000)`` with ``issued_units`` the STK issued
+    when it opened. ``open_slot`` is 1 while the sale is open and NULL once closed: its
+    unique constraint keeps at most one sale open on every backend (NULLs never clash).
+    Unique by the operator's ``reference``.
+    """
+
+    __tablename__ = "sales"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(200))
+    share_bps: Mapped[int] = mapped_column(Integer)
+    quote_asset: Mapped[str] = mapped_column(String(16))
+    price_units: Mapped[int] = mapped_column(BigInteger)
+    issued_units: Mapped[int] = mapped_column(BigInteger)
+    cap_units: Mapped[int] = mapped_column(BigInteger)
+    vesting_days: Mapped[int] = mapped_column(Integer)
+    policy_version: Mapped[str] = mapped_column(String(64))
+    opened_at_us: Mapped[int] = mapped_column(BigInteger)
+    closed_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    open_slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_sales_reference"),
+        UniqueConstraint("open_slot", name="uq_sales_open_slot"),
+        CheckConstraint("price_units > 0", name="price_positive"),
+        CheckConstraint("cap_units >= 0", name="cap_not_negative"),
+        CheckConstraint("open_slot IS NULL OR open_slot = 1", name="open_slot_one"),
+    )
+
+
+class SalePurchase(Base):
+    """A member's purchase in a sale: STK minted into the member's vesting account.
+
+    ``paid_units`` is what the member paid off-ledger (kopecks); ``reference`` is that
+    payment's id (unique: a purchase is recorded once). ``unlock_at_us`` is when the
+    purchase has vested whole (purchase time + the policy's ``vesting_days``); the
+    release is the quarterly run's. ``transaction_id`` is the ledger entry that minted it.
+    Insert only.
+    """
+
+    __tablename__ = "sale_purchases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sale_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("sales.id"))
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"))
+    units: Mapped[int] = mapped_column(BigInteger)
+    paid_units: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(200))
+    purchased_at_us: Mapped[int] = mapped_column(BigInteger)
+    unlock_at_us: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_sale_purchases_reference"),
+        CheckConstraint("units > 0", name="units_positive"),
+        CheckConstraint("paid_units > 0", name="paid_positive"),
+        Index("ix_sale_purchases_sale", "sale_id"),
+    )

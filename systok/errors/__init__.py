@@ -80,6 +80,14 @@ from systok.errors.run import (
     NoRunToVerify,
     RunError,
 )
+from systok.errors.sale import (
+    NoOpenSale,
+    SaleAlreadyOpen,
+    SaleCapExceeded,
+    SaleConflict,
+    SaleError,
+    SaleInvalid,
+)
 
 __all__ = [
     "AccountFrozen",
@@ -111,6 +119,7 @@ __all__ = [
     "MemberAuthUnavailable",
     "MemberNotFound",
     "MissingScope",
+    "NoOpenSale",
     "NoQuarterToVerify",
     "NoRunToVerify",
     "NotYourAccount",
@@ -128,6 +137,11 @@ __all__ = [
     "RecipientUnknown",
     "RewardNotFound",
     "RunError",
+    "SaleAlreadyOpen",
+    "SaleCapExceeded",
+    "SaleConflict",
+    "SaleError",
+    "SaleInvalid",
     "SelfTransfer",
     "ServiceNotFound",
     "SettingsInvalid",

@@ -169,7 +169,6 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
         "eligibility.membership_period_months",
         "funds.split.startup.vesting_days",
         "health",
-        "initial_sale",
         "reports.quarterly_published",
         "schedule",
         "stabilisation",

@@ -54,10 +54,6 @@ DECLARED: Mapping[str, str] = MappingProxyType(
             "the backing book counts inflows in the quote asset (ADR 0026); what the fund "
             "is converted into is kept off the ledger"
         ),
-        "initial_sale": (
-            "the purchase vesting schedule is core.fund_vesting; the sale itself lands "
-            f"with {QUARTERLY_ECONOMY}"
-        ),
         "schedule": (
             f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
             "the weekly run does not read them"
