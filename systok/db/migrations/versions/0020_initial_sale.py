@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_initial_sale"
-# TODO(merge): down_revision becomes "0019_health"
+
 down_revision = "0018_quarter_runs"
 branch_labels = None
 depends_on = None
