@@ -71,6 +71,9 @@ from systok.errors.ledger import (
     UnbalancedTransaction,
 )
 from systok.errors.quarter import (
+    HealthError,
+    HealthPeriodInvalid,
+    HealthPeriodOpen,
     NoQuarterToVerify,
     QuarterError,
 )
@@ -97,6 +100,9 @@ __all__ = [
     "DiscoursePayloadInvalid",
     "EventMapInvalid",
     "GrantNotFound",
+    "HealthError",
+    "HealthPeriodInvalid",
+    "HealthPeriodOpen",
     "HoldNotFound",
     "HoldNotPending",
     "IdempotencyConflict",
@@ -122,8 +128,8 @@ __all__ = [
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
-    "QuarterError",
     "QuarterAlreadyPriced",
+    "QuarterError",
     "RecipientIneligible",
     "RecipientUnknown",
     "RewardNotFound",
