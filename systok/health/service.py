@@ -32,9 +32,9 @@ def parse_period(text: str) -> Period:
     Raises:
         HealthPeriodInvalid: the text is neither, naming the field and the reason.
     """
-    cleaned = text.strip()
+    cleaned = text.strip().upper()
     try:
-        if "-Q" in cleaned.upper():
+        if "-Q" in cleaned:
             return Period(QUARTER, Quarter.parse(cleaned))
         return Period(WEEK, IsoWeek.parse(cleaned))
     except ValueError as error:
@@ -116,3 +116,20 @@ def _stored(session: Session, period: Period) -> tuple[StoredReading, ...]:
         )
         for row in repo.readings(session, period.kind, str(period))
     )
+
+
+def bounds_of(policy: Policy, metric: str) -> dict[str, str | None]:
+    """The policy's target and critical bounds of a metric, as decimal text (None: none)."""
+    bounds = policy.health.get(metric)
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    if bounds is None:
+        return dict.fromkeys(("target_min", "target_max", "critical_below", "critical_above"))
+    return {
+        "target_min": text(bounds.target_min),
+        "target_max": text(bounds.target_max),
+        "critical_below": text(bounds.critical_below),
+        "critical_above": text(bounds.critical_above),
+    }
