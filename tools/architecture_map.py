@@ -34,6 +34,7 @@ FLOW = [
     "systok.economy",
     "systok.quarter",
     "systok.backing",
+    "systok.health",
     "systok.access",
     "systok.payout",
     "systok.observability",

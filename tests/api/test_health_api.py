@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time_machine
 
-from tests.backing.helpers import every_table_count as table_counts
 from tests.api.economy import Economy
+from tests.backing.helpers import every_table_count as table_counts
 from tests.quarter.health_world import NOW, QUARTER_GOLDEN, WEEK_GOLDEN, build_health
 
 
