@@ -168,11 +168,10 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
         "backing.reserve_assets",
         "eligibility.membership_period_months",
         "funds.split.startup.vesting_days",
-        "health",
         "initial_sale",
         "reports.quarterly_published",
         "schedule",
         "stabilisation",
-    }  # slashing is enforced by the quarterly run (ADR 0027)
+    }  # slashing (ADR 0027) and health (ADR 0028) are enforced by the quarterly run
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50
