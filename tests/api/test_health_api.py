@@ -43,8 +43,12 @@ def test_health_golden_over_http(econ: Economy) -> None:
         assert "2026-Q2 is still open" in still_open.json()["detail"]
         malformed = econ.get("stats/health", statistician, period="2026-Q5")
         assert malformed.status_code == 422 and "query.period" in malformed.json()["detail"]
-        no_week = econ.get("stats/health", statistician, period="2026-W60")
-        assert no_week.status_code == 422 and "period" in no_week.json()["detail"]
+        no_week = econ.get("stats/health", statistician, period="2025-W53")
+        assert no_week.status_code == 422
+        assert no_week.json()["fields"][0]["field"] == "query.period"
+        assert "year 2025 has no week 53" in no_week.json()["detail"]
+        before_policies = econ.get("stats/health", statistician, period="2020-Q1")
+        assert before_policies.status_code == 404
     assert econ.get("stats/health", member, period="2026-Q1").status_code == 403
     assert econ.get("stats/health", admin, period="2026-Q1").status_code == 403
     assert before["health_readings"] + 6 == after_default["health_readings"]

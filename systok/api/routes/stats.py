@@ -14,6 +14,7 @@ from pydantic import Field
 
 from systok.api import schemas as s
 from systok.api.deps import AppPolicy, Work
+from systok.api.edge import RequestInvalid
 from systok.api.routes.common import Statistician, errors, money, tokenomics_router
 from systok.api.schemas import Timestamp, _Out
 from systok.clock import now, now_us
@@ -21,10 +22,11 @@ from systok.core.amount import STK
 from systok.core.health import fraction_text
 from systok.core.times import us_to_iso
 from systok.economy import service
+from systok.errors import HealthPeriodInvalid
 from systok.health import service as health
 
 router = tokenomics_router()
-PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|W[0-9]{2})$"
+PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|W(0[1-9]|[1-4][0-9]|5[0-3]))$"
 
 
 @router.get(
@@ -126,7 +128,7 @@ class HealthOut(_Out):
 @router.get(
     "/stats/health",
     response_model=HealthOut,
-    responses=errors(401, 403, 409, 422, 503),
+    responses=errors(401, 403, 404, 409, 422, 503),
     summary="The economy's health metrics of a closed quarter or ISO week, rated",
 )
 def get_health(
@@ -136,13 +138,17 @@ def get_health(
         str | None,
         Query(
             pattern=PERIOD_PATTERN,
-            description="2026-Q3 or 2026-W05; default the last closed week. 409 while open.",
+            description="2026-Q3 or 2026-W05 (W53 only in ISO years that have a week 53); "
+            "default the last closed week. 409 while open; 404 before the first policy.",
         ),
     ] = None,
 ) -> HealthOut:
     """Stored readings as they are; a closed period asked for the first time is computed
     from the ledger and stored (its readings never change afterwards)."""
-    wanted = health.parse_period(period) if period else health.last_closed_week(now())
+    try:
+        wanted = health.parse_period(period) if period else health.last_closed_week(now())
+    except HealthPeriodInvalid as error:
+        raise RequestInvalid("query.period", error.message) from None
     policy = health.period_policy(wanted)
     found = work(lambda session: health.period_health(session, policy, wanted, now_us=now_us()))
     return HealthOut(
