@@ -15,7 +15,7 @@ from fractions import Fraction
 from sqlalchemy.orm import Session
 
 from systok.core.amount import STK
-from systok.core.health import HealthStatus, health_of
+from systok.core.health import HealthInputs, HealthStatus, health_of
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.core.times import us_to_datetime
@@ -69,15 +69,7 @@ def period_health(session: Session, policy: Policy, period: Period, *, now_us: i
     stored = _stored(session, period)
     if stored:
         return PeriodHealth(period, stored, computed_now=False)
-    inputs = repo.health_inputs(
-        session,
-        STK,
-        start_us=period.start_us,
-        end_us=period.end_us,
-        first_day=period.first_day,
-        last_day=period.last_day,
-        periods_per_year=period.periods_per_year,
-    )
+    inputs = _inputs(session, period)
     repo.insert_readings(
         session,
         [
@@ -97,6 +89,48 @@ def period_health(session: Session, policy: Policy, period: Period, *, now_us: i
         ],
     )
     return PeriodHealth(period, _stored(session, period), computed_now=True)
+
+
+def verify_readings(session: Session, policy: Policy, period: Period) -> list[str]:
+    """The stored readings of a period recomputed from the ledger; each difference named.
+
+    Values are compared always; statuses and units only for readings stored under
+    ``policy`` (same hash). No stored readings: nothing to compare (an empty list).
+    """
+    stored = {r.metric: r for r in _stored(session, period)}
+    if not stored:
+        return []
+    differences = []
+    for want in health_of(policy, _inputs(session, period)):
+        got = stored.pop(want.metric, None)
+        if got is None:
+            differences.append(f"health {period} {want.metric}: not stored")
+            continue
+        if got.value != want.value:
+            differences.append(
+                f"health {period} {want.metric}: stored value {got.value}, "
+                f"the ledger gives {want.value}"
+            )
+        same_policy = got.policy_hash == policy.content_hash
+        if same_policy and (got.status, got.unit) != (want.status, want.unit):
+            differences.append(
+                f"health {period} {want.metric}: stored {got.status.value} ({got.unit}), "
+                f"the policy gives {want.status.value} ({want.unit})"
+            )
+    differences.extend(f"health {period} {name}: stored, not a metric" for name in sorted(stored))
+    return differences
+
+
+def _inputs(session: Session, period: Period) -> HealthInputs:
+    return repo.health_inputs(
+        session,
+        STK,
+        start_us=period.start_us,
+        end_us=period.end_us,
+        first_day=period.first_day,
+        last_day=period.last_day,
+        periods_per_year=period.periods_per_year,
+    )
 
 
 def _stored(session: Session, period: Period) -> tuple[StoredReading, ...]:

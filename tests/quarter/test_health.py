@@ -7,17 +7,18 @@ import json
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, update
 
 from systok.cli.main import main
 from systok.core.times import datetime_to_us
 from systok.db.engine import run_transaction
-from systok.db.kit import quarter_runs_t
+from systok.db.kit import health_readings_t, quarter_runs_t
 from systok.health.schemas import QUARTER, Period
 from systok.health.service import parse_period, period_health
 from systok.ledger.service import Ledger
 from systok.quarter.schemas import Stage
 from systok.quarter.service import QuarterRun
+from systok.quarter.verify import verify_quarter
 from tests.quarter.crash import CrashingQuarterRun, SimulatedCrash
 from tests.quarter.health_world import NOW, QUARTER_GOLDEN, WEEK_GOLDEN, build_health
 from tests.quarter.test_run import every_table
@@ -159,3 +160,21 @@ def test_a_run_done_before_the_new_stages_stays_done(engine: Engine) -> None:
     summary = QuarterRun(engine, POLICY, clock=lambda: datetime_to_us(NOW)).run(Q1)
     assert summary.stage == Stage.DONE
     assert every_table(engine) == before
+
+
+def test_verify_quarter_names_a_tampered_reading(engine: Engine) -> None:
+    build_health(engine)
+    QuarterRun(engine, POLICY, clock=lambda: datetime_to_us(NOW)).run(Q1)
+    assert verify_quarter(engine, POLICY, Q1) == []
+    run_transaction(
+        engine,
+        lambda s: s.execute(
+            update(health_readings_t)
+            .where(health_readings_t.c.metric == "treasury")
+            .values(numerator="2200", status="critical")
+        ),
+    )
+    assert verify_quarter(engine, POLICY, Q1) == [
+        "health 2026-Q1 treasury: stored value 2200/103, the ledger gives 2100/103",
+        "health 2026-Q1 treasury: stored critical (percent), the policy gives ok (percent)",
+    ]
