@@ -29,7 +29,7 @@ COMMANDS = [
     ["payout", "wallets"], ["payout", "withdraw"], ["payout", "status"], ["payout", "confirm"],
     ["payout", "reconcile"], ["payout", "info"],
     ["config"], ["config", "show"], ["doctor"],
-    ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"],
+    ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"], ["health"],
     ["sale"], ["sale", "open"], ["sale", "buy"], ["sale", "close"], ["sale", "status"],
 ]
 

@@ -35,6 +35,7 @@ FLOW = [
     "systok.quarter",
     "systok.backing",
     "systok.sale",
+    "systok.health",
     "systok.access",
     "systok.payout",
     "systok.observability",

@@ -1,6 +1,5 @@
 """Names vulture cannot see used: read by frameworks through reflection."""
 
-from systok.backing.service import set_price
 from systok.cli.api import worker_app
 from systok.config import Settings
 from systok.ledger.sql import render
@@ -13,6 +12,5 @@ from systok.observability.logs import TextFormatter
     DatabaseCollector.collect,  # prometheus_client's registry, on every scrape
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
-    set_price,  # the quarterly run's price stage (issue 13, branch q-run) calls it; tests do now
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )

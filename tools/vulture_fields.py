@@ -86,3 +86,4 @@ recorded_at  # unused variable (systok/api/routes/backing.py:66)
 INVESTOR_SALE  # unused variable (systok/core/price.py:37): an inflow kind stored in backing_inflows
 GRANT  # unused variable (systok/core/price.py:38): an inflow kind stored in backing_inflows
 STARTUP_SHARE  # unused variable (systok/core/price.py:39): an inflow kind stored in backing_inflows
+computed_at  # unused variable (systok/api/routes/stats.py:115)

@@ -59,6 +59,7 @@ def _register_subcommands() -> None:
     from systok.cli import demo as demo_cli
     from systok.cli import events as events_cli
     from systok.cli import explain as explain_cli
+    from systok.cli import health as health_cli
     from systok.cli import ledger as ledger_cli
     from systok.cli import members as members_cli
     from systok.cli import payout as payout_cli
@@ -85,6 +86,7 @@ def _register_subcommands() -> None:
     app.add_typer(backing_cli.backing_app, name="backing")
     app.add_typer(backing_cli.price_app, name="price")
     app.add_typer(sale_cli.sale_app, name="sale")
+    app.command("health")(health_cli.health_command)
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     members_cli.members_app.command("freeze")(api_cli.freeze_command)

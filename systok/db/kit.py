@@ -30,6 +30,7 @@ from systok.db.tables import (
     Entitlement,
     Event,
     EventDayCount,
+    HealthReading,
     Hold,
     IngestBatch,
     IngestCursor,
@@ -70,6 +71,7 @@ day_counts_t = cast(Table, EventDayCount.__table__)
 entitlements_t = cast(Table, Entitlement.__table__)
 events_t = cast(Table, Event.__table__)
 freezes_t = cast(Table, MemberFreeze.__table__)
+health_readings_t = cast(Table, HealthReading.__table__)
 holds_t = cast(Table, Hold.__table__)
 ingest_batches_t = cast(Table, IngestBatch.__table__)
 ingest_cursors_t = cast(Table, IngestCursor.__table__)

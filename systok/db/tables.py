@@ -958,3 +958,36 @@ class SalePurchase(Base):
         CheckConstraint("paid_units > 0", name="paid_positive"),
         Index("ix_sale_purchases_sale", "sale_id"),
     )
+
+
+class HealthReading(Base):
+    """One health metric of one closed period (a quarter or an ISO week), ADR 0028.
+
+    The value is exact: ``numerator`` / ``denominator`` in ``unit`` (decimal integer
+    text, so no backend rounds or overflows it; the denominator is positive), both null
+    when the metric has no value for the period (status ``no_value``). Written once per
+    (period kind, period, metric) by the quarterly run's health stage or
+    ``systok health``; a closed period's readings never change.
+    """
+
+    __tablename__ = "health_readings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period_kind: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(8))
+    metric: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(16))
+    numerator: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    denominator: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    computed_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("period_kind", "period", "metric", name="uq_health_readings_metric"),
+        CheckConstraint("period_kind IN ('quarter', 'week')", name="period_kind_known"),
+        CheckConstraint(
+            "(numerator IS NULL) = (denominator IS NULL)", name="value_whole_or_absent"
+        ),
+    )

@@ -71,6 +71,9 @@ from systok.errors.ledger import (
     UnbalancedTransaction,
 )
 from systok.errors.quarter import (
+    HealthError,
+    HealthPeriodInvalid,
+    HealthPeriodOpen,
     NoQuarterToVerify,
     QuarterError,
 )
@@ -105,6 +108,9 @@ __all__ = [
     "DiscoursePayloadInvalid",
     "EventMapInvalid",
     "GrantNotFound",
+    "HealthError",
+    "HealthPeriodInvalid",
+    "HealthPeriodOpen",
     "HoldNotFound",
     "HoldNotPending",
     "IdempotencyConflict",

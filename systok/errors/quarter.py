@@ -15,3 +15,23 @@ class NoQuarterToVerify(SystokError):
 
     status_code = 404
     exit_code = 66  # EX_NOINPUT
+
+
+# --- health readings (ADR 0028) -------------------------------------------------------
+
+
+class HealthError(SystokError):
+    """Root of the health readings' refusals."""
+
+
+class HealthPeriodInvalid(HealthError):
+    """The period is neither a quarter (``2026-Q3``) nor an ISO week (``2026-W05``)."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+
+class HealthPeriodOpen(HealthError):
+    """The period has not closed: its readings are not final, so none is computed."""
+
+    status_code = 409

@@ -9,13 +9,17 @@ from enum import StrEnum
 class Stage(StrEnum):
     """The quarterly run's stages in order; each commits by recording the next.
 
-    The later stages of the quarter (vest funds, price, health, stabilise, report) are
-    added here, each with its handler in ``systok.quarter.stages.HANDLERS``, when they
-    are built; a run stored before then is ``done`` and stays so.
+    The later stages of the quarter (vest funds, stabilise, report) are added here,
+    each with its handler in ``systok.quarter.stages.HANDLERS``, when they are built; a
+    run stored ``done`` before a stage was added is ``done`` and stays so.
     """
 
     SNAPSHOT = "snapshot"
     REDISTRIBUTE = "redistribute"
+    PRICE = "price"
+    """The quarter's directive price (``stage_price``; none when no STK was issued)."""
+    HEALTH = "health"
+    """The quarter's health readings (``stage_health``, ADR 0028)."""
     DONE = "done"
 
     @property

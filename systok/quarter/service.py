@@ -1,6 +1,7 @@
 """The quarterly run as a state machine with checkpoints in the database.
 
-Stages (``systok.quarter.schemas.Stage``): snapshot → redistribute → done. Each stage
+Stages (``systok.quarter.schemas.Stage``): snapshot → redistribute → price → health →
+done. Each stage
 runs in its own unit of work that ends by recording the next stage, so a crash at any
 point resumes at the first stage not committed, and running a settled quarter again
 changes nothing. What each stage does is in ``systok.quarter.stages``; the bit-for-bit
@@ -25,6 +26,7 @@ from systok.db.engine import rolled_back, run_transaction
 from systok.errors import QuarterError
 from systok.observability.logs import get_logger
 from systok.quarter import repository as repo
+from systok.quarter.context import StageContext
 from systok.quarter.schemas import (
     DRY_RUN_ID,
     QuarterSummary,
@@ -34,7 +36,6 @@ from systok.quarter.schemas import (
 )
 from systok.quarter.stages import (
     HANDLERS,
-    StageContext,
     plan_redistributions,
     snapshot_rows,
     stored_snapshot,

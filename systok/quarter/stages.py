@@ -3,14 +3,12 @@
 Every handler takes a ``StageContext`` (the stage's unit of work and what the run
 knows) and returns nothing; ``QuarterRun`` records the next stage in the same
 transaction. Ledger writes carry keys derived from (policy, quarter, member), so a
-stage that rolled back and runs again writes the same entries once.
+stage that rolled back and runs again writes the same entries once. The snapshot and
+redistribute stages are here; the price and health stages have their own modules
+(``stage_price``, ``stage_health``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,35 +24,12 @@ from systok.core.ledger import (
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.core.redistribution import redistribution_for
-from systok.core.times import datetime_to_us, day_of_date
 from systok.ledger.service import Ledger
 from systok.quarter import repository as repo
+from systok.quarter.context import StageContext, StageHandler
 from systok.quarter.schemas import RedistributionRow, SnapshotRow, Stage
-
-
-@dataclass(frozen=True)
-class StageContext:
-    """One stage's unit of work and what the run knows."""
-
-    session: Session
-    policy: Policy
-    run: Any
-    """The run row as locked for this stage."""
-    quarter: Quarter
-    clock: Callable[[], int]
-
-    @property
-    def last_day(self) -> int:
-        """The quarter's last UTC day number."""
-        return day_of_date(self.quarter.last_day)
-
-    @property
-    def end_us(self) -> int:
-        """The quarter's close: its first instant after, in microseconds."""
-        return datetime_to_us(self.quarter.end)
-
-
-StageHandler = Callable[[StageContext], None]
+from systok.quarter.stage_health import health
+from systok.quarter.stage_price import price
 
 
 def snapshot_rows(ctx: StageContext) -> list[SnapshotRow]:
@@ -190,5 +165,7 @@ def redistribute(ctx: StageContext) -> None:
 HANDLERS: dict[Stage, StageHandler] = {
     Stage.SNAPSHOT: snapshot,
     Stage.REDISTRIBUTE: redistribute,
+    Stage.PRICE: price,
+    Stage.HEALTH: health,
 }
 """The handler of every stage but ``done``."""

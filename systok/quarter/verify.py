@@ -12,6 +12,8 @@ from systok.core.ledger import AccountType, TransactionCode
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.db.engine import run_transaction
+from systok.health.schemas import QUARTER, Period
+from systok.health.service import verify_readings
 from systok.quarter import repository as repo
 from systok.quarter.schemas import RedistributionRow, Stage
 from systok.quarter.stages import plan_redistributions, stored_snapshot
@@ -24,7 +26,9 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
     (whose hash must be the run's), and compares them with the stored rows; then checks
     that each stored row's ledger entry is a ``slash`` moving exactly ``moved_units``
     from the member to the policy's ``slashing.to`` account, and that nothing was moved
-    beyond what was due. An empty list: the quarter replays exactly.
+    beyond what was due; and that the quarter's stored health readings are what the
+    ledger gives (``health.service.verify_readings``). An empty list: the quarter
+    replays exactly.
     """
 
     def check(session: Session) -> list[str]:
@@ -54,6 +58,7 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
         target = AccountType(policy.slashing.to).value
         for member_id, row in sorted(stored.items()):
             differences.extend(_check_entry(member_id, row, entries, target))
+        differences.extend(verify_readings(session, policy, Period(QUARTER, quarter)))
         return differences
 
     return run_transaction(engine, check)

@@ -82,6 +82,7 @@ MATRIX = [
     ("POST", f"{T}/wallet/link", wallet_proof, False, None, (401, 200, 403, 403, 403)),
     ("GET", f"{T}/stats/supply", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/stats/distribution", None, False, "stats:read", (401, 403, 403, 200, 403)),
+    ("GET", f"{T}/stats/health", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/price", None, False, None, (200, 200, 200, 200, 200)),
     ("GET", f"{T}/backing", None, False, "admin:read", (401, 403, 403, 200, 403)),
     ("GET", "/api/v1/health", None, False, None, (200, 200, 200, 200, 200)),

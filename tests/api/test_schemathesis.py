@@ -53,6 +53,7 @@ CROSS_FIELD_RULES = {
     "query.member": "required with an API key, optional with a member token",
     "query.from": "from ≤ to, at most 366 days",
     "query.week": "W53 only in ISO years that have a week 53",
+    "query.period": "W53 only in ISO years that have a week 53; a year from 1 on",
     "query.cursor": "only a next_cursor this server signed",
     "body.to": "a member other than the sender, eligible to receive under the policy",
     "body.address": "base58 that decodes to exactly 32 bytes (the pattern bounds only the "

@@ -110,7 +110,7 @@ def test_dry_run_writes_nothing_and_matches(engine: Engine) -> None:
     assert preview.due_units == summary.due_units
 
 
-@pytest.mark.parametrize("crash_after", [Stage.SNAPSHOT, Stage.REDISTRIBUTE])
+@pytest.mark.parametrize("crash_after", [s for s in Stage if s is not Stage.DONE])
 def test_crash_then_resume_gives_the_same_result(engine: Engine, crash_after: Stage) -> None:
     build(engine)
     crashing = CrashingQuarterRun(

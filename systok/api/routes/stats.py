@@ -1,4 +1,5 @@
-"""``GET /tokenomics/stats/supply`` and ``…/stats/distribution``: the admins' statistics.
+"""``GET /tokenomics/stats/supply``, ``…/distribution`` and ``…/health``: the admins'
+statistics (API key scope ``stats:read``).
 
 The arithmetic (the supply identity, Gini, percentiles, buckets) is
 ``systok.core.distribution``; these routes only render it.
@@ -6,13 +7,26 @@ The arithmetic (the supply identity, Gini, percentiles, buckets) is
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import Field
+
 from systok.api import schemas as s
 from systok.api.deps import AppPolicy, Work
+from systok.api.edge import RequestInvalid
 from systok.api.routes.common import Statistician, errors, money, tokenomics_router
+from systok.api.schemas import Timestamp, _Out
+from systok.clock import now, now_us
 from systok.core.amount import STK
+from systok.core.health import fraction_text
+from systok.core.times import us_to_iso
 from systok.economy import service
+from systok.errors import HealthPeriodInvalid
+from systok.health import service as health
 
 router = tokenomics_router()
+PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|W(0[1-9]|[1-4][0-9]|5[0-3]))$"
 
 
 @router.get(
@@ -80,5 +94,78 @@ def get_distribution(work: Work, policy: AppPolicy, _principal: Statistician) ->
                 amount=money(b.units, scale),
             )
             for b in spread.buckets
+        ],
+    )
+
+
+class HealthReadingOut(_Out):
+    """One metric of the period, exact, with the policy's bounds (docs/quarter.md §1)."""
+
+    metric: str = Field(examples=["inflation_yearly"])
+    unit: str = Field(examples=["percent"])
+    numerator: int | None = Field(description="The exact value's numerator; null: no value.")
+    denominator: int | None = Field(description="The exact value's denominator (positive).")
+    value: str | None = Field(
+        description="The value with 6 decimals, floored toward −∞.", examples=["4.000000"]
+    )
+    status: str = Field(examples=["ok"], description="ok, warning, critical, no_value, unrated.")
+    target_min: str | None
+    target_max: str | None
+    critical_below: str | None
+    critical_above: str | None
+    policy_version: str
+    computed_at: Timestamp
+
+
+class HealthOut(_Out):
+    """A closed period's health readings, computed once and then kept (ADR 0028)."""
+
+    period: str = Field(examples=["2026-Q3", "2026-W05"])
+    period_kind: str = Field(examples=["quarter", "week"])
+    readings: list[HealthReadingOut]
+
+
+@router.get(
+    "/stats/health",
+    response_model=HealthOut,
+    responses=errors(401, 403, 404, 409, 422, 503),
+    summary="The economy's health metrics of a closed quarter or ISO week, rated",
+)
+def get_health(
+    work: Work,
+    _principal: Statistician,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="2026-Q3 or 2026-W05 (W53 only in ISO years that have a week 53); "
+            "default the last closed week. 409 while open; 404 before the first policy.",
+        ),
+    ] = None,
+) -> HealthOut:
+    """Stored readings as they are; a closed period asked for the first time is computed
+    from the ledger and stored (its readings never change afterwards)."""
+    try:
+        wanted = health.parse_period(period) if period else health.last_closed_week(now())
+    except HealthPeriodInvalid as error:
+        raise RequestInvalid("query.period", error.message) from None
+    policy = health.period_policy(wanted)
+    found = work(lambda session: health.period_health(session, policy, wanted, now_us=now_us()))
+    return HealthOut(
+        period=str(found.period),
+        period_kind=found.period.kind,
+        readings=[
+            HealthReadingOut(
+                metric=r.metric,
+                unit=r.unit,
+                numerator=None if r.value is None else r.value.numerator,
+                denominator=None if r.value is None else r.value.denominator,
+                value=None if r.value is None else fraction_text(r.value),
+                status=r.status.value,
+                **health.bounds_of(policy, r.metric),
+                policy_version=r.policy_version,
+                computed_at=us_to_iso(r.computed_at_us),
+            )
+            for r in found.readings
         ],
     )

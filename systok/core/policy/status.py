@@ -42,10 +42,6 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "health": (
-            "the metrics and their rating are core.health; the quarterly run that "
-            f"computes them from the ledger lands with {QUARTERLY_ECONOMY}"
-        ),
         "stabilisation": (
             "the triggers are evaluated by core.stabilisation; proposals and their "
             f"approval land with {QUARTERLY_ECONOMY}"

@@ -11,7 +11,7 @@ from alembic import op
 
 revision = "0020_initial_sale"
 
-down_revision = "0018_quarter_runs"
+down_revision = "0019_health"
 branch_labels = None
 depends_on = None
 
