@@ -20,7 +20,8 @@ from systok.errors import ReportQuarterInvalid
 from systok.reports import service
 from systok.reports.schemas import QuarterlyReport
 
-QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+QUARTER_PATTERN = r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-Q[1-4]$"
+"""A quarter of a year from 1 on (``core.quarters.Quarter``)."""
 
 router = tokenomics_router()
 
