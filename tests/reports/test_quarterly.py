@@ -15,8 +15,10 @@ from systok.cli.main import main
 from systok.core.times import datetime_to_us
 from systok.db.engine import run_transaction
 from systok.errors import ReportNotPublished, ReportQuarterInvalid
+from systok.quarter.schemas import Stage
 from systok.quarter.service import QuarterRun
 from systok.reports.service import parse_quarter, quarterly_report
+from tests.quarter.crash import CrashingQuarterRun, SimulatedCrash
 from tests.quarter.health_world import NOW, build_health
 from tests.quarter.test_run import every_table
 from tests.quarter.world import POLICY
@@ -94,3 +96,28 @@ def test_parse_quarter_names_the_field() -> None:
     assert str(parse_quarter(" 2026-q3 ")) == "2026-Q3"
     with pytest.raises(ReportQuarterInvalid, match=r"^quarter: "):
         parse_quarter("2026-Q0")
+
+
+def test_a_run_half_done_shows_what_it_stored(engine: Engine) -> None:
+    build_health(engine)
+    clock = lambda: datetime_to_us(NOW)  # noqa: E731
+    with pytest.raises(SimulatedCrash):
+        CrashingQuarterRun(engine, POLICY, clock=clock, crash_after=Stage.SNAPSHOT).run(Q1)
+    early = run_transaction(engine, lambda s: quarterly_report(s, POLICY, Q1, now=NOW))
+    assert early.redistribution is None and early.price is None
+    assert "has a run at stage redistribute" in early.missing[4]
+    with pytest.raises(SimulatedCrash):
+        CrashingQuarterRun(engine, POLICY, clock=clock, crash_after=Stage.REDISTRIBUTE).run(Q1)
+    later = asdict(run_transaction(engine, lambda s: quarterly_report(s, POLICY, Q1, now=NOW)))
+    assert later["redistribution"] == GOLDEN["redistribution"]
+    assert later["price"] is None and later["active_wallets"] is None
+    assert [m.split(":")[0] for m in later["missing"]] == [
+        "active_wallets",
+        "inflation",
+        "velocity",
+        "treasury",
+        "price",
+    ]
+    assert {k: v for k, v in later.items() if k not in (*STORED_BY_THE_RUN, "missing")} == {
+        k: v for k, v in GOLDEN.items() if k not in (*STORED_BY_THE_RUN, "missing")
+    }  # the ledger figures do not depend on how far the run got
