@@ -16,7 +16,7 @@ COMMANDS = [
     ["ledger"], ["ledger", "balances"], ["ledger", "expire-holds"], ["ledger", "demo"],
     ["audit"], ["demo"],
     ["run"], ["run", "week"], ["run", "quarter"], ["run", "status"], ["run", "resume"],
-    ["report", "csv"], ["explain"], ["verify", "week"], ["verify", "quarter"],
+    ["report", "csv"], ["report", "quarterly"], ["explain"], ["verify", "week"], ["verify", "quarter"],
     ["vesting", "list"], ["vesting", "flag"], ["vesting", "release"],
     ["members", "import"], ["members", "list"], ["members", "show"],
     ["members", "alias", "remove"], ["members", "freeze"], ["members", "unfreeze"],

@@ -87,3 +87,13 @@ INVESTOR_SALE  # unused variable (systok/core/price.py:37): an inflow kind store
 GRANT  # unused variable (systok/core/price.py:38): an inflow kind stored in backing_inflows
 STARTUP_SHARE  # unused variable (systok/core/price.py:39): an inflow kind stored in backing_inflows
 computed_at  # unused variable (systok/api/routes/stats.py:115)
+out_of_reach_units  # unused variable (systok/reports/schemas.py:53): a field of the public quarterly report (JSON)
+set_at  # unused variable (systok/reports/schemas.py:68): a field of the public quarterly report (JSON)
+emission_by_account  # unused variable (systok/reports/schemas.py:83): a field of the public quarterly report (JSON)
+rewarded_members  # unused variable (systok/reports/schemas.py:93): a field of the public quarterly report (JSON)
+average_reward_units  # unused variable (systok/reports/schemas.py:94): a field of the public quarterly report (JSON)
+active_wallets  # unused variable (systok/reports/schemas.py:95): a field of the public quarterly report (JSON)
+inflation  # unused variable (systok/reports/schemas.py:96): a field of the public quarterly report (JSON)
+velocity  # unused variable (systok/reports/schemas.py:97): a field of the public quarterly report (JSON)
+treasury  # unused variable (systok/reports/schemas.py:98): a field of the public quarterly report (JSON)
+redistribution  # unused variable (systok/reports/schemas.py:99): a field of the public quarterly report (JSON)

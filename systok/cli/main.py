@@ -66,6 +66,7 @@ def _register_subcommands() -> None:
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
     from systok.cli import quarter as quarter_cli
+    from systok.cli import report_quarterly as report_quarterly_cli
     from systok.cli import run as run_cli
     from systok.cli import sale as sale_cli
     from systok.cli import vesting as vesting_cli
@@ -82,6 +83,7 @@ def _register_subcommands() -> None:
     app.add_typer(run_cli.verify_app, name="verify")
     run_cli.run_app.command("quarter")(quarter_cli.run_quarter)
     run_cli.verify_app.command("quarter")(quarter_cli.verify_quarter_command)
+    run_cli.report_app.command("quarterly")(report_quarterly_cli.report_quarterly)
     app.add_typer(vesting_cli.vesting_app, name="vesting")
     app.add_typer(backing_cli.backing_app, name="backing")
     app.add_typer(backing_cli.price_app, name="price")

@@ -22,7 +22,7 @@ from systok.errors import NoRunToVerify, RunError
 from systok.policy_files import policy_for_week
 
 run_app = typer.Typer(help="The weekly run: score, mint, settle, report.", no_args_is_help=True)
-report_app = typer.Typer(help="Reports of settled weeks.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports of settled weeks and closed quarters.", no_args_is_help=True)
 console = make_console()
 
 

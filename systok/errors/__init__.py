@@ -76,6 +76,10 @@ from systok.errors.quarter import (
     HealthPeriodOpen,
     NoQuarterToVerify,
     QuarterError,
+    ReportError,
+    ReportNotPublished,
+    ReportQuarterInvalid,
+    ReportQuarterOpen,
 )
 from systok.errors.root import SystokError
 from systok.errors.run import (
@@ -141,6 +145,10 @@ __all__ = [
     "QuarterError",
     "RecipientIneligible",
     "RecipientUnknown",
+    "ReportError",
+    "ReportNotPublished",
+    "ReportQuarterInvalid",
+    "ReportQuarterOpen",
     "RewardNotFound",
     "RunError",
     "SaleAlreadyOpen",

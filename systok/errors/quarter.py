@@ -35,3 +35,30 @@ class HealthPeriodOpen(HealthError):
     """The period has not closed: its readings are not final, so none is computed."""
 
     status_code = 409
+
+
+# --- the quarterly report (ADR 0031) ----------------------------------------------------
+
+
+class ReportError(SystokError):
+    """Root of the quarterly report's refusals."""
+
+
+class ReportQuarterInvalid(ReportError):
+    """The quarter is not a quarter like ``2026-Q3``."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+
+class ReportQuarterOpen(ReportError):
+    """The quarter has not closed: its report would read figures that still change."""
+
+    status_code = 409
+
+
+class ReportNotPublished(ReportError):
+    """The quarter's policy does not publish quarterly reports (``reports.quarterly_published``)."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT

@@ -24,7 +24,7 @@ from systok.db.kit import (
 from systok.quarter.repository import balances_at, last_activity_days
 
 
-def _posted_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]:
+def posted_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]:
     """Σ postings per account type of the entries written before ``end_us``."""
     rows = session.execute(
         select(accounts_t.c.type, func.sum(postings_t.c.amount_units))
@@ -37,7 +37,7 @@ def _posted_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]
     return {str(kind): int(units or 0) for kind, units in rows}
 
 
-def _held_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]:
+def held_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]:
     """Σ held per account type: holds created before ``end_us``, unresolved then."""
     created, resolved = aliased(transactions_t), aliased(transactions_t)
     rows = session.execute(
@@ -103,10 +103,10 @@ def health_inputs(
     """
     world, burn = AccountType.WORLD.value, AccountType.BURN.value
     member = AccountType.MEMBER.value
-    at_start = _posted_by_type(session, asset, start_us)
-    at_end = _posted_by_type(session, asset, end_us)
-    held_start = _held_by_type(session, asset, start_us)
-    held_end = _held_by_type(session, asset, end_us)
+    at_start = posted_by_type(session, asset, start_us)
+    at_end = posted_by_type(session, asset, end_us)
+    held_start = held_by_type(session, asset, start_us)
+    held_end = held_by_type(session, asset, end_us)
     members = balances_at(session, asset, end_us)
     balances = {m: parts[member] for m, parts in members.items() if parts.get(member, 0) > 0}
     activity = last_activity_days(session, set(balances), asset, last_day, end_us)

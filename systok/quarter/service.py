@@ -197,16 +197,17 @@ def _stored_summary(session: Session, run_id: int) -> QuarterSummary:
     return _summarise(run, stored_snapshot(session, run_id), stored, dry_run=False)
 
 
+def stored_summary(session: Session, quarter: Quarter) -> QuarterSummary | None:
+    """The stored run of a quarter as a summary, in the caller's session (None: no run)."""
+    row = repo.find_run(session, str(quarter))
+    if row is None:
+        return None
+    return _stored_summary(session, int(row.id))
+
+
 def quarter_summary(engine: Engine, quarter: Quarter) -> QuarterSummary | None:
     """The stored run of a quarter as a summary, or None when it has none."""
-
-    def read(session: Session) -> QuarterSummary | None:
-        row = repo.find_run(session, str(quarter))
-        if row is None:
-            return None
-        return _stored_summary(session, int(row.id))
-
-    return run_transaction(engine, read)
+    return run_transaction(engine, lambda session: stored_summary(session, quarter))
 
 
 def _summarise(

@@ -84,6 +84,14 @@ MATRIX = [
     ("GET", f"{T}/stats/distribution", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/stats/health", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/price", None, False, None, (200, 200, 200, 200, 200)),
+    (
+        "GET",
+        f"{T}/reports/quarterly?quarter=2025-Q3",
+        None,
+        False,
+        None,
+        (200, 200, 200, 200, 200),
+    ),  # public, anonymised (ADR 0031)
     ("GET", f"{T}/backing", None, False, "admin:read", (401, 403, 403, 200, 403)),
     ("GET", "/api/v1/health", None, False, None, (200, 200, 200, 200, 200)),
     ("GET", "/metrics", None, False, None, (200, 200, 200, 200, 200)),

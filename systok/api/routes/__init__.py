@@ -14,6 +14,7 @@ from systok.api.routes import (
     balance,
     events,
     marketplace,
+    reports,
     rewards,
     stats,
     transactions,
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     marketplace.router,
     stats.router,
     backing.router,
+    reports.router,
     wallets.router,
 ]
 BODY_GATES: list[BodyGate] = [

@@ -1,0 +1,101 @@
+"""The data shape of the quarterly report (docs/cli-json.md, ADR 0031).
+
+Amounts are integers of STK base units (``scale`` decimals). Nothing here names a
+member: holders are ranks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A stored health reading of the quarter (``health_readings``), exact."""
+
+    value: str | None
+    """6 decimals, floored toward −∞ (null: the metric has no value)."""
+    numerator: int | None
+    denominator: int | None
+    unit: str
+    status: str
+
+
+@dataclass(frozen=True)
+class AccountEmission:
+    """What emission credited to one account type in the quarter."""
+
+    account: str
+    units: int
+
+
+@dataclass(frozen=True)
+class RankedHolder:
+    """An anonymised holder at the close: a rank and a balance, never an id."""
+
+    rank: int
+    units: int
+    share_bps: int
+    """Of the members' total, in basis points, floored."""
+
+
+@dataclass(frozen=True)
+class RedistributionTotals:
+    """What the quarterly run's redistribute stage took (``quarter_redistributions``)."""
+
+    members: int
+    """Members in the snapshot."""
+    redistributed_members: int
+    due_units: int
+    moved_units: int
+    warnings: int
+    out_of_reach_units: int
+    """Σ in members' own wallets at the close (``quarter_snapshots``): not redistributable."""
+
+
+@dataclass(frozen=True)
+class PriceSection:
+    """The directive price the run set (``quarter_prices``) and its inputs."""
+
+    quote_asset: str
+    price_units: int
+    """Quote minor units per whole STK, floored."""
+    backing_units: int
+    issued_units: int
+    inputs: dict[str, Any]
+    policy_version: str
+    set_at: str
+
+
+@dataclass(frozen=True)
+class QuarterlyReport:
+    """A closed quarter's report; a section whose data is not stored is null and named
+    in ``missing`` with the reason."""
+
+    quarter: str
+    start: str
+    close: str
+    policy_version: str
+    asset: str
+    scale: int
+    emission_units: int
+    emission_by_account: list[AccountEmission]
+    burned_units: int
+    supply_units: int
+    circulating_units: int
+    frozen_units: int
+    holders: int
+    top_holders: list[RankedHolder]
+    gini: str
+    transaction_volume_units: int
+    rewards_units: int
+    rewarded_members: int
+    average_reward_units: int | None
+    active_wallets: Reading | None
+    inflation: Reading | None
+    velocity: Reading | None
+    treasury: Reading | None
+    redistribution: RedistributionTotals | None
+    price: PriceSection | None
+    missing: list[str] = field(default_factory=list)
