@@ -36,6 +36,7 @@ FLOW = [
     "systok.backing",
     "systok.sale",
     "systok.health",
+    "systok.stabilisation",
     "systok.access",
     "systok.payout",
     "systok.observability",

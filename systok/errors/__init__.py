@@ -91,6 +91,12 @@ from systok.errors.sale import (
     SaleError,
     SaleInvalid,
 )
+from systok.errors.stabilisation import (
+    ProposalDecided,
+    ProposalNotFound,
+    StabilisationError,
+    StabilisationInvalid,
+)
 
 __all__ = [
     "AccountFrozen",
@@ -134,6 +140,8 @@ __all__ = [
     "PolicyProblem",
     "PostHogResponseInvalid",
     "PriceUnavailable",
+    "ProposalDecided",
+    "ProposalNotFound",
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
@@ -151,6 +159,8 @@ __all__ = [
     "SelfTransfer",
     "ServiceNotFound",
     "SettingsInvalid",
+    "StabilisationError",
+    "StabilisationInvalid",
     "SystokError",
     "Unauthenticated",
     "UnbalancedTransaction",

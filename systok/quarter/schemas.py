@@ -20,6 +20,8 @@ class Stage(StrEnum):
     """The quarter's directive price (``stage_price``; none when no STK was issued)."""
     HEALTH = "health"
     """The quarter's health readings (``stage_health``, ADR 0028)."""
+    STABILISE = "stabilise"
+    """The stabilisation rules that fired, stored as proposals (``stage_stabilise``, ADR 0030)."""
     DONE = "done"
 
     @property

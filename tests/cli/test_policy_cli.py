@@ -170,7 +170,7 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
         "funds.split.startup.vesting_days",
         "reports.quarterly_published",
         "schedule",
-        "stabilisation",
-    }  # slashing (ADR 0027), health (ADR 0028) and the sale (ADR 0029) are enforced
+    }  # slashing (ADR 0027), health (ADR 0028), the sale (ADR 0029) and
+    # stabilisation (ADR 0030) are enforced
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50
