@@ -33,7 +33,7 @@ def stabilise(ctx: StageContext) -> None:
                 "reason": rule.reason,
             },
         )
-    for proposal in done.recorded:
+    for proposal in done.proposals:
         log.info(
             "quarterly run: stabilisation proposal",
             extra={

@@ -48,8 +48,10 @@ class StoredProposal:
 
 @dataclass(frozen=True)
 class QuarterStabilisation:
-    """What the stabilise stage did for a quarter: the proposals it recorded now (none
-    on a rerun), and the rules it could not evaluate with the reason."""
+    """A quarter's stabilisation: proposals, and the rules that could not be evaluated
+    with the reason. From ``record_quarter`` the proposals are those recorded by this
+    call (none on a rerun); from ``quarter_stabilisation`` every stored one of the
+    quarter."""
 
-    recorded: tuple[StoredProposal, ...]
+    proposals: tuple[StoredProposal, ...]
     unevaluated: tuple[Unevaluated, ...]

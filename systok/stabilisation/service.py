@@ -18,6 +18,7 @@ Every function runs inside the caller's unit of work and never commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,11 +29,11 @@ from systok.core.health import Reading
 from systok.core.ledger import AccountRef, AccountType, Posting, TransactionCode, TransactionDraft
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
-from systok.core.stabilisation import Proposal, stabilise
+from systok.core.stabilisation import Proposal, Stabilisation, stabilise
 from systok.core.times import us_to_datetime
 from systok.errors import ProposalDecided, ProposalNotFound, StabilisationInvalid
-from systok.health.schemas import QUARTER, Period
-from systok.health.service import period_health
+from systok.health.schemas import QUARTER, Period, StoredReading
+from systok.health.service import period_health, stored_readings
 from systok.ledger.service import Ledger
 from systok.stabilisation import repository as repo
 from systok.stabilisation.schemas import ProposalStatus, QuarterStabilisation, StoredProposal
@@ -50,6 +51,17 @@ def _price_units(session: Session, quarter: Quarter) -> int | None:
     return None if stored is None else stored.price_units
 
 
+def _evaluate(
+    session: Session, policy: Policy, quarter: Quarter, stored: Iterable[StoredReading]
+) -> Stabilisation:
+    return stabilise(
+        policy,
+        [Reading(r.metric, r.unit, r.value, r.status) for r in stored],
+        previous_price_units=_price_units(session, quarter.previous()),
+        current_price_units=_price_units(session, quarter),
+    )
+
+
 def record_quarter(
     session: Session, policy: Policy, quarter: Quarter, *, run_id: int, now_us: int
 ) -> QuarterStabilisation:
@@ -58,13 +70,7 @@ def record_quarter(
     A rerun stores nothing new: a (quarter, rule) proposal is written once.
     """
     health = period_health(session, policy, Period(QUARTER, quarter), now_us=now_us)
-    readings = [Reading(r.metric, r.unit, r.value, r.status) for r in health.readings]
-    result = stabilise(
-        policy,
-        readings,
-        previous_price_units=_price_units(session, quarter.previous()),
-        current_price_units=_price_units(session, quarter),
-    )
+    result = _evaluate(session, policy, quarter, health.readings)
     recorded = []
     for fired in result.proposals:
         stored = repo.insert_proposal(session, _row(fired, policy, quarter, run_id, now_us))
@@ -74,6 +80,18 @@ def record_quarter(
             stored = _decide(session, stored, by=POLICY_DECIDER, reason="automatic", now_us=now_us)
         recorded.append(stored)
     return QuarterStabilisation(tuple(recorded), result.unevaluated)
+
+
+def quarter_stabilisation(
+    session: Session, policy: Policy, quarter: Quarter
+) -> QuarterStabilisation:
+    """A settled quarter's stored proposals and the rules its stored readings and prices
+    leave unevaluated (what the quarterly run reports). Reads only."""
+    stored = stored_readings(session, Period(QUARTER, quarter))
+    return QuarterStabilisation(
+        tuple(repo.proposals(session, str(quarter))),
+        _evaluate(session, policy, quarter, stored).unevaluated,
+    )
 
 
 def _row(

@@ -113,7 +113,7 @@ def test_critical_inflation_and_a_25_percent_fall_propose_emission_and_buyback(
         engine,
         lambda s: record_quarter(s, POLICY, Q1, run_id=1, now_us=datetime_to_us(NOW)),
     )
-    assert again.recorded == ()
+    assert again.proposals == ()
     assert every_table(engine) == before  # a settled quarter changes nothing
 
 
@@ -222,3 +222,23 @@ def test_refusals_write_nothing(cli_on: Engine, capsys, argv, when, needle) -> N
         assert main(argv) != 0
     assert needle in capsys.readouterr().err
     assert every_table(cli_on) == before
+
+
+def test_the_run_reports_proposals_and_unevaluated_rules(cli_on: Engine, capsys) -> None:
+    build_health(cli_on)
+    with time_machine.travel(NOW, tick=False):
+        assert main(["run", "quarter", "2026-Q1", "--json"]) == 0, capsys.readouterr().err
+    document = json.loads(capsys.readouterr().out)
+    assert document["stabilisation"] == {
+        "proposals": [
+            {
+                "id": 1,
+                "rule": "emission_adjustment",
+                "metric": "inflation_yearly",
+                "status": "proposed",
+            }
+        ],
+        "unevaluated": [
+            {"rule": "buyback", "metric": "price_change", "reason": "no value for this period"}
+        ],
+    }
