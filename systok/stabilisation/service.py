@@ -267,3 +267,24 @@ def _decide(
             values["transaction_id"] = entry.transaction_id
     repo.decide(session, found.id, values)
     return _reloaded(session, found.id)
+
+
+def verify_proposals(session: Session, policy: Policy, quarter: Quarter) -> list[str]:
+    """The quarter's stored proposals against the rules its stored readings and prices
+    fire under ``policy``; each difference named (an empty list: they agree)."""
+    stored = {p.rule: p for p in repo.proposals(session, str(quarter))}
+    readings = stored_readings(session, Period(QUARTER, quarter))
+    differences = []
+    for fired in _evaluate(session, policy, quarter, readings).proposals:
+        got = stored.pop(fired.rule, None)
+        if got is None:
+            differences.append(f"stabilisation {quarter} {fired.rule}: fires, not stored")
+        elif (got.metric, got.value) != (fired.metric, fired.value):
+            differences.append(
+                f"stabilisation {quarter} {fired.rule}: stored {got.metric} = {got.value}, "
+                f"the readings give {fired.metric} = {fired.value}"
+            )
+    differences.extend(
+        f"stabilisation {quarter} {rule}: stored, does not fire" for rule in sorted(stored)
+    )
+    return differences

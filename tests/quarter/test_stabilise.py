@@ -12,7 +12,9 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from sqlalchemy import Engine, insert, select
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine, insert, select, update
 
 from systok.cli.main import main
 from systok.core.ledger import AccountRef, AccountType
@@ -23,6 +25,7 @@ from systok.db.kit import quarter_prices_t, stabilisation_proposals_t
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.quarter.service import QuarterRun
+from systok.quarter.verify import verify_quarter
 from systok.stabilisation.service import burn_units, record_quarter
 from tests.quarter.health_world import NOW, build_health
 from tests.quarter.test_run import every_table
@@ -242,3 +245,25 @@ def test_the_run_reports_proposals_and_unevaluated_rules(cli_on: Engine, capsys)
             {"rule": "buyback", "metric": "price_change", "reason": "no value for this period"}
         ],
     }
+
+
+def test_verify_quarter_checks_the_proposals(engine: Engine) -> None:
+    run_q1(engine)
+    assert verify_quarter(engine, POLICY, Q1) == []
+    with engine.begin() as connection:
+        connection.execute(
+            update(stabilisation_proposals_t)
+            .where(stabilisation_proposals_t.c.rule == "buyback")
+            .values(numerator="-30")
+        )
+    assert verify_quarter(engine, POLICY, Q1) == [
+        "stabilisation 2026-Q1 buyback: stored price_change = -30, "
+        "the readings give price_change = -25"
+    ]
+
+
+@given(treasury=st.integers(min_value=0, max_value=10**18), step=st.integers(0, 10_000))
+def test_burn_units_is_the_floor_and_never_exceeds_the_treasury(treasury: int, step: int) -> None:
+    burned = burn_units(treasury, step)
+    assert 0 <= burned <= treasury
+    assert burned * 10_000 <= treasury * step < (burned + 1) * 10_000
