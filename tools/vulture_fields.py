@@ -87,3 +87,5 @@ INVESTOR_SALE  # unused variable (systok/core/price.py:37): an inflow kind store
 GRANT  # unused variable (systok/core/price.py:38): an inflow kind stored in backing_inflows
 STARTUP_SHARE  # unused variable (systok/core/price.py:39): an inflow kind stored in backing_inflows
 computed_at  # unused variable (systok/api/routes/stats.py:115)
+effective_quarter  # unused variable (systok/api/routes/stabilisation.py:48)
+decided_at  # unused variable (systok/api/routes/stabilisation.py:50)

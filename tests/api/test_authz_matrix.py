@@ -85,6 +85,7 @@ MATRIX = [
     ("GET", f"{T}/stats/health", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/price", None, False, None, (200, 200, 200, 200, 200)),
     ("GET", f"{T}/backing", None, False, "admin:read", (401, 403, 403, 200, 403)),
+    ("GET", f"{T}/stabilisation", None, False, "admin:read", (401, 403, 403, 200, 403)),
     ("GET", "/api/v1/health", None, False, None, (200, 200, 200, 200, 200)),
     ("GET", "/metrics", None, False, None, (200, 200, 200, 200, 200)),
 ]

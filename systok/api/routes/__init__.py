@@ -15,6 +15,7 @@ from systok.api.routes import (
     events,
     marketplace,
     rewards,
+    stabilisation,
     stats,
     transactions,
     transfers,
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     marketplace.router,
     stats.router,
     backing.router,
+    stabilisation.router,
     wallets.router,
 ]
 BODY_GATES: list[BodyGate] = [
