@@ -32,6 +32,7 @@ COMMANDS = [
     ["config"], ["config", "show"], ["doctor"],
     ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"], ["health"],
     ["sale"], ["sale", "open"], ["sale", "buy"], ["sale", "close"], ["sale", "status"],
+    ["stabilise"], ["stabilise", "list"], ["stabilise", "approve"], ["stabilise", "reject"],
 ]
 
 

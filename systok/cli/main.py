@@ -69,6 +69,7 @@ def _register_subcommands() -> None:
     from systok.cli import report_quarterly as report_quarterly_cli
     from systok.cli import run as run_cli
     from systok.cli import sale as sale_cli
+    from systok.cli import stabilise as stabilise_cli
     from systok.cli import vesting as vesting_cli
 
     app.add_typer(policy_cli.app, name="policy")
@@ -88,6 +89,7 @@ def _register_subcommands() -> None:
     app.add_typer(backing_cli.backing_app, name="backing")
     app.add_typer(backing_cli.price_app, name="price")
     app.add_typer(sale_cli.sale_app, name="sale")
+    app.add_typer(stabilise_cli.stabilise_app, name="stabilise")
     app.command("health")(health_cli.health_command)
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")

@@ -58,6 +58,22 @@ def summary_json(summary: QuarterSummary, scale: int) -> dict[str, Any]:
             }
             for r in summary.redistributions
         ],
+        "stabilisation": _stabilisation_json(summary),
+    }
+
+
+def _stabilisation_json(summary: QuarterSummary) -> dict[str, Any] | None:
+    found = summary.stabilisation
+    if found is None:
+        return None
+    return {
+        "proposals": [
+            {"id": p.id, "rule": p.rule, "metric": p.metric, "status": p.status.value}
+            for p in found.proposals
+        ],
+        "unevaluated": [
+            {"rule": u.rule, "metric": u.metric, "reason": u.reason} for u in found.unevaluated
+        ],
     }
 
 
@@ -89,6 +105,15 @@ def _print(summary: QuarterSummary, scale: int) -> None:
         f"(redistribution reaches custodial balances only; {stk(summary.custodial_units)} "
         "STK available there at the close)."
     )
+    found = summary.stabilisation
+    if found is not None:
+        for p in found.proposals:
+            console.print(
+                f"Stabilisation: {p.rule} ({p.metric}) {p.status.value} — proposal {p.id} "
+                "(systok stabilise list)"
+            )
+        for u in found.unevaluated:
+            console.print(f"Stabilisation: {u.rule} not evaluated: {u.metric}, {u.reason}")
 
 
 def run_quarter(

@@ -53,6 +53,7 @@ from systok.db.tables import (
     Reconciliation,
     Sale,
     SalePurchase,
+    StabilisationProposal,
     VestingGrant,
     Wallet,
     WalletChallenge,
@@ -94,6 +95,7 @@ rewards_t = cast(Table, AccrualReward.__table__)
 runs_t = cast(Table, AccrualRun.__table__)
 sale_purchases_t = cast(Table, SalePurchase.__table__)
 sales_t = cast(Table, Sale.__table__)
+stabilisation_proposals_t = cast(Table, StabilisationProposal.__table__)
 stages_t = cast(Table, AccrualRunStage.__table__)
 transactions_t = cast(Table, JournalTransaction.__table__)
 vesting_grants_t = cast(Table, VestingGrant.__table__)

@@ -991,3 +991,48 @@ class HealthReading(Base):
             "(numerator IS NULL) = (denominator IS NULL)", name="value_whole_or_absent"
         ),
     )
+
+
+class StabilisationProposal(Base):
+    """A stabilisation rule that fired for a quarter, and the decision on it (ADR 0030).
+
+    Written by the quarterly run's stabilise stage, once per (quarter, rule). The value
+    is exact: ``numerator`` / ``denominator`` in the metric's unit (decimal integer
+    text, like ``health_readings``). ``status`` is ``proposed`` until an admin (or the
+    policy, for an automatic rule) decides: ``rejected``, ``approved`` (recorded,
+    effective from the next quarter) or ``executed`` (``transaction_id`` is the ledger
+    entry, ``amount_units`` what it moved).
+    """
+
+    __tablename__ = "stabilisation_proposals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("quarter_runs.id"))
+    quarter: Mapped[str] = mapped_column(String(8))
+    rule: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(64))
+    numerator: Mapped[str] = mapped_column(String(80))
+    denominator: Mapped[str] = mapped_column(String(80))
+    direction: Mapped[str] = mapped_column(String(8))
+    threshold: Mapped[str] = mapped_column(String(40))
+    step_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    automatic: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    proposed_at_us: Mapped[int] = mapped_column(BigInteger)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    amount_units: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    transaction_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("quarter", "rule", name="uq_stabilisation_proposals_rule"),
+        CheckConstraint(
+            "status IN ('proposed', 'approved', 'rejected', 'executed')", name="status_known"
+        ),
+        CheckConstraint(
+            "(status = 'proposed') = (decided_at_us IS NULL)", name="decided_when_not_proposed"
+        ),
+    )

@@ -95,6 +95,12 @@ from systok.errors.sale import (
     SaleError,
     SaleInvalid,
 )
+from systok.errors.stabilisation import (
+    ProposalDecided,
+    ProposalNotFound,
+    StabilisationError,
+    StabilisationInvalid,
+)
 
 __all__ = [
     "AccountFrozen",
@@ -138,6 +144,8 @@ __all__ = [
     "PolicyProblem",
     "PostHogResponseInvalid",
     "PriceUnavailable",
+    "ProposalDecided",
+    "ProposalNotFound",
     "PullFailed",
     "QuarantineEntryClosed",
     "QuarantineEntryNotFound",
@@ -159,6 +167,8 @@ __all__ = [
     "SelfTransfer",
     "ServiceNotFound",
     "SettingsInvalid",
+    "StabilisationError",
+    "StabilisationInvalid",
     "SystokError",
     "Unauthenticated",
     "UnbalancedTransaction",

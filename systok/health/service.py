@@ -133,6 +133,11 @@ def _inputs(session: Session, period: Period) -> HealthInputs:
     )
 
 
+def stored_readings(session: Session, period: Period) -> tuple[StoredReading, ...]:
+    """The period's stored readings as they are (none when never computed); writes nothing."""
+    return _stored(session, period)
+
+
 def _stored(session: Session, period: Period) -> tuple[StoredReading, ...]:
     return tuple(
         StoredReading(

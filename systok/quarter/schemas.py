@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from systok.stabilisation.schemas import QuarterStabilisation
+
 
 class Stage(StrEnum):
     """The quarterly run's stages in order; each commits by recording the next.
@@ -20,6 +22,8 @@ class Stage(StrEnum):
     """The quarter's directive price (``stage_price``; none when no STK was issued)."""
     HEALTH = "health"
     """The quarter's health readings (``stage_health``, ADR 0028)."""
+    STABILISE = "stabilise"
+    """The stabilisation rules that fired, stored as proposals (``stage_stabilise``, ADR 0030)."""
     DONE = "done"
 
     @property
@@ -90,3 +94,6 @@ class QuarterSummary:
     """Members in the tier the policy marks ``warn`` (the notice is queued later)."""
     redistributions: tuple[RedistributionRow, ...]
     """Largest amount first, then by member id."""
+    stabilisation: QuarterStabilisation | None = None
+    """The quarter's stabilisation proposals and unevaluated rules (ADR 0030); None for
+    a dry run and a stored summary read back."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ from systok.quarter.stages import (
     snapshot_rows,
     stored_snapshot,
 )
+from systok.stabilisation.service import quarter_stabilisation
 
 log = get_logger("quarter")
 
@@ -89,7 +91,12 @@ class QuarterRun:
         run_id = run_transaction(self.engine, lambda s: self._find_or_create(s, quarter))
         while self.step(run_id, quarter) is not Stage.DONE:
             pass
-        return run_transaction(self.engine, lambda s: _stored_summary(s, run_id))
+
+        def report(session: Session) -> QuarterSummary:
+            stabilisation = quarter_stabilisation(session, self.policy, quarter)
+            return replace(_stored_summary(session, run_id), stabilisation=stabilisation)
+
+        return run_transaction(self.engine, report)
 
     def step(self, run_id: int, quarter: Quarter) -> Stage:
         """Do the run's current stage in one unit of work; returns the stage reached."""

@@ -4,8 +4,8 @@ Every handler takes a ``StageContext`` (the stage's unit of work and what the ru
 knows) and returns nothing; ``QuarterRun`` records the next stage in the same
 transaction. Ledger writes carry keys derived from (policy, quarter, member), so a
 stage that rolled back and runs again writes the same entries once. The snapshot and
-redistribute stages are here; the price and health stages have their own modules
-(``stage_price``, ``stage_health``).
+redistribute stages are here; the price, health and stabilise stages have their own
+modules (``stage_price``, ``stage_health``, ``stage_stabilise``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from systok.quarter.context import StageContext, StageHandler
 from systok.quarter.schemas import RedistributionRow, SnapshotRow, Stage
 from systok.quarter.stage_health import health
 from systok.quarter.stage_price import price
+from systok.quarter.stage_stabilise import stabilise
 
 
 def snapshot_rows(ctx: StageContext) -> list[SnapshotRow]:
@@ -167,5 +168,6 @@ HANDLERS: dict[Stage, StageHandler] = {
     Stage.REDISTRIBUTE: redistribute,
     Stage.PRICE: price,
     Stage.HEALTH: health,
+    Stage.STABILISE: stabilise,
 }
 """The handler of every stage but ``done``."""

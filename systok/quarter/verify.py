@@ -17,6 +17,7 @@ from systok.health.service import verify_readings
 from systok.quarter import repository as repo
 from systok.quarter.schemas import RedistributionRow, Stage
 from systok.quarter.stages import plan_redistributions, stored_snapshot
+from systok.stabilisation.service import verify_proposals
 
 
 def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str]:
@@ -27,8 +28,9 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
     that each stored row's ledger entry is a ``slash`` moving exactly ``moved_units``
     from the member to the policy's ``slashing.to`` account, and that nothing was moved
     beyond what was due; and that the quarter's stored health readings are what the
-    ledger gives (``health.service.verify_readings``). An empty list: the quarter
-    replays exactly.
+    ledger gives (``health.service.verify_readings``), and its stabilisation proposals
+    are the rules those readings fire (``stabilisation.service.verify_proposals``). An
+    empty list: the quarter replays exactly.
     """
 
     def check(session: Session) -> list[str]:
@@ -59,6 +61,7 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
         for member_id, row in sorted(stored.items()):
             differences.extend(_check_entry(member_id, row, entries, target))
         differences.extend(verify_readings(session, policy, Period(QUARTER, quarter)))
+        differences.extend(verify_proposals(session, policy, quarter))
         return differences
 
     return run_transaction(engine, check)

@@ -93,6 +93,7 @@ MATRIX = [
         (200, 200, 200, 200, 200),
     ),  # public, anonymised (ADR 0031)
     ("GET", f"{T}/backing", None, False, "admin:read", (401, 403, 403, 200, 403)),
+    ("GET", f"{T}/stabilisation", None, False, "admin:read", (401, 403, 403, 200, 403)),
     ("GET", "/api/v1/health", None, False, None, (200, 200, 200, 200, 200)),
     ("GET", "/metrics", None, False, None, (200, 200, 200, 200, 200)),
 ]

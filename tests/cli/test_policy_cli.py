@@ -169,7 +169,7 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
         "eligibility.membership_period_months",
         "funds.split.startup.vesting_days",
         "schedule",
-        "stabilisation",
-    }  # slashing (ADR 0027), health (ADR 0028), the sale (ADR 0029), reports (ADR 0031)
+    }  # slashing (ADR 0027), health (ADR 0028), the sale (ADR 0029), stabilisation
+    # (ADR 0030) and the quarterly report (ADR 0031) are enforced
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50

@@ -16,6 +16,7 @@ from systok.api.routes import (
     marketplace,
     reports,
     rewards,
+    stabilisation,
     stats,
     transactions,
     transfers,
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     stats.router,
     backing.router,
     reports.router,
+    stabilisation.router,
     wallets.router,
 ]
 BODY_GATES: list[BodyGate] = [

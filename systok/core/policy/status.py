@@ -42,10 +42,6 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "stabilisation": (
-            "the triggers are evaluated by core.stabilisation; proposals and their "
-            f"approval land with {QUARTERLY_ECONOMY}"
-        ),
         "backing.reserve_assets": (
             "the backing book counts inflows in the quote asset (ADR 0026); what the fund "
             "is converted into is kept off the ledger"

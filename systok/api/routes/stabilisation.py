@@ -1,0 +1,99 @@
+"""``GET /tokenomics/stabilisation`` (admin): the stabilisation proposals the quarterly
+run recorded and the decisions on them (ADR 0030). Decisions are taken with
+``systok stabilise approve|reject``, not over HTTP.
+
+| endpoint | member token | API key scope |
+|---|---|---|
+| GET stabilisation | 403 | admin:read |
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query
+from pydantic import Field
+
+from systok.api.auth import SCOPE_ADMIN_READ
+from systok.api.deps import Work
+from systok.api.member_auth import Principal
+from systok.api.routes.backing import QUARTER_PATTERN
+from systok.api.routes.common import caller, errors, gate, tokenomics_router
+from systok.api.schemas import Timestamp, _Out
+from systok.core.quarters import Quarter
+from systok.core.times import us_to_iso
+from systok.stabilisation import service
+from systok.stabilisation.schemas import ProposalStatus
+
+Administrator = Annotated[Principal, Depends(caller(gate(SCOPE_ADMIN_READ, members=False)))]
+
+router = tokenomics_router()
+
+
+class ProposalOut(_Out):
+    """A rule that fired for a quarter, and the decision on it."""
+
+    id: int
+    quarter: str = Field(examples=["2026-Q1"])
+    rule: str = Field(examples=["buyback"])
+    action: str
+    metric: str = Field(examples=["price_change"])
+    numerator: str = Field(description="The metric's exact value: numerator / denominator.")
+    denominator: str
+    direction: str = Field(examples=["below"])
+    threshold: str = Field(examples=["-20"])
+    step_bps: int | None
+    automatic: bool
+    status: str = Field(examples=["proposed"])
+    effective_quarter: str = Field(description="The quarter an approval takes effect in.")
+    decided_by: str | None
+    decided_at: Timestamp | None
+    reason: str | None
+    amount_units: int | None = Field(description="STK base units burned (executed burns).")
+    transaction_id: int | None
+
+
+@router.get(
+    "/stabilisation",
+    response_model=list[ProposalOut],
+    responses=errors(401, 403, 422, 503),
+    summary="Stabilisation proposals and their decisions, by quarter then id",
+)
+def get_stabilisation(
+    work: Work,
+    _principal: Administrator,
+    quarter: Annotated[
+        str | None, Query(pattern=QUARTER_PATTERN, description="Only this quarter.")
+    ] = None,
+    status: Annotated[
+        Literal["proposed", "approved", "rejected", "executed"] | None,
+        Query(description="Only this status."),
+    ] = None,
+) -> list[ProposalOut]:
+    """Admin: every recorded proposal (ADR 0030)."""
+    wanted = Quarter.parse(quarter) if quarter else None
+    wanted_status = ProposalStatus(status) if status else None
+    rows = work(lambda session: service.list_proposals(session, wanted, wanted_status))
+    return [
+        ProposalOut(
+            id=p.id,
+            quarter=p.quarter,
+            rule=p.rule,
+            action=p.action,
+            metric=p.metric,
+            numerator=str(p.value.numerator),
+            denominator=str(p.value.denominator),
+            direction=p.direction,
+            threshold=p.threshold,
+            step_bps=p.step_bps,
+            automatic=p.automatic,
+            status=p.status.value,
+            effective_quarter=str(Quarter.parse(p.quarter).next()),
+            decided_by=p.decided_by,
+            decided_at=None if p.decided_at_us is None else us_to_iso(p.decided_at_us),
+            reason=p.reason,
+            amount_units=p.amount_units,
+            transaction_id=p.transaction_id,
+        )
+        for p in rows
+    ]

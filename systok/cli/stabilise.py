@@ -1,0 +1,143 @@
+"""``systok stabilise list|approve|reject``: the stabilisation proposals the quarterly
+run recorded, and the admin's decision on each (ADR 0030)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from systok.cli.context import migrated_engine
+from systok.cli.output import JSON_OPTION, make_console, print_json
+
+console = make_console()
+
+stabilise_app = typer.Typer(
+    help="Stabilisation proposals: list them, approve (a burn executes) or reject.",
+    no_args_is_help=True,
+)
+
+
+def proposal_document(proposal: Any) -> dict[str, Any]:
+    """A proposal as ``--json`` prints it (docs/cli-json.md)."""
+    from systok.core.quarters import Quarter
+    from systok.core.times import us_to_iso
+
+    decided = proposal.decided_at_us
+    return {
+        "id": proposal.id,
+        "run_id": proposal.run_id,
+        "quarter": proposal.quarter,
+        "rule": proposal.rule,
+        "action": proposal.action,
+        "metric": proposal.metric,
+        "value": {
+            "numerator": str(proposal.value.numerator),
+            "denominator": str(proposal.value.denominator),
+        },
+        "direction": proposal.direction,
+        "threshold": proposal.threshold,
+        "step_bps": proposal.step_bps,
+        "automatic": proposal.automatic,
+        "status": proposal.status.value,
+        "effective_quarter": str(Quarter.parse(proposal.quarter).next()),
+        "policy_version": proposal.policy_version,
+        "proposed_at": us_to_iso(proposal.proposed_at_us),
+        "decided_by": proposal.decided_by,
+        "decided_at": None if decided is None else us_to_iso(decided),
+        "reason": proposal.reason,
+        "amount_units": proposal.amount_units,
+        "transaction_id": proposal.transaction_id,
+    }
+
+
+@stabilise_app.command("list")
+def stabilise_list(
+    quarter: str | None = typer.Option(None, "--quarter", help="Only this quarter, e.g. 2026-Q3."),
+    status: str | None = typer.Option(
+        None, "--status", help="Only this status: proposed, approved, rejected or executed."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The recorded proposals, by quarter then id."""
+    from systok.db.engine import run_transaction
+    from systok.stabilisation.service import list_proposals, parse_quarter, parse_status
+
+    wanted_quarter = None if quarter is None else parse_quarter(quarter)
+    wanted_status = None if status is None else parse_status(status)
+    engine = migrated_engine()
+    rows = run_transaction(engine, lambda s: list_proposals(s, wanted_quarter, wanted_status))
+    if as_json:
+        print_json([proposal_document(r) for r in rows])
+        return
+    table = Table("id", "quarter", "rule", "metric", "value", "threshold", "status", "decided by")
+    for r in rows:
+        exact = Decimal(r.value.numerator) / Decimal(r.value.denominator)
+        value = f"{exact:.4f}"  # display only; --json gives the exact fraction
+        table.add_row(
+            str(r.id),
+            r.quarter,
+            r.rule,
+            r.metric,
+            value,
+            f"{r.direction} {r.threshold}",
+            r.status.value,
+            r.decided_by or "",
+        )
+    console.print(table)
+
+
+def _decided(proposal: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(proposal_document(proposal))
+        return
+    moved = (
+        f"; burned {proposal.amount_units} base units (transaction {proposal.transaction_id})"
+        if proposal.amount_units is not None
+        else ""
+    )
+    console.print(
+        f"proposal {proposal.id} ({proposal.quarter} {proposal.rule}): "
+        f"{proposal.status.value} by {proposal.decided_by}{moved}"
+    )
+
+
+@stabilise_app.command("approve")
+def stabilise_approve(
+    proposal_id: int = typer.Argument(..., help="The proposal's id (systok stabilise list)."),
+    by: str | None = typer.Option(None, "--by", help="Who approves (required)."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (optional)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Approve a proposal: a burn executes now; any other action is recorded, effective
+    from the next quarter (its execution lands later)."""
+    from systok.clock import now_us
+    from systok.db.engine import run_transaction
+    from systok.stabilisation.service import approve
+
+    engine = migrated_engine()
+    done = run_transaction(
+        engine, lambda s: approve(s, proposal_id, by=by, reason=reason, now_us=now_us())
+    )
+    _decided(done, as_json)
+
+
+@stabilise_app.command("reject")
+def stabilise_reject(
+    proposal_id: int = typer.Argument(..., help="The proposal's id (systok stabilise list)."),
+    by: str | None = typer.Option(None, "--by", help="Who rejects (required)."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (required)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Reject a proposal with a reason; nothing moves."""
+    from systok.clock import now_us
+    from systok.db.engine import run_transaction
+    from systok.stabilisation.service import reject
+
+    engine = migrated_engine()
+    done = run_transaction(
+        engine, lambda s: reject(s, proposal_id, by=by, reason=reason, now_us=now_us())
+    )
+    _decided(done, as_json)

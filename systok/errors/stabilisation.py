@@ -1,0 +1,31 @@
+"""Errors of the stabilisation proposals and their decision (``systok stabilise …``,
+ADR 0030)."""
+
+from __future__ import annotations
+
+from systok.errors.root import SystokError
+
+
+class StabilisationError(SystokError):
+    """Root of the stabilisation decisions' refusals."""
+
+
+class StabilisationInvalid(StabilisationError):
+    """A decision as typed cannot be taken: no ``--by``, a rejection without a reason,
+    an unknown status or quarter; the message names the field."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+
+class ProposalNotFound(StabilisationError):
+    """No stabilisation proposal has that id."""
+
+    status_code = 404
+    exit_code = 66  # EX_NOINPUT
+
+
+class ProposalDecided(StabilisationError):
+    """The proposal was decided already, or its time to be decided has passed."""
+
+    status_code = 409

@@ -1,0 +1,57 @@
+"""Value types of the stabilisation proposals (ADR 0030)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from systok.core.stabilisation import Unevaluated
+
+
+class ProposalStatus(StrEnum):
+    """Where a proposal stands."""
+
+    PROPOSED = "proposed"
+    """Fired, waiting for an admin's decision."""
+    APPROVED = "approved"
+    """Approved as a decision effective from the next quarter; nothing was executed."""
+    REJECTED = "rejected"
+    EXECUTED = "executed"
+    """Approved and executed on the ledger (a burn): ``transaction_id`` is the entry."""
+
+
+@dataclass(frozen=True)
+class StoredProposal:
+    """A row of ``stabilisation_proposals``."""
+
+    id: int
+    run_id: int
+    quarter: str
+    rule: str
+    action: str
+    metric: str
+    value: Fraction
+    direction: str
+    threshold: str
+    step_bps: int | None
+    automatic: bool
+    status: ProposalStatus
+    policy_version: str
+    proposed_at_us: int
+    decided_by: str | None
+    decided_at_us: int | None
+    reason: str | None
+    amount_units: int | None
+    transaction_id: int | None
+
+
+@dataclass(frozen=True)
+class QuarterStabilisation:
+    """A quarter's stabilisation: proposals, and the rules that could not be evaluated
+    with the reason. From ``record_quarter`` the proposals are those recorded by this
+    call (none on a rerun); from ``quarter_stabilisation`` every stored one of the
+    quarter."""
+
+    proposals: tuple[StoredProposal, ...]
+    unevaluated: tuple[Unevaluated, ...]

@@ -1,0 +1,27 @@
+"""``GET /tokenomics/stabilisation`` (admin:read) over real HTTP on both backends: the
+proposals of ``tests.quarter.test_stabilise``'s quarter (ADR 0030)."""
+
+from __future__ import annotations
+
+import time_machine
+
+from tests.api.economy import Economy
+from tests.quarter.health_world import NOW
+from tests.quarter.test_stabilise import run_q1
+
+
+def test_proposals_over_http(econ: Economy) -> None:
+    run_q1(econ.engine)
+    admin = econ.as_key("admin:read")
+    with time_machine.travel(NOW, tick=False):
+        response = econ.get("stabilisation", admin, quarter="2026-Q1")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert [(p["rule"], p["numerator"], p["status"]) for p in body] == [
+            ("buyback", "-25", "proposed"),
+            ("emission_adjustment", "12", "proposed"),
+        ]
+        assert body[0]["effective_quarter"] == "2026-Q2"
+        assert econ.get("stabilisation", admin, status="executed").json() == []
+        assert econ.get("stabilisation", admin, quarter="2026-Q5").status_code == 422
+        assert econ.get("stabilisation", econ.as_member("m1")).status_code == 403
