@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, case, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.orm import Session
 
 from systok.core.health import HealthInputs
 from systok.core.ledger import AccountType, TransactionCode
@@ -17,10 +17,10 @@ from systok.db.kit import (
     accounts_t,
     dialect_insert,
     health_readings_t,
-    holds_t,
     postings_t,
     transactions_t,
 )
+from systok.ledger.repository.holds import holds_pending_at
 from systok.quarter.repository import balances_at, last_activity_days
 
 
@@ -39,18 +39,12 @@ def posted_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]:
 
 def held_by_type(session: Session, asset: str, end_us: int) -> dict[str, int]:
     """Σ held per account type: holds created before ``end_us``, unresolved then."""
-    created, resolved = aliased(transactions_t), aliased(transactions_t)
+    pending = holds_pending_at(end_us)
     rows = session.execute(
-        select(accounts_t.c.type, func.sum(holds_t.c.amount_units))
-        .select_from(holds_t)
-        .join(accounts_t, accounts_t.c.id == holds_t.c.debit_account_id)
-        .join(created, created.c.id == holds_t.c.created_transaction_id)
-        .outerjoin(resolved, resolved.c.id == holds_t.c.resolved_transaction_id)
-        .where(
-            accounts_t.c.asset == asset,
-            created.c.created_at_us < end_us,
-            or_(resolved.c.id.is_(None), resolved.c.created_at_us >= end_us),
-        )
+        select(accounts_t.c.type, func.sum(pending.c.amount_units))
+        .select_from(pending)
+        .join(accounts_t, accounts_t.c.id == pending.c.account_id)
+        .where(accounts_t.c.asset == asset)
         .group_by(accounts_t.c.type)
     )
     return {str(kind): int(units or 0) for kind, units in rows}

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountType, TransactionCode
 from systok.core.times import day_of_us
@@ -17,7 +17,6 @@ from systok.db.kit import (
     accounts_t,
     day_counts_t,
     entitlements_t,
-    holds_t,
     members_t,
     postings_t,
     quarter_redistributions_t,
@@ -27,6 +26,7 @@ from systok.db.kit import (
     transactions_t,
     wallets_t,
 )
+from systok.ledger.repository.holds import holds_pending_at
 
 IDS_PER_STATEMENT = 5_000
 """Ledger entries read per statement (SQLite binds at most 32 766 parameters)."""
@@ -125,19 +125,12 @@ def balances_at(session: Session, asset: str, end_us: int) -> dict[str, dict[str
     for owner, account_type, units in posted:
         if units:
             found.setdefault(owner, {})[account_type] = int(units)
-    created, resolved = aliased(transactions_t), aliased(transactions_t)
+    pending = holds_pending_at(end_us)
     held = session.execute(
-        select(accounts_t.c.owner, func.sum(holds_t.c.amount_units))
-        .select_from(holds_t)
-        .join(accounts_t, accounts_t.c.id == holds_t.c.debit_account_id)
-        .join(created, created.c.id == holds_t.c.created_transaction_id)
-        .outerjoin(resolved, resolved.c.id == holds_t.c.resolved_transaction_id)
-        .where(
-            accounts_t.c.type == AccountType.MEMBER.value,
-            accounts_t.c.asset == asset,
-            created.c.created_at_us < end_us,
-            or_(resolved.c.id.is_(None), resolved.c.created_at_us >= end_us),
-        )
+        select(accounts_t.c.owner, func.sum(pending.c.amount_units))
+        .select_from(pending)
+        .join(accounts_t, accounts_t.c.id == pending.c.account_id)
+        .where(accounts_t.c.type == AccountType.MEMBER.value, accounts_t.c.asset == asset)
         .group_by(accounts_t.c.owner)
     )
     for owner, units in held:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Row, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, Subquery, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from systok.core.ledger import HoldStatus
 from systok.db.kit import accounts_t, holds_t, transactions_t
@@ -122,4 +122,25 @@ def due_hold_ids(session: Session, now_us: int, limit: int) -> list[int]:
             .order_by(holds_t.c.expires_at_us, holds_t.c.id)
             .limit(limit)
         ).scalars()
+    )
+
+
+def holds_pending_at(end_us: int) -> Subquery:
+    """The holds as they stood at ``end_us``: (``account_id`` debited, ``amount_units``).
+
+    A hold is pending at a moment when its entry was written before it and it was not
+    resolved (posted, voided, expired) before it. The quarterly snapshot, the health
+    inputs and the report all read holds this way, so "frozen at the close" is one rule.
+    """
+    created, resolved = aliased(transactions_t), aliased(transactions_t)
+    return (
+        select(holds_t.c.debit_account_id.label("account_id"), holds_t.c.amount_units)
+        .select_from(holds_t)
+        .join(created, created.c.id == holds_t.c.created_transaction_id)
+        .outerjoin(resolved, resolved.c.id == holds_t.c.resolved_transaction_id)
+        .where(
+            created.c.created_at_us < end_us,
+            or_(resolved.c.id.is_(None), resolved.c.created_at_us >= end_us),
+        )
+        .subquery("pending_holds")
     )
