@@ -3,6 +3,7 @@ proposals of ``tests.quarter.test_stabilise``'s quarter (ADR 0030)."""
 
 from __future__ import annotations
 
+import pytest
 import time_machine
 
 from tests.api.economy import Economy
@@ -25,3 +26,15 @@ def test_proposals_over_http(econ: Economy) -> None:
         assert econ.get("stabilisation", admin, status="executed").json() == []
         assert econ.get("stabilisation", admin, quarter="2026-Q5").status_code == 422
         assert econ.get("stabilisation", econ.as_member("m1")).status_code == 403
+
+
+@pytest.mark.parametrize("quarter", ["0000-Q1", "9999-Q4", "2026-Q5", "2026-q1"])
+@pytest.mark.parametrize("path", ["stabilisation", "backing", "reports/quarterly"])
+def test_a_quarter_the_calendar_cannot_hold_is_a_422_naming_the_parameter(
+    econ: Economy, path: str, quarter: str
+) -> None:
+    """No quarter text reaches ``Quarter.parse`` unguarded: 9999-Q4 matches the pattern
+    but has no next quarter, and once answered 500 on the stabilisation route."""
+    answer = econ.get(path, econ.as_key("admin:read"), quarter=quarter)
+    assert answer.status_code == 422, answer.text
+    assert "query.quarter" in answer.json()["detail"]

@@ -15,21 +15,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
 from pydantic import Field
 
-from systok.api.auth import SCOPE_ADMIN_READ
 from systok.api.deps import AppPolicy, Work
-from systok.api.member_auth import Principal
-from systok.api.routes.common import caller, errors, gate, money, tokenomics_router
+from systok.api.routes.common import (
+    QUARTER_PATTERN,
+    Administrator,
+    errors,
+    money,
+    query_quarter,
+    tokenomics_router,
+)
 from systok.api.schemas import Timestamp, _Out
 from systok.backing import service
 from systok.clock import now
 from systok.core.quarters import Quarter
 from systok.core.times import us_to_iso
-
-Administrator = Annotated[Principal, Depends(caller(gate(SCOPE_ADMIN_READ, members=False)))]
-QUARTER_PATTERN = r"^[0-9]{4}-Q[1-4]$"
 
 router = tokenomics_router()
 
@@ -115,7 +117,7 @@ def get_backing(
     ] = None,
 ) -> BackingOut:
     """Subscriptions count their share in their quarter; one-off inflows are spread."""
-    wanted = service.parse_quarter(quarter) if quarter else Quarter.last_closed(now())
+    wanted = query_quarter(quarter) if quarter else Quarter.last_closed(now())
     book = work(lambda session: service.backing_book(session, policy, wanted))
     scale = book.quote_scale
     return BackingOut(

@@ -31,9 +31,10 @@ from sqlalchemy.orm import Session
 from systok.api import schemas as s
 from systok.api.auth import SCOPE_ADMIN_READ, SCOPE_STATS_READ
 from systok.api.deps import UnitOfWork
-from systok.api.edge import gate_result
+from systok.api.edge import RequestInvalid, gate_result
 from systok.api.member_auth import Principal, identify
 from systok.core.amount import format_amount
+from systok.core.quarters import Quarter
 from systok.errors import IdempotencyConflict, SystokError
 
 T = TypeVar("T")
@@ -83,6 +84,23 @@ def caller(check: Callable[[Request], Principal]) -> Callable[..., Principal]:
 
 Reader = Annotated[Principal, Depends(caller(gate(SCOPE_ADMIN_READ, members=True)))]
 Statistician = Annotated[Principal, Depends(caller(gate(SCOPE_STATS_READ, members=False)))]
+Administrator = Annotated[Principal, Depends(caller(gate(SCOPE_ADMIN_READ, members=False)))]
+
+QUARTER_PATTERN = r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-Q[1-4]$"
+"""A quarter of a year from 1 on, as ``core.quarters.Quarter`` takes it (``2026-Q3``)."""
+
+
+def query_quarter(text: str) -> Quarter:
+    """The ``quarter`` query parameter as a Quarter, or a 422 naming ``query.quarter``.
+
+    The pattern above refuses most bad text before a route runs; this is the one place a
+    route turns what is left (a year the calendar cannot hold) into a refusal, so no
+    quarter text reaches ``Quarter.parse`` unguarded and ends as a 500.
+    """
+    try:
+        return Quarter.parse(text)
+    except ValueError as error:
+        raise RequestInvalid("query.quarter", str(error)) from None
 
 
 # --- parameters ------------------------------------------------------------------------

@@ -13,15 +13,10 @@ from typing import Annotated
 from fastapi import Query
 
 from systok.api.deps import Work
-from systok.api.edge import RequestInvalid
-from systok.api.routes.common import errors, tokenomics_router
+from systok.api.routes.common import QUARTER_PATTERN, errors, query_quarter, tokenomics_router
 from systok.clock import now
-from systok.errors import ReportQuarterInvalid
 from systok.reports import service
 from systok.reports.schemas import QuarterlyReport
-
-QUARTER_PATTERN = r"^([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-Q[1-4]$"
-"""A quarter of a year from 1 on (``core.quarters.Quarter``)."""
 
 router = tokenomics_router()
 
@@ -45,10 +40,7 @@ def get_quarterly_report(
 ) -> QuarterlyReport:
     """Amounts are integers of STK base units (``scale`` decimals); sections not stored
     yet are null and named in ``missing``."""
-    try:
-        wanted = service.parse_quarter(quarter)
-    except ReportQuarterInvalid as error:
-        raise RequestInvalid("query.quarter", error.message) from None
+    wanted = query_quarter(quarter)
     policy = service.report_policy(wanted)
     return work(
         lambda session: service.quarterly_report(session, policy, wanted, now=now(), public=True),

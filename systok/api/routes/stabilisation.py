@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query
+from fastapi import Query
 from pydantic import Field
 
-from systok.api.auth import SCOPE_ADMIN_READ
 from systok.api.deps import Work
-from systok.api.member_auth import Principal
-from systok.api.routes.backing import QUARTER_PATTERN
-from systok.api.routes.common import caller, errors, gate, tokenomics_router
+from systok.api.routes.common import (
+    QUARTER_PATTERN,
+    Administrator,
+    errors,
+    query_quarter,
+    tokenomics_router,
+)
 from systok.api.schemas import Timestamp, _Out
 from systok.core.quarters import Quarter
 from systok.core.times import us_to_iso
 from systok.stabilisation import service
 from systok.stabilisation.schemas import ProposalStatus
-
-Administrator = Annotated[Principal, Depends(caller(gate(SCOPE_ADMIN_READ, members=False)))]
 
 router = tokenomics_router()
 
@@ -71,7 +72,7 @@ def get_stabilisation(
     ] = None,
 ) -> list[ProposalOut]:
     """Admin: every recorded proposal (ADR 0030)."""
-    wanted = Quarter.parse(quarter) if quarter else None
+    wanted = query_quarter(quarter) if quarter else None
     wanted_status = ProposalStatus(status) if status else None
     rows = work(lambda session: service.list_proposals(session, wanted, wanted_status))
     return [
