@@ -164,8 +164,11 @@ def backing_book(session: Session, policy: Policy, quarter: Quarter) -> BackingB
     )
 
 
-def _computed(session: Session, policy: Policy, quarter: Quarter) -> PriceView:
-    book = backing_book(session, policy, quarter)
+def _computed(
+    session: Session, policy: Policy, quarter: Quarter, book: BackingBook | None = None
+) -> PriceView:
+    """The price of ``quarter`` from its backing book (read here unless the caller has it)."""
+    book = book if book is not None else backing_book(session, policy, quarter)
     issued = Ledger(session).issued_before(STK, datetime_to_us(quarter.end))
     return PriceView(
         quarter,
@@ -223,10 +226,10 @@ def set_price(session: Session, policy: Policy, quarter: Quarter, *, now_us: int
             f"quarter: {quarter} is still open (it closes {quarter.end.date()}); its price "
             "is set after the close"
         )
-    view = _computed(session, policy, quarter)
+    book = backing_book(session, policy, quarter)
+    view = _computed(session, policy, quarter, book)
     if view.price_units is None:
         raise PriceUnavailable(f"quarter: no STK was issued by the close of {quarter}")
-    book = backing_book(session, policy, quarter)
     price = StoredPrice(
         quarter=quarter,
         policy_version=policy.version,

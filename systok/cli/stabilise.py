@@ -3,7 +3,6 @@ run recorded, and the admin's decision on each (ADR 0030)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.core.health import fraction_text
 
 console = make_console()
 
@@ -22,7 +22,6 @@ stabilise_app = typer.Typer(
 
 def proposal_document(proposal: Any) -> dict[str, Any]:
     """A proposal as ``--json`` prints it (docs/cli-json.md)."""
-    from systok.core.quarters import Quarter
     from systok.core.times import us_to_iso
 
     decided = proposal.decided_at_us
@@ -42,7 +41,7 @@ def proposal_document(proposal: Any) -> dict[str, Any]:
         "step_bps": proposal.step_bps,
         "automatic": proposal.automatic,
         "status": proposal.status.value,
-        "effective_quarter": str(Quarter.parse(proposal.quarter).next()),
+        "effective_quarter": str(proposal.effective_quarter),
         "policy_version": proposal.policy_version,
         "proposed_at": us_to_iso(proposal.proposed_at_us),
         "decided_by": proposal.decided_by,
@@ -74,8 +73,7 @@ def stabilise_list(
         return
     table = Table("id", "quarter", "rule", "metric", "value", "threshold", "status", "decided by")
     for r in rows:
-        exact = Decimal(r.value.numerator) / Decimal(r.value.denominator)
-        value = f"{exact:.4f}"  # display only; --json gives the exact fraction
+        value = fraction_text(r.value, 4)  # floored, display only; --json is exact
         table.add_row(
             str(r.id),
             r.quarter,

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from systok.core.amount import BASIS_POINTS_WHOLE
 from systok.core.policy import Slashing, SlashingTier
-
-BPS_DENOMINATOR = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +28,7 @@ class Redistribution:
     @property
     def applies(self) -> bool:
         """Whether the run records it: units are due, or the tier asks for a warning."""
-        return self.due_units > 0 or self.tier.rate_bps > 0 or self.tier.warn
+        return self.tier.rate_bps > 0 or self.tier.warn  # due > 0 implies rate > 0
 
 
 def tier_for(slashing: Slashing, days_inactive: int) -> SlashingTier:
@@ -58,7 +57,7 @@ def units_due(available_units: int, rate_bps: int) -> int:
     """
     if available_units <= 0 or rate_bps <= 0:
         return 0
-    return available_units * rate_bps // BPS_DENOMINATOR
+    return available_units * rate_bps // BASIS_POINTS_WHOLE
 
 
 def redistribution_for(

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from systok.backing.schemas import InflowDraft
 from systok.backing.service import record_inflow
-from systok.core.amount import STK, AmountError, parse_amount
+from systok.core.amount import BASIS_POINTS_WHOLE, STK, AmountError, parse_amount
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -60,7 +60,6 @@ from systok.sale.schemas import (
     SaleStatus,
 )
 
-BASIS_POINTS_WHOLE = 10_000
 REFERENCE_LENGTH_MAX = 200
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from systok.core.quarters import Quarter
 from systok.core.stabilisation import Unevaluated
 
 
@@ -44,6 +45,12 @@ class StoredProposal:
     reason: str | None
     amount_units: int | None
     transaction_id: int | None
+
+    @property
+    def effective_quarter(self) -> Quarter:
+        """The quarter an approval takes effect in (the one after the proposal's); an
+        approval is refused once this quarter has closed (ADR 0030)."""
+        return Quarter.parse(self.quarter).next()
 
 
 @dataclass(frozen=True)

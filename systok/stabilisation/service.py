@@ -29,6 +29,7 @@ from systok.core.health import Reading
 from systok.core.ledger import AccountRef, AccountType, Posting, TransactionCode, TransactionDraft
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
+from systok.core.redistribution import units_due
 from systok.core.stabilisation import Proposal, Stabilisation, stabilise
 from systok.core.times import us_to_datetime
 from systok.errors import ProposalDecided, ProposalNotFound, StabilisationInvalid
@@ -38,7 +39,6 @@ from systok.ledger.service import Ledger
 from systok.stabilisation import repository as repo
 from systok.stabilisation.schemas import ProposalStatus, QuarterStabilisation, StoredProposal
 
-BASIS_POINTS_WHOLE = 10_000
 BURN_RULE = "burn"
 """The rule whose approval is executed on the ledger; every other is recorded only."""
 POLICY_DECIDER = "policy"
@@ -185,7 +185,7 @@ def approve(
     """
     name = _decider(by)
     found = _pending(session, proposal_id)
-    deadline = Quarter.parse(found.quarter).next()
+    deadline = found.effective_quarter
     if deadline.is_closed_at(us_to_datetime(now_us)):
         raise ProposalDecided(
             f"id: proposal {proposal_id} of {found.quarter} can no longer be approved: "
@@ -234,8 +234,10 @@ def _reloaded(session: Session, proposal_id: int) -> StoredProposal:
 
 
 def burn_units(treasury_units: int, step_bps: int) -> int:
-    """``floor(treasury × step_bps / 10 000)``; the remainder stays in the treasury."""
-    return max(0, treasury_units) * step_bps // BASIS_POINTS_WHOLE
+    """``floor(treasury × step_bps / 10 000)``; the remainder stays in the treasury.
+
+    The same floor of a basis-point share as redistribution (``units_due``)."""
+    return units_due(treasury_units, step_bps)
 
 
 def _decide(

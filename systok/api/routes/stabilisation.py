@@ -23,7 +23,6 @@ from systok.api.routes.common import (
     tokenomics_router,
 )
 from systok.api.schemas import Timestamp, _Out
-from systok.core.quarters import Quarter
 from systok.core.times import us_to_iso
 from systok.stabilisation import service
 from systok.stabilisation.schemas import ProposalStatus
@@ -89,7 +88,7 @@ def get_stabilisation(
             step_bps=p.step_bps,
             automatic=p.automatic,
             status=p.status.value,
-            effective_quarter=str(Quarter.parse(p.quarter).next()),
+            effective_quarter=str(p.effective_quarter),
             decided_by=p.decided_by,
             decided_at=None if p.decided_at_us is None else us_to_iso(p.decided_at_us),
             reason=p.reason,
