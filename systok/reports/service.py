@@ -12,7 +12,6 @@ in ``missing``.
 from __future__ import annotations
 
 from datetime import datetime
-from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,7 @@ from systok.core.times import datetime_to_us, us_to_iso
 from systok.errors import ReportNotPublished, ReportQuarterInvalid, ReportQuarterOpen
 from systok.health import repository as health_repo
 from systok.health.schemas import QUARTER, Period
-from systok.health.service import period_policy
+from systok.health.service import period_policy, stored_readings
 from systok.quarter.repository import balances_at
 from systok.quarter.schemas import Stage
 from systok.quarter.service import stored_summary
@@ -139,23 +138,25 @@ def quarterly_report(
 
 
 def _health(session: Session, quarter: Quarter, missing: list[str]) -> dict[str, Reading | None]:
-    stored = {r.metric: r for r in health_repo.readings(session, QUARTER, str(quarter))}
+    stored = {r.metric: r for r in stored_readings(session, Period(QUARTER, quarter))}
     found: dict[str, Reading | None] = {}
     for section, metric in HEALTH_SECTIONS.items():
-        row = stored.get(metric)
-        if row is None:
+        reading = stored.get(metric)
+        if reading is None:
             missing.append(
                 f"{section}: no stored health reading {metric} for {quarter} "
                 "(the quarterly run's health stage has not run)"
             )
             found[section] = None
             continue
-        numerator = None if row.numerator is None else int(row.numerator)
-        denominator = None if row.denominator is None else int(row.denominator)
-        text = None
-        if numerator is not None and denominator is not None:
-            text = fraction_text(Fraction(numerator, denominator))
-        found[section] = Reading(text, numerator, denominator, str(row.unit), str(row.status))
+        value = reading.value
+        found[section] = Reading(
+            None if value is None else fraction_text(value),
+            None if value is None else value.numerator,
+            None if value is None else value.denominator,
+            reading.unit,
+            str(reading.status),
+        )
     return found
 
 
