@@ -105,8 +105,9 @@ def points_to_units(policy: Policy, points: Decimal) -> tuple[int, Decimal]:
     The one rounding step of the scoring: ``floor(points × stk_per_point, base unit)``.
     """
     scale = policy.stk_scale
-    exact_units = (points * policy.conversion.stk_per_point).scaleb(scale)
-    units = decimal_to_units_floor(points * policy.conversion.stk_per_point, scale)
+    stk = points * policy.conversion.stk_per_point
+    exact_units = stk.scaleb(scale)
+    units = decimal_to_units_floor(stk, scale)
     return units, exact_units - units
 
 
