@@ -36,6 +36,8 @@ POSTGRES_URL = os.environ.get(
     "SYSTOK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("SYSTOK_REQUIRE_POSTGRES", "") not in ("", "0", "false")
+REQUIRE_PDF_TOOLS = os.environ.get("SYSTOK_REQUIRE_PDF_TOOLS", "") not in ("", "0", "false")
+PDF_TOOLS = ("pdftotext", "pdffonts", "pdftoppm")
 KEPT_TABLES = ("alembic_version", "chain_head")
 TEST_ASSETS = {"STK": 6, "RUB": 2}
 
@@ -61,6 +63,21 @@ def _clock_at_test_today(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with time_machine.travel(datetime.combine(day, time(12), UTC), tick=True):
         yield
+
+
+@pytest.fixture(scope="session")
+def poppler() -> None:
+    """Poppler's command-line tools, which tests use to read PDFs back as a reader would.
+
+    Skipped where they are missing (``apt-get install poppler-utils``), unless
+    ``SYSTOK_REQUIRE_PDF_TOOLS=1`` (set by CI), which turns the skip into a failure.
+    """
+    missing = [tool for tool in PDF_TOOLS if shutil.which(tool) is None]
+    if missing:
+        message = f"poppler-utils missing: {', '.join(missing)}"
+        if REQUIRE_PDF_TOOLS:
+            pytest.fail(message + " (SYSTOK_REQUIRE_PDF_TOOLS is set)")
+        pytest.skip(message)
 
 
 def _postgres_admin_url() -> str:

@@ -37,6 +37,7 @@ FLOW = [
     "systok.sale",
     "systok.health",
     "systok.reports",
+    "systok.documents",
     "systok.stabilisation",
     "systok.access",
     "systok.payout",
