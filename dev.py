@@ -5,6 +5,7 @@
     python3 dev.py test     # the whole test suite (extra arguments go to pytest)
     python3 dev.py lint     # ruff, mypy and the architecture rules (tools/)
     python3 dev.py systok … # any systok command inside the environment
+    python3 dev.py bench NAME [args]  # bench/NAME.py, with the bench-only dependencies
 
 The first run creates ``.venv`` next to this file and installs SysTok with its
 development dependencies from PyPI; later runs reinstall only when ``pyproject.toml``
@@ -18,6 +19,7 @@ import os
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -47,6 +49,36 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+BENCH_STAMP = VENV / ".systok-bench-installed"
+
+
+def ensure_bench_environment() -> None:
+    """Install the ``bench`` extra (DuckDB, the settle bench's reference) on first use.
+
+    Benchmarks are not tests: their reference engines stay out of the ``dev`` extra, so
+    ``dev.py test`` on a fresh machine installs no more than the tests need.
+    """
+    ensure_environment()
+    wanted = STAMP.read_text().strip()
+    if BENCH_STAMP.exists() and BENCH_STAMP.read_text().strip() == wanted:
+        return
+    print("installing the bench dependencies (first bench run only) …", flush=True)
+    pip = [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-e", f"{ROOT}[dev,bench]"], check=True, cwd=ROOT)
+    BENCH_STAMP.write_text(wanted)
+
+
+def bench(rest: list[str]) -> int:
+    """Run ``bench/NAME.py`` with the remaining arguments; list the benches without one."""
+    names = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "scratch")
+    if not rest or rest[0] not in names:
+        usage = f"usage: dev.py bench NAME [args]; NAME is one of: {', '.join(names)}"
+        print(usage, file=sys.stderr)
+        return 2
+    ensure_bench_environment()
+    return run([str(_python()), str(ROOT / "bench" / f"{rest[0]}.py"), *rest[1:]])
+
+
 def run(command: list[str]) -> int:
     """Run a command inside the environment from the repository root."""
     return subprocess.run(command, cwd=ROOT, check=False).returncode
@@ -74,22 +106,26 @@ def lint() -> int:
     return 0
 
 
+TASKS: dict[str, Callable[[list[str]], int]] = {
+    "demo": lambda rest: run([str(BIN / "systok"), "demo", *rest]),
+    "test": lambda rest: run([str(_python()), "-m", "pytest", *rest]),
+    "lint": lambda rest: lint(),
+    "systok": lambda rest: run([str(BIN / "systok"), *rest]),
+}
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
         return 0
     task, rest = argv[0], argv[1:]
+    if task == "bench":
+        return bench(rest)
+    if task not in TASKS:
+        print(f"unknown task {task!r}; try: {', '.join(TASKS)}, bench", file=sys.stderr)
+        return 2
     ensure_environment()
-    if task == "demo":
-        return run([str(BIN / "systok"), "demo", *rest])
-    if task == "test":
-        return run([str(_python()), "-m", "pytest", *rest])
-    if task == "lint":
-        return lint()
-    if task == "systok":
-        return run([str(BIN / "systok"), *rest])
-    print(f"unknown task {task!r}; try: demo, test, lint, systok", file=sys.stderr)
-    return 2
+    return TASKS[task](rest)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Settle a week of 100 000 members and 10 000 000 events; DuckDB computes the same totals.
 
-    pip install duckdb   # bench-only dependency
-    python bench/accrual.py [--members 100000] [--events 10000000] [--postgres]
+    python3 dev.py bench accrual [--members 100000] [--events 10000000] [--postgres]
+
+(``dev.py bench`` installs the ``bench`` extra, DuckDB, on first use.)
 
 DuckDB generates the week's raw events (seeded; skewed so that a heavy head of members
 hits the daily caps) and computes the reference: Σ per member of

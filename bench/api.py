@@ -1,7 +1,7 @@
 """Member API throughput and latency: GET balance and POST transfer, 32 clients, loopback.
 
-    .venv/bin/python bench/api.py                      # PostgreSQL at the test server
-    .venv/bin/python bench/api.py --seconds 20 --clients 32 --members 2000
+    python3 dev.py bench api                      # PostgreSQL at the test server
+    python3 dev.py bench api --seconds 20 --clients 32 --members 2000
 
 Sets up a scratch PostgreSQL database (dropped at the end), seeds members with paid
 memberships and funds, starts a real ``systok serve`` process (one uvicorn worker,

@@ -1,6 +1,6 @@
 """Generation speed of the synthetic community: events/s of ``Community.events``.
 
-    python bench/community.py [--members 500] [--free-users 12000] [--weeks 6] [--write DIR]
+    python3 dev.py bench community [--members 500] [--free-users 12000] [--weeks 6] [--write DIR]
 
 Draws the demo's community (issue 4: about 500 members and 12 000 free users over 4–6
 weeks) and iterates every week's events, as ``systok demo`` will before ingesting them.

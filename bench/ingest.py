@@ -1,6 +1,6 @@
 """Ingestion throughput: events/s through ``Ingestor.ingest`` next to a plain INSERT.
 
-    python bench/ingest.py [--events 100000] [--batch 10000] [--postgres]
+    python3 dev.py bench ingest [--events 100000] [--batch 10000] [--postgres]
 
 Generates events for 1 000 members (with a re-sent 5 % to exercise deduplication) and
 ingests them in batches of ``--batch`` records, one unit of work per batch, through the

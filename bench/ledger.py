@@ -1,6 +1,6 @@
 """Ledger throughput on PostgreSQL next to pgbench TPC-B, in one invocation.
 
-    python bench/ledger.py [--seconds 10] [--rounds 2] [--workers 8] [--accounts 10000]
+    python3 dev.py bench ledger [--seconds 10] [--rounds 2] [--workers 8] [--accounts 10000]
 
 Creates two scratch databases on the server named by SYSTOK_BENCH_POSTGRES_URL
 (default: the local ``test`` server), one for SysTok (migrated, 10 000 funded member

@@ -1,6 +1,6 @@
 """Paying many members on LiteSVM: transactions, members per transaction, seconds.
 
-    python bench/payout.py [--members 100000]
+    python3 dev.py bench payout [--members 100000]
 
 Two payouts to the same members on one embedded chain (no database: this measures
 the chain side of ``systok.payout``, the same packing, signing and sending code the
