@@ -104,6 +104,10 @@ class QuarterlyReport:
     policy_version: str
     asset: str
     scale: int
+    quote_asset: str
+    """The asset prices are quoted in (the policy's directive price, e.g. RUB)."""
+    quote_scale: int
+    """Its decimals: ``price_units`` are minor units (kopecks)."""
     emission_units: int
     emission_by_account: list[AccountEmission]
     burned_units: int

@@ -123,6 +123,8 @@ def quarterly_report(
         policy_version=policy.version,
         asset=STK,
         scale=policy.stk_scale,
+        quote_asset=policy.price.quote_asset,
+        quote_scale=policy.assets[policy.price.quote_asset].scale,
         emission_units=sum(emitted.values()),
         emission_by_account=[AccountEmission(k, emitted[k]) for k in sorted(emitted)],
         burned_units=posted_end.get(AccountType.BURN.value, 0) - burn_start,

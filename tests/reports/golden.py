@@ -46,6 +46,8 @@ GOLDEN: dict[str, Any] = {
     "policy_version": "stk-2025-12",
     "asset": "STK",
     "scale": 6,
+    "quote_asset": "RUB",
+    "quote_scale": 2,
     "emission_units": 400,
     "emission_by_account": [{"account": "pool:rewards", "units": 400}],
     "burned_units": 100,
