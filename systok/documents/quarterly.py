@@ -249,7 +249,7 @@ def _health(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
     _heading(pdf, "s_health", language, room_mm=45.0)
     heads = ("metric", "value", "target", "critical", "status")
     with pdf.table(
-        col_widths=(52, 36, 34, 34, 24),
+        col_widths=(46, 34, 32, 36, 32),
         width=PAGE_WIDTH_MM,
         line_height=5.5,
         text_align=(Align.L, Align.R, Align.R, Align.R, Align.C),
