@@ -74,6 +74,7 @@ def quarterly_pdf(report: QuarterlyReport, language: Language = DEFAULT_LANGUAGE
     _spread(pdf, report, language)
     _health(pdf, report, language)
     _price(pdf, report, language)
+    _history(pdf, report, language)
     _redistribution(pdf, report, language)
     _missing(pdf, report, language)
     _top_holders(pdf, report, language)
@@ -128,7 +129,7 @@ def _pairs(
     the page it sits at the right margin (beside a chart)."""
     pdf.set_font(FONT_FAMILY, "", 9)
     with pdf.table(
-        col_widths=(0.6, 0.4) if width_mm == PAGE_WIDTH_MM else (0.56, 0.44),
+        col_widths=(0.6, 0.4) if width_mm == PAGE_WIDTH_MM else (0.62, 0.38),
         width=width_mm,
         align=Align.C if width_mm == PAGE_WIDTH_MM else Align.R,
         first_row_as_headings=False,
@@ -300,6 +301,33 @@ def _price(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
             (word("set_at", language), price.set_at.replace("T", " ")[:16]),
         ]
     _chart_beside(pdf, charts.price_chart(report, language), rows)
+
+
+def _history(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
+    """The supply and price charts' figures, exact, one quarter a row."""
+    if not report.history:
+        return
+    _heading(pdf, "s_history", language, room_mm=25.0)
+    with pdf.table(
+        col_widths=(40, 80, 60),
+        width=PAGE_WIDTH_MM,
+        line_height=5,
+        text_align=(Align.L, Align.R, Align.R),
+        headings_style=FontFace(emphasis="BOLD", fill_color=(233, 236, 239)),
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        head = table.row()
+        for key in ("quarter", "h_supply", "h_price"):
+            head.cell(word(key, language).format(quote=report.quote_asset))
+        for point in report.history:
+            row = table.row()
+            row.cell(point.quarter)
+            row.cell(_stk(report, point.supply_units, language))
+            row.cell(
+                word("c_no_price", language)
+                if point.price_units is None
+                else amount_text(point.price_units, report.quote_scale, language, report.quote_asset)
+            )
 
 
 def _redistribution(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:

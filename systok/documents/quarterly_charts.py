@@ -82,29 +82,48 @@ def emission_chart(report: QuarterlyReport, language: Language) -> bytes:
     return _png(figure)
 
 
+LABELLED_BARS_MAX = 4
+"""Up to this many bars carry their exact figure; more would collide, so the axis gets
+ticks instead and the figures are in the history table under the charts."""
+
+
+def _quarter_label(quarter: str) -> str:
+    """``2026-Q1`` as two short lines, so eight quarters fit under a half-page chart."""
+    year, _, number = quarter.partition("-")
+    return f"{number}\n{year}"
+
+
+def _history_bars(
+    axes: Axes, report: QuarterlyReport, values: list[float], texts: list[str], language: Language
+) -> None:
+    """Bars for the history's quarters, the report's own quarter highlighted; each
+    labelled with its exact text while few, else an axis with grouped ticks."""
+    from matplotlib.ticker import FuncFormatter
+
+    colours = [MUTED] * (len(values) - 1) + [BAR]
+    bars = axes.bar(range(len(values)), values, color=colours, width=0.7)
+    axes.set_xticks(range(len(values)), [_quarter_label(p.quarter) for p in report.history])
+    if len(values) <= LABELLED_BARS_MAX:
+        axes.bar_label(bars, labels=texts, fontsize=FONT_SIZE - 1, padding=2)
+        axes.set_yticks([])
+        axes.spines["left"].set_visible(False)
+        axes.margins(y=0.15)
+        return
+    axes.yaxis.set_major_formatter(
+        FuncFormatter(lambda tick, _: decimal_text(f"{tick:.10g}", language))  # an axis tick
+    )
+    axes.margins(y=0.05)
+
+
 def supply_chart(report: QuarterlyReport, language: Language) -> bytes:
     """Bars: the supply at each quarter's close in the history."""
     axes, figure = _axes(word("c_supply", language))
     if not report.history:
         _empty(axes, language)
         return _png(figure)
-    labels = [point.quarter for point in report.history]
+    texts = [amount_text(p.supply_units, report.scale, language, unit="") for p in report.history]
     values = [_tokens(point.supply_units, report.scale) for point in report.history]
-    colours = [MUTED] * (len(values) - 1) + [BAR]
-    bars = axes.bar(labels, values, color=colours)
-    axes.bar_label(
-        bars,
-        labels=[
-            amount_text(point.supply_units, report.scale, language, unit="")
-            for point in report.history
-        ],
-        fontsize=FONT_SIZE - 1,
-        padding=2,
-        rotation=90 if len(values) > 4 else 0,
-    )
-    axes.set_yticks([])
-    axes.spines["left"].set_visible(False)
-    axes.margins(y=0.3 if len(values) > 4 else 0.15)
+    _history_bars(axes, report, values, texts, language)
     return _png(figure)
 
 
@@ -144,28 +163,19 @@ def price_chart(report: QuarterlyReport, language: Language) -> bytes:
     if not report.history:
         _empty(axes, language)
         return _png(figure)
-    labels = [point.quarter for point in report.history]
     values = [
         0.0 if point.price_units is None else _tokens(point.price_units, report.quote_scale)
         for point in report.history
     ]
-    bars = axes.bar(labels, values, color=BAR)
-    axes.bar_label(
-        bars,
-        labels=[
-            word("c_no_price", language)
-            if point.price_units is None
-            else amount_text(point.price_units, report.quote_scale, language, unit="")
-            for point in report.history
-        ],
-        fontsize=FONT_SIZE - 1,
-        padding=2,
-        rotation=90 if len(values) > 4 else 0,
-    )
-    axes.set_yticks([])
-    axes.spines["left"].set_visible(False)
-    if max(values) == 0:
+    texts = [
+        word("c_no_price", language)
+        if point.price_units is None
+        else amount_text(point.price_units, report.quote_scale, language, unit="")
+        for point in report.history
+    ]
+    _history_bars(axes, report, values, texts, language)
+    if max(values) == 0:  # nothing to compare: say so rather than draw an empty frame
         axes.set_ylim(0, 1)
-    else:
-        axes.margins(y=0.3 if len(values) > 4 else 0.15)
+        axes.text(0.5, 0.5, word("c_zero_price", language), ha="center", va="center",
+                  fontsize=FONT_SIZE, color=MUTED, transform=axes.transAxes)
     return _png(figure)

@@ -43,6 +43,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "s_spread": ("РАСПРЕДЕЛЕНИЕ БАЛАНСОВ", "HOW BALANCES ARE SPREAD"),
     "s_health": ("ЗДОРОВЬЕ ЭКОНОМИКИ", "HEALTH OF THE ECONOMY"),
     "s_price": ("ЦЕНА", "PRICE"),
+    "s_history": ("ИСТОРИЯ ПО КВАРТАЛАМ", "QUARTER BY QUARTER"),
+    "quarter": ("Квартал", "Quarter"),
+    "h_supply": ("Общее предложение на конец", "Supply at the close"),
+    "h_price": ("Директивная цена за 1 STK", "Directive price per 1 STK"),
     "s_redistribution": ("ПЕРЕРАСПРЕДЕЛЕНИЕ", "REDISTRIBUTION"),
     "s_top": ("КРУПНЕЙШИЕ ДЕРЖАТЕЛИ (АНОНИМНО)", "TOP HOLDERS (ANONYMISED)"),
     "s_missing": ("ЧЕГО НЕТ В ОТЧЁТЕ", "NOT IN THIS REPORT"),
@@ -98,6 +102,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "c_equality": ("равенство", "equality"),
     "c_price": ("Директивная цена, {quote} за 1 STK", "Directive price, {quote} per 1 STK"),
     "c_no_price": ("нет цены", "no price"),
+    "c_zero_price": (
+        "каждая цена 0 или не установлена",
+        "every price is 0 or not set",
+    ),
     "c_nothing": ("нет данных", "no data"),
 }
 
