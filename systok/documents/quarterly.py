@@ -16,6 +16,7 @@ from fpdf.fonts import FontFace
 
 from systok.core.quarters import Quarter
 from systok.documents import quarterly_charts as charts
+from systok.documents import quarterly_layout as layout
 from systok.documents.pdf import FONT_FAMILY, new_document, output_bytes
 from systok.documents.quarterly_text import (
     DEFAULT_LANGUAGE,
@@ -29,12 +30,7 @@ from systok.documents.quarterly_text import (
 )
 from systok.reports.schemas import QuarterlyReport, Reading
 
-PAGE_WIDTH_MM = 180.0
-"""A4's 210 mm less the kit's 15 mm margins."""
-CHART_GAP_MM = 6.0
 FOOTER_Y_MM = -10.0
-INK = (33, 37, 41)
-GREY = (108, 117, 125)
 STATUS_FILL = {
     "ok": (209, 231, 221),
     "warning": (255, 236, 181),
@@ -83,13 +79,13 @@ def quarterly_pdf(report: QuarterlyReport, language: Language = DEFAULT_LANGUAGE
 
 
 def _title(pdf: FPDF, report: QuarterlyReport, quarter: Quarter, language: Language) -> None:
-    pdf.set_text_color(*INK)
+    pdf.set_text_color(*layout.INK)
     pdf.set_font(FONT_FAMILY, "B", 15)
     pdf.cell(0, 8, f"SysTok · {word('title', language)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT_FAMILY, "B", 12)
     pdf.cell(0, 7, report.quarter, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT_FAMILY, "", 9)
-    pdf.set_text_color(*GREY)
+    pdf.set_text_color(*layout.GREY)
     period = f"{quarter.first_day.isoformat()} — {quarter.last_day.isoformat()} (UTC)"
     pdf.cell(
         0,
@@ -102,77 +98,8 @@ def _title(pdf: FPDF, report: QuarterlyReport, quarter: Quarter, language: Langu
     pdf.multi_cell(
         0, 4.5, word("anonymised", language), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
-    pdf.set_text_color(*INK)
+    pdf.set_text_color(*layout.INK)
     pdf.ln(2)
-
-
-def _heading(pdf: FPDF, key: str, language: Language, *, room_mm: float = 30.0) -> None:
-    """A section heading, moved to a new page when ``room_mm`` would not fit under it."""
-    if pdf.get_y() + room_mm > pdf.h - pdf.b_margin:
-        pdf.add_page()
-    pdf.ln(3)
-    pdf.set_font(FONT_FAMILY, "B", 11)
-    pdf.set_text_color(*INK)
-    pdf.cell(0, 7, word(key, language), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    y = pdf.get_y()
-    pdf.set_draw_color(*GREY)
-    pdf.set_line_width(0.2)
-    pdf.line(pdf.l_margin, y, pdf.l_margin + PAGE_WIDTH_MM, y)
-    pdf.ln(2)
-    pdf.set_font(FONT_FAMILY, "", 9)
-
-
-def _pairs(
-    pdf: FPDF, rows: list[tuple[str, str]], *, width_mm: float = PAGE_WIDTH_MM
-) -> None:
-    """A two-column table of a label and its exact figure, right-aligned; narrower than
-    the page it sits at the right margin (beside a chart)."""
-    pdf.set_font(FONT_FAMILY, "", 9)
-    with pdf.table(
-        col_widths=(0.6, 0.4) if width_mm == PAGE_WIDTH_MM else (0.62, 0.38),
-        width=width_mm,
-        align=Align.C if width_mm == PAGE_WIDTH_MM else Align.R,
-        first_row_as_headings=False,
-        borders_layout="HORIZONTAL_LINES",
-        line_height=5.5,
-        text_align=(Align.L, Align.R),
-    ) as table:
-        for label, value in rows:
-            row = table.row()
-            row.cell(label)
-            row.cell(value)
-    pdf.ln(2)
-
-
-def _chart_size() -> tuple[float, float]:
-    width = (PAGE_WIDTH_MM - CHART_GAP_MM) / 2
-    return width, width * charts.CHART_HEIGHT_MM / charts.HALF_WIDTH_MM
-
-
-def _room(pdf: FPDF, height_mm: float) -> float:
-    """The y to draw ``height_mm`` at, on a new page when it would not fit."""
-    if pdf.get_y() + height_mm > pdf.h - pdf.b_margin:
-        pdf.add_page()
-    return pdf.get_y()
-
-
-def _charts(pdf: FPDF, left: bytes, right: bytes) -> None:
-    """Two charts side by side."""
-    width, height = _chart_size()
-    y = _room(pdf, height)
-    pdf.image(left, x=pdf.l_margin, y=y, w=width, h=height)
-    pdf.image(right, x=pdf.l_margin + width + CHART_GAP_MM, y=y, w=width, h=height)
-    pdf.set_y(y + height + 2)
-
-
-def _chart_beside(pdf: FPDF, chart: bytes, rows: list[tuple[str, str]]) -> None:
-    """A chart on the left and its figures as a table on the right."""
-    width, height = _chart_size()
-    y = _room(pdf, height)
-    pdf.image(chart, x=pdf.l_margin, y=y, w=width, h=height)
-    pdf.set_y(y + 2)
-    _pairs(pdf, rows, width_mm=width)
-    pdf.set_y(max(pdf.get_y(), y + height + 2))
 
 
 def _stk(report: QuarterlyReport, units: int, language: Language) -> str:
@@ -180,8 +107,8 @@ def _stk(report: QuarterlyReport, units: int, language: Language) -> str:
 
 
 def _supply(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_supply", language)
-    _pairs(
+    layout.heading(pdf, "s_supply", language)
+    layout.pairs(
         pdf,
         [
             (word("emission", language), _stk(report, report.emission_units, language)),
@@ -191,13 +118,15 @@ def _supply(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
             (word("frozen", language), _stk(report, report.frozen_units, language)),
         ],
     )
-    _charts(pdf, charts.emission_chart(report, language), charts.supply_chart(report, language))
+    layout.chart_pair(
+        pdf, charts.emission_chart(report, language), charts.supply_chart(report, language)
+    )
 
 
 def _activity(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_activity", language)
+    layout.heading(pdf, "s_activity", language)
     average = report.average_reward_units
-    _pairs(
+    layout.pairs(
         pdf,
         [
             (word("volume", language), _stk(report, report.transaction_volume_units, language)),
@@ -212,7 +141,7 @@ def _activity(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
 
 
 def _spread(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_spread", language, room_mm=80.0)
+    layout.heading(pdf, "s_spread", language, room_mm=80.0)
     rows = [
         (word("holders", language), count_text(report.holders, language)),
         (word("gini", language), decimal_text(report.gini, language)),
@@ -221,7 +150,7 @@ def _spread(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
         (f"{word('rank', language)} {holder.rank}", bps_text(holder.share_bps, language))
         for holder in report.top_holders[:TOP_BESIDE_LORENZ]
     ]
-    _chart_beside(pdf, charts.lorenz_chart(report, language), rows)
+    layout.chart_beside(pdf, charts.lorenz_chart(report, language), rows)
 
 
 def _bounds(reading: Reading, language: Language) -> tuple[str, str]:
@@ -247,14 +176,14 @@ def _bounds(reading: Reading, language: Language) -> tuple[str, str]:
 
 
 def _health(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_health", language, room_mm=45.0)
+    layout.heading(pdf, "s_health", language, room_mm=45.0)
     heads = ("metric", "value", "target", "critical", "status")
     with pdf.table(
         col_widths=(46, 34, 32, 36, 32),
-        width=PAGE_WIDTH_MM,
+        width=layout.PAGE_WIDTH_MM,
         line_height=5.5,
         text_align=(Align.L, Align.R, Align.R, Align.R, Align.C),
-        headings_style=FontFace(emphasis="BOLD", fill_color=(233, 236, 239)),
+        headings_style=FontFace(emphasis="BOLD", fill_color=layout.HEAD_FILL),
     ) as table:
         head = table.row()
         for key in heads:
@@ -269,7 +198,9 @@ def _health(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
                 row.cell("—")
                 row.cell(word("st_missing", language))
                 continue
-            value = "—" if reading.value is None else metric_text(reading.value, reading.unit, language)
+            value = (
+                "—" if reading.value is None else metric_text(reading.value, reading.unit, language)
+            )
             target, critical = _bounds(reading, language)
             row.cell(value)
             row.cell(target)
@@ -283,7 +214,7 @@ def _health(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
 
 
 def _price(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_price", language, room_mm=80.0)
+    layout.heading(pdf, "s_price", language, room_mm=80.0)
     price = report.price
     rows = [(word("s_price", language).capitalize(), word("not_stored", language))]
     if price is not None:
@@ -300,20 +231,20 @@ def _price(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
             (word("issued", language), _stk(report, price.issued_units, language)),
             (word("set_at", language), price.set_at.replace("T", " ")[:16]),
         ]
-    _chart_beside(pdf, charts.price_chart(report, language), rows)
+    layout.chart_beside(pdf, charts.price_chart(report, language), rows)
 
 
 def _history(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
     """The supply and price charts' figures, exact, one quarter a row."""
     if not report.history:
         return
-    _heading(pdf, "s_history", language, room_mm=25.0)
+    layout.heading(pdf, "s_history", language, room_mm=25.0)
     with pdf.table(
         col_widths=(40, 80, 60),
-        width=PAGE_WIDTH_MM,
+        width=layout.PAGE_WIDTH_MM,
         line_height=5,
         text_align=(Align.L, Align.R, Align.R),
-        headings_style=FontFace(emphasis="BOLD", fill_color=(233, 236, 239)),
+        headings_style=FontFace(emphasis="BOLD", fill_color=layout.HEAD_FILL),
         borders_layout="HORIZONTAL_LINES",
     ) as table:
         head = table.row()
@@ -326,17 +257,19 @@ def _history(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
             row.cell(
                 word("c_no_price", language)
                 if point.price_units is None
-                else amount_text(point.price_units, report.quote_scale, language, report.quote_asset)
+                else amount_text(
+                    point.price_units, report.quote_scale, language, report.quote_asset
+                )
             )
 
 
 def _redistribution(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_redistribution", language)
+    layout.heading(pdf, "s_redistribution", language)
     totals = report.redistribution
     if totals is None:
-        _note(pdf, word("not_stored", language))
+        layout.note(pdf, word("not_stored", language))
         return
-    _pairs(
+    layout.pairs(
         pdf,
         [
             (word("r_members", language), count_text(totals.members, language)),
@@ -349,38 +282,30 @@ def _redistribution(pdf: FPDF, report: QuarterlyReport, language: Language) -> N
     )
 
 
-def _note(pdf: FPDF, text: str) -> None:
-    pdf.set_font(FONT_FAMILY, "I", 9)
-    pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 5, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_text_color(*INK)
-    pdf.set_font(FONT_FAMILY, "", 9)
-
-
 def _missing(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
     """Each section the report could not read, with the report's own reason in English
     (the operator's words) and a plain phrase in Russian."""
     if not report.missing:
         return
-    _heading(pdf, "s_missing", language, room_mm=15.0)
+    layout.heading(pdf, "s_missing", language, room_mm=15.0)
     for line in report.missing:
         section, _, reason = line.partition(": ")
         label = word(SECTION_TITLES[section], language) if section in SECTION_TITLES else section
         said = word("not_stored", language) if language is Language.RU else reason
-        _note(pdf, f"• {label}: {said}")
+        layout.note(pdf, f"• {label}: {said}")
 
 
 def _top_holders(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
-    _heading(pdf, "s_top", language, room_mm=25.0)
+    layout.heading(pdf, "s_top", language, room_mm=25.0)
     if not report.top_holders:
-        _note(pdf, word("c_nothing", language))
+        layout.note(pdf, word("c_nothing", language))
         return
     with pdf.table(
         col_widths=(20, 100, 60),
-        width=PAGE_WIDTH_MM,
+        width=layout.PAGE_WIDTH_MM,
         line_height=5,
         text_align=(Align.R, Align.R, Align.R),
-        headings_style=FontFace(emphasis="BOLD", fill_color=(233, 236, 239)),
+        headings_style=FontFace(emphasis="BOLD", fill_color=layout.HEAD_FILL),
         borders_layout="HORIZONTAL_LINES",
     ) as table:
         head = table.row()
@@ -400,13 +325,13 @@ def _footers(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
     for page in range(1, pages + 1):
         pdf.page = page
         pdf.set_font(FONT_FAMILY, "", 7.5)
-        pdf.set_text_color(*GREY)
+        pdf.set_text_color(*layout.GREY)
         pdf.set_xy(pdf.l_margin, pdf.h + FOOTER_Y_MM)
         pdf.cell(
-            PAGE_WIDTH_MM / 2, 4, f"SysTok · {report.quarter} · {report.policy_version}"
+            layout.PAGE_WIDTH_MM / 2, 4, f"SysTok · {report.quarter} · {report.policy_version}"
         )
         pdf.cell(
-            PAGE_WIDTH_MM / 2,
+            layout.PAGE_WIDTH_MM / 2,
             4,
             word("page", language).format(page=page, pages=pages),
             align=Align.R,

@@ -49,13 +49,21 @@ def _png(figure: Figure) -> bytes:
 def _empty(axes: Axes, language: Language) -> None:
     axes.set_xticks([])
     axes.set_yticks([])
-    axes.text(0.5, 0.5, word("c_nothing", language), ha="center", va="center",
-              fontsize=FONT_SIZE + 1, color=MUTED, transform=axes.transAxes)
+    axes.text(
+        0.5,
+        0.5,
+        word("c_nothing", language),
+        ha="center",
+        va="center",
+        fontsize=FONT_SIZE + 1,
+        color=MUTED,
+        transform=axes.transAxes,
+    )
 
 
 def _tokens(units: int, scale: int) -> float:
     """Drawing only: base units as a float of tokens to place a bar."""
-    return units / 10**scale
+    return units / float(10**scale)
 
 
 def emission_chart(report: QuarterlyReport, language: Language) -> bytes:
@@ -135,8 +143,14 @@ def lorenz_chart(report: QuarterlyReport, language: Language) -> bytes:
     )
     axes, figure = _axes(title)
     last = report.lorenz[-1]
-    axes.plot([0, 1], [0, 1], color=MUTED, linewidth=0.8, linestyle="--",
-              label=word("c_equality", language))
+    axes.plot(
+        [0, 1],
+        [0, 1],
+        color=MUTED,
+        linewidth=0.8,
+        linestyle="--",
+        label=word("c_equality", language),
+    )
     if last.holders and last.units:
         xs = [point.holders / last.holders for point in report.lorenz]
         ys = [point.units / last.units for point in report.lorenz]
@@ -176,6 +190,14 @@ def price_chart(report: QuarterlyReport, language: Language) -> bytes:
     _history_bars(axes, report, values, texts, language)
     if max(values) == 0:  # nothing to compare: say so rather than draw an empty frame
         axes.set_ylim(0, 1)
-        axes.text(0.5, 0.5, word("c_zero_price", language), ha="center", va="center",
-                  fontsize=FONT_SIZE, color=MUTED, transform=axes.transAxes)
+        axes.text(
+            0.5,
+            0.5,
+            word("c_zero_price", language),
+            ha="center",
+            va="center",
+            fontsize=FONT_SIZE,
+            color=MUTED,
+            transform=axes.transAxes,
+        )
     return _png(figure)

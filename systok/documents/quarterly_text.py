@@ -134,7 +134,7 @@ def account_name(account: str, language: Language) -> str:
 
 
 def _grouped(digits: str) -> str:
-    groups = []
+    groups: list[str] = []
     while len(digits) > 3:
         groups.insert(0, digits[-3:])
         digits = digits[:-3]

@@ -3,6 +3,7 @@ points the quarterly report draws, from the same balances its Gini coefficient r
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import pytest
@@ -53,9 +54,9 @@ def test_no_holders_is_the_origin_only() -> None:
 def test_monotone_convex_from_origin_to_one(balances: list[int], segments: int) -> None:
     points = lorenz_points(balances, segments)
     curve = shares(points)
-    assert curve[0] == (0, 0) and curve[-1] == (1, 1)
+    assert curve[0] == (Fraction(0), Fraction(0)) and curve[-1] == (Fraction(1), Fraction(1))
     assert len(points) <= segments + 1
-    for (x0, y0), (x1, y1) in zip(curve, curve[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(curve):
         assert x1 > x0 and y1 >= y0  # monotone
     for (x0, y0), (x1, y1), (x2, y2) in zip(curve, curve[1:], curve[2:], strict=False):
         # convex: the slope never falls, (y1 − y0)/(x1 − x0) ≤ (y2 − y1)/(x2 − x1)
@@ -70,7 +71,5 @@ def test_gini_from_every_point_equals_gini(balances: list[int]) -> None:
     curve) is exactly the Gini coefficient the report states."""
     points = lorenz_points(balances, segments=len(balances))
     curve = shares(points)
-    area_twice = sum(
-        (x1 - x0) * (y0 + y1) for (x0, y0), (x1, y1) in zip(curve, curve[1:], strict=False)
-    )
+    area_twice = sum((x1 - x0) * (y0 + y1) for (x0, y0), (x1, y1) in itertools.pairwise(curve))
     assert 1 - area_twice == gini(balances)

@@ -33,7 +33,11 @@ def build_crowd(engine: Engine) -> None:
         for index in range(1, CROWD + 1):
             ensure_member(session, crowd_id(index), at(2025, 1, 1))
             credit(
-                session, member_account(crowd_id(index)), index * 10**6, at(2025, 12, 1), f"c{index}"
+                session,
+                member_account(crowd_id(index)),
+                index * 10**6,
+                at(2025, 12, 1),
+                f"c{index}",
             )
 
     run_transaction(engine, work)
