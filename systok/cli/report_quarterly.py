@@ -43,7 +43,9 @@ def report_quarterly(
     quarter: str = typer.Argument(..., help="A closed quarter, e.g. 2026-Q3."),
     as_json: bool = JSON_OPTION,
     pdf: Path | None = typer.Option(
-        None, "--pdf", help="Also write the public PDF (A4, with charts) to this file."
+        None,
+        "--pdf",
+        help="Write the public PDF (A4, charts) to this file; with --json the JSON is printed too.",
     ),
     lang: Language | None = typer.Option(
         None, "--lang", help="The PDF's language (default ru); only with --pdf."
