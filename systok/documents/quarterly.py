@@ -50,8 +50,8 @@ SECTION_TITLES = {
     "inflation": "m_inflation",
     "velocity": "m_velocity",
     "treasury": "m_treasury",
-    "redistribution": "s_redistribution",
-    "price": "s_price",
+    "redistribution": "m_redistribution",
+    "price": "m_price",
 }
 
 
@@ -216,7 +216,9 @@ def _health(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
 def _price(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
     layout.heading(pdf, "s_price", language, room_mm=80.0)
     price = report.price
-    rows = [(word("s_price", language).capitalize(), word("not_stored", language))]
+    rows = [  # not stored: each figure a dash; the reason is under "not in this report"
+        (word(key, language), "—") for key in ("directive", "backing", "issued", "set_at")
+    ]
     if price is not None:
         quote = report.quote_scale
         rows = [

@@ -71,6 +71,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "m_inflation": ("Инфляция, годовая", "Inflation, yearly"),
     "m_velocity": ("Скорость обращения", "Velocity"),
     "m_treasury": ("Казна", "Treasury"),
+    "m_price": ("Цена", "Price"),
+    "m_redistribution": ("Перераспределение", "Redistribution"),
     "st_ok": ("норма", "ok"),
     "st_warning": ("внимание", "warning"),
     "st_critical": ("критично", "critical"),
