@@ -2,6 +2,7 @@
 
 from systok.cli.api import worker_app
 from systok.config import Settings
+from systok.documents.quarterly_text import Language
 from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
@@ -12,5 +13,6 @@ from systok.observability.logs import TextFormatter
     DatabaseCollector.collect,  # prometheus_client's registry, on every scrape
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
+    Language.EN,  # chosen by typer (--lang en) and FastAPI (?lang=en) from its value
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )

@@ -1,4 +1,5 @@
-"""``systok report quarterly QUARTER``: a closed quarter's report (ADR 0031).
+"""``systok report quarterly QUARTER [--json] [--pdf FILE [--lang ru|en]]``: a closed
+quarter's report (ADR 0031), as text, JSON or the public PDF (ADR 0039).
 
 The operator's copy: printed whether or not the policy publishes it (the public API
 serves it only when ``reports.quarterly_published`` is true).
@@ -6,19 +7,49 @@ serves it only when ``reports.quarterly_published`` is true).
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
+from pathlib import Path
 
 import typer
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.documents.quarterly_text import DEFAULT_LANGUAGE, Language
+from systok.errors import ReportFileUnwritable
 
 console = make_console()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a sibling temporary file, then an
+    atomic rename, so a reader never sees half a PDF.
+
+    Raises:
+        ReportFileUnwritable: naming ``--pdf`` and the reason.
+    """
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise ReportFileUnwritable(
+            f"--pdf: cannot write {str(path)!r} ({error.strerror or error})"
+        ) from None
 
 
 def report_quarterly(
     quarter: str = typer.Argument(..., help="A closed quarter, e.g. 2026-Q3."),
     as_json: bool = JSON_OPTION,
+    pdf: Path | None = typer.Option(
+        None,
+        "--pdf",
+        help="Write the public PDF (A4, charts) to this file; with --json the JSON is printed too.",
+    ),
+    lang: Language | None = typer.Option(
+        None, "--lang", help="The PDF's language (default ru); only with --pdf."
+    ),
 ) -> None:
     """The quarter's emission, supply, holders (anonymised), volume, rewards, health,
     redistribution and price, read from what is stored; missing sections are null and
@@ -27,6 +58,8 @@ def report_quarterly(
     from systok.db.engine import run_transaction
     from systok.reports.service import parse_quarter, quarterly_report, report_policy
 
+    if lang is not None and pdf is None:
+        raise typer.BadParameter("applies to the PDF only: add --pdf FILE", param_hint="--lang")
     wanted = parse_quarter(quarter)
     policy = report_policy(wanted)
     engine = migrated_engine()
@@ -34,6 +67,14 @@ def report_quarterly(
         engine, lambda s: quarterly_report(s, policy, wanted, now=now()), snapshot=True
     )
     document = asdict(report)
+    if pdf is not None:
+        from systok.documents.quarterly import quarterly_pdf
+
+        data = quarterly_pdf(report, lang or DEFAULT_LANGUAGE)
+        write_file(pdf, data)
+        if not as_json:
+            console.print(f"wrote {pdf} ({len(data)} bytes, {(lang or DEFAULT_LANGUAGE).value})")
+            return
     if as_json:
         print_json(document)
         return

@@ -83,6 +83,41 @@ def gini_text(balances: Sequence[int]) -> str:
     return f"{micro // whole}.{micro % whole:0{GINI_DECIMALS}d}"
 
 
+LORENZ_SEGMENTS = 100
+"""The report's Lorenz curve has at most this many segments (one per percentile)."""
+
+
+@dataclass(frozen=True)
+class LorenzPoint:
+    """A point of the Lorenz curve as exact integers: the ``holders`` poorest hold
+    ``units`` together; the curve is ``(holders / n, units / total)``."""
+
+    holders: int
+    units: int
+
+
+def lorenz_points(balances: Sequence[int], segments: int = LORENZ_SEGMENTS) -> list[LorenzPoint]:
+    """The Lorenz curve of ascending non-negative balances, from ``(0, 0)`` to ``(n, Σ)``.
+
+    Integers, not shares, so the report states it exactly and a reader divides. A
+    thousand holders would make a thousand points, so the cuts are the holder counts
+    ``floor(k·n / segments)`` for ``k = 0 … segments`` (rounding: floor; duplicates
+    dropped, so ``n <= segments`` keeps every holder). These are points of the full
+    curve, so the curve stays convex and the Gini coefficient read from every point
+    (``1 − Σ (Lᵢ₋₁ + Lᵢ) / n``) equals ``gini`` of the same balances. None: ``[(0, 0)]``.
+    """
+    if segments < 1:
+        raise ValueError(f"segments must be at least 1, got {segments}")
+    count = len(balances)
+    cuts = sorted({k * count // segments for k in range(segments + 1)})
+    points, held, previous = [], 0, 0
+    for cut in cuts:
+        held += sum(balances[previous:cut])
+        previous = cut
+        points.append(LorenzPoint(cut, held))
+    return points
+
+
 def nearest_rank(balances: Sequence[int], percent: int) -> int:
     """The nearest-rank percentile of ascending balances (0 when there are none)."""
     if not balances:

@@ -62,3 +62,10 @@ class ReportNotPublished(ReportError):
 
     status_code = 404
     exit_code = 66  # EX_NOINPUT
+
+
+class ReportFileUnwritable(ReportError):
+    """``report quarterly --pdf FILE``: the file cannot be written (no such directory, no
+    permission); nothing is left behind."""
+
+    exit_code = 73  # EX_CANTCREAT

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountType, TransactionCode
-from systok.db.kit import accounts_t, postings_t, transactions_t
+from systok.db.kit import accounts_t, postings_t, quarter_prices_t, transactions_t
 
 
 def _credits(code: TransactionCode, asset: str, start_us: int, end_us: int) -> Select[Any]:
@@ -64,3 +64,26 @@ def rewards_paid(session: Session, asset: str, start_us: int, end_us: int) -> tu
         .where(accounts_t.c.type == AccountType.MEMBER.value)
     ).one()
     return int(units), int(members)
+
+
+def first_entry_us(session: Session, asset: str) -> int | None:
+    """When the first ledger entry in ``asset`` was made (None: the ledger is empty)."""
+    first = session.execute(
+        select(func.min(transactions_t.c.created_at_us))
+        .select_from(postings_t)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
+        .where(accounts_t.c.asset == asset)
+    ).scalar_one()
+    return None if first is None else int(first)
+
+
+def prices_between(session: Session, first: str, last: str) -> dict[str, int]:
+    """Quarter → directive price (``quarter_prices``) for quarters ``first … last``;
+    quarter text sorts chronologically."""
+    rows = session.execute(
+        select(quarter_prices_t.c.quarter, quarter_prices_t.c.price_units).where(
+            quarter_prices_t.c.quarter >= first, quarter_prices_t.c.quarter <= last
+        )
+    )
+    return {str(quarter): int(units) for quarter, units in rows}

@@ -20,6 +20,12 @@ class Reading:
     denominator: int | None
     unit: str
     status: str
+    target_min: str | None = None
+    """The policy's bounds of the metric, decimal text in ``unit`` (None: no bound);
+    ``status`` is the reading rated against them (``core.health``)."""
+    target_max: str | None = None
+    critical_below: str | None = None
+    critical_above: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,25 @@ class RankedHolder:
     units: int
     share_bps: int
     """Of the members' total, in basis points, floored."""
+
+
+@dataclass(frozen=True)
+class LorenzPoint:
+    """A point of the Lorenz curve of member balances at the close: the ``holders``
+    poorest hold ``units`` together (``core.distribution.lorenz_points``)."""
+
+    holders: int
+    units: int
+
+
+@dataclass(frozen=True)
+class QuarterPoint:
+    """One quarter of the history the report draws: supply at its close and its
+    directive price (None: the quarterly run set none)."""
+
+    quarter: str
+    supply_units: int
+    price_units: int | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,10 @@ class QuarterlyReport:
     policy_version: str
     asset: str
     scale: int
+    quote_asset: str
+    """The asset prices are quoted in (the policy's directive price, e.g. RUB)."""
+    quote_scale: int
+    """Its decimals: ``price_units`` are minor units (kopecks)."""
     emission_units: int
     emission_by_account: list[AccountEmission]
     burned_units: int
@@ -88,6 +117,8 @@ class QuarterlyReport:
     holders: int
     top_holders: list[RankedHolder]
     gini: str
+    lorenz: list[LorenzPoint]
+    """The curve the Gini coefficient is read from, at most 101 points."""
     transaction_volume_units: int
     rewards_units: int
     rewarded_members: int
@@ -98,4 +129,7 @@ class QuarterlyReport:
     treasury: Reading | None
     redistribution: RedistributionTotals | None
     price: PriceSection | None
+    history: list[QuarterPoint]
+    """The report's quarter and the ones before it since the ledger's first entry (at
+    most ``HISTORY_QUARTERS``), oldest first."""
     missing: list[str] = field(default_factory=list)

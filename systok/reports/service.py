@@ -17,24 +17,32 @@ from sqlalchemy.orm import Session
 
 from systok.backing import repository as backing_repo
 from systok.core.amount import STK
-from systok.core.distribution import TypeTotals, gini_text, supply_of, top_holders
+from systok.core.distribution import (
+    TypeTotals,
+    gini_text,
+    lorenz_points,
+    supply_of,
+    top_holders,
+)
 from systok.core.health import fraction_text
 from systok.core.ledger import AccountType
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
-from systok.core.times import datetime_to_us, us_to_iso
+from systok.core.times import datetime_to_us, us_to_datetime, us_to_iso
 from systok.errors import ReportNotPublished, ReportQuarterInvalid, ReportQuarterOpen
 from systok.health import repository as health_repo
 from systok.health.schemas import QUARTER, Period
-from systok.health.service import period_policy, stored_readings
+from systok.health.service import bounds_of, period_policy, stored_readings
 from systok.quarter.repository import balances_at
 from systok.quarter.schemas import Stage
 from systok.quarter.service import stored_summary
 from systok.reports import repository as repo
 from systok.reports.schemas import (
     AccountEmission,
+    LorenzPoint,
     PriceSection,
     QuarterlyReport,
+    QuarterPoint,
     RankedHolder,
     Reading,
     RedistributionTotals,
@@ -47,6 +55,8 @@ HEALTH_SECTIONS = {
     "treasury": "treasury",
 }
 """Report section → the stored health metric it shows."""
+HISTORY_QUARTERS = 8
+"""How many quarters (the report's and those before it) the history shows: two years."""
 
 
 def parse_quarter(text: str) -> Quarter:
@@ -113,6 +123,8 @@ def quarterly_report(
         policy_version=policy.version,
         asset=STK,
         scale=policy.stk_scale,
+        quote_asset=policy.price.quote_asset,
+        quote_scale=policy.assets[policy.price.quote_asset].scale,
         emission_units=sum(emitted.values()),
         emission_by_account=[AccountEmission(k, emitted[k]) for k in sorted(emitted)],
         burned_units=posted_end.get(AccountType.BURN.value, 0) - burn_start,
@@ -125,19 +137,23 @@ def quarterly_report(
             for h in top_holders(balances, policy.reports.top_holders_count)
         ],
         gini=gini_text(balances),
+        lorenz=[LorenzPoint(p.holders, p.units) for p in lorenz_points(balances)],
         transaction_volume_units=repo.transfer_volume(session, STK, start_us, end_us),
         rewards_units=rewards_units,
         rewarded_members=rewarded,
         # rounding: floor; the remainder is not shown (an average, not a payment).
         average_reward_units=rewards_units // rewarded if rewarded else None,
-        **_health(session, quarter, missing),
+        **_health(session, policy, quarter, missing),
         redistribution=_redistribution(session, quarter, missing),
         price=_price(session, quarter, missing),
+        history=_history(session, quarter),
         missing=missing,
     )
 
 
-def _health(session: Session, quarter: Quarter, missing: list[str]) -> dict[str, Reading | None]:
+def _health(
+    session: Session, policy: Policy, quarter: Quarter, missing: list[str]
+) -> dict[str, Reading | None]:
     stored = {r.metric: r for r in stored_readings(session, Period(QUARTER, quarter))}
     found: dict[str, Reading | None] = {}
     for section, metric in HEALTH_SECTIONS.items():
@@ -156,6 +172,7 @@ def _health(session: Session, quarter: Quarter, missing: list[str]) -> dict[str,
             None if value is None else value.denominator,
             reading.unit,
             str(reading.status),
+            **bounds_of(policy, metric),
         )
     return found
 
@@ -197,3 +214,22 @@ def _price(session: Session, quarter: Quarter, missing: list[str]) -> PriceSecti
         policy_version=stored.policy_version,
         set_at=us_to_iso(stored.set_at_us),
     )
+
+
+def _history(session: Session, quarter: Quarter) -> list[QuarterPoint]:
+    """Supply at each close and the directive price, from the quarter of the ledger's
+    first entry (at most ``HISTORY_QUARTERS`` back) to ``quarter``."""
+    first_us = repo.first_entry_us(session, STK)
+    if first_us is None:
+        return []
+    quarters = [quarter]
+    first = Quarter.containing(us_to_datetime(first_us))
+    while len(quarters) < HISTORY_QUARTERS and quarters[0] > first:
+        quarters.insert(0, quarters[0].previous())
+    prices = repo.prices_between(session, str(quarters[0]), str(quarter))
+    points = []
+    for each in quarters:
+        posted = health_repo.posted_by_type(session, STK, datetime_to_us(each.end))
+        supply = supply_of({k: TypeTotals(0, units, 0) for k, units in posted.items()})
+        points.append(QuarterPoint(str(each), supply.supply_units, prices.get(str(each))))
+    return points

@@ -27,6 +27,9 @@ a buys for 200, the pool rewards d 300. The quarterly run (stk-2025-12) runs on
 | treasury | stored reading: 2 100 / 10 300 | 2100/103 % ok |
 | redistribution | c inactive since 2025-01-01 (455 days at the close: tier ≥ 365 days, 15 %); reachable 1 000 − 500 held = 500; floor(500 × 1 500 / 10 000) = 75; a, b, d active (0 %), no one in the warn tier; no own wallets | members 4, redistributed 1, due 75, moved 75, warnings 0, out of reach 0 |
 | price | no backing inflows: backing 0 over issued 10 400 at the close → 0 RUB | 0 |
+| lorenz | cumulative ascending balances 300, 990, 1 000, 3 800: every holder (4 ≤ 100 segments) | (0, 0) (1, 300) (2, 1 290) (3, 2 290) (4, 6 090) |
+| bounds | stk-2025-12's ``[health.*]``: active ≥ 30 / < 10 critical; inflation ≤ 5 / > 10; velocity 0.5–2.0 / < 0.2 or > 5; treasury ≥ 15 / < 5 | as text |
+| history | first entry 2025-12-01 → 2025-Q4 (supply 10 000, no price) and 2026-Q1 (10 300, price 0) | 2 quarters |
 
 Before the run, the same figures from the ledger, and health, redistribution and price
 are null and named in ``missing``.
@@ -43,6 +46,8 @@ GOLDEN: dict[str, Any] = {
     "policy_version": "stk-2025-12",
     "asset": "STK",
     "scale": 6,
+    "quote_asset": "RUB",
+    "quote_scale": 2,
     "emission_units": 400,
     "emission_by_account": [{"account": "pool:rewards", "units": 400}],
     "burned_units": 100,
@@ -57,6 +62,13 @@ GOLDEN: dict[str, Any] = {
         {"rank": 4, "units": 300, "share_bps": 492},
     ],
     "gini": "0.431444",
+    "lorenz": [
+        {"holders": 0, "units": 0},
+        {"holders": 1, "units": 300},
+        {"holders": 2, "units": 1_290},
+        {"holders": 3, "units": 2_290},
+        {"holders": 4, "units": 6_090},
+    ],
     "transaction_volume_units": 1_000,
     "rewards_units": 300,
     "rewarded_members": 1,
@@ -67,6 +79,10 @@ GOLDEN: dict[str, Any] = {
         "denominator": 1,
         "unit": "percent",
         "status": "ok",
+        "target_min": "30",
+        "target_max": None,
+        "critical_below": "10",
+        "critical_above": None,
     },
     "inflation": {
         "value": "12.000000",
@@ -74,6 +90,10 @@ GOLDEN: dict[str, Any] = {
         "denominator": 1,
         "unit": "percent",
         "status": "critical",
+        "target_min": None,
+        "target_max": "5",
+        "critical_below": None,
+        "critical_above": "10",
     },
     "velocity": {
         "value": "0.216411",
@@ -81,6 +101,10 @@ GOLDEN: dict[str, Any] = {
         "denominator": 1109,
         "unit": "ratio",
         "status": "warning",
+        "target_min": "0.5",
+        "target_max": "2.0",
+        "critical_below": "0.2",
+        "critical_above": "5",
     },
     "treasury": {
         "value": "20.388349",
@@ -88,6 +112,10 @@ GOLDEN: dict[str, Any] = {
         "denominator": 103,
         "unit": "percent",
         "status": "ok",
+        "target_min": "15",
+        "target_max": None,
+        "critical_below": "5",
+        "critical_above": None,
     },
     "redistribution": {
         "members": 4,
@@ -112,6 +140,10 @@ GOLDEN: dict[str, Any] = {
         "policy_version": "stk-2025-12",
         "set_at": "2026-04-02T12:00:00.000000Z",
     },
+    "history": [
+        {"quarter": "2025-Q4", "supply_units": 10_000, "price_units": None},
+        {"quarter": "2026-Q1", "supply_units": 10_300, "price_units": 0},
+    ],
     "missing": [],
 }
 STORED_BY_THE_RUN = (

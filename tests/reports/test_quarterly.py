@@ -35,9 +35,15 @@ def test_golden_report_before_and_after_the_run(engine: Engine) -> None:
     build_health(engine)
     before_run = run_transaction(engine, lambda s: quarterly_report(s, POLICY, Q1, now=NOW))
     document = asdict(before_run)
-    assert {k: v for k, v in document.items() if k not in (*STORED_BY_THE_RUN, "missing")} == {
-        k: v for k, v in GOLDEN.items() if k not in (*STORED_BY_THE_RUN, "missing")
+    by_the_run = (*STORED_BY_THE_RUN, "missing", "history")
+    assert {k: v for k, v in document.items() if k not in by_the_run} == {
+        k: v for k, v in GOLDEN.items() if k not in by_the_run
     }
+    # The supply history is the ledger's; the price of 2026-Q1 is set by the run.
+    assert [(p["quarter"], p["supply_units"], p["price_units"]) for p in document["history"]] == [
+        ("2025-Q4", 10_000, None),
+        ("2026-Q1", 10_300, None),
+    ]
     assert all(document[k] is None for k in STORED_BY_THE_RUN)
     assert [m.split(":")[0] for m in document["missing"]] == list(STORED_BY_THE_RUN)
     assert "has no run" in document["missing"][4]
@@ -118,6 +124,7 @@ def test_a_run_half_done_shows_what_it_stored(engine: Engine) -> None:
         "treasury",
         "price",
     ]
-    assert {k: v for k, v in later.items() if k not in (*STORED_BY_THE_RUN, "missing")} == {
-        k: v for k, v in GOLDEN.items() if k not in (*STORED_BY_THE_RUN, "missing")
+    by_the_run = (*STORED_BY_THE_RUN, "missing", "history")  # history holds the price
+    assert {k: v for k, v in later.items() if k not in by_the_run} == {
+        k: v for k, v in GOLDEN.items() if k not in by_the_run
     }  # the ledger figures do not depend on how far the run got
