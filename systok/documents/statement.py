@@ -103,7 +103,16 @@ def _header(pdf: FPDF, st: Statement, language: Language) -> None:
 
 def _breakdown(pdf: FPDF, st: Statement, language: Language) -> None:
     _heading(pdf, label(language, "explained"))
-    columns = ("type", "events", "counted", "capped", "ineligible", "weight", "limit", "base")
+    columns: tuple[str, ...] = (
+        "type",
+        "events",
+        "counted",
+        "capped",
+        "ineligible",
+        "weight",
+        "limit",
+        "base",
+    )
     widths: tuple[int, ...] = (48, 16, 19, 19, 19, 13, 22, 24)
     if any(line.previous_counted is not None for line in st.activities):
         columns, widths = (*columns, "previous"), (40, 15, 17, 17, 17, 12, 18, 17, 27)
@@ -260,7 +269,7 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
         "days": item.days,
         "rate": percent_of_bps(language, item.rate_bps or 0),
     }
-    key = item.kind
+    key: str = item.kind
     if item.kind == "inactivity_tier" and not item.rate_bps:
         key = "inactivity_warn"
     return label(language, key, **values)

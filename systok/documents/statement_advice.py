@@ -137,7 +137,10 @@ def vesting_releases(parts: list[VestingPart]) -> list[Recommendation]:
     """Each part still held, with the day it is validated."""
     return [
         Recommendation(
-            kind="vesting_release", event_type=part.event_type, amount=part.amount, on=part.unlock_on
+            kind="vesting_release",
+            event_type=part.event_type,
+            amount=part.amount,
+            on=part.unlock_on,
         )
         for part in parts
         if part.status == "held"

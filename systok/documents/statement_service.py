@@ -44,6 +44,7 @@ from systok.documents.statement_schemas import (
     VestingPart,
     WeekTotal,
 )
+from systok.documents.statement_text import DEFAULT_LANGUAGE, Language
 from systok.economy import repository as economy_repo
 from systok.economy.members import require_member
 from systok.economy.service import reward_status
@@ -234,11 +235,15 @@ def statement_file(folder: Path, week: str, policy_version: str, member_id: str)
     return folder / "statements" / f"{week}-{policy_version}" / f"{name}.pdf"
 
 
-def write_week_statements(session: Session, run: Any, folder: Path, language: str) -> int:
+def write_week_statements(
+    session: Session, run: Any, folder: Path, language: Language = DEFAULT_LANGUAGE
+) -> int:
     """Write every rewarded member's statement of ``run`` under ``folder``; the count.
 
-    Idempotent: the bytes depend only on the stored data, and each file is written to a
-    temporary name and renamed, so a crash leaves whole files or none.
+    Every statement is in ``language`` (Russian, the default: members' language
+    preferences arrive with the notifications). Idempotent: the bytes depend only on
+    the stored data, and each file is written to a temporary name and renamed, so a
+    crash leaves whole files or none.
     """
     members = [r.member_id for r in accrual_repo.run_rewards(session, run.id)]
     context = week_context(session, run, members)
@@ -274,4 +279,3 @@ def _history(session: Session, member_id: str, week: IsoWeek, scale: int) -> lis
 
 def _id_digest(member_id: str) -> str:
     return hashlib.sha256(member_id.encode("utf-8")).hexdigest()[:32]
-

@@ -210,7 +210,7 @@ def grouped(whole: int) -> str:
     """A non-negative integer with its thousands grouped by no-break spaces (``1 584``),
     so a line never breaks inside a number."""
     text = str(whole)
-    groups = []
+    groups: list[str] = []
     while len(text) > 3:
         groups.insert(0, text[-3:])
         text = text[:-3]

@@ -84,7 +84,9 @@ def test_the_golden_statement_model(engine, tmp_path):
         "1584.000000",
     ]
     assert len(st.history) == 12 and st.vesting == []
-    unused = [(r.event_type, r.count, r.amount) for r in st.recommendations if r.kind == "unused_limit"]
+    unused = [
+        (r.event_type, r.count, r.amount) for r in st.recommendations if r.kind == "unused_limit"
+    ]
     assert unused == [
         ("ExerciseSave", 32, "5280.000000"),
         ("ClubCommentCreated", 33, "2722.500000"),
@@ -99,7 +101,11 @@ def test_the_golden_statement_model(engine, tmp_path):
     nxt = by_kind["next_qualification"]
     assert (nxt.level, nxt.level_name, nxt.amount) == (4, "Специалист", "1900.800000")
     tiers = [(r.on, r.rate_bps, r.warn) for r in st.recommendations if r.kind == "inactivity_tier"]
-    assert tiers == [("2026-04-27", 500, True), ("2026-07-26", 1000, False), ("2027-01-27", 1500, False)]
+    assert tiers == [
+        ("2026-04-27", 500, True),
+        ("2026-07-26", 1000, False),
+        ("2027-01-27", 1500, False),
+    ]
     assert st.last_active_on == "2026-01-27"
 
 
