@@ -121,14 +121,8 @@ class Settings(BaseSettings):
     platform_token: str | None = Field(default=None, description="Learning platform API token.")
     http_timeout_seconds: float = Field(default=20.0, description="Timeout of outbound calls.")
     http_retries_max: int = Field(default=5, description="Retries of an outbound call.")
-
-    # --- weekly statements (docs/statement.md, ADR 0038) ----------------------------------
     run_statements: bool = Field(
-        default=True,
-        description="Whether the weekly run's report stage writes every rewarded member's "
-        "PDF statement under data_dir/reports/statements (about 0.1-0.5 s a member; turn "
-        "off for large communities: members still get theirs from the API or `systok "
-        "statement`).",
+        default=True, description="Weekly runs write each member's PDF statement (ADR 0038)."
     )
 
     # --- payouts on Solana (ADR 0007) ---------------------------------------------------

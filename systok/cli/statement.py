@@ -15,7 +15,7 @@ from systok.cli.run import parse_week
 from systok.db.engine import run_transaction
 from systok.documents.statement import render_statement
 from systok.documents.statement_service import member_proof, member_statement
-from systok.documents.statement_text import DEFAULT_LANGUAGE
+from systok.documents.statement_text import DEFAULT_LANGUAGE, Language
 
 console = make_console()
 
@@ -25,6 +25,9 @@ class Lang(StrEnum):
 
     RU = "ru"
     EN = "en"
+
+
+LANGUAGE_OF: dict[Lang, Language] = {Lang.RU: "ru", Lang.EN: "en"}
 
 
 def statement(
@@ -51,7 +54,7 @@ def statement(
     if as_json:
         print_json(found.model_dump(mode="json"))
     if output is not None:
-        data = render_statement(found, "en" if language is Lang.EN else "ru")
+        data = render_statement(found, LANGUAGE_OF[language])
         temporary = output.with_name(output.name + ".tmp")
         temporary.write_bytes(data)
         os.replace(temporary, output)

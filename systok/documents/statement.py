@@ -166,7 +166,8 @@ def _formula(st: Statement, language: Language) -> str:
         "amount": money(language, st.amount, st.scale),
     }
     if c.consistency_coefficient is None:
-        return label(language, "formula_rank", **values)
+        change = label(language, f"rank_{c.rank_change}") if c.rank_change else ""
+        return label(language, "formula_rank", change=change, **values)
     return label(
         language,
         "formula_weighted",
@@ -290,7 +291,8 @@ def _proof(pdf: FPDF, st: Statement, language: Language, mono: str) -> None:
             _code(pdf, mono, f"{step.side}  {step.sibling}")
     else:
         _paragraph(pdf, label(language, "path_empty"))
-    _paragraph(pdf, label(language, "proof_ok" if proof.verified else "proof_bad"))
+    published = proof.stored_root is None or proof.stored_root == proof.root
+    _paragraph(pdf, label(language, "proof_ok" if proof.verified and published else "proof_bad"))
     _paragraph(pdf, label(language, "proof_doc", member=st.member, week=st.week), muted=True)
 
 

@@ -13,7 +13,6 @@ from typing import Literal
 from systok.core.amount import parse_amount
 
 Language = Literal["ru", "en"]
-LANGUAGES: tuple[Language, ...] = ("ru", "en")
 DEFAULT_LANGUAGE: Language = "ru"
 
 LABELS: dict[Language, dict[str, str]] = {
@@ -44,7 +43,10 @@ LABELS: dict[Language, dict[str, str]] = {
         "уровень {level}) × {consistency} (постоянство: {streak} нед. подряд) = {points} "
         "баллов → {amount} STK",
         "formula_rank": "{base} базовых баллов × множитель ранга {level_coef} («{level_name}», "
-        "уровень {level}), с дневным потолком ранга = {points} баллов → {amount} STK",
+        "уровень {level}), с дневным потолком ранга = {points} баллов → {amount} STK. {change}",
+        "rank_rise": "Активность каждый день: на следующей неделе ранг поднимется.",
+        "rank_hold": "На следующей неделе ранг сохранится.",
+        "rank_fall": "Мало активных дней: на следующей неделе ранг снизится.",
         "levels_varied": "Уровень менялся в течение недели: коэффициент применён по дням.",
         "comparison": "Сравнение с прошлой неделей",
         "previous_none": "На прошлой неделе ({week}) начислений не было.",
@@ -113,7 +115,10 @@ LABELS: dict[Language, dict[str, str]] = {
         "level {level}) × {consistency} (consistency: {streak} weeks in a row) = {points} "
         "points → {amount} STK",
         "formula_rank": "{base} base points × rank multiplier {level_coef} (“{level_name}”, "
-        "level {level}), within the rank's daily cap = {points} points → {amount} STK",
+        "level {level}), within the rank's daily cap = {points} points → {amount} STK. {change}",
+        "rank_rise": "Active every day: the rank rises next week.",
+        "rank_hold": "The rank holds next week.",
+        "rank_fall": "Too few active days: the rank falls next week.",
         "levels_varied": "The level changed during the week: coefficients applied per day.",
         "comparison": "Compared with the previous week",
         "previous_none": "No reward in the previous week ({week}).",

@@ -33,8 +33,7 @@ WEEK_DESCRIPTION = "ISO week, e.g. 2026-W46 (W53 only in years that have one, el
 PDF = "application/pdf"
 WEEKLY_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The statement: JSON by default, the A4 PDF with `Accept: "
-        "application/pdf`.",
+        "description": "The statement: JSON by default, the A4 PDF with `Accept: application/pdf`.",
         "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
     },
     **READ_ERRORS,
@@ -97,6 +96,7 @@ def get_weekly_reward(
     work: Work,
     policy: AppPolicy,
     principal: Reader,
+    *,
     week: Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_DESCRIPTION)],
     member: MemberQuery = None,
     lang: Annotated[
