@@ -39,7 +39,7 @@ STK = 1_000_000
 
 def settled(engine, tmp_path: Path):
     setup_community(engine)
-    run_all(engine, tmp_path)
+    run_all(engine, tmp_path)  # type: ignore[no-untyped-call]
     return run_transaction(engine, lambda s: member_statement(s, "m1", "2026-W05"))
 
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from systok.core.amount import format_amount
-from systok.documents.statement_text import grouped, money, number, percent_of_bps
+from systok.documents.statement_text import Language, grouped, money, number, percent_of_bps
 
 NBSP = "\u00a0"
 
@@ -25,7 +25,8 @@ def test_golden_formats():
 def test_money_keeps_every_digit(units: int, scale: int):
     """Removing the grouping and restoring the decimal point gives format_amount back."""
     text = format_amount(units, scale)
-    for language, mark in (("ru", ","), ("en", ".")):
+    marks: tuple[tuple[Language, str], ...] = (("ru", ","), ("en", "."))
+    for language, mark in marks:
         shown = money(language, text, scale)
         assert shown.replace(NBSP, "").replace(mark, ".") == text
 

@@ -23,6 +23,7 @@ from systok.documents.statement_service import (
     statement_file,
     write_week_statements,
 )
+from systok.documents.statement_text import Language
 from tests.accrual.test_rank_ladder_run import POLICY as RANK_POLICY
 from tests.accrual.test_rank_ladder_run import WEEKS as RANK_WEEKS
 from tests.accrual.test_vesting_run import WEEK, setup
@@ -88,12 +89,18 @@ def test_a_rank_ladder_statement(engine, tmp_path, monkeypatch):
     monkeypatch.delenv("SYSTOK_POLICY", raising=False)
     from tests.accrual import test_rank_ladder_run as rank
 
-    rank.test_a_fully_active_week_raises_the_rank_for_the_next(engine, tmp_path, monkeypatch)
+    rank.test_a_fully_active_week_raises_the_rank_for_the_next(  # type: ignore[no-untyped-call]
+        engine, tmp_path, monkeypatch
+    )
     st = run_transaction(engine, lambda s: member_statement(s, "m1", str(RANK_WEEKS[0])))
     assert st.coefficients.model == "rank_ladder" and st.coefficients.rank_change == "rise"
     assert st.policy_version == RANK_POLICY.version
     assert [r.kind for r in st.recommendations][:1] == ["rank_next"]
-    for language, words in (("ru", "ранг поднимется"), ("en", "the rank rises next week")):
+    expected: tuple[tuple[Language, str], ...] = (
+        ("ru", "ранг поднимется"),
+        ("en", "the rank rises next week"),
+    )
+    for language, words in expected:
         path = tmp_path / f"{language}.pdf"
         path.write_bytes(render_statement(st, language))
         assert words in _flat(path)
