@@ -56,7 +56,11 @@ def render_statement(statement: Statement, language: Language = "ru") -> bytes:
     return output_bytes(pdf)
 
 
-def _heading(pdf: FPDF, text: str) -> None:
+def _heading(pdf: FPDF, text: str, keep_mm: float = 20) -> None:
+    """A section title, moved to a new page with its first ``keep_mm`` of content when
+    that would not fit (a heading never ends a page alone)."""
+    if pdf.get_y() + 10 + keep_mm > pdf.h - pdf.b_margin:
+        pdf.add_page()
     pdf.ln(3)
     pdf.set_font(FONT_FAMILY, "B", 11)
     pdf.set_text_color(*ACCENT)
@@ -194,7 +198,7 @@ def _comparison(pdf: FPDF, st: Statement, language: Language) -> None:
                 change=change if change.startswith("-") else "+" + change,
             ),
         )
-    _heading(pdf, label(language, "history"))
+    _heading(pdf, label(language, "history"), keep_mm=CHART_HEIGHT_MM)
     pdf.image(_chart(st, language), w=WIDTH_MM, h=CHART_HEIGHT_MM)
 
 
@@ -277,8 +281,8 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
 
 
 def _proof(pdf: FPDF, st: Statement, language: Language, mono: str) -> None:
-    _heading(pdf, label(language, "verify"))
     proof = st.proof
+    _heading(pdf, label(language, "verify"), keep_mm=min(45 + 4 * len(proof.path), 200))
     _paragraph(pdf, label(language, "policy", version=st.policy_version))
     _code(pdf, mono, st.policy_hash)
     _paragraph(pdf, label(language, "root"))
