@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from systok.accrual import repository as accrual_repo
 from systok.accrual.explain import explain_reward, vesting_of
+from systok.accrual.report import rewards_tree
 from systok.core.amount import STK, format_amount
-from systok.core.merkle import MerkleTree, build_tree, leaf_hash, verify_proof
+from systok.core.merkle import MerkleTree, leaf_hash, verify_proof
 from systok.core.policy import Policy
 from systok.core.scoring import WeeklyScore
 from systok.core.times import date_of_day, datetime_to_us, day_of_date
@@ -72,8 +73,7 @@ class WeekContext:
 def week_context(session: Session, run: Any, members: list[str]) -> WeekContext:
     """The shared part of ``run``'s statements for ``members``."""
     policy = load_policy(run.policy_version)
-    rewards = accrual_repo.run_rewards(session, run.id)
-    tree = build_tree([(r.member_id, int(r.paid_units)) for r in rewards])
+    tree = rewards_tree(accrual_repo.run_rewards(session, run.id))
     week = IsoWeek.parse(run.week)
     last_day = day_of_date(week.days()[-1])
     active = last_activity_days(session, members, STK, last_day, datetime_to_us(week.end))
@@ -106,8 +106,7 @@ def member_proof(session: Session, member_id: str, week: str) -> MerkleProof:
             f"{member_id} has no reward in {week} (not run yet, or no counted events)"
         )
     run = accrual_repo.get_run(session, row.run_id)
-    rewards = accrual_repo.run_rewards(session, run.id)
-    tree = build_tree([(r.member_id, int(r.paid_units)) for r in rewards])
+    tree = rewards_tree(accrual_repo.run_rewards(session, run.id))
     return proof_of(tree, run, member_id, int(row.paid_units))
 
 
