@@ -104,3 +104,31 @@ def test_a_rank_ladder_statement(engine, tmp_path, monkeypatch):
         path = tmp_path / f"{language}.pdf"
         path.write_bytes(render_statement(st, language))
         assert words in _flat(path)
+
+
+def test_a_failing_statement_fails_the_stage_and_a_resume_writes_them_all(
+    engine, tmp_path, monkeypatch
+):
+    """m2's statement fails: the report stage does not commit (no root, stage still
+    ``report``), m1's file is whole, and the resumed run writes both."""
+    from systok.documents import statement_service
+
+    setup(engine)
+    real = render_statement
+
+    def fail_on_m2(statement, language="ru"):
+        if statement.member == "m2":
+            raise RuntimeError("disk full")
+        return real(statement, language)
+
+    monkeypatch.setattr(statement_service, "render_statement", fail_on_m2)
+    with pytest.raises(RuntimeError, match="disk full"):
+        WeeklyRun(engine, POLICY, reports_dir=tmp_path, write_statements=True).run(WEEK)
+    run = run_transaction(engine, lambda s: accrual_repo.find_run(s, str(WEEK), POLICY.version))
+    assert run is not None and (run.stage, run.merkle_root) == ("report", None)
+    folder = tmp_path / "statements" / f"{WEEK}-{POLICY.version}"
+    assert sorted(p.name for p in folder.iterdir()) == ["m1.pdf"]
+    monkeypatch.setattr(statement_service, "render_statement", real)
+    summary = WeeklyRun(engine, POLICY, reports_dir=tmp_path, write_statements=True).run(WEEK)
+    assert summary.stage == "done" and summary.merkle_root
+    assert sorted(p.name for p in folder.iterdir()) == ["m1.pdf", "m2.pdf"]
