@@ -33,6 +33,8 @@ COMMANDS = [
     ["report", "csv"],
     ["report", "quarterly"],
     ["explain"],
+    ["statement"],
+    ["proof"],
     ["verify", "week"],
     ["verify", "quarter"],
     ["vesting", "list"],

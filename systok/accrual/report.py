@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from systok.core.amount import format_amount
-from systok.core.merkle import build_tree
+from systok.core.merkle import MerkleTree, build_tree
 from systok.core.policy import Policy
 from systok.errors import RunError
 
@@ -55,6 +55,13 @@ def rewards_csv(rewards: list[Any], day: date, policy: Policy) -> str:
     return out.getvalue()
 
 
+def rewards_tree(rewards: list[Any]) -> MerkleTree:
+    """The week's Merkle tree over (member, paid units) of its rewards: the one
+    definition of what the root commits to, shared by the run and the statements'
+    proofs."""
+    return build_tree([(r.member_id, int(r.paid_units)) for r in rewards])
+
+
 def rewards_root(rewards: list[Any]) -> str:
     """The week's Merkle root over (member, paid units) of its rewards, by member id."""
-    return build_tree([(r.member_id, r.paid_units) for r in rewards]).root_hex
+    return rewards_tree(rewards).root_hex

@@ -58,12 +58,14 @@ class WeeklyRun:
         policy: Policy,
         *,
         reports_dir: Path,
+        write_statements: bool = False,
         clock: Callable[[], int] = now_us,
         payout_adapter: PayoutAdapter | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.reports_dir = reports_dir
+        self.write_statements = write_statements
         self.clock = clock
         self.payouts = RunPayouts(engine, policy, clock=clock, adapter=payout_adapter)
 
@@ -109,6 +111,7 @@ class WeeklyRun:
             run=run,
             week=week,
             reports_dir=self.reports_dir,
+            write_statements=self.write_statements,
             clock=self.clock,
             payouts=self.payouts,
         )

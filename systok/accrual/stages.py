@@ -53,6 +53,8 @@ class StageContext:
     """The run row as locked for this stage."""
     week: IsoWeek
     reports_dir: Path
+    write_statements: bool
+    """Whether the report stage writes the members' PDF statements (``run_statements``)."""
     clock: Callable[[], int]
     payouts: RunPayouts
 
@@ -130,12 +132,19 @@ def pool_share(policy: Policy, week: IsoWeek) -> int:
 
 
 def report(ctx: StageContext) -> dict[str, Any]:
-    """Write the week's CSV (the policy's columns) and record the Merkle root."""
+    """Write the week's CSV (the policy's columns) and, when asked, every rewarded
+    member's PDF statement; record the Merkle root. Rerunning it rewrites the same bytes."""
     rewards = repo.run_rewards(ctx.session, ctx.run.id)
     ctx.reports_dir.mkdir(parents=True, exist_ok=True)
     report_path(ctx.reports_dir, ctx.run.week, ctx.run.policy_version).write_text(
         rewards_csv(rewards, date_of_day(ctx.last_day), ctx.policy), encoding="utf-8"
     )
+    if ctx.write_statements:
+        # Imported here: the statements read the accrual package (explain, rewards),
+        # so a module-level import would make the two packages import each other.
+        from systok.documents.statement_service import write_week_statements
+
+        write_week_statements(ctx.session, ctx.run, ctx.reports_dir)
     return {"merkle_root": rewards_root(rewards)}
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from systok.core.ledger import TransactionCode
+from systok.documents.statement_schemas import Statement
 
 Money = Annotated[
     str,
@@ -220,6 +221,9 @@ class WeeklyRewardOut(_Out):
         "the coefficients and why; notes."
     )
     adjustments: list[AdjustmentOut]
+    statement: Statement = Field(
+        description="The weekly statement (the PDF's content; docs/statement.md)."
+    )
 
 
 # --- marketplace -----------------------------------------------------------------------

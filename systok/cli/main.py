@@ -70,6 +70,7 @@ def _register_subcommands() -> None:
     from systok.cli import run as run_cli
     from systok.cli import sale as sale_cli
     from systok.cli import stabilise as stabilise_cli
+    from systok.cli import statement as statement_cli
     from systok.cli import vesting as vesting_cli
 
     app.add_typer(policy_cli.app, name="policy")
@@ -81,6 +82,7 @@ def _register_subcommands() -> None:
     app.add_typer(run_cli.run_app, name="run")
     app.add_typer(run_cli.report_app, name="report")
     app.command("explain")(explain_cli.explain)
+    statement_cli.register(app)
     app.add_typer(run_cli.verify_app, name="verify")
     run_cli.run_app.command("quarter")(quarter_cli.run_quarter)
     run_cli.verify_app.command("quarter")(quarter_cli.verify_quarter_command)

@@ -40,8 +40,12 @@ def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
     engine = migrated_engine()
     policy = policy_for_week(week)
     refuse_open_week(week, policy, clock.now())
-    reports = get_settings().data_dir / "reports"
-    return WeeklyRun(engine, policy, reports_dir=reports), policy
+    settings = get_settings()
+    reports = settings.data_dir / "reports"
+    runner = WeeklyRun(
+        engine, policy, reports_dir=reports, write_statements=settings.run_statements
+    )
+    return runner, policy
 
 
 def summary_json(summary: RunSummary, scale: int, counts: tuple[int, int]) -> dict[str, Any]:

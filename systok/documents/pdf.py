@@ -63,6 +63,17 @@ def new_document(*, title: str, created: datetime, author: str = "SysTok") -> FP
     return pdf
 
 
+MONO_FAMILY = "DejaVuMono"
+"""The monospaced family ``add_mono_font`` registers (hashes, proofs)."""
+
+
+def add_mono_font(pdf: FPDF) -> str:
+    """Register DejaVu Sans Mono (regular) on ``pdf`` for text that must line up, such as
+    hex digests; returns the family name. Embedded as a subset like the others."""
+    pdf.add_font(MONO_FAMILY, "", str(font_directory() / "DejaVuSansMono.ttf"))
+    return MONO_FAMILY
+
+
 def chart_png(figure: Figure, *, dpi: int = 150) -> bytes:
     """Render ``figure`` to PNG bytes (Agg) and release it; no version stamp, so the
     bytes depend on the data only."""

@@ -213,6 +213,25 @@ def member_rewards(session: Session, member_id: str, limit: int) -> list[Row[Any
     )
 
 
+def member_paid_between(
+    session: Session, member_id: str, first_week: str, last_week: str
+) -> dict[str, int]:
+    """The member's paid units per week from ``first_week`` to ``last_week`` (ISO week
+    text sorts as the weeks do), the latest run of each week; weeks without a reward
+    are absent. A weekly statement's 12-week chart."""
+    rows = session.execute(
+        select(runs_t.c.week, rewards_t.c.paid_units)
+        .select_from(rewards_t.join(runs_t, runs_t.c.id == rewards_t.c.run_id))
+        .where(
+            rewards_t.c.member_id == member_id,
+            runs_t.c.week >= first_week,
+            runs_t.c.week <= last_week,
+        )
+        .order_by(runs_t.c.week, runs_t.c.id)
+    )
+    return {str(week): int(paid) for week, paid in rows}
+
+
 def member_week_reward(session: Session, member_id: str, week: str) -> Row[Any] | None:
     """The member's reward of one week (the latest run of that week), with its run id.
 

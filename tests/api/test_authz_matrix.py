@@ -54,6 +54,14 @@ MATRIX = [
         (401, 404, 403, 404, 403),
     ),  # no reward that week: 404 once allowed in
     (
+        "GET",
+        f"{T}/rewards/proof?week=2026-W40",
+        None,
+        False,
+        "admin:read",
+        (401, 404, 403, 404, 403),
+    ),  # the Merkle proof: the same gate as the statement
+    (
         "POST",
         f"{T}/transfer",
         {"to": "m3", "amount": "1"},

@@ -9,6 +9,7 @@ transaction, so a refused request changes nothing.
 | endpoint | member token | API key scope |
 |---|---|---|
 | GET balance, balance/history, transactions, rewards, rewards/weekly | own data | admin:read |
+| GET rewards/proof (the Merkle proof; rewards/weekly also as PDF) | own data | admin:read |
 | POST transfer | own tokens | transfers:write |
 | POST services/{id}/purchase | own tokens | purchases:write |
 | GET services | anyone, no credentials needed | |

@@ -1,10 +1,17 @@
-"""``GET /tokenomics/rewards`` and ``…/rewards/weekly``: what a member earned, and why."""
+"""``GET /tokenomics/rewards``, ``…/rewards/weekly`` and ``…/rewards/proof``: what a
+member earned, why, and the proof it is in the week's published Merkle root.
+
+``rewards/weekly`` is the weekly statement (docs/statement.md): the A4 PDF when the
+client accepts ``application/pdf``, else JSON — the breakdown and the same statement
+model the PDF is drawn from. A member token reads only its own member's.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Header, Query
+from fastapi.responses import Response
 
 from systok.api import schemas as s
 from systok.api.deps import AppPolicy, Work
@@ -13,13 +20,34 @@ from systok.api.member_auth import acting_member
 from systok.api.routes.common import READ_ERRORS, MemberQuery, Reader, money, tokenomics_router
 from systok.core.amount import STK
 from systok.core.weeks import IsoWeek
+from systok.documents.statement import render_statement
+from systok.documents.statement_schemas import MerkleProof
+from systok.documents.statement_service import member_proof, member_statement
 from systok.economy import service
 
 REWARD_WEEKS_DEFAULT = 52
 REWARD_WEEKS_MAX = 520
 WEEK_PATTERN = r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 
+WEEK_DESCRIPTION = "ISO week, e.g. 2026-W46 (W53 only in years that have one, else 422)."
+PDF = "application/pdf"
+WEEKLY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The statement: JSON by default, the A4 PDF with `Accept: application/pdf`.",
+        "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+    },
+    **READ_ERRORS,
+}
+
 router = tokenomics_router()
+
+
+def _iso_week(week: str) -> str:
+    """The ``week`` query as canonical text, or a 422 naming ``query.week``."""
+    try:
+        return str(IsoWeek.parse(week))
+    except ValueError as error:
+        raise RequestInvalid("query.week", str(error)) from None
 
 
 @router.get(
@@ -61,33 +89,41 @@ def get_rewards(
 @router.get(
     "/rewards/weekly",
     response_model=s.WeeklyRewardOut,
-    responses=READ_ERRORS,
-    summary="Why the member got exactly this much in one week (the breakdown)",
+    responses=WEEKLY_RESPONSES,
+    summary="The member's weekly statement: PDF or JSON (the breakdown and the statement)",
 )
 def get_weekly_reward(
     work: Work,
     policy: AppPolicy,
     principal: Reader,
-    week: Annotated[
-        str,
-        Query(
-            pattern=WEEK_PATTERN,
-            description="ISO week, e.g. 2026-W46 (W53 only in years that have one, else 422).",
-        ),
-    ],
+    *,
+    week: Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_DESCRIPTION)],
     member: MemberQuery = None,
-) -> s.WeeklyRewardOut:
+    lang: Annotated[
+        Literal["ru", "en"], Query(description="The PDF's language (Russian by default).")
+    ] = "ru",
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> s.WeeklyRewardOut | Response:
     """The reward with its breakdown, re-scored by the reference scorer from what the run
     collected (ADR 0009); ``breakdown.matches_stored`` is false if the events or the
-    reward changed since. The PDF comes with the reports issue."""
+    reward changed since. ``statement`` is what the PDF shows: the comparison with the
+    previous week, the last 12 weeks, recommendations, the Merkle proof."""
     member_id = acting_member(principal, member)
-    try:
-        iso_week = str(IsoWeek.parse(week))
-    except ValueError as error:
-        raise RequestInvalid("query.week", str(error)) from None
+    iso_week = _iso_week(week)
+    if accept is not None and PDF in accept.lower():
+        found = work(lambda session: member_statement(session, member_id, iso_week), snapshot=True)
+        return Response(
+            render_statement(found, lang),
+            media_type=PDF,
+            headers={"Content-Disposition": f'inline; filename="statement-{iso_week}.pdf"'},
+        )
     scale = policy.stk_scale
-    reward = work(
-        lambda session: service.weekly_reward(session, member_id, iso_week), snapshot=True
+    reward, statement = work(
+        lambda session: (
+            service.weekly_reward(session, member_id, iso_week),
+            member_statement(session, member_id, iso_week),
+        ),
+        snapshot=True,
     )
     return s.WeeklyRewardOut(
         member=member_id,
@@ -111,4 +147,24 @@ def get_weekly_reward(
             )
             for a in reward.adjustments
         ],
+        statement=statement,
     )
+
+
+@router.get(
+    "/rewards/proof",
+    response_model=MerkleProof,
+    responses=READ_ERRORS,
+    summary="The Merkle proof that the member's paid reward is in the week's root",
+)
+def get_reward_proof(
+    work: Work,
+    principal: Reader,
+    week: Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_DESCRIPTION)],
+    member: MemberQuery = None,
+) -> MerkleProof:
+    """The leaf, the path of sibling hashes and the root; recompute it as
+    docs/statement.md describes to check inclusion without trusting SysTok."""
+    member_id = acting_member(principal, member)
+    iso_week = _iso_week(week)
+    return work(lambda session: member_proof(session, member_id, iso_week), snapshot=True)
