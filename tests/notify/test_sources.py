@@ -1,0 +1,84 @@
+"""The quarterly run's stages enqueue in their own unit of work (ADR 0037).
+
+The community of ``tests.quarter.world`` at the close of 2026-Q1: ``b`` (120 days
+inactive) is in the 90–180 tier, 5 % with a warning, and loses 449 500 base units
+(0.449500 STK); ``c`` (273 days) is in the 180–365 tier, 10 %, and loses 800 000
+(0.800000 STK). ``a`` was active: no message. The health world of
+``tests.quarter.health_world`` fires two stabilisation rules (buyback and emission
+adjustment): each is told to every admin profile.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from systok.core.times import datetime_to_us
+from systok.quarter import repository as quarter_repo
+from systok.quarter.service import QuarterRun
+from tests.notify.outbox import outbox, with_profile
+from tests.quarter.health_world import build_health
+from tests.quarter.test_stabilise import set_prices
+from tests.quarter.world import NOW, POLICY, QUARTER, build
+
+
+def run(engine: Engine) -> None:
+    QuarterRun(engine, POLICY, clock=lambda: datetime_to_us(NOW)).run(QUARTER)
+
+
+def test_redistribution_warns_and_tells_once(engine: Engine) -> None:
+    build(engine)
+    with_profile(engine, "a", email="a@example.org")
+    with_profile(engine, "b", email="b@example.org", language="en")
+    with_profile(engine, "c", telegram_chat_id="303")
+    run(engine)
+    rows = outbox(engine)
+    assert [(r["member_id"], r["kind"], r["channel"]) for r in rows] == [
+        ("b", "inactivity_warning", "email"),
+        ("c", "redistribution", "telegram"),
+    ]
+    b, c = rows
+    assert b["subject"] == "Warning: your wallet has been inactive for at least 90 days"
+    assert "5.00 % of your available balance went to the rewards pool: 0.449500 STK" in b["body"]
+    assert "10.00 % доступного баланса — 0.800000 STK — переведено в пул наград" in c["body"]
+    assert b["created_at_us"] == datetime_to_us(NOW)
+    run(engine)  # a settled quarter: nothing new
+    assert len(outbox(engine)) == 2
+
+
+def test_a_redistribute_stage_that_fails_tells_nobody(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage's ledger entries and its messages roll back together; the resumed run
+    tells each member once."""
+    build(engine)
+    with_profile(engine, "c", email="c@example.org")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("disk full while recording the redistributions")
+
+    monkeypatch.setattr(quarter_repo, "insert_redistributions", broken)
+    with pytest.raises(RuntimeError):
+        run(engine)
+    assert outbox(engine) == []
+    monkeypatch.undo()
+    run(engine)  # run again: resumes at the failed stage
+    assert [(r["member_id"], r["kind"]) for r in outbox(engine)] == [("c", "redistribution")]
+
+
+def test_stabilisation_proposals_go_to_every_admin(engine: Engine) -> None:
+    build_health(engine)
+    set_prices(engine, {"2025-Q4": 1000, "2026-Q1": 750})
+    with_profile(engine, "ops", email="ops@example.org", admin=True)
+    with_profile(engine, "lead", telegram_chat_id="@systok_ops", admin=True, language="en")
+    with_profile(engine, "member", email="member@example.org")
+    run(engine)
+    rows = outbox(engine)
+    got = sorted((r["member_id"], r["channel"], r["subject"]) for r in rows)
+    assert got == [
+        ("lead", "telegram", 'Stabilisation 2026-Q1: rule "buyback" fired'),
+        ("lead", "telegram", 'Stabilisation 2026-Q1: rule "emission_adjustment" fired'),
+        ("ops", "email", "Стабилизация 2026-Q1: сработало правило «buyback»"),
+        ("ops", "email", "Стабилизация 2026-Q1: сработало правило «emission_adjustment»"),
+    ]
+    assert {r["kind"] for r in rows} == {"stabilisation_proposal"}
