@@ -75,16 +75,20 @@ def test_email_subject_on_the_wire_is_encoded_words() -> None:
 
 
 def test_email_recipient_refused_is_permanent() -> None:
-    with smtp_server(refuse={"gone@example.org"}) as server:
-        with pytest.raises(DeliveryRefused, match="550"):
-            smtp(server.port).send(message(address="gone@example.org"))
+    with (
+        smtp_server(refuse={"gone@example.org"}) as server,
+        pytest.raises(DeliveryRefused, match="550"),
+    ):
+        smtp(server.port).send(message(address="gone@example.org"))
     assert server.received == []
 
 
 def test_email_recipient_deferred_is_temporary() -> None:
-    with smtp_server(defer={"busy@example.org"}) as server:
-        with pytest.raises(DeliveryDeferred, match="451"):
-            smtp(server.port).send(message(address="busy@example.org"))
+    with (
+        smtp_server(defer={"busy@example.org"}) as server,
+        pytest.raises(DeliveryDeferred, match="451"),
+    ):
+        smtp(server.port).send(message(address="busy@example.org"))
 
 
 def test_email_server_down_is_temporary() -> None:

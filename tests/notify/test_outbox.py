@@ -242,8 +242,15 @@ def test_a_channel_not_configured_defers() -> None:
 
 @pytest.mark.parametrize(
     ("attempts", "asked", "wait"),
-    [(1, None, 60), (2, None, 120), (3, None, 240), (7, None, 3600), (60, None, 3600),
-     (1, 7, 60), (1, 90, 90)],
+    [
+        (1, None, 60),
+        (2, None, 120),
+        (3, None, 240),
+        (7, None, 3600),
+        (60, None, 3600),
+        (1, 7, 60),
+        (1, 90, 90),
+    ],
 )
 def test_backoff_golden(attempts: int, asked: int | None, wait: int) -> None:
     """60 × 2^(n−1), capped at 3600; a longer wait asked by the channel wins."""

@@ -19,7 +19,6 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 
 from systok import clock
 from systok.errors import DeliveryDeferred, DeliveryRefused
@@ -36,10 +35,6 @@ class Attachment:
     content: bytes
     mime_type: str = "application/pdf"
 
-    @classmethod
-    def from_path(cls, path: Path, mime_type: str = "application/pdf") -> Attachment:
-        """The file at ``path``, named as it is."""
-        return cls(path.name, path.read_bytes(), mime_type)
 
 
 def build_email(
