@@ -36,7 +36,6 @@ class Attachment:
     mime_type: str = "application/pdf"
 
 
-
 def build_email(
     message: OutboxMessage, *, sender: str, attachments: tuple[Attachment, ...] = ()
 ) -> EmailMessage:
