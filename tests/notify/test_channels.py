@@ -5,6 +5,8 @@ from __future__ import annotations
 from email.header import decode_header, make_header
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from systok.errors import DeliveryDeferred, DeliveryRefused
 from systok.notify.channels.smtp import Attachment, SmtpChannel
@@ -138,3 +140,27 @@ def test_telegram_text_is_cut_to_the_bot_api_limit() -> None:
     long = OutboxMessage(**{**long.__dict__, "body": "Щ" * 5000})
     text = message_text(long)
     assert len(text) == 4096 and text.endswith("…")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+        min_size=1,
+        max_size=200,
+    ).filter(lambda t: t.strip() == t and "  " not in t)
+)
+def test_any_subject_goes_out_as_ascii_and_decodes_back_equal(subject: str) -> None:
+    """Property: whatever the subject (Cyrillic, emoji, quotes), the header on the wire is
+    ASCII and a reader decodes it back to the same text."""
+    from email import policy
+    from email.parser import BytesParser
+
+    from systok.notify.channels.smtp import build_email
+
+    one = OutboxMessage(**{**message().__dict__, "subject": subject})
+    wire = build_email(one, sender="systok@example.org").as_bytes()
+    header_block = wire.split(b"\n\n", 1)[0]
+    assert header_block.isascii()
+    parsed = BytesParser(policy=policy.default).parsebytes(wire)
+    assert parsed["Subject"] == subject

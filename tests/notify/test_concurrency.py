@@ -1,7 +1,8 @@
-"""Two dispatchers at once on PostgreSQL send each message exactly once.
+"""Two dispatchers at once send each message exactly once (PostgreSQL, and SQLite).
 
 Both claim with ``FOR UPDATE SKIP LOCKED``: a row one claim holds is invisible to the
-other's, and a claimed row is ``sending`` (not due) once the claim commits. 60
+other's, and a claimed row is ``sending`` (not due) once the claim commits; SQLite
+serialises the claims (``BEGIN IMMEDIATE``, one writer). 60
 messages, batches of 4, two threads racing until nothing is due: the SMTP server
 must receive 60 emails with 60 distinct Message-IDs, and every row ends ``sent``
 after exactly one attempt.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import Engine
 
 from systok.clock import now_us
@@ -26,12 +26,11 @@ from tests.notify.test_outbox import channels
 MESSAGES = 60
 
 
-@pytest.mark.postgres
-def test_two_dispatchers_send_each_message_once(pg_engine: Engine) -> None:
-    with_profile(pg_engine, "anna", email="anna@example.org")
+def test_two_dispatchers_send_each_message_once(engine: Engine) -> None:
+    with_profile(engine, "anna", email="anna@example.org")
     for n in range(MESSAGES):
         run_transaction(
-            pg_engine,
+            engine,
             lambda s, n=n: enqueue(
                 s,
                 MessageKind.TRANSFER_RECEIVED,
@@ -48,7 +47,7 @@ def test_two_dispatchers_send_each_message_once(pg_engine: Engine) -> None:
     def dispatcher(port: int) -> None:
         try:
             start.wait()
-            while (done := dispatch_once(pg_engine, channels(port), RULE, limit=4)).claimed:
+            while (done := dispatch_once(engine, channels(port), RULE, limit=4)).claimed:
                 claimed.append(done.claimed)
         except BaseException as error:  # reported below, with the thread's name
             errors.append(error)
@@ -63,4 +62,4 @@ def test_two_dispatchers_send_each_message_once(pg_engine: Engine) -> None:
     assert sum(claimed) == MESSAGES
     ids = [m["Message-ID"] for m in server.received]
     assert len(ids) == MESSAGES == len(set(ids))
-    assert {(r["status"], r["attempts"]) for r in outbox(pg_engine)} == {("sent", 1)}
+    assert {(r["status"], r["attempts"]) for r in outbox(engine)} == {("sent", 1)}
