@@ -41,6 +41,16 @@ def admin_profile_rows(session: Session) -> list[Row[Any]]:
     return list(rows.all())
 
 
+def profile_rows_with_channels(session: Session) -> list[Row[Any]]:
+    """Every profile with an email or a Telegram chat (the ones a message can reach)."""
+    rows = session.execute(
+        select(notify_profiles_t).where(
+            or_(_p.email.is_not(None), _p.telegram_chat_id.is_not(None))
+        )
+    )
+    return list(rows.all())
+
+
 def save_profile(session: Session, values: dict[str, Any]) -> None:
     """Insert or replace a member's profile (``values`` holds every column)."""
     statement = dialect_insert(session, notify_profiles_t).values(**values)

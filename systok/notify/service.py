@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -54,6 +55,10 @@ def profile(session: Session, member_id: str) -> Profile:
         if not repo.member_exists(session, member_id):
             raise _not_found(member_id)
         return Profile(member_id, None, None, DEFAULT_LANGUAGE, frozenset(), admin=False)
+    return _profile_of(member_id, row)
+
+
+def _profile_of(member_id: str, row: Any) -> Profile:
     return Profile(
         member_id=member_id,
         email=row.email,
@@ -184,6 +189,26 @@ def enqueue(
         params=params,
         now_us=now_us,
     )
+
+
+def enqueue_many(
+    session: Session,
+    kind: MessageKind,
+    items: Sequence[tuple[str, str, Params]],
+    *,
+    now_us: int,
+) -> int:
+    """``enqueue`` for many members at once — ``(member_id, event_key, params)`` each —
+    reading the profiles once (a weekly run tells every rewarded member)."""
+    profiles = {row.member_id: row for row in repo.profile_rows_with_channels(session)}
+    added = 0
+    for member_id, event_key, params in items:
+        if member_id in profiles:
+            recipient = _profile_of(member_id, profiles[member_id])
+            added += _enqueue_for(
+                session, recipient, kind, event_key=event_key, params=params, now_us=now_us
+            )
+    return added
 
 
 def enqueue_admins(

@@ -82,3 +82,23 @@ def test_stabilisation_proposals_go_to_every_admin(engine: Engine) -> None:
         ("ops", "email", "Стабилизация 2026-Q1: сработало правило «emission_adjustment»"),
     ]
     assert {r["kind"] for r in rows} == {"stabilisation_proposal"}
+
+
+def test_the_weekly_run_tells_each_rewarded_member_once(engine: Engine, tmp_path) -> None:
+    """The golden member m1 (Практик 1.5, 4 weeks in a row 1.10, 960 points) earns
+    960 × 1.5 × 1.10 = 1 584 STK in 2026-W05 and is told so in Russian, once per
+    channel; m2 has no profile and is told nothing."""
+    from systok.accrual.service import WeeklyRun
+    from tests.accrual.test_weekly_run import POLICY as WEEKLY, WEEKS, run_all, setup_community
+
+    setup_community(engine)
+    with_profile(engine, "m1", email="m1@example.org")
+    run_all(engine, tmp_path)
+    rows = [r for r in outbox(engine) if "2026-W05" in r["idempotency_key"]]
+    assert [(r["member_id"], r["kind"]) for r in rows] == [("m1", "weekly_reward")]
+    assert rows[0]["subject"] == "Ваши STK за неделю 2026-W05: 1584.000000 STK"
+    assert "rewards/weekly?week=2026-W05" in rows[0]["body"]
+    assert {r["member_id"] for r in outbox(engine)} == {"m1"}
+    before = len(outbox(engine))
+    WeeklyRun(engine, WEEKLY, reports_dir=tmp_path).run(WEEKS[-1])  # settled: nothing new
+    assert len(outbox(engine)) == before

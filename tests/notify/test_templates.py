@@ -81,10 +81,16 @@ def test_weekly_reward_links_or_attaches_the_statement() -> None:
         Language.RU,
         {"week": "2026-W05", "amount": "1584.000000", "statement_url": "https://x/s.pdf"},
     )
-    attached = render(MessageKind.WEEKLY_REWARD, Language.RU, PARAMS[MessageKind.WEEKLY_REWARD])
+    attached = render(
+        MessageKind.WEEKLY_REWARD,
+        Language.RU,
+        {**PARAMS[MessageKind.WEEKLY_REWARD], "attached": 1},
+    )
+    neither = render(MessageKind.WEEKLY_REWARD, Language.EN, PARAMS[MessageKind.WEEKLY_REWARD])
     assert "Подробная выписка: https://x/s.pdf" in linked.body
     assert "приложена к письму (PDF)" in attached.body
     assert attached.subject == "Ваши STK за неделю 2026-W05: 1584.000000 STK"
+    assert "GET /api/v1/tokenomics/rewards/weekly?week=2026-W05" in neither.body
 
 
 def test_a_missing_parameter_is_an_error_not_a_hole() -> None:
