@@ -89,7 +89,8 @@ def test_the_weekly_run_tells_each_rewarded_member_once(engine: Engine, tmp_path
     960 × 1.5 × 1.10 = 1 584 STK in 2026-W05 and is told so in Russian, once per
     channel; m2 has no profile and is told nothing."""
     from systok.accrual.service import WeeklyRun
-    from tests.accrual.test_weekly_run import POLICY as WEEKLY, WEEKS, run_all, setup_community
+    from tests.accrual.test_weekly_run import POLICY as WEEKLY
+    from tests.accrual.test_weekly_run import WEEKS, run_all, setup_community
 
     setup_community(engine)
     with_profile(engine, "m1", email="m1@example.org")
