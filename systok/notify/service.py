@@ -183,7 +183,7 @@ def enqueue(
         return 0
     return _enqueue_for(
         session,
-        profile(session, member_id),
+        _profile_of(member_id, found),
         kind,
         event_key=event_key,
         params=params,
@@ -217,7 +217,7 @@ def enqueue_admins(
     """Queue the message for every profile marked ``admin``; returns how many were added."""
     added = 0
     for row in repo.admin_profile_rows(session):
-        recipient = profile(session, row.member_id)
+        recipient = _profile_of(row.member_id, row)
         added += _enqueue_for(
             session, recipient, kind, event_key=event_key, params=params, now_us=now_us
         )
