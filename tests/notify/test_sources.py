@@ -103,3 +103,34 @@ def test_the_weekly_run_tells_each_rewarded_member_once(engine: Engine, tmp_path
     before = len(outbox(engine))
     WeeklyRun(engine, WEEKLY, reports_dir=tmp_path).run(WEEKS[-1])  # settled: nothing new
     assert len(outbox(engine)) == before
+
+
+def test_vesting_release_and_cancel_tell_the_member(engine: Engine, tmp_path) -> None:
+    """m1's and m2's peer review part (weight × 1.0 × 1.00 STK) is held 30 days; at the
+    unlock m1's is released and m2's, flagged, cancelled — each told once, in their
+    language, with the reason in words."""
+    from systok.accrual.repository import run_grants
+    from systok.accrual.service import WeeklyRun
+    from systok.accrual.vesting import flag_grant, release_due
+    from systok.core.vesting import CancelReason
+    from systok.db.engine import run_transaction
+    from tests.accrual.test_vesting_run import WEEK, setup
+    from tests.accrual.test_weekly_run import POLICY as WEEKLY
+
+    setup(engine)
+    with_profile(engine, "m1", email="m1@example.org")
+    with_profile(engine, "m2", telegram_chat_id="202", language="en")
+    run_id = WeeklyRun(engine, WEEKLY, reports_dir=tmp_path).run(WEEK).run_id
+    grants = run_transaction(engine, lambda s: run_grants(s, run_id))
+    run_transaction(engine, lambda s: flag_grant(s, grants[1].id, CancelReason.WORK_FLAGGED))
+    unlock = grants[0].unlock_at_us
+    for _ in range(2):  # the second release finds nothing due and tells nobody again
+        run_transaction(engine, lambda s: release_due(s, WEEKLY, clock=lambda: unlock))
+    vested = f"{WEEKLY.events['PeerReviewCompleted'].weight}.000000"
+    rows = [r for r in outbox(engine) if r["kind"].startswith("vesting")]
+    assert [(r["member_id"], r["kind"], r["subject"]) for r in rows] == [
+        ("m1", "vesting_released", f"Разморожено {vested} STK"),
+        ("m2", "vesting_cancelled", f"{vested} STK cancelled"),
+    ]
+    assert "за «рецензирование работы» переведены на ваш баланс" in rows[0]["body"]
+    assert "Reason: the reviewed work or the review was flagged" in rows[1]["body"]
