@@ -87,6 +87,11 @@ COMMANDS = [
     ["stabilise", "list"],
     ["stabilise", "approve"],
     ["stabilise", "reject"],
+    ["notify"],
+    ["notify", "dispatch"],
+    ["notify", "list"],
+    ["notify", "retry"],
+    ["notify", "profile"],
 ]
 
 

@@ -27,6 +27,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from systok.config_notify import NotifySettings
 from systok.errors import ConfigurationError, SettingsInvalid
 
 DEFAULT_DATA_DIR = Path("var")
@@ -36,7 +37,7 @@ CONFIG_ENV_VAR = "SYSTOK_CONFIG"
 PATH_FIELDS = ("data_dir", "policy_dir", "solana_keypair_path", "jwt_public_key_file")
 # A setting whose name contains one of these is a secret: shown only as set or unset.
 SECRET_NAME_PARTS = ("secret", "token", "api_key", "password", "jwt_public_key")
-URL_FIELDS = ("database_url", "solana_rpc_url", "jwt_jwks_url")
+URL_FIELDS = ("database_url", "solana_rpc_url", "jwt_jwks_url", "telegram_api_url")
 
 
 def env_name(field: str) -> str:
@@ -58,7 +59,7 @@ class _ConfigFileSource(DotEnvSettingsSource):
         return data
 
 
-class Settings(BaseSettings):
+class Settings(NotifySettings, BaseSettings):
     """Runtime settings read from the environment (prefix ``SYSTOK_``)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, extra="ignore")

@@ -31,6 +31,7 @@ FLOW = [
     "systok.ingest",
     "systok.accrual",
     "systok.ledger",
+    "systok.notify",
     "systok.economy",
     "systok.quarter",
     "systok.backing",

@@ -99,3 +99,7 @@ treasury  # unused variable (systok/reports/schemas.py:98): a field of the publi
 redistribution  # unused variable (systok/reports/schemas.py:99): a field of the public quarterly report (JSON)
 effective_quarter  # unused variable (systok/api/routes/stabilisation.py:48)
 decided_at  # unused variable (systok/api/routes/stabilisation.py:50)
+WEEKLY_REWARD  # unused variable (systok/notify/schemas.py:13) - a template kind; opt-outs name it
+VESTING_RELEASED  # unused variable (systok/notify/schemas.py:14) - a template kind
+VESTING_CANCELLED  # unused variable (systok/notify/schemas.py:15) - a template kind
+EN  # unused variable (systok/notify/schemas.py:34) - a profile's language, stored

@@ -23,6 +23,7 @@ from systok.accrual.report import report_path, rewards_csv, rewards_root
 from systok.accrual.schemas import Stage
 from systok.accrual.score import collected_inputs, score_members, vested_types
 from systok.accrual.vesting import grant_rows, hold_grants
+from systok.core.amount import format_amount
 from systok.core.emission import emission_for_week, fund_split_for_week
 from systok.core.ledger import (
     AccountType,
@@ -38,6 +39,8 @@ from systok.core.times import date_of_day, datetime_to_us, day_of_date
 from systok.core.weeks import IsoWeek
 from systok.economy.emission import mint_emission
 from systok.ledger.service import Ledger
+from systok.notify import service as notify_service
+from systok.notify.schemas import MessageKind
 
 REWARD_CHUNK_MEMBERS = 2_000
 """Members paid per ledger transaction: the pool is a hot account, so few big writes."""
@@ -197,7 +200,23 @@ def confirm(ctx: StageContext) -> dict[str, Any]:
 
 
 def notify(ctx: StageContext) -> dict[str, Any]:
-    """Member notifications: a no-op until the notifications issue lands."""
+    """Queue the weekly reward message of every rewarded member, in this stage's unit
+    of work (ADR 0037); the dispatcher sends them. A rerun queues nothing new."""
+    week, scale = str(ctx.week), ctx.policy.stk_scale
+    notify_service.enqueue_many(
+        ctx.session,
+        MessageKind.WEEKLY_REWARD,
+        [
+            (
+                r.member_id,
+                f"weekly:{ctx.policy.version}:{week}:{r.member_id}",
+                {"week": week, "amount": format_amount(r.paid_units, scale), "statement_url": ""},
+            )
+            for r in repo.run_rewards(ctx.session, ctx.run.id)
+            if r.paid_units > 0
+        ],
+        now_us=ctx.clock(),
+    )
     return {}
 
 

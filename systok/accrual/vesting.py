@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
-from systok.core.amount import split_amount
+from systok.core.amount import format_amount, split_amount
 from systok.core.ledger import (
     AccountType,
     HoldDraft,
@@ -40,6 +40,8 @@ from systok.core.vesting import (
 )
 from systok.errors import GrantNotFound
 from systok.ledger.service import Ledger
+from systok.notify import service as notify
+from systok.notify.schemas import MessageKind
 
 POINT_WEIGHT_SCALE = 10**6
 """Points are Decimals with at most a few decimals; scaled to integers to split by them."""
@@ -160,4 +162,16 @@ def release_due(session: Session, policy: Policy, *, clock: Callable[[], int]) -
                 cancelled_units + grant.units,
             )
         repo.resolve_grant(session, grant.id, status, now)
+        notify.enqueue(  # in this unit of work: told only if the release commits (ADR 0037)
+            session,
+            MessageKind.VESTING_RELEASED if status == "released" else MessageKind.VESTING_CANCELLED,
+            grant.member_id,
+            event_key=f"vesting-{status}:{grant.id}",
+            params={
+                "amount": format_amount(grant.units, policy.stk_scale),
+                "activity": grant.event_type,
+                "reason": grant.flagged_reason or "",
+            },
+            now_us=now,
+        )
     return ReleaseSummary(released, cancelled, released_units, cancelled_units)

@@ -62,6 +62,7 @@ def _register_subcommands() -> None:
     from systok.cli import health as health_cli
     from systok.cli import ledger as ledger_cli
     from systok.cli import members as members_cli
+    from systok.cli import notify as notify_cli
     from systok.cli import payout as payout_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
@@ -92,6 +93,7 @@ def _register_subcommands() -> None:
     app.add_typer(backing_cli.price_app, name="price")
     app.add_typer(sale_cli.sale_app, name="sale")
     app.add_typer(stabilise_cli.stabilise_app, name="stabilise")
+    app.add_typer(notify_cli.notify_app, name="notify")
     app.command("health")(health_cli.health_command)
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")

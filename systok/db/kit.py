@@ -40,6 +40,8 @@ from systok.db.tables import (
     MemberFreeze,
     MemberMembership,
     MemberQualification,
+    NotifyMessage,
+    NotifyProfile,
     PayoutAttempt,
     PayoutBatch,
     PayoutItem,
@@ -78,6 +80,8 @@ ingest_batches_t = cast(Table, IngestBatch.__table__)
 ingest_cursors_t = cast(Table, IngestCursor.__table__)
 member_sums_t = cast(Table, AccrualMemberSum.__table__)
 members_t = cast(Table, Member.__table__)
+notify_outbox_t = cast(Table, NotifyMessage.__table__)
+notify_profiles_t = cast(Table, NotifyProfile.__table__)
 memberships_t = cast(Table, MemberMembership.__table__)
 payout_attempts_t = cast(Table, PayoutAttempt.__table__)
 payout_batches_t = cast(Table, PayoutBatch.__table__)

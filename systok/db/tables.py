@@ -1036,3 +1036,63 @@ class StabilisationProposal(Base):
             "(status = 'proposed') = (decided_at_us IS NULL)", name="decided_when_not_proposed"
         ),
     )
+
+
+class NotifyProfile(Base):
+    """Where and how a member is told about what happens to their tokens (ADR 0037).
+
+    ``email`` and ``telegram_chat_id`` are the channels (either may be unset: no message
+    goes there); ``language`` picks the templates; ``opt_outs`` lists the message kinds
+    the member declined, space-separated. ``admin`` marks the profiles that receive the
+    administrators' messages (stabilisation proposals); only an operator sets it.
+    """
+
+    __tablename__ = "notify_profiles"
+
+    member_id: Mapped[str] = mapped_column(String(128), ForeignKey("members.id"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str] = mapped_column(String(2))
+    opt_outs: Mapped[str] = mapped_column(Text)
+    admin: Mapped[bool] = mapped_column(Boolean)
+    updated_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("language IN ('ru', 'en')", name="language_known"),)
+
+
+class NotifyMessage(Base):
+    """One message to one address on one channel: the transactional outbox (ADR 0037).
+
+    Written in the same unit of work as the event that causes it, rendered already
+    (``subject``/``body`` in the recipient's language), unique by ``idempotency_key``
+    so an event enqueues once. ``message_id`` is fixed here, so a resend after a crash
+    between sending and marking carries the same Message-ID. The dispatcher claims a
+    row by setting ``status = 'sending'`` with a lease (``lease_until_us``); a lease
+    that runs out (a dispatcher died) makes the row due again.
+    """
+
+    __tablename__ = "notify_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    member_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at_us: Mapped[int] = mapped_column(BigInteger)
+    lease_until_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at_us: Mapped[int] = mapped_column(BigInteger)
+    sent_at_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'parked')", name="status_known"),
+        CheckConstraint("channel IN ('email', 'telegram')", name="channel_known"),
+        Index("ix_notify_outbox_due", "status", "next_attempt_at_us"),
+    )

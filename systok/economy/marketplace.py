@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from systok.core.amount import STK
+from systok.core.amount import STK, format_amount
 from systok.core.ledger import (
     REFERENCE_LENGTH_MAX,
     AccountRef,
@@ -35,12 +35,14 @@ from systok.core.ledger import (
 )
 from systok.core.policy import Policy, Service
 from systok.core.splits import split_by_bps
-from systok.core.times import MICROS_PER_DAY
+from systok.core.times import MICROS_PER_DAY, date_of_day, day_of_us
 from systok.economy import repository as repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
 from systok.economy.schemas import PurchaseOutcome, SplitLine
 from systok.errors import IdempotencyConflict, ServiceNotFound
 from systok.ledger.service import Ledger
+from systok.notify import service as notify
+from systok.notify.schemas import MessageKind
 
 
 def payee_account(service: Service, role: str) -> AccountRef:
@@ -143,6 +145,18 @@ def purchase(
         starts_at_us=starts_at_us,
         ends_at_us=starts_at_us + service.period_days * MICROS_PER_DAY,
         created_at_us=now_us,
+    )
+    notify.enqueue(  # in this unit of work: told only if the purchase commits (ADR 0037)
+        session,
+        MessageKind.PURCHASE_CONFIRMED,
+        buyer_id,
+        event_key=f"purchase:{buyer_id}:{request_key}",
+        params={
+            "service": service.name,
+            "price": format_amount(service.price, policy.stk_scale),
+            "ends_on": date_of_day(day_of_us(row.ends_at_us)).isoformat(),
+        },
+        now_us=now_us,
     )
     return PurchaseOutcome(row, _split_of(session, service, row), replayed=False)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from systok.core.amount import STK
+from systok.core.amount import STK, format_amount
 from systok.core.ledger import (
     REFERENCE_LENGTH_MAX,
     AccountRef,
@@ -31,6 +31,8 @@ from systok.economy.schemas import MemberState
 from systok.errors import InvalidPosting, RecipientIneligible, RecipientUnknown, SelfTransfer
 from systok.ledger import repository as ledger_repo
 from systok.ledger.service import Ledger, PostedEntry
+from systok.notify import service as notify
+from systok.notify.schemas import MessageKind
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def send_transfer(
                 f"{recipient_id} has no paid membership today; transfers go between members "
                 f"(policy {policy.version}: transfers.recipients = paid_members)"
             )
-    return transfer_between_members(
+    outcome = transfer_between_members(
         ledger,
         policy,
         sender_id=sender_id,
@@ -128,6 +130,15 @@ def send_transfer(
         amount_units=amount_units,
         idempotency_key=key,
     )
+    notify.enqueue(  # in this unit of work: told only if the transfer commits (ADR 0037)
+        session,
+        MessageKind.TRANSFER_RECEIVED,
+        recipient_id,
+        event_key=f"transfer:{outcome.entry.transaction_id}",
+        params={"amount": format_amount(amount_units, policy.stk_scale), "sender": sender_id},
+        now_us=now_us,
+    )
+    return outcome
 
 
 def recipient_state(session: Session, recipient_id: str) -> MemberState:

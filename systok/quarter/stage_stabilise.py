@@ -11,6 +11,8 @@ logged with the reason, never stored as a proposal. A rerun stores nothing new.
 
 from __future__ import annotations
 
+from systok.notify import service as notify
+from systok.notify.schemas import MessageKind
 from systok.observability.logs import get_logger
 from systok.quarter.context import StageContext
 from systok.stabilisation.service import record_quarter
@@ -34,6 +36,20 @@ def stabilise(ctx: StageContext) -> None:
             },
         )
     for proposal in done.proposals:
+        notify.enqueue_admins(  # in this unit of work (ADR 0037)
+            ctx.session,
+            MessageKind.STABILISATION_PROPOSAL,
+            event_key=f"stabilisation:{proposal.id}",
+            params={
+                "quarter": str(ctx.quarter),
+                "proposal_id": proposal.id,
+                "rule": proposal.rule,
+                "action": proposal.action,
+                "metric": proposal.metric,
+                "status": proposal.status.value,
+            },
+            now_us=ctx.clock(),
+        )
         log.info(
             "quarterly run: stabilisation proposal",
             extra={

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from systok.core.amount import STK
+from systok.core.amount import STK, format_amount
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -25,6 +25,8 @@ from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.core.redistribution import redistribution_for
 from systok.ledger.service import Ledger
+from systok.notify import service as notify
+from systok.notify.schemas import MessageKind
 from systok.quarter import repository as repo
 from systok.quarter.context import StageContext, StageHandler
 from systok.quarter.schemas import RedistributionRow, SnapshotRow, Stage
@@ -147,6 +149,20 @@ def redistribute(ctx: StageContext) -> None:
                 )
             )
             transaction_id = entry.transaction_id
+        if moved > 0 or row.warn:  # told in this unit of work (ADR 0037)
+            notify.enqueue(
+                ctx.session,
+                MessageKind.INACTIVITY_WARNING if row.warn else MessageKind.REDISTRIBUTION,
+                row.member_id,
+                event_key=redistribution_key(ctx.policy, ctx.quarter, row.member_id),
+                params={
+                    "quarter": str(ctx.quarter),
+                    "days_inactive": row.from_days,
+                    "rate_percent": format_amount(row.rate_bps, 2),
+                    "amount": format_amount(moved, ctx.policy.stk_scale),
+                },
+                now_us=ctx.clock(),
+            )
         stored.append(
             {
                 "run_id": ctx.run.id,

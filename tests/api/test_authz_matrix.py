@@ -88,6 +88,10 @@ MATRIX = [
         (401, 200, 403, 403, 403),
     ),  # linking takes the member's own token: no key scope opens it
     ("POST", f"{T}/wallet/link", wallet_proof, False, None, (401, 200, 403, 403, 403)),
+    ("GET", f"{T}/profile", None, False, "admin:read", (401, 200, 403, 200, 403)),
+    ("PUT", f"{T}/profile", {"language": "en"}, False, None, (401, 200, 403, 403, 403)),
+    ("PATCH", f"{T}/profile", {"language": "en"}, False, None, (401, 200, 403, 403, 403)),
+    # a member sets their own channels: no key scope opens it (ADR 0037)
     ("GET", f"{T}/stats/supply", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/stats/distribution", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/stats/health", None, False, "stats:read", (401, 403, 403, 200, 403)),

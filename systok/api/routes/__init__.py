@@ -14,6 +14,7 @@ from systok.api.routes import (
     balance,
     events,
     marketplace,
+    profile,
     reports,
     rewards,
     stabilisation,
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     reports.router,
     stabilisation.router,
     wallets.router,
+    profile.router,
 ]
 BODY_GATES: list[BodyGate] = [
     *events.BODY_GATES,
@@ -44,5 +46,6 @@ BODY_GATES: list[BodyGate] = [
     *transfers.BODY_GATES,
     *marketplace.BODY_GATES,
     *wallets.BODY_GATES,
+    *profile.BODY_GATES,
 ]
 """Checked by the edge before a body is read (paths below the API prefix)."""

@@ -1,0 +1,111 @@
+"""Email over SMTP with the standard library (``smtplib`` + ``email.message``).
+
+The message is an ``EmailMessage`` under the default policy, which encodes a Cyrillic
+subject as RFC 2047 encoded words and the body as UTF-8; its Message-ID is the one
+fixed at enqueue time. STARTTLS (``SYSTOK_SMTP_STARTTLS``, on by default) comes before
+AUTH, so a password never crosses the network in clear text.
+
+What the server says decides the message's fate (RFC 5321 §4.2.1): a 4xx reply, a
+refused or dropped connection or a timeout is temporary (``DeliveryDeferred``); a 5xx
+reply to the recipient or the data is permanent (``DeliveryRefused``). A refused login
+is deferred, not parked: it is the deployment's fault, and every message would fail
+the same way until it is fixed.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from systok import clock
+from systok.errors import DeliveryDeferred, DeliveryRefused
+from systok.notify.schemas import OutboxMessage
+
+PERMANENT_FROM = 500
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email (the weekly PDF statement)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/pdf"
+
+
+def build_email(
+    message: OutboxMessage, *, sender: str, attachments: tuple[Attachment, ...] = ()
+) -> EmailMessage:
+    """The email of an outbox message: its subject, body and fixed Message-ID."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.address
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(clock.now())
+    email["Content-Language"] = message.language
+    email.set_content(message.body)
+    for item in attachments:
+        maintype, _, subtype = item.mime_type.partition("/")
+        email.add_attachment(
+            item.content, maintype=maintype, subtype=subtype, filename=item.filename
+        )
+    return email
+
+
+@dataclass(frozen=True)
+class SmtpChannel:
+    """An SMTP server to send through (``SYSTOK_SMTP_*``)."""
+
+    host: str
+    port: int
+    sender: str
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    timeout_seconds: float = 20.0
+
+    def send(self, message: OutboxMessage, attachments: tuple[Attachment, ...] = ()) -> None:
+        """Hand the message to the server.
+
+        Raises:
+            DeliveryDeferred: try again later (4xx, connection, timeout, login).
+            DeliveryRefused: the server refused the recipient or the message (5xx).
+        """
+        email = build_email(message, sender=self.sender, attachments=attachments)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds) as client:
+                if self.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if self.user:
+                    client.login(self.user, self.password or "")
+                client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _text in error.recipients.values()]
+            detail = "; ".join(
+                f"{c} {t.decode('utf-8', 'replace')}" for c, t in error.recipients.values()
+            )
+            reason = f"SMTP refused the recipient: {detail}"
+            if all(code >= PERMANENT_FROM for code in codes):
+                raise DeliveryRefused(reason) from None
+            raise DeliveryDeferred(reason) from None
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryDeferred(f"SMTP login refused: {_reply(error)}") from None
+        except smtplib.SMTPResponseException as error:
+            reason = f"SMTP replied {_reply(error)}"
+            if error.smtp_code >= PERMANENT_FROM:
+                raise DeliveryRefused(reason) from None
+            raise DeliveryDeferred(reason) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryDeferred(
+                f"SMTP {self.host}:{self.port} unreachable: {type(error).__name__}: {error}"
+            ) from None
+
+
+def _reply(error: smtplib.SMTPResponseException) -> str:
+    text = error.smtp_error
+    shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{error.smtp_code} {shown}"

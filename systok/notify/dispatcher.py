@@ -1,0 +1,159 @@
+"""The dispatcher: claim due outbox messages, send each, mark what happened.
+
+One pass (``dispatch_once``) runs three kinds of short units of work, never holding a
+transaction open while talking to a server:
+
+1. claim: up to ``limit`` due messages become ``sending`` with a lease
+   (``SYSTOK_NOTIFY_LEASE_SECONDS``), an attempt counted (``repository.claim_due``);
+2. send each through its channel, outside any transaction;
+3. mark each: ``sent``; or ``pending`` again after a backoff (a temporary failure);
+   or ``parked`` with the reason (a permanent one, or too many attempts).
+
+The window that can repeat a message is between 2 and 3: a dispatcher that dies (or
+loses its database connection) after the server took the message and before the
+mark commits leaves the row ``sending``; when the lease runs out the next pass sends
+it again. The resend carries the same Message-ID (fixed at enqueue time), so mail
+clients show one message; a Telegram resend is a second message. Two dispatchers
+never hold the same row at once: the claim skips rows another claim holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from systok import clock
+from systok.config import Settings
+from systok.db.engine import run_transaction
+from systok.errors import DeliveryDeferred, DeliveryFailed, DeliveryRefused
+from systok.notify import repository as repo
+from systok.notify.channels.smtp import SmtpChannel
+from systok.notify.channels.telegram import TelegramChannel
+from systok.notify.schemas import (
+    Channel,
+    DispatchSummary,
+    OutboxMessage,
+    OutboxStatus,
+    RetryRule,
+)
+
+MICROS_PER_SECOND = 1_000_000
+Sender = Callable[[OutboxMessage], None]
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The configured channels; a missing one defers its messages until it is set."""
+
+    email: SmtpChannel | None
+    telegram: TelegramChannel | None
+
+    def send(self, message: OutboxMessage) -> None:
+        """Send through the message's channel (``DeliveryFailed`` when it did not go)."""
+        if message.channel is Channel.EMAIL:
+            if self.email is None:
+                raise DeliveryDeferred("email is not configured (SYSTOK_SMTP_HOST is unset)")
+            self.email.send(message)
+            return
+        if self.telegram is None:
+            raise DeliveryDeferred("Telegram is not configured (SYSTOK_TELEGRAM_BOT_TOKEN)")
+        self.telegram.send(message)
+
+
+def channels_from(settings: Settings) -> Channels:
+    """The channels the settings configure."""
+    email = None
+    if settings.smtp_host:
+        email = SmtpChannel(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+    telegram = None
+    if settings.telegram_bot_token:
+        telegram = TelegramChannel(
+            api_url=settings.telegram_api_url,
+            token=settings.telegram_bot_token,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+    return Channels(email, telegram)
+
+
+def retry_rule_from(settings: Settings) -> RetryRule:
+    """The backoff and lease numbers the settings give."""
+    return RetryRule(
+        first_seconds=settings.notify_retry_first_seconds,
+        max_seconds=settings.notify_retry_max_seconds,
+        attempts_max=settings.notify_attempts_max,
+        lease_seconds=settings.notify_lease_seconds,
+    )
+
+
+def backoff_seconds(rule: RetryRule, attempts: int, asked_seconds: int | None = None) -> int:
+    """The wait after the ``attempts``-th try failed temporarily: ``first × 2^(n−1)``,
+    at most ``max``, and never shorter than a wait the channel asked for (Telegram's
+    ``retry_after``)."""
+    doubled: int = rule.first_seconds * 2 ** min(max(attempts - 1, 0), 40)
+    return max(min(doubled, rule.max_seconds), asked_seconds or 0)
+
+
+def dispatch_once(
+    engine: Engine, channels: Sender | Channels, rule: RetryRule, *, limit: int
+) -> DispatchSummary:
+    """Claim up to ``limit`` due messages, send them, and mark each."""
+    send = channels.send if isinstance(channels, Channels) else channels
+    summary = DispatchSummary()
+    now = clock.now_us()
+    lease_until = now + rule.lease_seconds * MICROS_PER_SECOND
+    claimed = run_transaction(
+        engine,
+        lambda s: repo.claim_due(s, now_us=now, lease_until_us=lease_until, limit=limit),
+    )
+    summary.claimed = len(claimed)
+    for row in claimed:
+        message = repo.as_message(row)
+        try:
+            send(message)
+        except DeliveryFailed as failure:
+            outcome = _failed(engine, rule, message, failure)
+            summary.parked += outcome is OutboxStatus.PARKED
+            summary.deferred += outcome is OutboxStatus.PENDING
+            continue
+        _mark_sent(engine, message, clock.now_us())
+        summary.sent += 1
+    return summary
+
+
+def _mark_sent(engine: Engine, message: OutboxMessage, done_at_us: int) -> None:
+    """Record the send; a claim lost meanwhile (lease ran out, another dispatcher took
+    the row) leaves the row to that dispatcher."""
+    run_transaction(engine, lambda s: repo.mark_sent(s, message.id, message.attempts, done_at_us))
+
+
+def _failed(
+    engine: Engine, rule: RetryRule, message: OutboxMessage, failure: DeliveryFailed
+) -> OutboxStatus:
+    now = clock.now_us()
+    reason = failure.reason[:2000]
+    if isinstance(failure, DeliveryRefused):
+        status, due = OutboxStatus.PARKED, now
+    elif message.attempts >= rule.attempts_max:
+        status, due = OutboxStatus.PARKED, now
+        reason = f"gave up after {message.attempts} attempts; last: {reason}"
+    else:
+        asked = failure.retry_after_seconds if isinstance(failure, DeliveryDeferred) else None
+        wait = backoff_seconds(rule, message.attempts, asked)
+        status, due = OutboxStatus.PENDING, now + wait * MICROS_PER_SECOND
+    run_transaction(
+        engine,
+        lambda s: repo.mark_failed(
+            s, message.id, message.attempts, status=status, next_attempt_at_us=due, error=reason
+        ),
+    )
+    return status

@@ -1,0 +1,296 @@
+"""Notification operations: members' profiles, and enqueueing messages in the caller's
+unit of work (the transactional outbox, ADR 0037).
+
+``enqueue`` takes the session of the event that causes the message: the message is
+committed with the event or not at all, so a refused transfer notifies nobody and a
+committed one cannot lose its message when SMTP or Telegram is down. It renders the
+message at once in the recipient's language and fixes its Message-ID, so what is sent
+later — once, or again after a crash — is exactly what was decided here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from systok.errors import MessageNotFound, MessageNotRetryable, ProfileInvalid, UnknownMember
+from systok.notify import repository as repo
+from systok.notify.render import Params, render
+from systok.notify.schemas import (
+    DEFAULT_LANGUAGE,
+    Language,
+    MessageKind,
+    OutboxMessage,
+    OutboxStatus,
+    Profile,
+    ProfileChange,
+)
+
+EMAIL_PATTERN = r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
+"""An address SMTP will take: one ``@``, no spaces or header delimiters, a host name."""
+TELEGRAM_CHAT_PATTERN = r"^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{4,31})$"
+"""A chat id (a user's positive id, a group's negative one) or a public ``@channel``."""
+MESSAGE_ID_DOMAIN = "notify.systok"
+"""The right-hand side of every Message-ID (RFC 5322 §3.6.4: a unique id@domain)."""
+LIST_LIMIT_MAX = 1000
+
+
+def _not_found(member_id: str) -> UnknownMember:
+    return UnknownMember(f"member {member_id!r} is not known to SysTok")
+
+
+def profile(session: Session, member_id: str) -> Profile:
+    """The member's profile; a member who never set one gets the defaults (Russian, no
+    channels, so nothing is sent to them).
+
+    Raises:
+        UnknownMember: the member is not known.
+    """
+    row = repo.profile_row(session, member_id)
+    if row is None:
+        if not repo.member_exists(session, member_id):
+            raise _not_found(member_id)
+        return Profile(member_id, None, None, DEFAULT_LANGUAGE, frozenset(), admin=False)
+    return _profile_of(member_id, row)
+
+
+def _profile_of(member_id: str, row: Any) -> Profile:
+    return Profile(
+        member_id=member_id,
+        email=row.email,
+        telegram_chat_id=row.telegram_chat_id,
+        language=Language(row.language),
+        opt_outs=frozenset(MessageKind(k) for k in row.opt_outs.split()),
+        admin=bool(row.admin),
+    )
+
+
+def update_profile(
+    session: Session,
+    member_id: str,
+    change: ProfileChange,
+    *,
+    now_us: int,
+    field_name: Callable[[str], str],
+) -> Profile:
+    """Apply the fields ``change`` names to the member's profile and store it.
+
+    ``field_name`` is how the caller names a field in a refusal (``body.email`` for
+    the API, ``--email`` for the CLI). Every field is checked before anything is written.
+
+    Raises:
+        UnknownMember, ProfileInvalid (naming the field).
+    """
+    current = profile(session, member_id)
+    email, chat, language, opt_outs, admin = (
+        current.email,
+        current.telegram_chat_id,
+        current.language,
+        current.opt_outs,
+        current.admin,
+    )
+    if "email" in change.changed:
+        email = _checked(change.email, EMAIL_PATTERN, field_name("email"), "an email address")
+    if "telegram_chat_id" in change.changed:
+        chat = _checked(
+            change.telegram_chat_id,
+            TELEGRAM_CHAT_PATTERN,
+            field_name("telegram_chat_id"),
+            "a Telegram chat id (digits, negative for a group) or @channel",
+        )
+    if "language" in change.changed:
+        language = _language(change.language, field_name("language"))
+    if "opt_outs" in change.changed:
+        opt_outs = _kinds(change.opt_outs, field_name("opt_outs"))
+    if "admin" in change.changed and change.admin is not None:
+        admin = change.admin
+    repo.save_profile(
+        session,
+        {
+            "member_id": member_id,
+            "email": email,
+            "telegram_chat_id": chat,
+            "language": language.value,
+            "opt_outs": " ".join(sorted(k.value for k in opt_outs)),
+            "admin": admin,
+            "updated_at_us": now_us,
+        },
+    )
+    return Profile(member_id, email, chat, language, opt_outs, admin)
+
+
+def _checked(value: str | None, pattern: str, field: str, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(pattern, value):
+        raise ProfileInvalid(field, f"{value[:80]!r} is not {what}")
+    return value
+
+
+def _language(value: str | None, field: str) -> Language:
+    try:
+        return Language(value or DEFAULT_LANGUAGE.value)
+    except ValueError:
+        known = ", ".join(lang.value for lang in Language)
+        raise ProfileInvalid(
+            field, f"{value!r} is not a language SysTok writes in ({known})"
+        ) from None
+
+
+def _kinds(values: tuple[str, ...], field: str) -> frozenset[MessageKind]:
+    kinds = set()
+    for value in values:
+        try:
+            kinds.add(MessageKind(value))
+        except ValueError:
+            known = ", ".join(k.value for k in MessageKind)
+            raise ProfileInvalid(field, f"{value!r} is not a message kind ({known})") from None
+    return frozenset(kinds)
+
+
+# --- the outbox ------------------------------------------------------------------------
+
+
+def message_id_for(idempotency_key: str) -> str:
+    """The Message-ID of a message, derived from its idempotency key: stable for ever,
+    so every send of the message (a resend after a crash too) carries the same id."""
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
+    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
+def enqueue(
+    session: Session,
+    kind: MessageKind,
+    member_id: str,
+    *,
+    event_key: str,
+    params: Params,
+    now_us: int,
+) -> int:
+    """Queue the message about ``event_key`` for ``member_id`` on each of their channels,
+    in the caller's unit of work; returns how many messages were added.
+
+    Nothing is queued for a member without a profile or channels, or who opted out of
+    ``kind``. The same ``event_key`` queues once per channel however often it is called
+    (a replayed request or a rerun stage adds nothing).
+    """
+    found = repo.profile_row(session, member_id)
+    if found is None:
+        return 0
+    return _enqueue_for(
+        session,
+        _profile_of(member_id, found),
+        kind,
+        event_key=event_key,
+        params=params,
+        now_us=now_us,
+    )
+
+
+def enqueue_many(
+    session: Session,
+    kind: MessageKind,
+    items: Sequence[tuple[str, str, Params]],
+    *,
+    now_us: int,
+) -> int:
+    """``enqueue`` for many members at once — ``(member_id, event_key, params)`` each —
+    reading the profiles once (a weekly run tells every rewarded member)."""
+    profiles = {row.member_id: row for row in repo.profile_rows_with_channels(session)}
+    added = 0
+    for member_id, event_key, params in items:
+        if member_id in profiles:
+            recipient = _profile_of(member_id, profiles[member_id])
+            added += _enqueue_for(
+                session, recipient, kind, event_key=event_key, params=params, now_us=now_us
+            )
+    return added
+
+
+def enqueue_admins(
+    session: Session, kind: MessageKind, *, event_key: str, params: Params, now_us: int
+) -> int:
+    """Queue the message for every profile marked ``admin``; returns how many were added."""
+    added = 0
+    for row in repo.admin_profile_rows(session):
+        recipient = _profile_of(row.member_id, row)
+        added += _enqueue_for(
+            session, recipient, kind, event_key=event_key, params=params, now_us=now_us
+        )
+    return added
+
+
+def _enqueue_for(
+    session: Session,
+    recipient: Profile,
+    kind: MessageKind,
+    *,
+    event_key: str,
+    params: Params,
+    now_us: int,
+) -> int:
+    if kind in recipient.opt_outs:
+        return 0
+    rendered = render(kind, recipient.language, params)
+    added = 0
+    for channel, address in recipient.addresses().items():
+        key = f"{event_key}:{recipient.member_id}:{channel.value}"
+        added += repo.insert_message(
+            session,
+            {
+                "idempotency_key": key[:200],
+                "kind": kind.value,
+                "member_id": recipient.member_id,
+                "channel": channel.value,
+                "address": address,
+                "language": recipient.language.value,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "message_id": message_id_for(key),
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at_us": now_us,
+                "lease_until_us": None,
+                "last_error": None,
+                "created_at_us": now_us,
+                "sent_at_us": None,
+            },
+        )
+    return added
+
+
+def list_messages(
+    session: Session, *, status: OutboxStatus | None = None, limit: int = 100
+) -> list[OutboxMessage]:
+    """Outbox messages, newest first (``status``: only those)."""
+    bounded = max(1, min(limit, LIST_LIMIT_MAX))
+    return [repo.as_message(r) for r in repo.message_rows(session, status=status, limit=bounded)]
+
+
+def retry_message(session: Session, message_id: int, *, now_us: int) -> OutboxMessage:
+    """Make a parked (or waiting) message due now, its attempts counted afresh.
+
+    Raises:
+        MessageNotFound, MessageNotRetryable (sent already, or being sent now).
+    """
+    row = repo.message_row(session, message_id)
+    if row is None:
+        raise MessageNotFound(f"no outbox message has id {message_id}")
+    if row.status == OutboxStatus.SENT.value:
+        raise MessageNotRetryable(f"message {message_id} was sent already; it is not repeated")
+    if row.status == OutboxStatus.SENDING.value and (row.lease_until_us or 0) >= now_us:
+        raise MessageNotRetryable(f"message {message_id} is being sent by a dispatcher now")
+    repo.requeue(session, message_id, now_us)
+    fresh = repo.message_row(session, message_id)
+    assert fresh is not None
+    return repo.as_message(fresh)
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many messages are in each status (every status named, zeros included)."""
+    counts = repo.status_counts(session)
+    return {status.value: counts.get(status.value, 0) for status in OutboxStatus}
