@@ -170,7 +170,8 @@ def verify_tranches(session: Session, policy: Policy, quarter: Quarter, run_id: 
         ):
             differences.append(
                 f"vesting {kind} {grantee}: entry {got.transaction_id} posts {entry['code']} "
-                f"{entry['postings']}, the run recorded {want_postings}"
+                f"{dict(sorted(entry['postings'].items()))}, the run recorded "
+                f"{dict(sorted(want_postings.items()))}"
             )
     return differences
 
