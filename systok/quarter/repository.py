@@ -69,6 +69,17 @@ def create_run(
     return created
 
 
+def latest_runs(session: Session, limit: int) -> list[Row[Any]]:
+    """The most recently started runs, newest first."""
+    return list(
+        session.execute(
+            select(quarter_runs_t)
+            .order_by(quarter_runs_t.c.created_at_us.desc(), quarter_runs_t.c.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def get_run(session: Session, run_id: int) -> Row[Any]:
     """A run row, read without locking it."""
     return session.execute(select(quarter_runs_t).where(quarter_runs_t.c.id == run_id)).one()

@@ -220,6 +220,12 @@ def stored_summary(session: Session, quarter: Quarter) -> QuarterSummary | None:
     return _stored_summary(session, int(row.id))
 
 
+def latest_quarter_runs(engine: Engine, limit: int = 20) -> list[Any]:
+    """The most recently started quarterly runs, newest first (``run status``, ``run
+    resume``)."""
+    return run_transaction(engine, lambda session: repo.latest_runs(session, limit))
+
+
 def quarter_summary(engine: Engine, quarter: Quarter) -> QuarterSummary | None:
     """The stored run of a quarter as a summary, or None when it has none."""
     return run_transaction(engine, lambda session: stored_summary(session, quarter))
