@@ -140,9 +140,8 @@ def run_quarter(
     dry_run: bool = typer.Option(False, "--dry-run", help="Snapshot and plan, write nothing."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run (or finish) the quarterly run: snapshot at the close, redistribution from
-    inactive wallets, vesting tranches, price, health, stabilisation. An open quarter is
-    refused; a settled quarter changes nothing."""
+    """Run (or finish) the quarterly run: snapshot, redistribute, vest, price, health,
+    stabilise. An open quarter is refused; a settled quarter changes nothing."""
     target = Quarter.last_closed(clock.now()) if quarter is None else parse_quarter(quarter)
     policy = quarter_policy(target)
     runner = QuarterRun(migrated_engine(), policy)

@@ -1,10 +1,11 @@
 """The quarterly run as a state machine with checkpoints in the database.
 
 Stages (``systok.quarter.schemas.Stage``): snapshot → redistribute → vest → price →
-health → stabilise → done. Each stage runs in its own unit of work that ends by recording the next stage, so a crash at any
-point resumes at the first stage not committed, and running a settled quarter again
-changes nothing. What each stage does is in ``systok.quarter.stages``; the bit-for-bit
-check of a settled quarter is ``systok.quarter.verify``.
+health → stabilise → done. Each stage runs in its own unit of work that ends by
+recording the next stage, so a crash at any point resumes at the first stage not
+committed, and running a settled quarter again changes nothing. What each stage does
+is in ``systok.quarter.stages``; the bit-for-bit check of a settled quarter is
+``systok.quarter.verify``.
 """
 
 from __future__ import annotations
@@ -123,8 +124,9 @@ class QuarterRun:
         """What the run would do, computed and then rolled back: a dry run.
 
         The snapshot is taken as the run takes it; the redistribution is planned from
-        it (due amounts, no ledger write), and the vesting tranches from the grants. Nothing is committed, and the run row takes
-        ``DRY_RUN_ID`` so no run id is consumed.
+        it (due amounts, no ledger write), and the vesting tranches from the grants.
+        Nothing is committed, and the run row takes ``DRY_RUN_ID`` so no run id is
+        consumed.
 
         Raises:
             QuarterError: the quarter is still open, or already has a run.

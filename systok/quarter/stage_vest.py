@@ -49,9 +49,7 @@ FUND = "fund"
 SALE = "sale"
 
 
-def plan_tranches(
-    session: Session, policy: Policy, quarter: Quarter, end_us: int
-) -> list[Tranche]:
+def plan_tranches(session: Session, policy: Policy, quarter: Quarter, end_us: int) -> list[Tranche]:
     """Each grantee's positive tranche for ``quarter``, funds first, then by grantee.
 
     Raises:
@@ -121,9 +119,7 @@ def vest(ctx: StageContext) -> None:
 def stored_tranches(session: Session, run_id: int) -> list[Tranche]:
     """A run's stored tranches, funds first, then by grantee."""
     return [
-        Tranche(
-            r.kind, r.grantee, r.grants, r.granted_units, r.released_units, r.transaction_id
-        )
+        Tranche(r.kind, r.grantee, r.grants, r.granted_units, r.released_units, r.transaction_id)
         for r in repo.run_vesting_releases(session, run_id)
     ]
 

@@ -29,10 +29,11 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
     that each stored row's ledger entry is a ``slash`` moving exactly ``moved_units``
     from the member to the policy's ``slashing.to`` account, and that nothing was moved
     beyond what was due; that the vest stage's tranches are what the ledger's grants
-    give and each was posted as stored (``stage_vest.verify_tranches``); and that the quarter's stored health readings are what the
-    ledger gives (``health.service.verify_readings``), and its stabilisation proposals
-    are the rules those readings fire (``stabilisation.service.verify_proposals``). An
-    empty list: the quarter replays exactly.
+    give and each was posted as stored (``stage_vest.verify_tranches``); and that the
+    quarter's stored health readings are what the ledger gives
+    (``health.service.verify_readings``), and its stabilisation proposals are the rules
+    those readings fire (``stabilisation.service.verify_proposals``). An empty list: the
+    quarter replays exactly.
     """
 
     def check(session: Session) -> list[str]:

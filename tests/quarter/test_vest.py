@@ -3,6 +3,9 @@ the startup fund and a sale purchase, rerun, crash and resume, verify, dry run."
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import Engine, update
 
@@ -15,6 +18,8 @@ from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.quarter.schemas import Stage, Tranche
 from systok.quarter.verify import verify_quarter
+from systok.reports.schemas import FundRelease, VestingTotals
+from systok.reports.service import quarterly_report
 from tests.quarter.crash import CrashingQuarterRun, SimulatedCrash
 from tests.quarter.test_run import every_table
 from tests.quarter.vest_world import (
@@ -32,6 +37,7 @@ from tests.quarter.vest_world import (
     run,
     runner,
 )
+from tests.reports.golden import names_no_member
 
 FUND_YEAR = (6_232_876_712, 6_301_369_863, 6_301_369_863, 6_164_383_562)
 """The startup fund's releases in each quarter of a year of its 2025-04-01 grant.
@@ -77,10 +83,10 @@ def test_golden_schedules_through_the_quarterly_run(engine: Engine) -> None:
         if quarter == Quarter(2027, 1):
             # The weekly release of vesting holds does not touch the sale's account,
             # even after its one-year unlock (2027-02-15): the quarter releases it.
-            summary = run_transaction(
+            weekly = run_transaction(
                 engine, lambda s: release_due(s, POLICY, clock=lambda: at(2027, 3, 1))
             )
-            assert summary.released == 0
+            assert weekly.released == 0
             assert balance(engine, SALE_LOCKED) == SALE[Quarter(2027, 1)]
         issued_before = run_transaction(engine, lambda s: Ledger(s).issued_before("STK", 2**62))
         summary = run(engine, quarter)
@@ -185,3 +191,19 @@ def test_funds_without_vesting_are_credited_at_once(engine: Engine) -> None:
         (AccountType.FUND_LIQUIDITY, 25_000),
     ):
         assert balance(engine, system_account(account_type)) == whole * STK
+
+
+def test_the_quarterly_report_shows_the_releases_anonymised(engine: Engine) -> None:
+    """2026-Q1 run alone: the fund releases 6 164 383 562 (FUND_YEAR[3]), the sale's one
+    buyer 123 287 671 (SALE); the report counts the buyer and never names them."""
+    build(engine)
+    buy_on_2026_02_15(engine)
+    quarter = Quarter(2026, 1)
+    before = runner(engine, quarter)
+    now = datetime.fromtimestamp(before.clock() / 1e6, UTC)
+    early = run_transaction(engine, lambda s: quarterly_report(s, POLICY, quarter, now=now))
+    assert early.vesting is None and any(m.startswith("vesting: ") for m in early.missing)
+    run(engine, quarter)
+    report = run_transaction(engine, lambda s: quarterly_report(s, POLICY, quarter, now=now))
+    assert report.vesting == VestingTotals([FundRelease("startup", FUND_YEAR[3])], 1, SALE[quarter])
+    names_no_member(asdict(report), {"m"})

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from systok.core.emission import fund_split
 from systok.core.ledger import AccountType, system_account
@@ -46,7 +47,7 @@ purchases = st.lists(
 def supply(engine: Engine) -> int:
     """−world − burn: what is issued and not burned."""
 
-    def read(session) -> int:  # type: ignore[no-untyped-def]
+    def read(session: Session) -> int:
         ledger = Ledger(session)
         world = ledger.balance(system_account(AccountType.WORLD)).posted_units
         return -world - ledger.balance(system_account(AccountType.BURN)).posted_units
@@ -71,8 +72,12 @@ def test_releases_add_up_and_conserve_supply(engine: Engine) -> None:
         amounts = [1_000_000 * STK, *(units for _, units in minted)]
         fund_granted = sum(fund_split(POLICY, units)["startup"] for units in amounts)
         members = [f"v{n}-{i}" for i in range(3)]
-        for member_id in members:
-            run_transaction(engine, lambda s, m=member_id: ensure_member(s, m, first_us))
+
+        def join(session: Session) -> None:
+            for member_id in members:
+                ensure_member(session, member_id, first_us)
+
+        run_transaction(engine, join)
         draft = sale.parse_sale(POLICY, share_bps=500, price="1.00", reference=f"s{n}")
         run_transaction(engine, lambda s: sale.open_sale(s, POLICY, draft, now_us=first_us))
         bought_units = dict.fromkeys(members, 0)
@@ -84,7 +89,9 @@ def test_releases_add_up_and_conserve_supply(engine: Engine) -> None:
             first_bought.setdefault(
                 members[who], Quarter.containing(datetime.fromtimestamp(when / 1e6, UTC))
             )
-        run_transaction(engine, lambda s: sale.close_sale(s, now_us=first_us + 400 * MICROS_PER_DAY))
+        run_transaction(
+            engine, lambda s: sale.close_sale(s, now_us=first_us + 400 * MICROS_PER_DAY)
+        )
         assert balance(engine, FUND_LOCKED) == fund_granted  # earlier examples: vested
 
         released: dict[tuple[str, str], int] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountRef, AccountType, member_account
 from systok.core.quarters import Quarter
@@ -38,7 +39,7 @@ def at(year: int, month: int, day: int, hour: int = 10) -> int:
 
 
 def mint(engine: Engine, period: str, units: int, when_us: int) -> None:
-    def work(session) -> None:  # type: ignore[no-untyped-def]
+    def work(session: Session) -> None:
         ledger = Ledger(session, clock=lambda: when_us)
         ledger.ensure_assets({c: a.scale for c, a in POLICY.assets.items()})
         mint_emission(ledger, POLICY, period, units)

@@ -116,6 +116,7 @@ def test_a_run_half_done_shows_what_it_stored(engine: Engine) -> None:
         "inflation",
         "velocity",
         "treasury",
+        "vesting",
         "price",
     ]
     assert {k: v for k, v in later.items() if k not in (*STORED_BY_THE_RUN, "missing")} == {
