@@ -1,4 +1,4 @@
-"""``systok verify quarter``: a settled quarter's redistribution replayed from its snapshot."""
+"""``systok verify quarter``: a settled quarter's redistribution and vesting tranches replayed."""
 
 from __future__ import annotations
 
