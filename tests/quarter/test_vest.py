@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 
 from systok.accrual.vesting import release_due
 from systok.core.ledger import AccountType, system_account
@@ -177,6 +177,15 @@ def test_verify_names_a_tampered_release(engine: Engine) -> None:
         + " posts vesting_tranche {'fund:startup': 6232876712, 'fund:vesting:startup': "
         "-6232876712}, the run recorded {'fund:startup': 7000000000, "
         "'fund:vesting:startup': -7000000000}",
+    ]
+
+
+def test_verify_names_a_missing_release(engine: Engine) -> None:
+    build(engine)
+    run(engine, Quarter(2025, 2))
+    run_transaction(engine, lambda s: s.execute(delete(quarter_vesting_releases_t)))
+    assert verify_quarter(engine, POLICY, Quarter(2025, 2)) == [
+        "vesting fund startup: 6232876712 units due, nothing recorded"
     ]
 
 
