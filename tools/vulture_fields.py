@@ -97,6 +97,8 @@ inflation  # unused variable (systok/reports/schemas.py:96): a field of the publ
 velocity  # unused variable (systok/reports/schemas.py:97): a field of the public quarterly report (JSON)
 treasury  # unused variable (systok/reports/schemas.py:98): a field of the public quarterly report (JSON)
 redistribution  # unused variable (systok/reports/schemas.py:99): a field of the public quarterly report (JSON)
+sale_members  # unused variable (systok/reports/schemas.py:71): a field of the public quarterly report (JSON)
+sale_units  # unused variable (systok/reports/schemas.py:72): a field of the public quarterly report (JSON)
 effective_quarter  # unused variable (systok/api/routes/stabilisation.py:48)
 decided_at  # unused variable (systok/api/routes/stabilisation.py:50)
 WEEKLY_REWARD  # unused variable (systok/notify/schemas.py:13) - a template kind; opt-outs name it

@@ -58,6 +58,17 @@ def summary_json(summary: QuarterSummary, scale: int) -> dict[str, Any]:
             }
             for r in summary.redistributions
         ],
+        "vesting": [
+            {
+                "kind": t.kind,
+                "grantee": t.grantee,
+                "grants": t.grants,
+                "granted_units": t.granted_units,
+                "released_units": t.released_units,
+                "transaction": t.transaction_id,
+            }
+            for t in summary.tranches
+        ],
         "stabilisation": _stabilisation_json(summary),
     }
 
@@ -105,6 +116,12 @@ def _print(summary: QuarterSummary, scale: int) -> None:
         f"(redistribution reaches custodial balances only; {stk(summary.custodial_units)} "
         "STK available there at the close)."
     )
+    released = "would release" if summary.dry_run else "released"
+    for t in summary.tranches:
+        console.print(
+            f"Vesting: {t.kind} {t.grantee} {released} {stk(t.released_units)} STK "
+            f"of {stk(t.granted_units)} granted ({t.grants} grants)."
+        )
     found = summary.stabilisation
     if found is not None:
         for p in found.proposals:
@@ -123,8 +140,8 @@ def run_quarter(
     dry_run: bool = typer.Option(False, "--dry-run", help="Snapshot and plan, write nothing."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run (or finish) the quarterly run: snapshot at the close, then redistribution from
-    inactive wallets. An open quarter is refused; a settled quarter changes nothing."""
+    """Run (or finish) the quarterly run: snapshot, redistribute, vest, price, health,
+    stabilise. An open quarter is refused; a settled quarter changes nothing."""
     target = Quarter.last_closed(clock.now()) if quarter is None else parse_quarter(quarter)
     policy = quarter_policy(target)
     runner = QuarterRun(migrated_engine(), policy)
@@ -139,8 +156,9 @@ def verify_quarter_command(
     quarter: str = typer.Argument(..., help="Quarter, e.g. 2026-Q3."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Recompute a settled quarter's redistribution from its stored snapshot and compare
-    it with what was posted; exit 2 naming each difference, 66 when it has no run."""
+    """Recompute a settled quarter's redistribution from its stored snapshot and its
+    vesting tranches from the grants, and compare them with what was posted; exit 2
+    naming each difference, 66 when it has no run."""
     target = parse_quarter(quarter)
     policy = quarter_policy(target)
     engine = migrated_engine()
@@ -156,5 +174,5 @@ def verify_quarter_command(
         return
     console.print(
         f"{target} verified: every tier, due amount and ledger entry of the redistribution "
-        "replays exactly from the stored snapshot"
+        "replays exactly from the stored snapshot, and every vesting tranche from its grants"
     )

@@ -1,4 +1,5 @@
-"""``systok run …``, ``systok report csv`` and ``systok verify week``."""
+"""``systok run …`` (weekly runs; ``run status`` and ``run resume`` cover quarterly runs
+too), ``systok report csv`` and ``systok verify week``."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ from systok.accrual.schemas import Preview, RunSummary
 from systok.accrual.service import WeeklyRun, find_run, latest_runs, reward_counts, run_csv
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.cli.quarter import quarter_policy
+from systok.cli.quarter import summary_json as quarter_json
 from systok.config import get_settings
 from systok.core.amount import format_amount
 from systok.core.policy import Policy
+from systok.core.quarters import Quarter
+from systok.core.times import us_to_iso
 from systok.core.weeks import IsoWeek
 from systok.errors import NoRunToVerify, RunError
 from systok.policy_files import policy_for_week
+from systok.quarter.schemas import Stage
+from systok.quarter.service import QuarterRun, latest_quarter_runs
 
 run_app = typer.Typer(help="The weekly run: score, mint, settle, report.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports of settled weeks and closed quarters.", no_args_is_help=True)
@@ -159,16 +166,66 @@ def run_week(
 
 
 @run_app.command("resume")
-def run_resume() -> None:
-    """Finish every run that stopped before its last stage."""
+def run_resume(as_json: bool = JSON_OPTION) -> None:
+    """Finish every weekly run, then every quarterly run, that stopped before its last
+    stage (weeks first: a quarter's vest stage reads the emissions the weeks mint)."""
     engine = migrated_engine()
     unfinished = [r for r in latest_runs(engine) if r.stage != "done"]
-    if not unfinished:
+    quarters = [r for r in latest_quarter_runs(engine) if r.stage != Stage.DONE.value]
+    resumed: list[dict[str, Any]] = []
+    if not unfinished and not quarters and not as_json:
         console.print("nothing to resume")
     for row in reversed(unfinished):
         runner, policy = _runner(IsoWeek.parse(row.week))
         summary = runner.run(IsoWeek.parse(row.week))
-        _print_summary(summary, policy.stk_scale, reward_counts(engine, summary.run_id))
+        counts = reward_counts(engine, summary.run_id)
+        if as_json:
+            resumed.append({"kind": "week", **summary_json(summary, policy.stk_scale, counts)})
+        else:
+            _print_summary(summary, policy.stk_scale, counts)
+    for row in reversed(quarters):
+        quarter = Quarter.parse(row.quarter)
+        policy = quarter_policy(quarter)
+        done = QuarterRun(engine, policy).run(quarter)
+        if as_json:
+            resumed.append({"kind": "quarter", **quarter_json(done, policy.stk_scale)})
+        else:
+            console.print(
+                f"quarterly run {done.run_id}: {done.quarter} under {done.policy_version}, "
+                f"stage [bold]{done.stage}[/]"
+            )
+    if as_json:
+        print_json(resumed)
+
+
+def _week_status(row: Any) -> dict[str, Any]:
+    return {
+        "kind": "week",
+        "run": row.id,
+        "week": row.week,
+        "policy_version": row.policy_version,
+        "policy_hash": row.policy_hash,
+        "stage": row.stage,
+        "scale": policy_for_week(IsoWeek.parse(row.week)).stk_scale,
+        "emission_units": row.emission_units,
+        "budget_units": row.budget_units,
+        "rewards_units": row.rewards_units,
+        "prorata": row.prorata,
+        "merkle_root": row.merkle_root,
+        "started_at": us_to_iso(row.started_at_us),
+    }
+
+
+def _quarter_status(row: Any) -> dict[str, Any]:
+    return {
+        "kind": "quarter",
+        "run": row.id,
+        "quarter": row.quarter,
+        "policy_version": row.policy_version,
+        "policy_hash": row.policy_hash,
+        "stage": row.stage,
+        "started_at": us_to_iso(row.created_at_us),
+    }
 
 
 @run_app.command("status")
@@ -176,38 +233,31 @@ def run_status(
     limit: int = typer.Option(20, help="At most this many runs, newest first."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The latest runs: week, policy, stage, rewards and each week's Merkle root."""
+    """The latest weekly and quarterly runs, newest first: period, policy, stage, and a
+    week's rewards and Merkle root."""
     engine = migrated_engine()
-    rows = latest_runs(engine, limit)
+    weeks = [(row.started_at_us, _week_status(row)) for row in latest_runs(engine, limit)]
+    quarters = [
+        (row.created_at_us, _quarter_status(row)) for row in latest_quarter_runs(engine, limit)
+    ]
+    items: list[dict[str, Any]] = []
+    while (weeks or quarters) and len(items) < limit:
+        # Merge by start time; each kind keeps its own order (weeks: newest run id first).
+        take = weeks if weeks and (not quarters or weeks[0][0] >= quarters[0][0]) else quarters
+        items.append(take.pop(0)[1])
     if as_json:
-        print_json(
-            [
-                {
-                    "run": row.id,
-                    "week": row.week,
-                    "policy_version": row.policy_version,
-                    "policy_hash": row.policy_hash,
-                    "stage": row.stage,
-                    "scale": policy_for_week(IsoWeek.parse(row.week)).stk_scale,
-                    "emission_units": row.emission_units,
-                    "budget_units": row.budget_units,
-                    "rewards_units": row.rewards_units,
-                    "prorata": row.prorata,
-                    "merkle_root": row.merkle_root,
-                }
-                for row in rows
-            ]
-        )
+        print_json(items)
         return
-    table = Table("run", "week", "policy", "stage", "rewards STK", "Merkle root")
-    for row in rows:
+    table = Table("run", "period", "policy", "stage", "rewards STK", "Merkle root")
+    for item in items:
+        rewards = item.get("rewards_units")
         table.add_row(
-            str(row.id),
-            row.week,
-            row.policy_version,
-            row.stage,
-            "" if row.rewards_units is None else format_amount(row.rewards_units, 6),
-            (row.merkle_root or "")[:16],
+            f"{item['kind']} {item['run']}",
+            item.get("week") or item["quarter"],
+            item["policy_version"],
+            item["stage"],
+            "" if rewards is None else format_amount(rewards, item.get("scale", 6)),
+            (item.get("merkle_root") or "")[:16],
         )
     console.print(table)
 

@@ -28,6 +28,7 @@ Pure: standard library and ``systok.core`` only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -41,6 +42,7 @@ __all__ = [
     "initial_sale_grant",
     "release_schedule",
     "released_in",
+    "tranche",
     "vested_by",
 ]
 
@@ -85,6 +87,15 @@ def released_in(grant: Grant, quarter: Quarter) -> int:
     the day before its first."""
     before = quarter.first_day - timedelta(days=1)
     return vested_by(grant, quarter.last_day) - vested_by(grant, before)
+
+
+def tranche(grants: Iterable[Grant], quarter: Quarter) -> int:
+    """What a grantee's grants release together in ``quarter``: Σ ``released_in``.
+
+    The quarterly run posts this as one entry per grantee and quarter (ADR 0033); each
+    grant is floored on its own cumulative schedule, so the sum is exact per grant.
+    """
+    return sum(released_in(grant, quarter) for grant in grants)
 
 
 @dataclass(frozen=True, slots=True)

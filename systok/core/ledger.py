@@ -61,6 +61,9 @@ class AccountType(StrEnum):
     """The team's share of emission."""
     FUND_LIQUIDITY = "fund:liquidity"
     """The liquidity share of emission."""
+    FUND_VESTING = "fund:vesting"
+    """A vesting fund's share of emission, locked until the quarterly run releases it
+    (owner: the fund's name, ``fund:vesting:startup@STK``; ADR 0033)."""
     HOLD_VESTING = "hold:vesting"
     """Rewards frozen until their vesting period ends and they are validated."""
     HOLD_STAKE = "hold:stake"
@@ -84,6 +87,8 @@ class TransactionCode(StrEnum):
     VESTING_LOCK = "vesting_lock"
     VESTING_RELEASE = "vesting_release"
     VESTING_CANCEL = "vesting_cancel"
+    VESTING_TRANCHE = "vesting_tranche"
+    """A quarter's tranche of a linear schedule: a fund's share or a sale purchase (ADR 0033)."""
     SLASH = "slash"
     TRANSFER = "transfer"
     FEE = "fee"

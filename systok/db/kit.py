@@ -52,6 +52,7 @@ from systok.db.tables import (
     QuarterRun,
     QuarterRunStage,
     QuarterSnapshot,
+    QuarterVestingRelease,
     Reconciliation,
     Sale,
     SalePurchase,
@@ -94,6 +95,7 @@ quarter_runs_t = cast(Table, QuarterRun.__table__)
 quarter_snapshots_t = cast(Table, QuarterSnapshot.__table__)
 quarter_stages_t = cast(Table, QuarterRunStage.__table__)
 quarter_prices_t = cast(Table, QuarterPrice.__table__)
+quarter_vesting_releases_t = cast(Table, QuarterVestingRelease.__table__)
 reconciliations_t = cast(Table, Reconciliation.__table__)
 rewards_t = cast(Table, AccrualReward.__table__)
 runs_t = cast(Table, AccrualRun.__table__)

@@ -841,6 +841,35 @@ class QuarterRedistribution(Base):
     )
 
 
+class QuarterVestingRelease(Base):
+    """A quarter's tranche to one grantee, posted by the vest stage (ADR 0033).
+
+    ``kind`` is ``fund`` (``grantee``: the fund's name; from ``fund:vesting:<fund>`` to
+    the fund's account) or ``sale`` (``grantee``: the member; from
+    ``hold:vesting:<member>`` to ``member:<member>``). ``grants`` and ``granted_units``
+    count the grantee's grants started by the close; ``released_units`` is Σ
+    ``core.fund_vesting.released_in`` over them for the quarter, posted as the
+    ``vesting_tranche`` entry ``transaction_id``. Only positive tranches have a row.
+    """
+
+    __tablename__ = "quarter_vesting_releases"
+
+    run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("quarter_runs.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grantee: Mapped[str] = mapped_column(String(128), primary_key=True)
+    grants: Mapped[int] = mapped_column(Integer)
+    granted_units: Mapped[int] = mapped_column(BigInteger)
+    released_units: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("transactions.id"))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('fund', 'sale')", name="kind_known"),
+        CheckConstraint(
+            "released_units > 0 AND released_units <= granted_units", name="released_within_granted"
+        ),
+    )
+
+
 # --- the quarterly economy: the RUB backing book and the directive price ---------------
 
 

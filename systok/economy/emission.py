@@ -1,4 +1,11 @@
-"""Minting a period's emission from ``world`` into the funds, by the policy's split."""
+"""Minting a period's emission from ``world`` into the funds, by the policy's split.
+
+A fund with ``vesting_days > 0`` (the startup fund) is not credited its share at once:
+the share goes to the fund's locked account ``fund:vesting:<fund>@STK`` and the
+quarterly run's vest stage releases it into the fund's own account quarter by quarter
+(``systok.quarter.stage_vest``, ADR 0033). A fund with ``vesting_days = 0`` is
+credited at once.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +24,22 @@ from systok.ledger.service import Ledger, PostedEntry
 
 
 def fund_account(policy: Policy, fund_name: str) -> AccountRef:
-    """The STK account a fund of the policy's split is paid into."""
+    """The STK account a fund of the policy's split spends from."""
     fund = policy.funds.split[fund_name]
     return AccountRef(AccountType(fund.account), STK)
+
+
+def locked_account(fund_name: str) -> AccountRef:
+    """Where a vesting fund's share of each emission waits: ``fund:vesting:<fund>@STK``."""
+    return AccountRef(AccountType.FUND_VESTING, STK, fund_name)
+
+
+def emission_account(policy: Policy, fund_name: str) -> AccountRef:
+    """The account a fund's share of an emission is credited to: the locked account of
+    a vesting fund, else the fund's own account."""
+    if policy.funds.split[fund_name].vesting_days > 0:
+        return locked_account(fund_name)
+    return fund_account(policy, fund_name)
 
 
 def mint_emission(ledger: Ledger, policy: Policy, period: str, amount_units: int) -> PostedEntry:
@@ -31,7 +51,9 @@ def mint_emission(ledger: Ledger, policy: Policy, period: str, amount_units: int
     """
     parts = fund_split(policy, amount_units)
     credits = [
-        Posting(fund_account(policy, name), units) for name, units in sorted(parts.items()) if units
+        Posting(emission_account(policy, name), units)
+        for name, units in sorted(parts.items())
+        if units
     ]
     return ledger.post(
         TransactionDraft(

@@ -1,1 +1,2 @@
-"""The quarterly run: snapshot at the quarter's close, then redistribution (SPEC §6)."""
+"""The quarterly run: snapshot at the close, redistribution (SPEC §6), fund vesting
+(SPEC §4), price, health and stabilisation."""

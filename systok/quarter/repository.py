@@ -23,6 +23,9 @@ from systok.db.kit import (
     quarter_runs_t,
     quarter_snapshots_t,
     quarter_stages_t,
+    quarter_vesting_releases_t,
+    sale_purchases_t,
+    sales_t,
     transactions_t,
     wallets_t,
 )
@@ -64,6 +67,17 @@ def create_run(
         statement = statement.values(id=run_id)
     created: int = session.execute(statement.returning(quarter_runs_t.c.id)).scalar_one()
     return created
+
+
+def latest_runs(session: Session, limit: int) -> list[Row[Any]]:
+    """The most recently started runs, newest first."""
+    return list(
+        session.execute(
+            select(quarter_runs_t)
+            .order_by(quarter_runs_t.c.created_at_us.desc(), quarter_runs_t.c.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def get_run(session: Session, run_id: int) -> Row[Any]:
@@ -271,3 +285,60 @@ def _read_entries(session: Session, ids: list[int], found: dict[int, dict[str, A
         entry = found.setdefault(int(tx_id), {"code": code, "postings": {}})
         name = f"{account_type}:{owner}" if owner else account_type
         entry["postings"][name] = int(units)
+
+
+# --- the vest stage (ADR 0033) -----------------------------------------------------------
+
+
+def fund_grants(session: Session, asset: str, end_us: int) -> list[tuple[str, int, int]]:
+    """Every emission credit to a locked fund account before ``end_us``: (fund name,
+    the entry's time, units), oldest first. Each is one grant (ADR 0033)."""
+    rows = session.execute(
+        select(accounts_t.c.owner, transactions_t.c.created_at_us, postings_t.c.amount_units)
+        .select_from(postings_t)
+        .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
+        .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
+        .where(
+            transactions_t.c.code == TransactionCode.EMISSION.value,
+            accounts_t.c.type == AccountType.FUND_VESTING.value,
+            accounts_t.c.asset == asset,
+            postings_t.c.amount_units > 0,
+            transactions_t.c.created_at_us < end_us,
+        )
+        .order_by(transactions_t.c.created_at_us, transactions_t.c.id)
+    )
+    return [(str(owner), int(at_us), int(units)) for owner, at_us, units in rows]
+
+
+def sale_grants(session: Session, end_us: int) -> list[tuple[str, int, int, int]]:
+    """Every initial-sale purchase before ``end_us``: (member, purchase time, units, the
+    sale's ``vesting_days``), oldest first. Each is one grant (ADR 0033)."""
+    rows = session.execute(
+        select(
+            sale_purchases_t.c.member_id,
+            sale_purchases_t.c.purchased_at_us,
+            sale_purchases_t.c.units,
+            sales_t.c.vesting_days,
+        )
+        .join(sales_t, sales_t.c.id == sale_purchases_t.c.sale_id)
+        .where(sale_purchases_t.c.purchased_at_us < end_us)
+        .order_by(sale_purchases_t.c.purchased_at_us, sale_purchases_t.c.id)
+    )
+    return [(str(m), int(at_us), int(units), int(days)) for m, at_us, units, days in rows]
+
+
+def insert_vesting_releases(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store the vest stage's tranches."""
+    if rows:
+        session.execute(insert(quarter_vesting_releases_t), rows)
+
+
+def run_vesting_releases(session: Session, run_id: int) -> list[Row[Any]]:
+    """A run's tranches, funds first, then by grantee."""
+    return list(
+        session.execute(
+            select(quarter_vesting_releases_t)
+            .where(quarter_vesting_releases_t.c.run_id == run_id)
+            .order_by(quarter_vesting_releases_t.c.kind, quarter_vesting_releases_t.c.grantee)
+        )
+    )

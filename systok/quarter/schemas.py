@@ -11,13 +11,14 @@ from systok.stabilisation.schemas import QuarterStabilisation
 class Stage(StrEnum):
     """The quarterly run's stages in order; each commits by recording the next.
 
-    The later stages of the quarter (vest funds, stabilise, report) are added here,
-    each with its handler in ``systok.quarter.stages.HANDLERS``, when they are built; a
-    run stored ``done`` before a stage was added is ``done`` and stays so.
+    A later stage is added here with its handler in ``systok.quarter.stages.HANDLERS``;
+    a run stored ``done`` before a stage was added is ``done`` and stays so.
     """
 
     SNAPSHOT = "snapshot"
     REDISTRIBUTE = "redistribute"
+    VEST = "vest"
+    """The quarter's tranches of the vesting funds and the sale (``stage_vest``, ADR 0033)."""
     PRICE = "price"
     """The quarter's directive price (``stage_price``; none when no STK was issued)."""
     HEALTH = "health"
@@ -70,6 +71,21 @@ class RedistributionRow:
 
 
 @dataclass(frozen=True)
+class Tranche:
+    """What the vest stage releases (or would) to one grantee (``quarter_vesting_releases``).
+
+    ``kind`` is ``fund`` (``grantee``: the fund's name) or ``sale`` (the member).
+    """
+
+    kind: str
+    grantee: str
+    grants: int
+    granted_units: int
+    released_units: int
+    transaction_id: int | None = None
+
+
+@dataclass(frozen=True)
 class QuarterSummary:
     """What a quarterly run did (or, for a dry run, would do), in base units."""
 
@@ -94,6 +110,8 @@ class QuarterSummary:
     """Members in the tier the policy marks ``warn`` (the notice is queued later)."""
     redistributions: tuple[RedistributionRow, ...]
     """Largest amount first, then by member id."""
+    tranches: tuple[Tranche, ...] = ()
+    """The vest stage's releases, funds first, then by grantee (planned, for a dry run)."""
     stabilisation: QuarterStabilisation | None = None
     """The quarter's stabilisation proposals and unevaluated rules (ADR 0030); None for
     a dry run and a stored summary read back."""

@@ -1,11 +1,11 @@
 """The quarterly run as a state machine with checkpoints in the database.
 
-Stages (``systok.quarter.schemas.Stage``): snapshot → redistribute → price → health →
-done. Each stage
-runs in its own unit of work that ends by recording the next stage, so a crash at any
-point resumes at the first stage not committed, and running a settled quarter again
-changes nothing. What each stage does is in ``systok.quarter.stages``; the bit-for-bit
-check of a settled quarter is ``systok.quarter.verify``.
+Stages (``systok.quarter.schemas.Stage``): snapshot → redistribute → vest → price →
+health → stabilise → done. Each stage runs in its own unit of work that ends by
+recording the next stage, so a crash at any point resumes at the first stage not
+committed, and running a settled quarter again changes nothing. What each stage does
+is in ``systok.quarter.stages``; the bit-for-bit check of a settled quarter is
+``systok.quarter.verify``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from systok.clock import now_us
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
-from systok.core.times import us_to_datetime
+from systok.core.times import datetime_to_us, us_to_datetime
 from systok.db.engine import rolled_back, run_transaction
 from systok.errors import QuarterError
 from systok.observability.logs import get_logger
@@ -34,7 +34,9 @@ from systok.quarter.schemas import (
     RedistributionRow,
     SnapshotRow,
     Stage,
+    Tranche,
 )
+from systok.quarter.stage_vest import plan_tranches, stored_tranches
 from systok.quarter.stages import (
     HANDLERS,
     plan_redistributions,
@@ -122,8 +124,9 @@ class QuarterRun:
         """What the run would do, computed and then rolled back: a dry run.
 
         The snapshot is taken as the run takes it; the redistribution is planned from
-        it (due amounts, no ledger write). Nothing is committed, and the run row takes
-        ``DRY_RUN_ID`` so no run id is consumed.
+        it (due amounts, no ledger write), and the vesting tranches from the grants.
+        Nothing is committed, and the run row takes ``DRY_RUN_ID`` so no run id is
+        consumed.
 
         Raises:
             QuarterError: the quarter is still open, or already has a run.
@@ -148,7 +151,8 @@ class QuarterRun:
             run = repo.get_run(session, run_id)
             rows = snapshot_rows(StageContext(session, self.policy, run, quarter, self.clock))
             planned = plan_redistributions(self.policy, rows)
-            return _summarise(run, rows, planned, dry_run=True)
+            tranches = plan_tranches(session, self.policy, quarter, datetime_to_us(quarter.end))
+            return _summarise(run, rows, planned, tranches, dry_run=True)
 
     def _find_or_create(self, session: Session, quarter: Quarter) -> int:
         existing = repo.find_run(session, str(quarter))
@@ -201,7 +205,13 @@ def _stored_summary(session: Session, run_id: int) -> QuarterSummary:
         )
         for r in repo.run_redistributions(session, run_id)
     ]
-    return _summarise(run, stored_snapshot(session, run_id), stored, dry_run=False)
+    return _summarise(
+        run,
+        stored_snapshot(session, run_id),
+        stored,
+        stored_tranches(session, run_id),
+        dry_run=False,
+    )
 
 
 def stored_summary(session: Session, quarter: Quarter) -> QuarterSummary | None:
@@ -210,6 +220,12 @@ def stored_summary(session: Session, quarter: Quarter) -> QuarterSummary | None:
     if row is None:
         return None
     return _stored_summary(session, int(row.id))
+
+
+def latest_quarter_runs(engine: Engine, limit: int = 20) -> list[Any]:
+    """The most recently started quarterly runs, newest first (``run status``, ``run
+    resume``)."""
+    return run_transaction(engine, lambda session: repo.latest_runs(session, limit))
 
 
 def quarter_summary(engine: Engine, quarter: Quarter) -> QuarterSummary | None:
@@ -221,6 +237,7 @@ def _summarise(
     run: Any,
     rows: list[SnapshotRow],
     redistributions: list[RedistributionRow],
+    tranches: list[Tranche],
     *,
     dry_run: bool,
 ) -> QuarterSummary:
@@ -240,4 +257,5 @@ def _summarise(
         moved_units=sum(r.moved_units for r in redistributions),
         warnings=sum(1 for r in redistributions if r.warn),
         redistributions=tuple(ordered),
+        tranches=tuple(tranches),
     )

@@ -4,8 +4,8 @@ Every handler takes a ``StageContext`` (the stage's unit of work and what the ru
 knows) and returns nothing; ``QuarterRun`` records the next stage in the same
 transaction. Ledger writes carry keys derived from (policy, quarter, member), so a
 stage that rolled back and runs again writes the same entries once. The snapshot and
-redistribute stages are here; the price, health and stabilise stages have their own
-modules (``stage_price``, ``stage_health``, ``stage_stabilise``).
+redistribute stages are here; the vest, price, health and stabilise stages have their
+own modules (``stage_vest``, ``stage_price``, ``stage_health``, ``stage_stabilise``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from systok.quarter.schemas import RedistributionRow, SnapshotRow, Stage
 from systok.quarter.stage_health import health
 from systok.quarter.stage_price import price
 from systok.quarter.stage_stabilise import stabilise
+from systok.quarter.stage_vest import vest
 
 
 def snapshot_rows(ctx: StageContext) -> list[SnapshotRow]:
@@ -182,6 +183,7 @@ def redistribute(ctx: StageContext) -> None:
 HANDLERS: dict[Stage, StageHandler] = {
     Stage.SNAPSHOT: snapshot,
     Stage.REDISTRIBUTE: redistribute,
+    Stage.VEST: vest,
     Stage.PRICE: price,
     Stage.HEALTH: health,
     Stage.STABILISE: stabilise,

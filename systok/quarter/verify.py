@@ -1,4 +1,4 @@
-"""``systok verify quarter``: a settled quarter's redistribution replayed from its snapshot."""
+"""``systok verify quarter``: a settled quarter's redistribution and vesting tranches replayed."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from systok.health.schemas import QUARTER, Period
 from systok.health.service import verify_readings
 from systok.quarter import repository as repo
 from systok.quarter.schemas import RedistributionRow, Stage
+from systok.quarter.stage_vest import verify_tranches
 from systok.quarter.stages import plan_redistributions, stored_snapshot
 from systok.stabilisation.service import verify_proposals
 
@@ -27,10 +28,12 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
     (whose hash must be the run's), and compares them with the stored rows; then checks
     that each stored row's ledger entry is a ``slash`` moving exactly ``moved_units``
     from the member to the policy's ``slashing.to`` account, and that nothing was moved
-    beyond what was due; and that the quarter's stored health readings are what the
-    ledger gives (``health.service.verify_readings``), and its stabilisation proposals
-    are the rules those readings fire (``stabilisation.service.verify_proposals``). An
-    empty list: the quarter replays exactly.
+    beyond what was due; that the vest stage's tranches are what the ledger's grants
+    give and each was posted as stored (``stage_vest.verify_tranches``); and that the
+    quarter's stored health readings are what the ledger gives
+    (``health.service.verify_readings``), and its stabilisation proposals are the rules
+    those readings fire (``stabilisation.service.verify_proposals``). An empty list: the
+    quarter replays exactly.
     """
 
     def check(session: Session) -> list[str]:
@@ -60,11 +63,19 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
         target = AccountType(policy.slashing.to).value
         for member_id, row in sorted(stored.items()):
             differences.extend(_check_entry(member_id, row, entries, target))
+        if _past(Stage(run.stage), Stage.VEST):
+            differences.extend(verify_tranches(session, policy, quarter, int(run.id)))
         differences.extend(verify_readings(session, policy, Period(QUARTER, quarter)))
         differences.extend(verify_proposals(session, policy, quarter))
         return differences
 
     return run_transaction(engine, check)
+
+
+def _past(stage: Stage, done: Stage) -> bool:
+    """Whether a run at ``stage`` has committed ``done``."""
+    order = list(Stage)
+    return order.index(stage) > order.index(done)
 
 
 def _compare(member_id: str, want: RedistributionRow | None, got: Any) -> list[str]:

@@ -80,6 +80,24 @@ class RedistributionTotals:
 
 
 @dataclass(frozen=True)
+class FundRelease:
+    """What the vest stage released from one fund's locked account to the fund."""
+
+    fund: str
+    units: int
+
+
+@dataclass(frozen=True)
+class VestingTotals:
+    """What the quarterly run's vest stage released (``quarter_vesting_releases``,
+    ADR 0033): per vesting fund, and to the initial sale's buyers — counted, never named."""
+
+    funds: list[FundRelease]
+    sale_members: int
+    sale_units: int
+
+
+@dataclass(frozen=True)
 class PriceSection:
     """The directive price the run set (``quarter_prices``) and its inputs."""
 
@@ -128,6 +146,7 @@ class QuarterlyReport:
     velocity: Reading | None
     treasury: Reading | None
     redistribution: RedistributionTotals | None
+    vesting: VestingTotals | None
     price: PriceSection | None
     history: list[QuarterPoint]
     """The report's quarter and the ones before it since the ledger's first entry (at

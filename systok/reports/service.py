@@ -3,7 +3,8 @@
 The CLI (``systok report quarterly``) and the public API
 (``GET /tokenomics/reports/quarterly``) both call ``quarterly_report``; the public one
 asks with ``public=True`` and is refused unless the quarter's policy publishes reports
-(``reports.quarterly_published``). Definitions: docs/quarter.md §"The quarterly report"
+(``reports.quarterly_published``). Vesting releases are totals: per fund, and the
+sale's buyers counted, never named. Definitions: docs/quarter.md §"The quarterly report"
 and ADR 0031. Nothing is computed that the quarterly run stores (health readings,
 redistributions, the price): a section whose rows do not exist is null and its reason is
 in ``missing``.
@@ -40,12 +41,14 @@ from systok.reports import repository as repo
 from systok.reports.schemas import (
     AccountEmission,
     LorenzPoint,
+    FundRelease,
     PriceSection,
     QuarterlyReport,
     QuarterPoint,
     RankedHolder,
     Reading,
     RedistributionTotals,
+    VestingTotals,
 )
 
 HEALTH_SECTIONS = {
@@ -145,6 +148,7 @@ def quarterly_report(
         average_reward_units=rewards_units // rewarded if rewarded else None,
         **_health(session, policy, quarter, missing),
         redistribution=_redistribution(session, quarter, missing),
+        vesting=_vesting(session, quarter, missing),
         price=_price(session, quarter, missing),
         history=_history(session, quarter),
         missing=missing,
@@ -194,6 +198,22 @@ def _redistribution(
         moved_units=summary.moved_units,
         warnings=summary.warnings,
         out_of_reach_units=summary.wallet_units,
+    )
+
+
+def _vesting(session: Session, quarter: Quarter, missing: list[str]) -> VestingTotals | None:
+    summary = stored_summary(session, quarter)
+    if summary is None or summary.stage in (Stage.SNAPSHOT, Stage.REDISTRIBUTE, Stage.VEST):
+        state = "has no run" if summary is None else f"has a run at stage {summary.stage}"
+        missing.append(f"vesting: {quarter} {state} (the vest stage has not committed)")
+        return None
+    sale = [t for t in summary.tranches if t.kind == "sale"]
+    return VestingTotals(
+        funds=[
+            FundRelease(t.grantee, t.released_units) for t in summary.tranches if t.kind == "fund"
+        ],
+        sale_members=len(sale),
+        sale_units=sum(t.released_units for t in sale),
     )
 
 

@@ -11,7 +11,8 @@ Every function runs inside the caller's unit of work and never commits (ADR 0029
   one balanced ledger transaction that mints the bought STK from ``world`` into the
   member's vesting account ``hold:vesting:<member>@STK``, plus an ``investor_sale``
   inflow to the backing book for what was paid, plus the purchase row with its unlock
-  time (purchase time + ``initial_sale.vesting_days`` days). The paid amount is
+  time (purchase time + ``initial_sale.vesting_days`` days); the quarterly run's vest
+  stage releases it linearly by day, quarter by quarter (ADR 0033). The paid amount is
   ``floor(units × price / 10^stk_scale)`` kopecks: the member is never charged for a
   fraction of a kopeck.
 - Buyers (policy ``buyers = "members"``, "for all community members"): anyone SysTok

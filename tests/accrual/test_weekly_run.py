@@ -10,10 +10,11 @@ from sqlalchemy import text
 from systok.accrual.report import report_path
 from systok.accrual.schemas import STAGES
 from systok.accrual.service import WeeklyRun
-from systok.core.ledger import member_account
+from systok.core.ledger import AccountType, member_account, system_account
 from systok.core.merkle import build_tree
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
+from systok.economy.emission import locked_account
 from systok.ingest import repository as ingest_repo
 from systok.ingest.service import Ingestor
 from systok.ledger.audit import audit_ledger
@@ -119,6 +120,18 @@ def test_the_spec_member_is_paid_1584_stk_in_the_fourth_week(engine, tmp_path):
         engine, lambda s: Ledger(s).balance(member_account("m1")).posted_units
     )
     assert balance == (75 + 76.5 + 78.75 + 1584) * STK
+    # The startup fund vests (1 095 days, ADR 0033): its 15 % of each week's 7 × 2 739 726
+    # = 19 178 082 STK is locked, floor(19 178 082e6 × 1 500 / 10 000) = 2 876 712.3 STK
+    # a week, released by the quarterly run, never credited to fund:startup at once.
+    assert [s.emission_units for s in summaries] == [19_178_082 * STK] * 4
+    startup = run_transaction(
+        engine,
+        lambda s: (
+            Ledger(s).balance(locked_account("startup")).posted_units,
+            Ledger(s).balance(system_account(AccountType.FUND_STARTUP)).posted_units,
+        ),
+    )
+    assert startup == (4 * 2_876_712_300_000, 0)
     assert run_transaction(engine, audit_ledger).ok
 
     csv_text = report_path(tmp_path, "2026-W05", POLICY.version).read_text()

@@ -17,6 +17,7 @@ from systok.core.fund_vesting import (
     initial_sale_grant,
     release_schedule,
     released_in,
+    tranche,
     vested_by,
 )
 from systok.core.policy import Policy
@@ -135,3 +136,18 @@ def test_vested_is_the_floor_of_the_linear_share_and_never_decreases(
         # floor: vested ≤ exact share < vested + 1
         assert vested * grant.vesting_days <= grant.units * elapsed
         assert grant.units * elapsed < (vested + 1) * grant.vesting_days
+
+
+@given(st.lists(grants, min_size=1, max_size=5))
+def test_a_tranche_is_the_sum_of_its_grants_releases(held: list[Grant]) -> None:
+    """Over every quarter from the first start to the last completion, the tranches of a
+    grantee add up to Σ granted; before the first start they release nothing."""
+    first = min(Quarter.containing(g.start) for g in held)
+    last = max(Quarter.containing(g.completed_on) for g in held)
+    total, quarter = 0, first
+    while quarter <= last:
+        assert tranche(held, quarter) == sum(released_in(g, quarter) for g in held)
+        total += tranche(held, quarter)
+        quarter = quarter.next()
+    assert total == sum(g.units for g in held)
+    assert tranche(held, first.previous()) == 0

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import time_machine
 from sqlalchemy import update
 
 from systok.cli.main import main
 from systok.db.engine import run_transaction
 from systok.db.kit import quarter_redistributions_t
+from systok.quarter.schemas import Stage
+from tests.quarter.crash import CrashingQuarterRun, SimulatedCrash
 from tests.quarter.test_run import every_table
-from tests.quarter.world import NOW, build
+from tests.quarter.world import NOW, POLICY, QUARTER, build
 
 
 def cli_json(capsys, *argv: str):
@@ -67,3 +70,30 @@ def test_run_and_verify_quarter(cli_on, capsys) -> None:
         assert "member c: rate_bps is 500, the snapshot gives 1000" in capsys.readouterr().err
         assert main(["run", "quarter", "2026-13"]) == 1
         assert "quarter '2026-13'" in capsys.readouterr().err
+
+
+def test_status_and_resume_include_quarterly_runs(cli_on, capsys) -> None:
+    """A quarterly run that crashed after its vest stage is listed by ``run status`` at
+    stage ``price`` and finished by ``run resume``; the result verifies."""
+    build(cli_on)
+    with time_machine.travel(NOW, tick=False):
+        crashing = CrashingQuarterRun(cli_on, POLICY, crash_after=Stage.VEST)
+        with pytest.raises(SimulatedCrash):
+            crashing.run(QUARTER)
+        status = cli_json(capsys, "run", "status")
+        assert [(r["kind"], r["quarter"], r["stage"]) for r in status] == [
+            ("quarter", "2026-Q1", "price")
+        ]
+        assert status[0]["policy_version"] == POLICY.version
+        assert status[0]["started_at"] == "2026-04-02T12:00:00.000000Z"
+        resumed = cli_json(capsys, "run", "resume")
+        assert [(r["kind"], r["quarter"], r["stage"]) for r in resumed] == [
+            ("quarter", "2026-Q1", "done")
+        ]
+        assert resumed[0]["moved_units"] == 3_339_500
+        status = cli_json(capsys, "run", "status")
+        assert [(r["kind"], r["stage"]) for r in status] == [("quarter", "done")]
+        assert cli_json(capsys, "run", "resume") == []
+        assert main(["run", "resume"]) == 0
+        assert "nothing to resume" in capsys.readouterr().out
+        assert cli_json(capsys, "verify", "quarter", "2026-Q1")["verified"] is True

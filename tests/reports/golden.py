@@ -26,13 +26,14 @@ a buys for 200, the pool rewards d 300. The quarterly run (stk-2025-12) runs on
 | velocity | stored reading: 1 200 / 5 545 × 4 / 4 | 240/1109 warning |
 | treasury | stored reading: 2 100 / 10 300 | 2100/103 % ok |
 | redistribution | c inactive since 2025-01-01 (455 days at the close: tier ≥ 365 days, 15 %); reachable 1 000 − 500 held = 500; floor(500 × 1 500 / 10 000) = 75; a, b, d active (0 %), no one in the warn tier; no own wallets | members 4, redistributed 1, due 75, moved 75, warnings 0, out of reach 0 |
+| vesting | no fund vests in this world (every credit went straight to its account) and no sale: nothing released | funds [], sale 0 members, 0 |
 | price | no backing inflows: backing 0 over issued 10 400 at the close → 0 RUB | 0 |
 | lorenz | cumulative ascending balances 300, 990, 1 000, 3 800: every holder (4 ≤ 100 segments) | (0, 0) (1, 300) (2, 1 290) (3, 2 290) (4, 6 090) |
 | bounds | stk-2025-12's ``[health.*]``: active ≥ 30 / < 10 critical; inflation ≤ 5 / > 10; velocity 0.5–2.0 / < 0.2 or > 5; treasury ≥ 15 / < 5 | as text |
 | history | first entry 2025-12-01 → 2025-Q4 (supply 10 000, no price) and 2026-Q1 (10 300, price 0) | 2 quarters |
 
-Before the run, the same figures from the ledger, and health, redistribution and price
-are null and named in ``missing``.
+Before the run, the same figures from the ledger, and health, redistribution, vesting and
+price are null and named in ``missing``.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ GOLDEN: dict[str, Any] = {
         "warnings": 0,
         "out_of_reach_units": 0,
     },
+    "vesting": {"funds": [], "sale_members": 0, "sale_units": 0},
     "price": {
         "quote_asset": "RUB",
         "price_units": 0,
@@ -152,6 +154,7 @@ STORED_BY_THE_RUN = (
     "velocity",
     "treasury",
     "redistribution",
+    "vesting",
     "price",
 )
 

@@ -122,6 +122,7 @@ def test_a_run_half_done_shows_what_it_stored(engine: Engine) -> None:
         "inflation",
         "velocity",
         "treasury",
+        "vesting",
         "price",
     ]
     by_the_run = (*STORED_BY_THE_RUN, "missing", "history")  # history holds the price

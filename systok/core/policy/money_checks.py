@@ -88,7 +88,7 @@ def check_splits(data: dict[str, Any], problems: Problems) -> None:
         check_payees(service_id, service, problems)
 
 
-PAYEE_TYPES_REFUSED = frozenset({"world", "hold:vesting", "hold:stake", "member"})
+PAYEE_TYPES_REFUSED = frozenset({"world", "hold:vesting", "hold:stake", "fund:vesting", "member"})
 """Account types a purchase may not pay into directly: issuance, holds (they are not
 spendable accounts) and a member account without an owner."""
 

@@ -54,10 +54,6 @@ DECLARED: Mapping[str, str] = MappingProxyType(
             "membership coverage comes from the periods the platform reports; "
             f"the product's nominal length is read with {QUARTERLY_ECONOMY}"
         ),
-        "funds.split.*.vesting_days": (
-            "the release schedule is core.fund_vesting; posting the releases lands with "
-            f"{QUARTERLY_ECONOMY}, and today each fund is credited its share at once"
-        ),
     }
 )
 """Declared key path → why it is not enforced yet (and what will enforce it)."""
