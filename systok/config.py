@@ -122,9 +122,6 @@ class Settings(NotifySettings, BaseSettings):
     platform_token: str | None = Field(default=None, description="Learning platform API token.")
     http_timeout_seconds: float = Field(default=20.0, description="Timeout of outbound calls.")
     http_retries_max: int = Field(default=5, description="Retries of an outbound call.")
-    run_statements: bool = Field(
-        default=True, description="Weekly runs write each member's PDF statement (ADR 0038)."
-    )
 
     # --- payouts on Solana (ADR 0007) ---------------------------------------------------
     payout_adapter: str | None = Field(

@@ -1,4 +1,5 @@
-"""The notification settings (SMTP, Telegram, the outbox's retry numbers), mixed into
+"""What members receive: the notification settings (SMTP, Telegram, the outbox's retry
+numbers) and whether weekly runs write PDF statements, mixed into
 ``systok.config.Settings``: kept in their own module so ``config`` stays within the
 file-size limit. Read as ``SYSTOK_SMTP_HOST`` etc. like every other setting.
 
@@ -13,7 +14,12 @@ from pydantic_settings import BaseSettings
 
 
 class NotifySettings(BaseSettings):
-    """Channels and the dispatcher's timing (ADR 0037, docs/notifications.md)."""
+    """Channels and the dispatcher's timing (ADR 0037, docs/notifications.md), and the
+    weekly statements (ADR 0038)."""
+
+    run_statements: bool = Field(
+        default=True, description="Weekly runs write each member's PDF statement (ADR 0038)."
+    )
 
     smtp_host: str | None = Field(
         default=None, description="SMTP server for email notifications. Unset: email waits."

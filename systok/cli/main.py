@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import typer
 from rich.console import Console
@@ -53,24 +54,17 @@ def _root(
 
 def _register_subcommands() -> None:
     from systok.cli import api as api_cli
-    from systok.cli import backing as backing_cli
     from systok.cli import config as config_cli
     from systok.cli import db as db_cli
     from systok.cli import demo as demo_cli
     from systok.cli import events as events_cli
     from systok.cli import explain as explain_cli
-    from systok.cli import health as health_cli
     from systok.cli import ledger as ledger_cli
     from systok.cli import members as members_cli
-    from systok.cli import notify as notify_cli
     from systok.cli import payout as payout_cli
     from systok.cli import policy as policy_cli
     from systok.cli import pull as pull_cli
-    from systok.cli import quarter as quarter_cli
-    from systok.cli import report_quarterly as report_quarterly_cli
     from systok.cli import run as run_cli
-    from systok.cli import sale as sale_cli
-    from systok.cli import stabilise as stabilise_cli
     from systok.cli import statement as statement_cli
     from systok.cli import vesting as vesting_cli
 
@@ -85,16 +79,8 @@ def _register_subcommands() -> None:
     app.command("explain")(explain_cli.explain)
     statement_cli.register(app)
     app.add_typer(run_cli.verify_app, name="verify")
-    run_cli.run_app.command("quarter")(quarter_cli.run_quarter)
-    run_cli.verify_app.command("quarter")(quarter_cli.verify_quarter_command)
-    run_cli.report_app.command("quarterly")(report_quarterly_cli.report_quarterly)
+    _register_quarter_economy(run_cli)
     app.add_typer(vesting_cli.vesting_app, name="vesting")
-    app.add_typer(backing_cli.backing_app, name="backing")
-    app.add_typer(backing_cli.price_app, name="price")
-    app.add_typer(sale_cli.sale_app, name="sale")
-    app.add_typer(stabilise_cli.stabilise_app, name="stabilise")
-    app.add_typer(notify_cli.notify_app, name="notify")
-    app.command("health")(health_cli.health_command)
     app.command("serve")(api_cli.serve_command)
     app.add_typer(api_cli.apikey_app, name="apikey")
     members_cli.members_app.command("freeze")(api_cli.freeze_command)
@@ -105,6 +91,28 @@ def _register_subcommands() -> None:
     ledger_cli.app.command("demo")(ledger_cli.demo)
     app.add_typer(config_cli.app, name="config")
     app.command("doctor")(config_cli.doctor)
+
+
+def _register_quarter_economy(run_cli: ModuleType) -> None:
+    """The quarter's commands (run/verify/report quarter, backing, price, sale,
+    stabilise, health) and the notifications they cause."""
+    from systok.cli import backing as backing_cli
+    from systok.cli import health as health_cli
+    from systok.cli import notify as notify_cli
+    from systok.cli import quarter as quarter_cli
+    from systok.cli import report_quarterly as report_quarterly_cli
+    from systok.cli import sale as sale_cli
+    from systok.cli import stabilise as stabilise_cli
+
+    run_cli.run_app.command("quarter")(quarter_cli.run_quarter)
+    run_cli.verify_app.command("quarter")(quarter_cli.verify_quarter_command)
+    run_cli.report_app.command("quarterly")(report_quarterly_cli.report_quarterly)
+    app.add_typer(backing_cli.backing_app, name="backing")
+    app.add_typer(backing_cli.price_app, name="price")
+    app.add_typer(sale_cli.sale_app, name="sale")
+    app.add_typer(stabilise_cli.stabilise_app, name="stabilise")
+    app.add_typer(notify_cli.notify_app, name="notify")
+    app.command("health")(health_cli.health_command)
 
 
 _register_subcommands()

@@ -40,8 +40,8 @@ from systok.quarter.service import stored_summary
 from systok.reports import repository as repo
 from systok.reports.schemas import (
     AccountEmission,
-    LorenzPoint,
     FundRelease,
+    LorenzPoint,
     PriceSection,
     QuarterlyReport,
     QuarterPoint,

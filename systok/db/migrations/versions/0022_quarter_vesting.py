@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_quarter_vesting"
-down_revision = "0021_stabilisation"  # TODO(merge): chain after <previous>
+down_revision = "0021_stabilisation"
 branch_labels = None
 depends_on = None
 

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_notify"
-# TODO(merge): chain after <previous>
-down_revision = "0021_stabilisation"
+down_revision = "0022_quarter_vesting"
 branch_labels = None
 depends_on = None
 
