@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from systok.core.bonding_curve import CurveQuote
 from systok.core.price import InflowKind
 from systok.core.quarters import Quarter
 
@@ -107,3 +108,18 @@ class PriceView:
     issued_units: int
     policy_version: str
     is_set: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """The algorithmic quote beside the directive price it starts from (ADR 0035).
+
+    ``price`` is the quarter's directive price (its backing and issued supply are the
+    curve's B₀ and S); ``curve`` the cost of the purchase on the curve; ``treasury_units``
+    what the treasury holds to sell (STK base units, available: held tokens are not for
+    sale).
+    """
+
+    price: PriceView
+    curve: CurveQuote
+    treasury_units: int

@@ -15,11 +15,14 @@ from systok.backing.schemas import (
     BookLine,
     Inflow,
     InflowDraft,
+    PriceQuote,
     PriceView,
     Recorded,
     StoredPrice,
 )
-from systok.core.amount import STK, AmountError, parse_amount
+from systok.core.amount import STK, AmountError, format_amount, parse_amount
+from systok.core.bonding_curve import curve_quote
+from systok.core.ledger import AccountType, system_account
 from systok.core.policy import Policy
 from systok.core.price import (
     InflowKind,
@@ -30,7 +33,13 @@ from systok.core.price import (
 )
 from systok.core.quarters import Quarter
 from systok.core.times import datetime_to_us
-from systok.errors import InflowConflict, InflowInvalid, PriceUnavailable, QuarterAlreadyPriced
+from systok.errors import (
+    InflowConflict,
+    InflowInvalid,
+    PriceUnavailable,
+    QuarterAlreadyPriced,
+    QuoteInvalid,
+)
 from systok.ledger.service import Ledger
 
 REFERENCE_LENGTH_MAX = 200
@@ -251,3 +260,47 @@ def set_price(session: Session, policy: Policy, quarter: Quarter, *, now_us: int
     stored = repo.price_of(session, quarter)
     assert stored is not None
     return stored
+
+
+def parse_buy(policy: Policy, text: str) -> int:
+    """``--buy N`` / ``?buy=N`` as STK base units: a positive amount with at most the
+    policy's ``stk_scale`` decimals.
+
+    Raises:
+        QuoteInvalid: naming ``buy`` and why.
+    """
+    try:
+        units = parse_amount(text.strip(), policy.stk_scale)
+    except AmountError as error:
+        raise QuoteInvalid(f"buy: {error} (STK)") from None
+    if units <= 0:
+        raise QuoteInvalid(f"buy: {text!r} STK is not positive; quote a purchase of some STK")
+    return units
+
+
+def price_quote(
+    session: Session, policy: Policy, quarter: Quarter, buy_units: int, *, latest: bool
+) -> PriceQuote:
+    """Quote buying ``buy_units`` from the treasury on the bonding curve (ADR 0035).
+
+    The curve starts at ``quarter``'s directive price (``price_of``), or, with ``latest``,
+    at the latest set price (``current_price``, ``quarter`` the last closed one). Writes
+    nothing.
+
+    Raises:
+        PriceUnavailable: no STK was issued by the quarter's close (no price, no curve).
+        QuoteInvalid: ``buy`` is more than the treasury's available STK.
+    """
+    view = current_price(session, policy, quarter) if latest else price_of(session, policy, quarter)
+    if view.price_units is None:
+        raise PriceUnavailable(f"quarter: no STK was issued by the close of {view.quarter}")
+    treasury = Ledger(session).balance(system_account(AccountType.FUND_TREASURY)).available_units
+    if buy_units > min(treasury, view.issued_units):
+        raise QuoteInvalid(
+            f"buy: {format_amount(buy_units, policy.stk_scale)} STK is more than the treasury "
+            f"can sell ({format_amount(min(treasury, view.issued_units), policy.stk_scale)} "
+            f"STK available, at most the {format_amount(view.issued_units, policy.stk_scale)} "
+            f"issued by the close of {view.quarter})"
+        )
+    curve = curve_quote(view.backing_units, view.issued_units, buy_units, policy.stk_scale)
+    return PriceQuote(view, curve, treasury)

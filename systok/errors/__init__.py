@@ -17,6 +17,7 @@ from systok.errors.backing import (
     InflowInvalid,
     PriceUnavailable,
     QuarterAlreadyPriced,
+    QuoteInvalid,
 )
 from systok.errors.callers import (
     ApiKeyInvalid,
@@ -151,6 +152,7 @@ __all__ = [
     "QuarantineEntryNotFound",
     "QuarterAlreadyPriced",
     "QuarterError",
+    "QuoteInvalid",
     "RecipientIneligible",
     "RecipientUnknown",
     "ReportError",

@@ -19,6 +19,14 @@ class InflowInvalid(BackingError):
     exit_code = 65  # EX_DATAERR
 
 
+class QuoteInvalid(BackingError):
+    """A price quote that cannot be given: ``buy`` is not a positive STK amount, or more
+    than the treasury holds; the message names the field."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+
 class QuarterAlreadyPriced(BackingError):
     """The quarter's directive price is set: no inflow may be recorded for it any more."""
 
