@@ -12,7 +12,11 @@ from systok.core.quarters import Quarter
 
 @dataclass(frozen=True, slots=True)
 class InflowDraft:
-    """An inflow as the operator states it, checked: amount in quote minor units."""
+    """An inflow as the operator states it, checked: amount in quote minor units.
+
+    ``held_as`` is the reserve asset the money is held in (one of the policy's
+    ``backing.reserve_assets``, ADR 0036); None: still in ``asset``, not converted.
+    """
 
     kind: InflowKind
     asset: str
@@ -20,15 +24,23 @@ class InflowDraft:
     quarter: Quarter
     reference: str
     note: str | None
+    held_as: str | None = None
+
+    @property
+    def held_in(self) -> str:
+        """The asset the money is held in: ``held_as``, else the quote asset itself."""
+        return self.held_as if self.held_as is not None else self.asset
 
 
 @dataclass(frozen=True, slots=True)
 class Inflow:
-    """A recorded inflow (a row of ``backing_inflows``)."""
+    """A recorded inflow (a row of ``backing_inflows``); ``held_as`` is the asset its
+    money is held in (the quote asset while not converted)."""
 
     id: int
     kind: InflowKind
     asset: str
+    held_as: str
     amount_units: int
     quarter: Quarter
     reference: str
@@ -75,6 +87,15 @@ class BackingBook:
     lines: tuple[BookLine, ...]
     counted_units: int
     cumulative_units: int
+
+    def fund_by_asset(self) -> dict[str, int]:
+        """The backing fund's part of the book's inflows by the asset it is held in,
+        valued in quote minor units as recorded (what a conversion fetched is kept off the
+        ledger, ADR 0036); assets in name order."""
+        held: dict[str, int] = {}
+        for line in self.lines:
+            held[line.inflow.held_as] = held.get(line.inflow.held_as, 0) + line.backing_units
+        return dict(sorted(held.items()))
 
 
 @dataclass(frozen=True, slots=True)

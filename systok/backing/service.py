@@ -54,11 +54,40 @@ def parse_quarter(text: str, field: str = "quarter") -> Quarter:
         raise InflowInvalid(f"{field}: {error}") from None
 
 
-def parse_inflow(
-    policy: Policy, *, kind: str, amount: str, quarter: str, reference: str, note: str | None
+def parse_held_as(policy: Policy, held_as: str | None) -> str | None:
+    """``--held-as``: None (not converted, held in the quote asset), the quote asset
+    itself, or one of the policy's ``backing.reserve_assets`` (ADR 0036).
+
+    Raises:
+        InflowInvalid: naming ``held_as`` and the allowed list.
+    """
+    if held_as is None:
+        return None
+    quote = policy.price.quote_asset
+    cleaned = held_as.strip().upper()
+    allowed = (quote, *policy.backing.reserve_assets)
+    if cleaned not in allowed:
+        raise InflowInvalid(
+            f"held_as: {held_as!r} is not a reserve asset of policy {policy.version} "
+            f"(backing.reserve_assets: {', '.join(policy.backing.reserve_assets) or 'none'}; "
+            f"or {quote}, not converted)"
+        )
+    return None if cleaned == quote else cleaned
+
+
+def parse_inflow(  # noqa: PLR0913 - each is a field the operator types
+    policy: Policy,
+    *,
+    kind: str,
+    amount: str,
+    quarter: str,
+    reference: str,
+    note: str | None,
+    held_as: str | None = None,
 ) -> InflowDraft:
     """Check an inflow as typed: a known kind, a positive amount in the quote asset
-    (at most its scale's decimals), a quarter like ``2026-Q3``, a reference.
+    (at most its scale's decimals), a quarter like ``2026-Q3``, a reference, and the
+    reserve asset it is held in (``parse_held_as``).
 
     Raises:
         InflowInvalid: naming the first field that is wrong and why.
@@ -83,13 +112,15 @@ def parse_inflow(
         raise InflowInvalid(f"reference: must be 1..{REFERENCE_LENGTH_MAX} characters")
     if note is not None and len(note) > NOTE_LENGTH_MAX:
         raise InflowInvalid(f"note: longer than {NOTE_LENGTH_MAX} characters")
-    return InflowDraft(inflow_kind, quote, units, parsed_quarter, reference, note)
+    held = parse_held_as(policy, held_as)
+    return InflowDraft(inflow_kind, quote, units, parsed_quarter, reference, note, held)
 
 
 def _differing_field(stored: Inflow, draft: InflowDraft) -> str | None:
     pairs = (
         ("kind", stored.kind, draft.kind),
         ("asset", stored.asset, draft.asset),
+        ("held_as", stored.held_as, draft.held_in),
         ("amount", stored.amount_units, draft.amount_units),
         ("quarter", stored.quarter, draft.quarter),
         ("note", stored.note, draft.note),

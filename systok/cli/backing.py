@@ -28,6 +28,7 @@ def inflow_document(inflow: Any, scale: int) -> dict[str, Any]:
         "id": inflow.id,
         "kind": inflow.kind.value,
         "asset": inflow.asset,
+        "held_as": inflow.held_as,
         "amount_units": inflow.amount_units,
         "scale": scale,
         "amount": format_amount(inflow.amount_units, scale),
@@ -49,6 +50,12 @@ def backing_record(  # noqa: PLR0917 - typer passes parameters by name
         ..., "--reference", help="Your unique reference (invoice, bank entry); idempotent by it."
     ),
     note: str | None = typer.Option(None, "--note", help="Free text kept with the inflow."),
+    held_as: str | None = typer.Option(
+        None,
+        "--held-as",
+        help="The reserve asset the money is held in, one of the policy's "
+        "backing.reserve_assets (default: the quote asset, not converted).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record an inflow; the same reference and content again is a replay."""
@@ -59,7 +66,13 @@ def backing_record(  # noqa: PLR0917 - typer passes parameters by name
 
     policy = default_policy()
     draft = parse_inflow(
-        policy, kind=kind, amount=amount, quarter=quarter, reference=reference, note=note
+        policy,
+        kind=kind,
+        amount=amount,
+        quarter=quarter,
+        reference=reference,
+        note=note,
+        held_as=held_as,
     )
     engine = migrated_engine()
     done = run_transaction(engine, lambda s: record_inflow(s, draft, now_us=now_us()))
@@ -70,7 +83,8 @@ def backing_record(  # noqa: PLR0917 - typer passes parameters by name
     verb = "already recorded" if done.replayed else "recorded"
     console.print(
         f"{verb}: {done.inflow.kind.value} {format_amount(done.inflow.amount_units, scale)} "
-        f"{done.inflow.asset} for {done.inflow.quarter} (reference {done.inflow.reference})"
+        f"{done.inflow.asset} for {done.inflow.quarter}, held as {done.inflow.held_as} "
+        f"(reference {done.inflow.reference})"
     )
 
 
@@ -91,10 +105,12 @@ def backing_list(
     if as_json:
         print_json([inflow_document(r, policy.assets[r.asset].scale) for r in rows])
         return
-    table = Table("id", "quarter", "kind", "amount", "reference", "note")
+    table = Table("id", "quarter", "kind", "amount", "held as", "reference", "note")
     for r in rows:
         amount = f"{format_amount(r.amount_units, policy.assets[r.asset].scale)} {r.asset}"
-        table.add_row(str(r.id), str(r.quarter), r.kind.value, amount, r.reference, r.note or "")
+        table.add_row(
+            str(r.id), str(r.quarter), r.kind.value, amount, r.held_as, r.reference, r.note or ""
+        )
     console.print(table)
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from systok.backing import repository as backing_repo
+from systok.backing.service import backing_book
 from systok.core.amount import STK
 from systok.core.distribution import TypeTotals, gini_text, supply_of, top_holders
 from systok.core.health import fraction_text
@@ -33,6 +34,7 @@ from systok.quarter.service import stored_summary
 from systok.reports import repository as repo
 from systok.reports.schemas import (
     AccountEmission,
+    HeldAsset,
     PriceSection,
     QuarterlyReport,
     RankedHolder,
@@ -132,7 +134,7 @@ def quarterly_report(
         average_reward_units=rewards_units // rewarded if rewarded else None,
         **_health(session, quarter, missing),
         redistribution=_redistribution(session, quarter, missing),
-        price=_price(session, quarter, missing),
+        price=_price(session, policy, quarter, missing),
         missing=missing,
     )
 
@@ -180,7 +182,9 @@ def _redistribution(
     )
 
 
-def _price(session: Session, quarter: Quarter, missing: list[str]) -> PriceSection | None:
+def _price(
+    session: Session, policy: Policy, quarter: Quarter, missing: list[str]
+) -> PriceSection | None:
     stored = backing_repo.price_of(session, quarter)
     if stored is None:
         missing.append(
@@ -196,4 +200,8 @@ def _price(session: Session, quarter: Quarter, missing: list[str]) -> PriceSecti
         inputs=stored.inputs,
         policy_version=stored.policy_version,
         set_at=us_to_iso(stored.set_at_us),
+        backing_by_asset=[
+            HeldAsset(asset, units)
+            for asset, units in backing_book(session, policy, quarter).fund_by_asset().items()
+        ],
     )

@@ -86,6 +86,10 @@ class BookLineOut(_Out):
 
     reference: str
     kind: str = Field(examples=["subscription"])
+    held_as: str = Field(
+        description="The reserve asset its money is held in (the quote asset: not converted).",
+        examples=["RUB"],
+    )
     quarter: str = Field(description="The quarter the inflow was recorded for.")
     amount: str
     backing: str = Field(description="The backing fund's part of it.")
@@ -93,6 +97,13 @@ class BookLineOut(_Out):
     counted_to_date: str = Field(description="What of it backs the price up to this quarter.")
     note: str | None
     recorded_at: Timestamp
+
+
+class HeldOut(_Out):
+    """The backing fund's part of the book's inflows held in one reserve asset."""
+
+    asset: str = Field(examples=["BTC"])
+    backing: str = Field(description="Valued in the quote asset as recorded.")
 
 
 class BackingOut(_Out):
@@ -103,6 +114,9 @@ class BackingOut(_Out):
     scale: int
     counted: str = Field(description="Backing counted in the quarter itself.")
     cumulative: str = Field(description="Backing counted up to and including the quarter.")
+    by_asset: list[HeldOut] = Field(
+        description="The fund by the reserve asset its money is held in (ADR 0036)."
+    )
     lines: list[BookLineOut]
 
 
@@ -197,10 +211,15 @@ def get_backing(
         scale=scale,
         counted=money(book.counted_units, scale),
         cumulative=money(book.cumulative_units, scale),
+        by_asset=[
+            HeldOut(asset=asset, backing=money(units, scale))
+            for asset, units in book.fund_by_asset().items()
+        ],
         lines=[
             BookLineOut(
                 reference=line.inflow.reference,
                 kind=line.inflow.kind.value,
+                held_as=line.inflow.held_as,
                 quarter=str(line.inflow.quarter),
                 amount=money(line.inflow.amount_units, scale),
                 backing=money(line.backing_units, scale),

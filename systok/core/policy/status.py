@@ -42,10 +42,6 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "backing.reserve_assets": (
-            "the backing book counts inflows in the quote asset (ADR 0026); what the fund "
-            "is converted into is kept off the ledger"
-        ),
         "schedule": (
             f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
             "the weekly run does not read them"
