@@ -9,9 +9,16 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from systok import clock
-from systok.accrual.schedule import last_closed_week, refuse_open_week
+from systok.accrual.schedule import last_closed_week, refuse_open_week, stage_deadlines
 from systok.accrual.schemas import Preview, RunSummary
-from systok.accrual.service import WeeklyRun, find_run, latest_runs, reward_counts, run_csv
+from systok.accrual.service import (
+    WeeklyRun,
+    find_run,
+    latest_runs,
+    reward_counts,
+    run_csv,
+    stage_finishes,
+)
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.config import get_settings
@@ -167,14 +174,40 @@ def run_resume() -> None:
         _print_summary(summary, policy.stk_scale, reward_counts(engine, summary.run_id))
 
 
+def deadlines_json(week_text: str, finished_us: dict[str, int]) -> list[dict[str, Any]]:
+    """Each deadline stage of a weekly run: the policy's ``[schedule]`` key and Monday
+    deadline, when the stage finished, and whether that was on time (ADR 0036)."""
+    from systok.core.times import us_to_iso
+
+    week = IsoWeek.parse(week_text)
+    return [
+        {
+            "stage": d.stage,
+            "key": d.key,
+            "deadline": d.deadline.isoformat(),
+            "finished_at": None if d.finished_at_us is None else us_to_iso(d.finished_at_us),
+            "on_time": d.on_time,
+        }
+        for d in stage_deadlines(week, policy_for_week(week), finished_us, clock.now())
+    ]
+
+
+def _late_text(deadlines: list[dict[str, Any]]) -> str:
+    late = [d["stage"] for d in deadlines if d["on_time"] is False]
+    return "late: " + ", ".join(late) if late else "on time"
+
+
 @run_app.command("status")
 def run_status(
     limit: int = typer.Option(20, help="At most this many runs, newest first."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The latest runs: week, policy, stage, rewards and each week's Merkle root."""
+    """The latest runs: week, policy, stage, rewards, each week's Merkle root, and each
+    stage against its Monday deadline from the policy's [schedule] (on time or late)."""
     engine = migrated_engine()
     rows = latest_runs(engine, limit)
+    finished = stage_finishes(engine, [row.id for row in rows])
+    deadlines = {row.id: deadlines_json(row.week, finished[row.id]) for row in rows}
     if as_json:
         print_json(
             [
@@ -190,12 +223,13 @@ def run_status(
                     "rewards_units": row.rewards_units,
                     "prorata": row.prorata,
                     "merkle_root": row.merkle_root,
+                    "deadlines": deadlines[row.id],
                 }
                 for row in rows
             ]
         )
         return
-    table = Table("run", "week", "policy", "stage", "rewards STK", "Merkle root")
+    table = Table("run", "week", "policy", "stage", "rewards STK", "schedule", "Merkle root")
     for row in rows:
         table.add_row(
             str(row.id),
@@ -203,6 +237,7 @@ def run_status(
             row.policy_version,
             row.stage,
             "" if row.rewards_units is None else format_amount(row.rewards_units, 6),
+            _late_text(deadlines[row.id]),
             (row.merkle_root or "")[:16],
         )
     console.print(table)

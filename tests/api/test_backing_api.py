@@ -54,6 +54,10 @@ def test_the_backing_book_for_admins(econ: Economy) -> None:
     before = every_table_count(econ.engine)
     book = econ.get("backing", admin, quarter="2026-Q4").json()
     assert book["counted"] == "100.00" and book["cumulative"] == "1999700.00"
+    # the fund's whole part of every inflow, by the asset it is held in (none converted):
+    # 1 500 000 + 499 500 + 400 (the grant is whole, its spread does not matter here)
+    assert book["by_asset"] == [{"asset": "RUB", "backing": "1999900.00"}]
+    assert {line["held_as"] for line in book["lines"]} == {"RUB"}
     assert [line["reference"] for line in book["lines"]] == ["subs-q2", "subs-q3", "grant-q3"]
     grant = book["lines"][2]
     assert (grant["backing"], grant["counted"], grant["counted_to_date"]) == (

@@ -92,3 +92,39 @@ def test_migration_0024_holds_old_rows_in_the_quote_asset(tmp_path: Path) -> Non
         held = connection.execute(text("SELECT held_as FROM backing_inflows")).scalar_one()
     assert held == "RUB"
     engine.dispose()
+
+
+def test_the_quarterly_report_shows_the_fund_by_asset(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A 1 000 RUB donation held as XAU (the fund's half, 50 000 kopecks) and a 400 RUB
+    grant not converted (the fund's whole, 40 000); 10 STK issued; Q3 priced."""
+    from systok.backing.service import set_price
+    from systok.reports.service import quarterly_report
+    from tests.backing.helpers import LATER_US, STK, mint
+
+    assert (
+        record(
+            capsys,
+            "donation",
+            "1000",
+            "--quarter",
+            "2026-Q3",
+            "--reference",
+            "d",
+            "--held-as",
+            "XAU",
+        )[0]
+        == 0
+    )
+    assert record(capsys, "grant", "400", "--quarter", "2026-Q3", "--reference", "g")[0] == 0
+    mint(cli_on, 10 * STK, datetime(2026, 8, 1, tzinfo=UTC), "mint-q3")
+    policy = default_policy()
+    q3 = Quarter(2026, 3)
+    run_transaction(cli_on, lambda s: set_price(s, policy, q3, now_us=LATER_US))
+    report = run_transaction(
+        cli_on, lambda s: quarterly_report(s, policy, q3, now=datetime(2027, 1, 10, tzinfo=UTC))
+    )
+    assert report.price is not None
+    assert [(h.asset, h.backing_units) for h in report.price.backing_by_asset] == [
+        ("RUB", 40_000),
+        ("XAU", 50_000),
+    ]

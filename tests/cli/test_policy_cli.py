@@ -165,11 +165,10 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
     document = json.loads(capsys.readouterr().out)
     assert document["version"] == "stk-2025-04"
     assert set(document["declared"]) == {
-        "backing.reserve_assets",
         "eligibility.membership_period_months",
         "funds.split.startup.vesting_days",
-        "schedule",
     }  # slashing (ADR 0027), health (ADR 0028), the sale (ADR 0029), stabilisation
-    # (ADR 0030) and the quarterly report (ADR 0031) are enforced
+    # (ADR 0030), the quarterly report (ADR 0031), reserve assets and the schedule
+    # (ADR 0036) are enforced
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50

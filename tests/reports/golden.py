@@ -111,6 +111,7 @@ GOLDEN: dict[str, Any] = {
         },
         "policy_version": "stk-2025-12",
         "set_at": "2026-04-02T12:00:00.000000Z",
+        "backing_by_asset": [],  # no inflow was recorded
     },
     "missing": [],
 }

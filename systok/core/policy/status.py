@@ -42,10 +42,6 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "schedule": (
-            f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
-            "the weekly run does not read them"
-        ),
         "eligibility.membership_period_months": (
             "membership coverage comes from the periods the platform reports; "
             f"the product's nominal length is read with {QUARTERLY_ECONOMY}"
