@@ -37,6 +37,8 @@ from systok.core.scoring import RateTable
 from systok.core.times import date_of_day, datetime_to_us, day_of_date
 from systok.core.weeks import IsoWeek
 from systok.economy.emission import mint_emission
+from systok.health.schemas import WEEK, Period
+from systok.health.service import period_health
 from systok.ledger.service import Ledger
 
 REWARD_CHUNK_MEMBERS = 2_000
@@ -188,7 +190,10 @@ def confirm(ctx: StageContext) -> dict[str, Any]:
 
 
 def notify(ctx: StageContext) -> dict[str, Any]:
-    """Member notifications: a no-op until the notifications issue lands."""
+    """Keep the week's health readings (the weekly history, ADR 0036), so ``systok
+    health --week`` reads them instead of recomputing; readings stored earlier stand.
+    Member notifications land with the notifications issue."""
+    period_health(ctx.session, ctx.policy, Period(WEEK, ctx.week), now_us=ctx.clock())
     return {}
 
 
