@@ -43,8 +43,9 @@ QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
         "eligibility.membership_period_months": (
-            "membership coverage comes from the periods the platform reports; "
-            f"the product's nominal length is read with {QUARTERLY_ECONOMY}"
+            "membership coverage comes from the periods the platform reports, each with "
+            "its end or open-ended (to: null: still paid, renewing); no source leaves an "
+            "end for the product's length to fill in (ADR 0036)"
         ),
         "funds.split.*.vesting_days": (
             "the release schedule is core.fund_vesting; posting the releases lands with "
