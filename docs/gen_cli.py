@@ -30,8 +30,8 @@ COMMANDS = [
     ["payout", "wallets"], ["payout", "withdraw"], ["payout", "status"], ["payout", "confirm"],
     ["payout", "reconcile"], ["payout", "info"],
     ["config"], ["config", "show"], ["doctor"],
-    ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"], ["price", "quote"],
-    ["health"],
+    ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"],
+    ["price", "quote"], ["health"],
     ["sale"], ["sale", "open"], ["sale", "buy"], ["sale", "close"], ["sale", "status"],
     ["stabilise"], ["stabilise", "list"], ["stabilise", "approve"], ["stabilise", "reject"],
 ]

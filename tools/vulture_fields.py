@@ -99,3 +99,8 @@ treasury  # unused variable (systok/reports/schemas.py:98): a field of the publi
 redistribution  # unused variable (systok/reports/schemas.py:99): a field of the public quarterly report (JSON)
 effective_quarter  # unused variable (systok/api/routes/stabilisation.py:48)
 decided_at  # unused variable (systok/api/routes/stabilisation.py:50)
+average_price  # unused variable (systok/api/routes/backing.py): a field of GET price/quote
+marginal_price  # unused variable (systok/api/routes/backing.py): a field of GET price/quote
+directive_price  # unused variable (systok/api/routes/backing.py): a field of GET price/quote
+by_asset  # unused variable (systok/api/routes/backing.py): a field of GET backing
+backing_by_asset  # unused variable (systok/reports/schemas.py): a field of the quarterly report (JSON)

@@ -75,7 +75,7 @@ def parse_held_as(policy: Policy, held_as: str | None) -> str | None:
     return None if cleaned == quote else cleaned
 
 
-def parse_inflow(  # noqa: PLR0913 - each is a field the operator types
+def parse_inflow(
     policy: Policy,
     *,
     kind: str,

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 import time_machine
+from sqlalchemy import Engine
 
 from systok.accrual.schedule import stage_deadlines
 from systok.cli.main import main
@@ -46,8 +49,11 @@ def test_deadlines_are_the_monday_hours_of_the_policy() -> None:
 
 
 def test_run_status_shows_each_stage_against_its_deadline(
-    cli_on, capsys, monkeypatch, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    cli_on: Engine,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     """The week runs at Monday 02:30 (after its 2 h grace window), every stage stamped
     02:30: collect is 30 minutes past aggregate_by_hour (late), the rest are early."""
     monkeypatch.setenv("SYSTOK_DATA_DIR", str(tmp_path))

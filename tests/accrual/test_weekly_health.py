@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import pytest
 import time_machine
+from sqlalchemy import Engine
 
 from systok.cli.main import main
 from systok.core.weeks import IsoWeek
@@ -20,18 +24,23 @@ from tests.backing.helpers import every_table_count
 MONDAY = datetime(2026, 2, 9, 3, tzinfo=UTC)  # after 2026-W06's grace window
 
 
-def cli_json(capsys, *argv: str):  # type: ignore[no-untyped-def]
+def cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     assert main([*argv, "--json"]) == 0, capsys.readouterr().err
     return json.loads(capsys.readouterr().out)
 
 
-def test_runs_keep_the_weekly_history(cli_on, capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_runs_keep_the_weekly_history(
+    cli_on: Engine,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     monkeypatch.setenv("SYSTOK_DATA_DIR", str(tmp_path))
     setup_community(cli_on)
     with time_machine.travel(MONDAY, tick=False):
         assert cli_json(capsys, "health", "--history") == []
-        for week in ("2026-W04", "2026-W05"):
-            cli_json(capsys, "run", "week", week)
+        for text in ("2026-W04", "2026-W05"):
+            cli_json(capsys, "run", "week", text)
         history = cli_json(capsys, "health", "--history")
         assert [h["period"] for h in history] == ["2026-W05", "2026-W04"]
         assert all(h["period_kind"] == "week" and len(h["readings"]) == 6 for h in history)

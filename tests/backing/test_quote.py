@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from sqlalchemy import Engine
 
 from systok.cli.main import main
 from tests.backing.helpers import STK, every_table_count, mint
@@ -21,7 +22,7 @@ def _after_2026() -> Iterator[None]:
         yield
 
 
-def seed_001(capsys, engine) -> None:  # type: ignore[no-untyped-def]
+def seed_001(capsys: pytest.CaptureFixture[str], engine: Engine) -> None:
     """1 500 000 RUB backing from Q2's subscriptions (half of 3 000 000), 499 500 from Q3's
     (half of 999 000); 1 000 000 STK minted in Q2, 500 000 in Q3, all to the treasury."""
     for amount, quarter in (("3000000", "2026-Q2"), ("999000", "2026-Q3")):
@@ -32,7 +33,9 @@ def seed_001(capsys, engine) -> None:  # type: ignore[no-untyped-def]
     mint(engine, 500_000 * STK, datetime(2026, 8, 1, tzinfo=UTC), "mint-q3")
 
 
-def test_quote_15_000_stk_through_the_cli(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_quote_15_000_stk_through_the_cli(
+    cli_on: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     """B₀ = 199 950 000 kopecks, S = 1 500 000 STK: cost 2 009 531 kopecks (20 095.31 RUB,
     hand computation in tests/core/test_bonding_curve.py), average 1.34, next 1.35,
     directive 1.33; nothing is written."""
@@ -61,7 +64,9 @@ def test_quote_15_000_stk_through_the_cli(cli_on, capsys) -> None:  # type: igno
     ("buy", "code"),
     [("0", 65), ("-5", 65), ("ten", 65), ("1.0000001", 65), ("1500000.000001", 65)],
 )
-def test_bad_buy_is_refused_naming_buy(cli_on, capsys, buy: str, code: int) -> None:  # type: ignore[no-untyped-def]
+def test_bad_buy_is_refused_naming_buy(
+    cli_on: Engine, capsys: pytest.CaptureFixture[str], buy: str, code: int
+) -> None:
     seed_001(capsys, cli_on)
     before = every_table_count(cli_on)
     assert main(["price", "quote", "--buy", buy]) == code
@@ -69,6 +74,6 @@ def test_bad_buy_is_refused_naming_buy(cli_on, capsys, buy: str, code: int) -> N
     assert every_table_count(cli_on) == before
 
 
-def test_no_price_no_quote(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_no_price_no_quote(cli_on: Engine, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["price", "quote", "--buy", "1", "--quarter", "2026-Q1"]) == 66
     assert "quarter" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from systok.backing.service import backing_book
 from systok.cli.main import main
@@ -27,13 +27,15 @@ def _after_2026() -> Iterator[None]:
         yield
 
 
-def record(capsys, *argv: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def record(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(["backing", "record", "--json", *argv])
     captured = capsys.readouterr()
     return code, captured.out if code == 0 else captured.err
 
 
-def test_held_as_is_recorded_listed_and_summed_by_asset(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_held_as_is_recorded_listed_and_summed_by_asset(
+    cli_on: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A donation of 1 000 RUB held as BTC (the fund's half: 500 RUB = 50 000 kopecks), a
     grant of 300 RUB as sol (lower case accepted; the fund's whole: 30 000), a subscription
     of 200 RUB not converted (the fund's half: 10 000 kopecks in RUB)."""
@@ -57,7 +59,9 @@ def test_held_as_is_recorded_listed_and_summed_by_asset(cli_on, capsys) -> None:
     assert book.fund_by_asset() == {"BTC": 50_000, "RUB": 10_000, "SOL": 30_000}
 
 
-def test_an_asset_the_policy_does_not_list_is_refused(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_asset_the_policy_does_not_list_is_refused(
+    cli_on: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = every_table_count(cli_on)
     code, err = record(
         capsys, "donation", "10", "--quarter", "2026-Q3", "--reference", "x", "--held-as", "DOGE"
@@ -67,7 +71,9 @@ def test_an_asset_the_policy_does_not_list_is_refused(cli_on, capsys) -> None:  
     assert every_table_count(cli_on) == before
 
 
-def test_the_same_reference_held_otherwise_is_a_conflict(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_reference_held_otherwise_is_a_conflict(
+    cli_on: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ("donation", "10", "--quarter", "2026-Q3", "--reference", "r")
     assert record(capsys, *args, "--held-as", "USDC")[0] == 0
     assert json.loads(record(capsys, *args, "--held-as", "usdc")[1])["replayed"] is True
@@ -94,7 +100,9 @@ def test_migration_0024_holds_old_rows_in_the_quote_asset(tmp_path: Path) -> Non
     engine.dispose()
 
 
-def test_the_quarterly_report_shows_the_fund_by_asset(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_quarterly_report_shows_the_fund_by_asset(
+    cli_on: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A 1 000 RUB donation held as XAU (the fund's half, 50 000 kopecks) and a 400 RUB
     grant not converted (the fund's whole, 40 000); 10 STK issued; Q3 priced."""
     from systok.backing.service import set_price
