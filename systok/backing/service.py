@@ -38,6 +38,7 @@ from systok.errors import (
     InflowInvalid,
     PriceUnavailable,
     QuarterAlreadyPriced,
+    QuoteBeyondTreasury,
     QuoteInvalid,
 )
 from systok.ledger.service import Ledger
@@ -320,14 +321,14 @@ def price_quote(
 
     Raises:
         PriceUnavailable: no STK was issued by the quarter's close (no price, no curve).
-        QuoteInvalid: ``buy`` is more than the treasury's available STK.
+        QuoteBeyondTreasury: ``buy`` is more than the treasury's available STK.
     """
     view = current_price(session, policy, quarter) if latest else price_of(session, policy, quarter)
     if view.price_units is None:
         raise PriceUnavailable(f"quarter: no STK was issued by the close of {view.quarter}")
     treasury = Ledger(session).balance(system_account(AccountType.FUND_TREASURY)).available_units
     if buy_units > min(treasury, view.issued_units):
-        raise QuoteInvalid(
+        raise QuoteBeyondTreasury(
             f"buy: {format_amount(buy_units, policy.stk_scale)} STK is more than the treasury "
             f"can sell ({format_amount(min(treasury, view.issued_units), policy.stk_scale)} "
             f"STK available, at most the {format_amount(view.issued_units, policy.stk_scale)} "

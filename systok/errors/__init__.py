@@ -17,6 +17,7 @@ from systok.errors.backing import (
     InflowInvalid,
     PriceUnavailable,
     QuarterAlreadyPriced,
+    QuoteBeyondTreasury,
     QuoteInvalid,
 )
 from systok.errors.callers import (
@@ -152,6 +153,7 @@ __all__ = [
     "QuarantineEntryNotFound",
     "QuarterAlreadyPriced",
     "QuarterError",
+    "QuoteBeyondTreasury",
     "QuoteInvalid",
     "RecipientIneligible",
     "RecipientUnknown",

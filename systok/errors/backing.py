@@ -20,11 +20,18 @@ class InflowInvalid(BackingError):
 
 
 class QuoteInvalid(BackingError):
-    """A price quote that cannot be given: ``buy`` is not a positive STK amount, or more
-    than the treasury holds; the message names the field."""
+    """A price quote that cannot be given: ``buy`` is not a positive STK amount; the
+    message names the field."""
 
     status_code = 422
     exit_code = 65  # EX_DATAERR
+
+
+class QuoteBeyondTreasury(BackingError):
+    """``buy`` asks for more STK than the treasury can sell (a refusal by the state of
+    the accounts, like a transfer beyond a balance); the message names the field."""
+
+    status_code = 409
 
 
 class QuarterAlreadyPriced(BackingError):

@@ -91,9 +91,12 @@ def test_the_public_quote_beside_the_directive_price(econ: Economy) -> None:
             "1.35",
         )
         assert (body["directive_price"], body["quarter"], body["set"]) == ("1.33", "2026-Q3", False)
-        for bad in ("0", "-1", "x", "1500000.000001"):
+        for bad in ("0", "-1", "x", "1.0000001", ""):
             refused = econ.client.get("/api/v1/tokenomics/price/quote", params={"buy": bad})
             assert refused.status_code == 422 and "buy" in refused.text, refused.text
+        beyond = econ.client.get("/api/v1/tokenomics/price/quote", params={"buy": "1500000.000001"})
+        assert beyond.status_code == 409, beyond.text
+        assert beyond.json()["error"] == "QuoteBeyondTreasury" and "buy:" in beyond.text
         missing = econ.client.get("/api/v1/tokenomics/price/quote")
         assert missing.status_code == 422 and "buy" in missing.text
     assert every_table_count(econ.engine) == before

@@ -62,7 +62,7 @@ def test_quote_15_000_stk_through_the_cli(
 
 @pytest.mark.parametrize(
     ("buy", "code"),
-    [("0", 65), ("-5", 65), ("ten", 65), ("1.0000001", 65), ("1500000.000001", 65)],
+    [("0", 65), ("-5", 65), ("ten", 65), ("1.0000001", 65), ("1500000.000001", 1)],
 )
 def test_bad_buy_is_refused_naming_buy(
     cli_on: Engine, capsys: pytest.CaptureFixture[str], buy: str, code: int

@@ -36,6 +36,15 @@ from systok.core.times import us_to_iso
 
 router = tokenomics_router()
 
+BUY_PATTERN = (
+    r"^(0*[1-9][0-9]{0,11}(\.[0-9]{1,6})?|"
+    + "|".join(rf"0*\.0{{{k}}}[1-9][0-9]{{0,{5 - k}}}" for k in range(6))
+    + ")$"
+)
+"""A positive STK amount with at most 6 decimals (the shipped ``stk_scale``) and 12
+whole digits (below the ledger's 2⁶³ base units); the service checks the policy's scale
+again and names ``buy``."""
+
 
 class PriceOut(_Out):
     """A quarter's directive price: quote minor units per whole STK, floored."""
@@ -145,7 +154,7 @@ def get_price(work: Work, policy: AppPolicy) -> PriceOut:
 @router.get(
     "/price/quote",
     response_model=QuoteOut,
-    responses=errors(404, 422),
+    responses=errors(404, 409, 422),
     summary="The bonding-curve quote of buying N STK, beside the directive price",
 )
 def get_price_quote(
@@ -155,13 +164,15 @@ def get_price_quote(
         str,
         Query(
             max_length=64,
-            description="STK to buy from the treasury, a positive decimal (e.g. 15000).",
+            pattern=BUY_PATTERN,
+            description="STK to buy from the treasury: a positive decimal with at most 6 "
+            "decimals (e.g. 15000 or 0.5).",
         ),
     ],
 ) -> QuoteOut:
     """Public: buying N STK puts the RUB into the backing, so the price rises as
-    p₀·e^(N/S); 422 names ``buy`` when it is not a positive amount or more than the
-    treasury holds, 404 when no STK is issued. Nothing is written."""
+    p₀·e^(N/S); 422 names ``buy`` when it is not a positive amount, 409 when it is more
+    than the treasury can sell, 404 when no STK is issued. Nothing is written."""
     buy_units = service.parse_buy(policy, buy)
     last_closed = Quarter.last_closed(now())
     found = work(
