@@ -50,6 +50,9 @@ def test_runs_keep_the_weekly_history(
         assert every_table_count(cli_on) == before
         assert stored["readings"] == history[0]["readings"]
         assert cli_json(capsys, "health", "--history", "--limit", "1")[0]["period"] == "2026-W05"
+        assert main(["health", "--history"]) == 0
+        table = capsys.readouterr().out
+        assert "2026-W05" in table and "2026-W04" in table and "inflation_yearly" in table
         # The run's readings are the ledger's: a replay finds no difference.
         week = IsoWeek(2026, 5)
         differences = run_transaction(
