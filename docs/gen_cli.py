@@ -77,6 +77,7 @@ COMMANDS = [
     ["backing", "record"],
     ["backing", "list"],
     ["price", "show"],
+    ["price", "quote"],
     ["health"],
     ["sale"],
     ["sale", "open"],

@@ -105,3 +105,8 @@ WEEKLY_REWARD  # unused variable (systok/notify/schemas.py:13) - a template kind
 VESTING_RELEASED  # unused variable (systok/notify/schemas.py:14) - a template kind
 VESTING_CANCELLED  # unused variable (systok/notify/schemas.py:15) - a template kind
 EN  # unused variable (systok/notify/schemas.py:34) - a profile's language, stored
+average_price  # unused variable (systok/api/routes/backing.py): a field of GET price/quote
+marginal_price  # unused variable (systok/api/routes/backing.py): a field of GET price/quote
+directive_price  # unused variable (systok/api/routes/backing.py): a field of GET price/quote
+by_asset  # unused variable (systok/api/routes/backing.py): a field of GET backing
+backing_by_asset  # unused variable (systok/reports/schemas.py): a field of the quarterly report (JSON)

@@ -272,3 +272,8 @@ def run_csv(engine: Engine, run: Any, policy: Policy) -> str:
 def latest_grants(engine: Engine, limit: int) -> list[Any]:
     """Vesting grants, newest first."""
     return run_transaction(engine, lambda s: repo.latest_grants(s, limit))
+
+
+def stage_finishes(engine: Engine, run_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Run id → stage → when it committed: what ``run status`` checks deadlines against."""
+    return run_transaction(engine, lambda s: repo.stage_finishes(s, run_ids))

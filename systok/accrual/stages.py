@@ -38,6 +38,8 @@ from systok.core.scoring import RateTable
 from systok.core.times import date_of_day, datetime_to_us, day_of_date
 from systok.core.weeks import IsoWeek
 from systok.economy.emission import mint_emission
+from systok.health.schemas import WEEK, Period
+from systok.health.service import period_health
 from systok.ledger.service import Ledger
 from systok.notify import service as notify_service
 from systok.notify.schemas import MessageKind
@@ -201,7 +203,9 @@ def confirm(ctx: StageContext) -> dict[str, Any]:
 
 def notify(ctx: StageContext) -> dict[str, Any]:
     """Queue the weekly reward message of every rewarded member, in this stage's unit
-    of work (ADR 0037); the dispatcher sends them. A rerun queues nothing new."""
+    of work (ADR 0037); the dispatcher sends them. A rerun queues nothing new. Keep the
+    week's health readings (the weekly history, ADR 0036), so ``systok health --week``
+    reads them instead of recomputing; readings stored earlier stand."""
     week, scale = str(ctx.week), ctx.policy.stk_scale
     notify_service.enqueue_many(
         ctx.session,
@@ -217,6 +221,7 @@ def notify(ctx: StageContext) -> dict[str, Any]:
         ],
         now_us=ctx.clock(),
     )
+    period_health(ctx.session, ctx.policy, Period(WEEK, ctx.week), now_us=ctx.clock())
     return {}
 
 

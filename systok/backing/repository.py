@@ -19,6 +19,7 @@ def _inflow(row: Row[Any]) -> Inflow:
         id=int(row.id),
         kind=InflowKind(row.kind),
         asset=row.asset,
+        held_as=row.held_as,
         amount_units=int(row.amount_units),
         quarter=Quarter.parse(row.quarter),
         reference=row.reference,
@@ -34,6 +35,7 @@ def insert_inflow(session: Session, draft: InflowDraft, recorded_at_us: int) -> 
         .values(
             kind=draft.kind.value,
             asset=draft.asset,
+            held_as=draft.held_in,
             amount_units=draft.amount_units,
             quarter=str(draft.quarter),
             reference=draft.reference,

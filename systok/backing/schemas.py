@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from systok.core.bonding_curve import CurveQuote
 from systok.core.price import InflowKind
 from systok.core.quarters import Quarter
 
 
 @dataclass(frozen=True, slots=True)
 class InflowDraft:
-    """An inflow as the operator states it, checked: amount in quote minor units."""
+    """An inflow as the operator states it, checked: amount in quote minor units.
+
+    ``held_as`` is the reserve asset the money is held in (one of the policy's
+    ``backing.reserve_assets``, ADR 0036); None: still in ``asset``, not converted.
+    """
 
     kind: InflowKind
     asset: str
@@ -19,15 +24,23 @@ class InflowDraft:
     quarter: Quarter
     reference: str
     note: str | None
+    held_as: str | None = None
+
+    @property
+    def held_in(self) -> str:
+        """The asset the money is held in: ``held_as``, else the quote asset itself."""
+        return self.held_as if self.held_as is not None else self.asset
 
 
 @dataclass(frozen=True, slots=True)
 class Inflow:
-    """A recorded inflow (a row of ``backing_inflows``)."""
+    """A recorded inflow (a row of ``backing_inflows``); ``held_as`` is the asset its
+    money is held in (the quote asset while not converted)."""
 
     id: int
     kind: InflowKind
     asset: str
+    held_as: str
     amount_units: int
     quarter: Quarter
     reference: str
@@ -75,6 +88,15 @@ class BackingBook:
     counted_units: int
     cumulative_units: int
 
+    def fund_by_asset(self) -> dict[str, int]:
+        """The backing fund's part of the book's inflows by the asset it is held in,
+        valued in quote minor units as recorded (what a conversion fetched is kept off the
+        ledger, ADR 0036); assets in name order."""
+        held: dict[str, int] = {}
+        for line in self.lines:
+            held[line.inflow.held_as] = held.get(line.inflow.held_as, 0) + line.backing_units
+        return dict(sorted(held.items()))
+
 
 @dataclass(frozen=True, slots=True)
 class StoredPrice:
@@ -107,3 +129,18 @@ class PriceView:
     issued_units: int
     policy_version: str
     is_set: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuote:
+    """The algorithmic quote beside the directive price it starts from (ADR 0035).
+
+    ``price`` is the quarter's directive price (its backing and issued supply are the
+    curve's B₀ and S); ``curve`` the cost of the purchase on the curve; ``treasury_units``
+    what the treasury holds to sell (STK base units, available: held tokens are not for
+    sale).
+    """
+
+    price: PriceView
+    curve: CurveQuote
+    treasury_units: int

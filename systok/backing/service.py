@@ -15,11 +15,14 @@ from systok.backing.schemas import (
     BookLine,
     Inflow,
     InflowDraft,
+    PriceQuote,
     PriceView,
     Recorded,
     StoredPrice,
 )
-from systok.core.amount import STK, AmountError, parse_amount
+from systok.core.amount import STK, AmountError, format_amount, parse_amount
+from systok.core.bonding_curve import curve_quote
+from systok.core.ledger import AccountType, system_account
 from systok.core.policy import Policy
 from systok.core.price import (
     InflowKind,
@@ -30,7 +33,14 @@ from systok.core.price import (
 )
 from systok.core.quarters import Quarter
 from systok.core.times import datetime_to_us
-from systok.errors import InflowConflict, InflowInvalid, PriceUnavailable, QuarterAlreadyPriced
+from systok.errors import (
+    InflowConflict,
+    InflowInvalid,
+    PriceUnavailable,
+    QuarterAlreadyPriced,
+    QuoteBeyondTreasury,
+    QuoteInvalid,
+)
 from systok.ledger.service import Ledger
 
 REFERENCE_LENGTH_MAX = 200
@@ -45,11 +55,40 @@ def parse_quarter(text: str, field: str = "quarter") -> Quarter:
         raise InflowInvalid(f"{field}: {error}") from None
 
 
+def parse_held_as(policy: Policy, held_as: str | None) -> str | None:
+    """``--held-as``: None (not converted, held in the quote asset), the quote asset
+    itself, or one of the policy's ``backing.reserve_assets`` (ADR 0036).
+
+    Raises:
+        InflowInvalid: naming ``held_as`` and the allowed list.
+    """
+    if held_as is None:
+        return None
+    quote = policy.price.quote_asset
+    cleaned = held_as.strip().upper()
+    allowed = (quote, *policy.backing.reserve_assets)
+    if cleaned not in allowed:
+        raise InflowInvalid(
+            f"held_as: {held_as!r} is not a reserve asset of policy {policy.version} "
+            f"(backing.reserve_assets: {', '.join(policy.backing.reserve_assets) or 'none'}; "
+            f"or {quote}, not converted)"
+        )
+    return None if cleaned == quote else cleaned
+
+
 def parse_inflow(
-    policy: Policy, *, kind: str, amount: str, quarter: str, reference: str, note: str | None
+    policy: Policy,
+    *,
+    kind: str,
+    amount: str,
+    quarter: str,
+    reference: str,
+    note: str | None,
+    held_as: str | None = None,
 ) -> InflowDraft:
     """Check an inflow as typed: a known kind, a positive amount in the quote asset
-    (at most its scale's decimals), a quarter like ``2026-Q3``, a reference.
+    (at most its scale's decimals), a quarter like ``2026-Q3``, a reference, and the
+    reserve asset it is held in (``parse_held_as``).
 
     Raises:
         InflowInvalid: naming the first field that is wrong and why.
@@ -74,13 +113,15 @@ def parse_inflow(
         raise InflowInvalid(f"reference: must be 1..{REFERENCE_LENGTH_MAX} characters")
     if note is not None and len(note) > NOTE_LENGTH_MAX:
         raise InflowInvalid(f"note: longer than {NOTE_LENGTH_MAX} characters")
-    return InflowDraft(inflow_kind, quote, units, parsed_quarter, reference, note)
+    held = parse_held_as(policy, held_as)
+    return InflowDraft(inflow_kind, quote, units, parsed_quarter, reference, note, held)
 
 
 def _differing_field(stored: Inflow, draft: InflowDraft) -> str | None:
     pairs = (
         ("kind", stored.kind, draft.kind),
         ("asset", stored.asset, draft.asset),
+        ("held_as", stored.held_as, draft.held_in),
         ("amount", stored.amount_units, draft.amount_units),
         ("quarter", stored.quarter, draft.quarter),
         ("note", stored.note, draft.note),
@@ -251,3 +292,47 @@ def set_price(session: Session, policy: Policy, quarter: Quarter, *, now_us: int
     stored = repo.price_of(session, quarter)
     assert stored is not None
     return stored
+
+
+def parse_buy(policy: Policy, text: str) -> int:
+    """``--buy N`` / ``?buy=N`` as STK base units: a positive amount with at most the
+    policy's ``stk_scale`` decimals.
+
+    Raises:
+        QuoteInvalid: naming ``buy`` and why.
+    """
+    try:
+        units = parse_amount(text.strip(), policy.stk_scale)
+    except AmountError as error:
+        raise QuoteInvalid(f"buy: {error} (STK)") from None
+    if units <= 0:
+        raise QuoteInvalid(f"buy: {text!r} STK is not positive; quote a purchase of some STK")
+    return units
+
+
+def price_quote(
+    session: Session, policy: Policy, quarter: Quarter, buy_units: int, *, latest: bool
+) -> PriceQuote:
+    """Quote buying ``buy_units`` from the treasury on the bonding curve (ADR 0035).
+
+    The curve starts at ``quarter``'s directive price (``price_of``), or, with ``latest``,
+    at the latest set price (``current_price``, ``quarter`` the last closed one). Writes
+    nothing.
+
+    Raises:
+        PriceUnavailable: no STK was issued by the quarter's close (no price, no curve).
+        QuoteBeyondTreasury: ``buy`` is more than the treasury's available STK.
+    """
+    view = current_price(session, policy, quarter) if latest else price_of(session, policy, quarter)
+    if view.price_units is None:
+        raise PriceUnavailable(f"quarter: no STK was issued by the close of {view.quarter}")
+    treasury = Ledger(session).balance(system_account(AccountType.FUND_TREASURY)).available_units
+    if buy_units > min(treasury, view.issued_units):
+        raise QuoteBeyondTreasury(
+            f"buy: {format_amount(buy_units, policy.stk_scale)} STK is more than the treasury "
+            f"can sell ({format_amount(min(treasury, view.issued_units), policy.stk_scale)} "
+            f"STK available, at most the {format_amount(view.issued_units, policy.stk_scale)} "
+            f"issued by the close of {view.quarter})"
+        )
+    curve = curve_quote(view.backing_units, view.issued_units, buy_units, policy.stk_scale)
+    return PriceQuote(view, curve, treasury)

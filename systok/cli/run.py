@@ -10,9 +10,16 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from systok import clock
-from systok.accrual.schedule import last_closed_week, refuse_open_week
+from systok.accrual.schedule import last_closed_week, refuse_open_week, stage_deadlines
 from systok.accrual.schemas import Preview, RunSummary
-from systok.accrual.service import WeeklyRun, find_run, latest_runs, reward_counts, run_csv
+from systok.accrual.service import (
+    WeeklyRun,
+    find_run,
+    latest_runs,
+    reward_counts,
+    run_csv,
+    stage_finishes,
+)
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.cli.quarter import quarter_policy
@@ -228,15 +235,47 @@ def _quarter_status(row: Any) -> dict[str, Any]:
     }
 
 
+def deadlines_json(week_text: str, finished_us: dict[str, int]) -> list[dict[str, Any]]:
+    """Each deadline stage of a weekly run: the policy's ``[schedule]`` key and Monday
+    deadline, when the stage finished, and whether that was on time (ADR 0036)."""
+    from systok.core.times import us_to_iso
+
+    week = IsoWeek.parse(week_text)
+    return [
+        {
+            "stage": d.stage,
+            "key": d.key,
+            "deadline": d.deadline.isoformat(),
+            "finished_at": None if d.finished_at_us is None else us_to_iso(d.finished_at_us),
+            "on_time": d.on_time,
+        }
+        for d in stage_deadlines(week, policy_for_week(week), finished_us, clock.now())
+    ]
+
+
+def _late_text(deadlines: list[dict[str, Any]]) -> str:
+    late = [d["stage"] for d in deadlines if d["on_time"] is False]
+    return "late: " + ", ".join(late) if late else "on time"
+
+
 @run_app.command("status")
 def run_status(
     limit: int = typer.Option(20, help="At most this many runs, newest first."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The latest weekly and quarterly runs, newest first: period, policy, stage, and a
-    week's rewards and Merkle root."""
+    """The latest weekly and quarterly runs, newest first: period, policy, stage, a
+    week's rewards and Merkle root, and each weekly stage against its Monday deadline
+    from the policy's [schedule] (on time or late)."""
     engine = migrated_engine()
-    weeks = [(row.started_at_us, _week_status(row)) for row in latest_runs(engine, limit)]
+    week_rows = latest_runs(engine, limit)
+    finished = stage_finishes(engine, [row.id for row in week_rows])
+    weeks = [
+        (
+            row.started_at_us,
+            {**_week_status(row), "deadlines": deadlines_json(row.week, finished[row.id])},
+        )
+        for row in week_rows
+    ]
     quarters = [
         (row.created_at_us, _quarter_status(row)) for row in latest_quarter_runs(engine, limit)
     ]
@@ -248,7 +287,7 @@ def run_status(
     if as_json:
         print_json(items)
         return
-    table = Table("run", "period", "policy", "stage", "rewards STK", "Merkle root")
+    table = Table("run", "period", "policy", "stage", "rewards STK", "schedule", "Merkle root")
     for item in items:
         rewards = item.get("rewards_units")
         table.add_row(
@@ -257,6 +296,7 @@ def run_status(
             item["policy_version"],
             item["stage"],
             "" if rewards is None else format_amount(rewards, item.get("scale", 6)),
+            _late_text(item["deadlines"]) if "deadlines" in item else "",
             (item.get("merkle_root") or "")[:16],
         )
     console.print(table)

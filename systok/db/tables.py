@@ -879,6 +879,8 @@ class BackingInflow(Base):
     ``kind`` is a ``core.price.InflowKind``; the book reads the policy's shares and
     spread (ADR 0026). Unique by the operator's ``reference``: recording it again with
     the same content is a replay, with other content a conflict. Insert only.
+    ``held_as`` is the reserve asset the money is held in (one of the policy's
+    ``backing.reserve_assets``), or ``asset`` itself while not converted (ADR 0036).
     """
 
     __tablename__ = "backing_inflows"
@@ -886,6 +888,7 @@ class BackingInflow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
     asset: Mapped[str] = mapped_column(String(16))
+    held_as: Mapped[str] = mapped_column(String(16))
     amount_units: Mapped[int] = mapped_column(BigInteger)
     quarter: Mapped[str] = mapped_column(String(8))
     reference: Mapped[str] = mapped_column(String(200))

@@ -17,6 +17,8 @@ from systok.errors.backing import (
     InflowInvalid,
     PriceUnavailable,
     QuarterAlreadyPriced,
+    QuoteBeyondTreasury,
+    QuoteInvalid,
 )
 from systok.errors.callers import (
     ApiKeyInvalid,
@@ -168,6 +170,8 @@ __all__ = [
     "QuarantineEntryNotFound",
     "QuarterAlreadyPriced",
     "QuarterError",
+    "QuoteBeyondTreasury",
+    "QuoteInvalid",
     "RecipientIneligible",
     "RecipientUnknown",
     "ReportError",

@@ -19,6 +19,21 @@ class InflowInvalid(BackingError):
     exit_code = 65  # EX_DATAERR
 
 
+class QuoteInvalid(BackingError):
+    """A price quote that cannot be given: ``buy`` is not a positive STK amount; the
+    message names the field."""
+
+    status_code = 422
+    exit_code = 65  # EX_DATAERR
+
+
+class QuoteBeyondTreasury(BackingError):
+    """``buy`` asks for more STK than the treasury can sell (a refusal by the state of
+    the accounts, like a transfer beyond a balance); the message names the field."""
+
+    status_code = 409
+
+
 class QuarterAlreadyPriced(BackingError):
     """The quarter's directive price is set: no inflow may be recorded for it any more."""
 

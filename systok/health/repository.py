@@ -141,3 +141,17 @@ def insert_readings(session: Session, rows: list[dict[str, Any]]) -> None:
             index_elements=["period_kind", "period", "metric"]
         )
         session.execute(statement, rows)
+
+
+def stored_periods(session: Session, kind: str, limit: int) -> list[str]:
+    """The periods of ``kind`` with stored readings, newest first (``2026-W05`` and
+    ``2026-Q3`` text sorts chronologically), at most ``limit``."""
+    return list(
+        session.scalars(
+            select(health_readings_t.c.period)
+            .where(health_readings_t.c.period_kind == kind)
+            .distinct()
+            .order_by(health_readings_t.c.period.desc())
+            .limit(limit)
+        )
+    )

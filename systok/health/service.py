@@ -1,7 +1,8 @@
 """Health readings of closed periods: computed from the ledger once, then kept (ADR 0028).
 
-``period_health`` is what the quarterly run's health stage, ``systok health`` and
-``GET /tokenomics/stats/health`` call: for a closed quarter or ISO week it returns the
+``period_health`` is what the quarterly run's health stage, the weekly run's last stage
+(the weekly history, ADR 0036), ``systok health`` and ``GET /tokenomics/stats/health``
+call: for a closed quarter or ISO week it returns the
 stored readings, or computes them (``core.health.health_of`` on
 ``repository.health_inputs``), stores them and returns them. A closed period's readings
 never change: the first computation stands, whoever asks later and under whatever policy.
@@ -89,6 +90,15 @@ def period_health(session: Session, policy: Policy, period: Period, *, now_us: i
         ],
     )
     return PeriodHealth(period, _stored(session, period), computed_now=True)
+
+
+def weekly_history(session: Session, limit: int) -> list[PeriodHealth]:
+    """The stored weekly readings, newest week first, at most ``limit`` weeks: the
+    history the weekly run's last stage keeps (ADR 0036). Reads only; computes nothing."""
+    weeks = [
+        Period(WEEK, IsoWeek.parse(text)) for text in repo.stored_periods(session, WEEK, limit)
+    ]
+    return [PeriodHealth(week, _stored(session, week), computed_now=False) for week in weeks]
 
 
 def verify_readings(session: Session, policy: Policy, period: Period) -> list[str]:

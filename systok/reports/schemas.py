@@ -98,6 +98,15 @@ class VestingTotals:
 
 
 @dataclass(frozen=True)
+class HeldAsset:
+    """The backing fund's part of the inflows held in one reserve asset (ADR 0036)."""
+
+    asset: str
+    backing_units: int
+    """Quote minor units, valued as recorded."""
+
+
+@dataclass(frozen=True)
 class PriceSection:
     """The directive price the run set (``quarter_prices``) and its inputs."""
 
@@ -109,6 +118,8 @@ class PriceSection:
     inputs: dict[str, Any]
     policy_version: str
     set_at: str
+    backing_by_asset: list[HeldAsset]
+    """The fund by the reserve asset its money is held in, inflows up to the quarter."""
 
 
 @dataclass(frozen=True)

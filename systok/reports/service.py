@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from systok.backing import repository as backing_repo
+from systok.backing.service import backing_book
 from systok.core.amount import STK
 from systok.core.distribution import (
     TypeTotals,
@@ -41,6 +42,7 @@ from systok.reports import repository as repo
 from systok.reports.schemas import (
     AccountEmission,
     FundRelease,
+    HeldAsset,
     LorenzPoint,
     PriceSection,
     QuarterlyReport,
@@ -149,7 +151,7 @@ def quarterly_report(
         **_health(session, policy, quarter, missing),
         redistribution=_redistribution(session, quarter, missing),
         vesting=_vesting(session, quarter, missing),
-        price=_price(session, quarter, missing),
+        price=_price(session, policy, quarter, missing),
         history=_history(session, quarter),
         missing=missing,
     )
@@ -217,7 +219,9 @@ def _vesting(session: Session, quarter: Quarter, missing: list[str]) -> VestingT
     )
 
 
-def _price(session: Session, quarter: Quarter, missing: list[str]) -> PriceSection | None:
+def _price(
+    session: Session, policy: Policy, quarter: Quarter, missing: list[str]
+) -> PriceSection | None:
     stored = backing_repo.price_of(session, quarter)
     if stored is None:
         missing.append(
@@ -233,6 +237,10 @@ def _price(session: Session, quarter: Quarter, missing: list[str]) -> PriceSecti
         inputs=stored.inputs,
         policy_version=stored.policy_version,
         set_at=us_to_iso(stored.set_at_us),
+        backing_by_asset=[
+            HeldAsset(asset, units)
+            for asset, units in backing_book(session, policy, quarter).fund_by_asset().items()
+        ],
     )
 
 

@@ -96,6 +96,8 @@ MATRIX = [
     ("GET", f"{T}/stats/distribution", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/stats/health", None, False, "stats:read", (401, 403, 403, 200, 403)),
     ("GET", f"{T}/price", None, False, None, (200, 200, 200, 200, 200)),
+    # public; 404 for everyone: nothing was issued by the last closed quarter's close
+    ("GET", f"{T}/price/quote?buy=1", None, False, None, (404, 404, 404, 404, 404)),
     (
         "GET",
         f"{T}/reports/quarterly?quarter=2025-Q3",

@@ -54,6 +54,10 @@ def test_the_backing_book_for_admins(econ: Economy) -> None:
     before = every_table_count(econ.engine)
     book = econ.get("backing", admin, quarter="2026-Q4").json()
     assert book["counted"] == "100.00" and book["cumulative"] == "1999700.00"
+    # the fund's whole part of every inflow, by the asset it is held in (none converted):
+    # 1 500 000 + 499 500 + 400 (the grant is whole, its spread does not matter here)
+    assert book["by_asset"] == [{"asset": "RUB", "backing": "1999900.00"}]
+    assert {line["held_as"] for line in book["lines"]} == {"RUB"}
     assert [line["reference"] for line in book["lines"]] == ["subs-q2", "subs-q3", "grant-q3"]
     grant = book["lines"][2]
     assert (grant["backing"], grant["counted"], grant["counted_to_date"]) == (
@@ -67,4 +71,32 @@ def test_the_backing_book_for_admins(econ: Economy) -> None:
     bad = econ.get("backing", admin, quarter="2026-Q5")
     assert bad.status_code == 422 and "query.quarter" in bad.json()["detail"]
     assert econ.get("backing", econ.as_member("m1")).status_code == 403
+    assert every_table_count(econ.engine) == before
+
+
+def test_the_public_quote_beside_the_directive_price(econ: Economy) -> None:
+    """B₀ = 199 960 000 kopecks (seed 001 and a quarter of the 400 RUB grant), S = 1 500 000
+    STK, N = 15 000: 199 960 000 × (e^0.01 − 1) = 199 960 000 × 0.0100501670841680…
+    = 2 009 631.41… → up 2 009 632 kopecks; average ⌈2 009 632 / 15 000⌉ = ⌈133.975…⌉ =
+    134; next 133.306… × e^0.01 = 134.646… → 135; directive ⌊133.306…⌋ = 133."""
+    seed_001(econ)
+    before = every_table_count(econ.engine)
+    with time_machine.travel(NOW, tick=False):
+        answer = econ.client.get("/api/v1/tokenomics/price/quote", params={"buy": "15000"})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (body["cost"], body["average_price"], body["marginal_price"]) == (
+            "20096.32",
+            "1.34",
+            "1.35",
+        )
+        assert (body["directive_price"], body["quarter"], body["set"]) == ("1.33", "2026-Q3", False)
+        for bad in ("0", "-1", "x", "1.0000001", ""):
+            refused = econ.client.get("/api/v1/tokenomics/price/quote", params={"buy": bad})
+            assert refused.status_code == 422 and "buy" in refused.text, refused.text
+        beyond = econ.client.get("/api/v1/tokenomics/price/quote", params={"buy": "1500000.000001"})
+        assert beyond.status_code == 409, beyond.text
+        assert beyond.json()["error"] == "QuoteBeyondTreasury" and "buy:" in beyond.text
+        missing = econ.client.get("/api/v1/tokenomics/price/quote")
+        assert missing.status_code == 422 and "buy" in missing.text
     assert every_table_count(econ.engine) == before

@@ -155,8 +155,9 @@ def test_show_marks_declared_sections(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["policy", "show", "stk-2025-04"]) == 0
     out = capsys.readouterr().out
     assert "Declared, not enforced yet" in out
-    assert "backing.reserve_assets" in out
+    assert "eligibility.membership_period_months" in out  # ADR 0036
     assert "funds.split.startup.vesting_days" not in out  # the vest stage (ADR 0033)
+    assert "backing.reserve_assets" not in out  # held_as (ADR 0036)
     assert "Ingestion: future skew" in out  # enforced: no mark on its line
     assert "Ingestion — declared" not in out
 
@@ -166,10 +167,9 @@ def test_show_json_lists_declared_sections(capsys: pytest.CaptureFixture[str]) -
     document = json.loads(capsys.readouterr().out)
     assert document["version"] == "stk-2025-04"
     assert set(document["declared"]) == {
-        "backing.reserve_assets",
         "eligibility.membership_period_months",
-        "schedule",
     }  # slashing (ADR 0027), health (ADR 0028), the sale (ADR 0029), stabilisation
-    # (ADR 0030), the quarterly report (ADR 0031) and fund vesting (ADR 0033) are enforced
+    # (ADR 0030), the quarterly report (ADR 0031), fund vesting (ADR 0033), reserve assets
+    # and the schedule (ADR 0036) are enforced
     assert document["content_hash"] == load_policy("stk-2025-04").content_hash
     assert document["policy"]["transfer_fee"]["rate_bps"] == 50

@@ -141,6 +141,7 @@ GOLDEN: dict[str, Any] = {
         },
         "policy_version": "stk-2025-12",
         "set_at": "2026-04-02T12:00:00.000000Z",
+        "backing_by_asset": [],  # no inflow was recorded
     },
     "history": [
         {"quarter": "2025-Q4", "supply_units": 10_000, "price_units": None},

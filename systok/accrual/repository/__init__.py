@@ -45,6 +45,7 @@ from systok.accrual.repository.runs import (
     lock_run,
     mark_absorbed,
     settled_runs_before,
+    stage_finishes,
 )
 
 __all__ = [
@@ -82,5 +83,6 @@ __all__ = [
     "run_sums",
     "set_grant_hold",
     "settled_runs_before",
+    "stage_finishes",
     "sums_with_profiles",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from systok.db.kit import runs_t
+from systok.db.kit import runs_t, stages_t
 
 
 def find_run(session: Session, week: str, policy_version: str) -> Row[Any] | None:
@@ -91,3 +91,17 @@ def settled_runs_before(session: Session, week: str, policy_version: str) -> lis
             .order_by(runs_t.c.week)
         )
     )
+
+
+def stage_finishes(session: Session, run_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Run id → stage → when the stage committed (``accrual_run_stages``)."""
+    found: dict[int, dict[str, int]] = {run_id: {} for run_id in run_ids}
+    if run_ids:
+        rows = session.execute(
+            select(stages_t.c.run_id, stages_t.c.stage, stages_t.c.finished_at_us).where(
+                stages_t.c.run_id.in_(run_ids)
+            )
+        )
+        for run_id, stage, finished_at_us in rows:
+            found[int(run_id)][str(stage)] = int(finished_at_us)
+    return found

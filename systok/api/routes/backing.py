@@ -4,6 +4,7 @@ directive price and the backing book it comes from (SPEC §8, ADR 0026).
 | endpoint | member token | API key scope |
 |---|---|---|
 | GET price | anyone, no credentials needed | |
+| GET price/quote | anyone, no credentials needed | |
 | GET backing | 403 | admin:read |
 
 The price is the latest one the quarterly run set; while none is set, the one computed
@@ -35,6 +36,15 @@ from systok.core.times import us_to_iso
 
 router = tokenomics_router()
 
+BUY_PATTERN = (
+    r"^(0*[1-9][0-9]{0,11}(\.[0-9]{1,6})?|"
+    + "|".join(rf"0*\.0{{{k}}}[1-9][0-9]{{0,{5 - k}}}" for k in range(6))
+    + ")$"
+)
+"""A positive STK amount with at most 6 decimals (the shipped ``stk_scale``) and 12
+whole digits (below the ledger's 2⁶³ base units); the service checks the policy's scale
+again and names ``buy``."""
+
 
 class PriceOut(_Out):
     """A quarter's directive price: quote minor units per whole STK, floored."""
@@ -54,11 +64,41 @@ class PriceOut(_Out):
     set: bool = Field(description="Set by the quarterly run (true) or computed now (false).")
 
 
+class QuoteOut(_Out):
+    """The bonding-curve quote of buying ``buy`` STK from the treasury (ADR 0035), beside
+    the directive price it starts from. Quote-asset amounts are decimal strings."""
+
+    quarter: str = Field(description="The quarter whose directive price starts the curve.")
+    quote_asset: str = Field(examples=["RUB"])
+    scale: int = Field(description="Decimal places of the quote asset.")
+    buy: str = Field(description="STK bought.", examples=["15000.000000"])
+    cost: str = Field(
+        description="B₀·(e^(N/S) − 1), rounded up to the quote's minor unit.",
+        examples=["20095.31"],
+    )
+    average_price: str = Field(description="cost ÷ STK bought, rounded up.", examples=["1.34"])
+    marginal_price: str = Field(
+        description="The next token's price after the purchase, p₀·e^(N/S), rounded up.",
+        examples=["1.35"],
+    )
+    directive_price: str = Field(description="backing ÷ issued, floored.", examples=["1.33"])
+    backing: str = Field(description="B₀: backing counted up to the quarter.")
+    issued: str = Field(description="S: STK issued by the quarter's close.")
+    treasury: str = Field(description="STK the treasury has available to sell.")
+    stk_scale: int
+    policy_version: str
+    set: bool = Field(description="Whether the directive price is set (or computed now).")
+
+
 class BookLineOut(_Out):
     """One inflow in the book of a quarter."""
 
     reference: str
     kind: str = Field(examples=["subscription"])
+    held_as: str = Field(
+        description="The reserve asset its money is held in (the quote asset: not converted).",
+        examples=["RUB"],
+    )
     quarter: str = Field(description="The quarter the inflow was recorded for.")
     amount: str
     backing: str = Field(description="The backing fund's part of it.")
@@ -66,6 +106,13 @@ class BookLineOut(_Out):
     counted_to_date: str = Field(description="What of it backs the price up to this quarter.")
     note: str | None
     recorded_at: Timestamp
+
+
+class HeldOut(_Out):
+    """The backing fund's part of the book's inflows held in one reserve asset."""
+
+    asset: str = Field(examples=["BTC"])
+    backing: str = Field(description="Valued in the quote asset as recorded.")
 
 
 class BackingOut(_Out):
@@ -76,6 +123,9 @@ class BackingOut(_Out):
     scale: int
     counted: str = Field(description="Backing counted in the quarter itself.")
     cumulative: str = Field(description="Backing counted up to and including the quarter.")
+    by_asset: list[HeldOut] = Field(
+        description="The fund by the reserve asset its money is held in (ADR 0036)."
+    )
     lines: list[BookLineOut]
 
 
@@ -95,6 +145,52 @@ def get_price(work: Work, policy: AppPolicy) -> PriceOut:
         price=None if view.price_units is None else money(view.price_units, view.quote_scale),
         backing=money(view.backing_units, view.quote_scale),
         issued=money(view.issued_units, policy.stk_scale),
+        stk_scale=policy.stk_scale,
+        policy_version=view.policy_version,
+        set=view.is_set,
+    )
+
+
+@router.get(
+    "/price/quote",
+    response_model=QuoteOut,
+    responses=errors(404, 409, 422),
+    summary="The bonding-curve quote of buying N STK, beside the directive price",
+)
+def get_price_quote(
+    work: Work,
+    policy: AppPolicy,
+    buy: Annotated[
+        str,
+        Query(
+            max_length=64,
+            pattern=BUY_PATTERN,
+            description="STK to buy from the treasury: a positive decimal with at most 6 "
+            "decimals (e.g. 15000 or 0.5).",
+        ),
+    ],
+) -> QuoteOut:
+    """Public: buying N STK puts the RUB into the backing, so the price rises as
+    p₀·e^(N/S); 422 names ``buy`` when it is not a positive amount, 409 when it is more
+    than the treasury can sell, 404 when no STK is issued. Nothing is written."""
+    buy_units = service.parse_buy(policy, buy)
+    last_closed = Quarter.last_closed(now())
+    found = work(
+        lambda session: service.price_quote(session, policy, last_closed, buy_units, latest=True)
+    )
+    view, curve, scale = found.price, found.curve, found.price.quote_scale
+    return QuoteOut(
+        quarter=str(view.quarter),
+        quote_asset=view.quote_asset,
+        scale=scale,
+        buy=money(curve.buy_units, policy.stk_scale),
+        cost=money(curve.cost_units, scale),
+        average_price=money(curve.average_price_units or 0, scale),
+        marginal_price=money(curve.marginal_price_units, scale),
+        directive_price=money(curve.directive_price_units, scale),
+        backing=money(view.backing_units, scale),
+        issued=money(view.issued_units, policy.stk_scale),
+        treasury=money(found.treasury_units, policy.stk_scale),
         stk_scale=policy.stk_scale,
         policy_version=view.policy_version,
         set=view.is_set,
@@ -126,10 +222,15 @@ def get_backing(
         scale=scale,
         counted=money(book.counted_units, scale),
         cumulative=money(book.cumulative_units, scale),
+        by_asset=[
+            HeldOut(asset=asset, backing=money(units, scale))
+            for asset, units in book.fund_by_asset().items()
+        ],
         lines=[
             BookLineOut(
                 reference=line.inflow.reference,
                 kind=line.inflow.kind.value,
+                held_as=line.inflow.held_as,
                 quarter=str(line.inflow.quarter),
                 amount=money(line.inflow.amount_units, scale),
                 backing=money(line.backing_units, scale),

@@ -38,21 +38,12 @@ DESCRIPTIVE_KEYS = frozenset({"title", "sources", "description"})
 """Keys, wherever they appear, that describe the economy to people and do nothing."""
 
 
-QUARTERLY_ECONOMY = "the quarterly economy (a later issue)"
-
 DECLARED: Mapping[str, str] = MappingProxyType(
     {
-        "backing.reserve_assets": (
-            "the backing book counts inflows in the quote asset (ADR 0026); what the fund "
-            "is converted into is kept off the ledger"
-        ),
-        "schedule": (
-            f"stage deadlines are monitored with {QUARTERLY_ECONOMY}; "
-            "the weekly run does not read them"
-        ),
         "eligibility.membership_period_months": (
-            "membership coverage comes from the periods the platform reports; "
-            f"the product's nominal length is read with {QUARTERLY_ECONOMY}"
+            "membership coverage comes from the periods the platform reports, each with "
+            "its end or open-ended (to: null: still paid, renewing); no source leaves an "
+            "end for the product's length to fill in (ADR 0036)"
         ),
     }
 )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_notify"
-down_revision = "0022_quarter_vesting"
+down_revision = "0024_reserve_assets"
 branch_labels = None
 depends_on = None
 
