@@ -14,8 +14,8 @@ from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.cli.run import parse_week
 from systok.db.engine import run_transaction
 from systok.documents.statement import render_statement
-from systok.documents.statement_service import member_proof, member_statement
-from systok.documents.statement_text import DEFAULT_LANGUAGE, Language
+from systok.documents.statement_service import member_language, member_proof, member_statement
+from systok.documents.statement_text import Language
 
 console = make_console()
 
@@ -33,7 +33,9 @@ LANGUAGE_OF: dict[Lang, Language] = {Lang.RU: "ru", Lang.EN: "en"}
 def statement(
     member: str = typer.Argument(..., help="Platform member id."),
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
-    language: Lang = typer.Option(Lang(DEFAULT_LANGUAGE), "--lang", help="Language of the PDF."),
+    language: Lang | None = typer.Option(
+        None, "--lang", help="Language of the PDF (default: the member's profile, else ru)."
+    ),
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Write the PDF here.", dir_okay=False
     ),
@@ -48,13 +50,15 @@ def statement(
             "give -o FILE for the PDF, or --json for its content", param_hint="-o/--json"
         )
     iso_week = str(parse_week(week))
-    found = run_transaction(
-        migrated_engine(), lambda s: member_statement(s, member, iso_week), snapshot=True
+    found, own_language = run_transaction(
+        migrated_engine(),
+        lambda s: (member_statement(s, member, iso_week), member_language(s, member)),
+        snapshot=True,
     )
     if as_json:
         print_json(found.model_dump(mode="json"))
     if output is not None:
-        data = render_statement(found, LANGUAGE_OF[language])
+        data = render_statement(found, own_language if language is None else LANGUAGE_OF[language])
         temporary = output.with_name(output.name + ".tmp")
         temporary.write_bytes(data)
         os.replace(temporary, output)

@@ -45,11 +45,12 @@ from systok.documents.statement_schemas import (
     VestingPart,
     WeekTotal,
 )
-from systok.documents.statement_text import DEFAULT_LANGUAGE, Language
+from systok.documents.statement_text import Language
 from systok.economy import repository as economy_repo
 from systok.economy.members import require_member
 from systok.economy.service import reward_status
 from systok.errors import RewardNotFound, RunError
+from systok.notify import service as notify_service
 from systok.policy_files import load_policy
 from systok.quarter.repository import last_activity_days
 
@@ -234,15 +235,13 @@ def statement_file(folder: Path, week: str, policy_version: str, member_id: str)
     return folder / "statements" / f"{week}-{policy_version}" / f"{name}.pdf"
 
 
-def write_week_statements(
-    session: Session, run: Any, folder: Path, language: Language = DEFAULT_LANGUAGE
-) -> int:
+def write_week_statements(session: Session, run: Any, folder: Path) -> int:
     """Write every rewarded member's statement of ``run`` under ``folder``; the count.
 
-    Every statement is in ``language`` (Russian, the default: members' language
-    preferences arrive with the notifications). Idempotent: the bytes depend only on
-    the stored data, and each file is written to a temporary name and renamed, so a
-    crash leaves whole files or none.
+    Each statement is in the member's own language (their notification profile;
+    Russian when they never chose). Idempotent: the bytes depend only on the stored
+    data, and each file is written to a temporary name and renamed, so a crash leaves
+    whole files or none.
     """
     members = [r.member_id for r in accrual_repo.run_rewards(session, run.id)]
     context = week_context(session, run, members)
@@ -251,9 +250,14 @@ def write_week_statements(
         path = statement_file(folder, run.week, run.policy_version, member_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(render_statement(statement, language))
+        temporary.write_bytes(render_statement(statement, member_language(session, member_id)))
         os.replace(temporary, path)
     return len(members)
+
+
+def member_language(session: Session, member_id: str) -> Language:
+    """The language the member chose in their profile (Russian by default)."""
+    return "en" if notify_service.profile(session, member_id).language == "en" else "ru"
 
 
 def _previous_week(

@@ -82,3 +82,28 @@ def test_the_run_writes_every_members_statement(settled_cli: Path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout
     flat = " ".join(text.decode().split())
     assert "1 584,000000 STK" in flat and "ожидает выплаты" in flat  # written before post
+
+
+@pytest.mark.usefixtures("poppler")
+def test_statements_speak_the_members_profile_language(cli_on, monkeypatch, tmp_path, capsys):
+    """m1 chose English in their notification profile: the run's statement and
+    ``systok statement`` without ``--lang`` are English; ``--lang ru`` still overrides."""
+    monkeypatch.setenv("SYSTOK_DATA_DIR", str(tmp_path))
+    setup_community(cli_on)
+    assert main(["notify", "profile", "m1", "--lang", "en"]) == 0
+    for week in ("2026-W02", "2026-W03", "2026-W04", "2026-W05"):
+        assert main(["run", "week", week]) == 0
+    capsys.readouterr()
+
+    def text_of(pdf: Path) -> str:
+        out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True)
+        return " ".join(out.stdout.decode().split())
+
+    written = tmp_path / "reports" / "statements" / "2026-W05-stk-2025-12" / "m1.pdf"
+    assert "1 584.000000 STK" in text_of(written) and "ожидает" not in text_of(written)
+    own = tmp_path / "own.pdf"
+    assert main(["statement", "m1", "2026-W05", "-o", str(own)]) == 0
+    assert "1 584.000000 STK" in text_of(own)
+    russian = tmp_path / "ru.pdf"
+    assert main(["statement", "m1", "2026-W05", "--lang", "ru", "-o", str(russian)]) == 0
+    assert "1 584,000000 STK" in text_of(russian)

@@ -22,7 +22,7 @@ from systok.core.amount import STK
 from systok.core.weeks import IsoWeek
 from systok.documents.statement import render_statement
 from systok.documents.statement_schemas import MerkleProof
-from systok.documents.statement_service import member_proof, member_statement
+from systok.documents.statement_service import member_language, member_proof, member_statement
 from systok.economy import service
 
 REWARD_WEEKS_DEFAULT = 52
@@ -100,8 +100,9 @@ def get_weekly_reward(
     week: Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_DESCRIPTION)],
     member: MemberQuery = None,
     lang: Annotated[
-        Literal["ru", "en"], Query(description="The PDF's language (Russian by default).")
-    ] = "ru",
+        Literal["ru", "en"] | None,
+        Query(description="The PDF's language (default: the member's profile, else ru)."),
+    ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> s.WeeklyRewardOut | Response:
     """The reward with its breakdown, re-scored by the reference scorer from what the run
@@ -111,9 +112,15 @@ def get_weekly_reward(
     member_id = acting_member(principal, member)
     iso_week = _iso_week(week)
     if accept is not None and PDF in accept.lower():
-        found = work(lambda session: member_statement(session, member_id, iso_week), snapshot=True)
+        found, own_language = work(
+            lambda session: (
+                member_statement(session, member_id, iso_week),
+                member_language(session, member_id),
+            ),
+            snapshot=True,
+        )
         return Response(
-            render_statement(found, lang),
+            render_statement(found, own_language if lang is None else lang),
             media_type=PDF,
             headers={"Content-Disposition": f'inline; filename="statement-{iso_week}.pdf"'},
         )
