@@ -33,6 +33,7 @@ COMMANDS = [
     ["backing"], ["backing", "record"], ["backing", "list"], ["price", "show"], ["health"],
     ["sale"], ["sale", "open"], ["sale", "buy"], ["sale", "close"], ["sale", "status"],
     ["stabilise"], ["stabilise", "list"], ["stabilise", "approve"], ["stabilise", "reject"],
+    ["stabilise", "sell"],
 ]
 
 

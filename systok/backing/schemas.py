@@ -65,7 +65,8 @@ class BackingBook:
     """The backing book as of a quarter: every inflow that counts in it or before.
 
     ``counted_units`` sums what counts in the quarter itself; ``cumulative_units`` what
-    counts up to and including it (the price's numerator). Quote minor units.
+    counts up to and including it, less ``outflows_to_date_units`` (what buybacks paid
+    out in it or before, ADR 0034): the price's numerator. Quote minor units.
     """
 
     quarter: Quarter
@@ -74,6 +75,7 @@ class BackingBook:
     lines: tuple[BookLine, ...]
     counted_units: int
     cumulative_units: int
+    outflows_to_date_units: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +109,21 @@ class PriceView:
     issued_units: int
     policy_version: str
     is_set: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outflow:
+    """A row of ``backing_outflows``: what a buyback sale paid, and for what (ADR 0034)."""
+
+    id: int
+    kind: str
+    asset: str
+    amount_units: int
+    quarter: Quarter
+    reference: str
+    member_id: str
+    stk_units: int
+    price_units: int
+    proposal_id: int
+    transaction_id: int
+    recorded_at_us: int

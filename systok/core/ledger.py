@@ -70,6 +70,7 @@ class AccountType(StrEnum):
     FEE = "fee"
     """Collected circulation fees."""
     BURN = "burn"
+    BUYBACK = "buyback"
     """Tokens taken out of supply for good."""
     WORLD = "world"
     """The outside: issuance is a debit here, so its balance is minus the supply issued."""

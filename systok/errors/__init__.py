@@ -96,6 +96,7 @@ from systok.errors.sale import (
     SaleInvalid,
 )
 from systok.errors.stabilisation import (
+    BuybackUnavailable,
     ProposalDecided,
     ProposalNotFound,
     StabilisationError,
@@ -144,6 +145,7 @@ __all__ = [
     "PolicyProblem",
     "PostHogResponseInvalid",
     "PriceUnavailable",
+    "BuybackUnavailable",
     "ProposalDecided",
     "ProposalNotFound",
     "PullFailed",
