@@ -71,4 +71,5 @@ def buyback_payment_units(stk_units: int, price_units: int, stk_scale: int) -> i
     fund."""
     if stk_units < 0 or price_units < 0:
         raise ValueError("a buyback pays for non-negative units at a non-negative price")
-    return stk_units * price_units // 10**stk_scale
+    paid: int = stk_units * price_units // 10**stk_scale
+    return paid

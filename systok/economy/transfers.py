@@ -23,8 +23,8 @@ from systok.core.ledger import (
     member_account,
 )
 from systok.core.policy import Policy
-from systok.core.splits import fee_units
 from systok.core.quarters import Quarter
+from systok.core.splits import fee_units
 from systok.core.times import day_of_us, us_to_datetime
 from systok.economy import repository as econ_repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member

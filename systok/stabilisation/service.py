@@ -189,7 +189,7 @@ def _pending(session: Session, proposal_id: int) -> StoredProposal:
     return found
 
 
-def approve(  # noqa: PLR0913 - the decision's fields, by name
+def approve(
     session: Session,
     policy: Policy,
     proposal_id: int,
@@ -273,7 +273,7 @@ def burn_units(treasury_units: int, step_bps: int) -> int:
     return units_due(treasury_units, step_bps)
 
 
-def _decide(  # noqa: PLR0913 - the decision's fields, by name
+def _decide(
     session: Session,
     policy: Policy,
     found: StoredProposal,

@@ -14,6 +14,7 @@ budget 30.00 RUB = 3 000 kopecks, backing 100 000 kopecks for 2026-Q2):
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import time_machine
@@ -30,7 +31,7 @@ from systok.ledger.service import Ledger
 from tests.quarter.health_world import NOW
 from tests.quarter.test_run import every_table
 from tests.quarter.world import POLICY
-from tests.stabilisation.buyback_world import BACKING_KOPECKS, STK, buyback_world
+from tests.stabilisation.buyback_world import BACKING_KOPECKS, buyback_world
 from tests.stabilisation.world import proposal_id
 
 TREASURY = AccountRef(AccountType.FUND_TREASURY, "STK")
@@ -61,7 +62,7 @@ def approved(engine: Engine, capsys) -> int:
     return found
 
 
-def sell(capsys, member: str, amount: str, reference: str) -> dict:
+def sell(capsys: Any, member: str, amount: str, reference: str) -> dict[str, Any]:
     code = cli("stabilise", "sell", member, amount, "--reference", reference, "--json")
     assert code == 0, capsys.readouterr().err
     return dict(json.loads(capsys.readouterr().out))
@@ -100,7 +101,10 @@ def test_sales_pay_the_price_floored_and_spend_the_budget(cli_on: Engine, capsys
         (["sell", "a", "1", "--reference", "bb-3"], "the buyback's budget has 1.26 left"),
         (["sell", "a", "2.5", "--reference", "bb-1"], "reference: 'bb-1' already names"),
         (["sell", "a", "0.000001", "--reference", "bb-4"], "pays less than one minor unit"),
-        (["sell", "b", "0.002", "--reference", "bb-5"], "amount: b has 0.000990 STK available, less than 0.002"),
+        (
+            ["sell", "b", "0.002", "--reference", "bb-5"],
+            "amount: b has 0.000990 STK available, less than 0.002",
+        ),
         (["sell", "a", "0", "--reference", "bb-6"], "amount: '0' STK is not positive"),
         (["sell", "a", "1.0000001", "--reference", "bb-7"], "amount:"),
         (["sell", "nobody", "1", "--reference", "bb-8"], "no member"),

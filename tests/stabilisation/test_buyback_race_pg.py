@@ -78,7 +78,11 @@ def test_two_admins_approving_one_buyback_open_it_once(pg_engine: Engine) -> Non
         outcomes = sorted(pool.map(one, ["30", "40"]))
     assert outcomes == ["approved", "refused"]
     assert scalar(pg_engine, "SELECT COUNT(*) FROM stabilisation_buybacks") == 1
-    assert scalar(
-        pg_engine, f"SELECT COUNT(*) FROM stabilisation_proposals WHERE id = {found} "
-        "AND status = 'approved'"
-    ) == 1
+    assert (
+        scalar(
+            pg_engine,
+            f"SELECT COUNT(*) FROM stabilisation_proposals WHERE id = {found} "
+            "AND status = 'approved'",
+        )
+        == 1
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import time_machine
 from sqlalchemy import Engine, select, text
@@ -41,7 +42,7 @@ def weekly(engine: Engine, week: IsoWeek, tmp_path: Path) -> None:
     WeeklyRun(engine, POLICY, reports_dir=tmp_path, clock=lambda: datetime_to_us(LATER)).run(week)
 
 
-def run_row(engine: Engine, week: IsoWeek) -> dict:
+def run_row(engine: Engine, week: IsoWeek) -> dict[str, Any]:
     with engine.connect() as connection:
         row = connection.execute(select(runs_t).where(runs_t.c.week == str(week))).mappings()
         return dict(row.one())
@@ -66,23 +67,25 @@ def test_an_approved_step_slows_the_next_quarters_weeks(
     assert (after["emission_units"], after["emission_factor_bps"]) == (SLOWED_UNITS, 7500)
     with cli_on.connect() as connection:
         minted = connection.execute(
-            text("SELECT SUM(p.amount_units) FROM postings p JOIN transactions t ON "
-                 "t.id = p.transaction_id WHERE t.code = 'emission' AND p.amount_units > 0 "
-                 "AND t.reference LIKE :week"),
+            text(
+                "SELECT SUM(p.amount_units) FROM postings p JOIN transactions t ON "
+                "t.id = p.transaction_id WHERE t.code = 'emission' AND p.amount_units > 0 "
+                "AND t.reference LIKE :week"
+            ),
             {"week": f"%{Q2_WEEK}%"},
         ).scalar_one()
     assert minted == SLOWED_UNITS  # only the slowed amount is minted
     with cli_on.connect() as connection:
         to_pool = connection.execute(
-            text("SELECT p.amount_units FROM postings p JOIN transactions t ON "
-                 "t.id = p.transaction_id JOIN accounts a ON a.id = p.account_id "
-                 "WHERE t.code = 'emission' AND a.type = 'pool:rewards' "
-                 "AND t.reference LIKE :week"),
+            text(
+                "SELECT p.amount_units FROM postings p JOIN transactions t ON "
+                "t.id = p.transaction_id JOIN accounts a ON a.id = p.account_id "
+                "WHERE t.code = 'emission' AND a.type = 'pool:rewards' "
+                "AND t.reference LIKE :week"
+            ),
             {"week": f"%{Q2_WEEK}%"},
         ).scalar_one()
-    pool_fund = next(
-        name for name, f in POLICY.funds.split.items() if f.account == "pool:rewards"
-    )
+    pool_fund = next(name for name, f in POLICY.funds.split.items() if f.account == "pool:rewards")
     assert to_pool == fund_split(POLICY, SLOWED_UNITS)[pool_fund]  # the pool's share of it
 
     with time_machine.travel(LATER, tick=False):
@@ -104,8 +107,7 @@ def test_verify_week_names_a_tampered_override_and_emission(engine: Engine, tmp_
     weekly(engine, Q2_WEEK, tmp_path)
     tamper(engine, "UPDATE stabilisation_overrides SET step_bps = 2000")
     assert verify_week(engine, POLICY, Q2_WEEK) == [
-        "emission factor: the run applied 7500 bps, the stored override of 2026-Q2 gives "
-        "8000 bps"
+        "emission factor: the run applied 7500 bps, the stored override of 2026-Q2 gives 8000 bps"
     ]
     tamper(engine, "UPDATE stabilisation_overrides SET step_bps = 2500")
     tamper(engine, "UPDATE accrual_runs SET emission_units = emission_units + 1")

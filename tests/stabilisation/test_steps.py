@@ -65,7 +65,9 @@ def test_fee_rate_golden() -> None:
         (IsoWeek(2026, 53), Quarter(2026, 4)),
     ],
 )
-def test_a_week_takes_the_override_of_its_thursdays_quarter(week: IsoWeek, quarter: Quarter) -> None:
+def test_a_week_takes_the_override_of_its_thursdays_quarter(
+    week: IsoWeek, quarter: Quarter
+) -> None:
     assert week_quarter(week) == quarter
 
 

@@ -57,7 +57,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "budget_units > 0", name=op.f("ck_stabilisation_buybacks_budget_positive")
         ),
-        sa.CheckConstraint("price_units > 0", name=op.f("ck_stabilisation_buybacks_price_positive")),
+        sa.CheckConstraint(
+            "price_units > 0", name=op.f("ck_stabilisation_buybacks_price_positive")
+        ),
         sa.CheckConstraint(
             "spent_units >= 0 AND spent_units <= budget_units",
             name=op.f("ck_stabilisation_buybacks_spent_within_budget"),
