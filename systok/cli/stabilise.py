@@ -49,6 +49,8 @@ def proposal_document(proposal: Any) -> dict[str, Any]:
         "reason": proposal.reason,
         "amount_units": proposal.amount_units,
         "transaction_id": proposal.transaction_id,
+        "budget_units": proposal.budget_units,
+        "spent_units": proposal.spent_units,
     }
 
 

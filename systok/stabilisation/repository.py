@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import Session
 
 from systok.db.kit import (
@@ -41,6 +41,16 @@ def _proposal(row: Row[Any]) -> StoredProposal:
         reason=row.reason,
         amount_units=None if row.amount_units is None else int(row.amount_units),
         transaction_id=None if row.transaction_id is None else int(row.transaction_id),
+        budget_units=None if row.budget_units is None else int(row.budget_units),
+        spent_units=None if row.spent_units is None else int(row.spent_units),
+    )
+
+
+def _with_buyback() -> Select[Any]:
+    """A proposal with its buyback's budget and spending (None but for a buyback)."""
+    b = stabilisation_buybacks_t
+    return select(_t, b.c.budget_units, b.c.spent_units).outerjoin(
+        b, b.c.proposal_id == _t.c.id
     )
 
 
@@ -57,9 +67,9 @@ def insert_proposal(session: Session, values: dict[str, Any]) -> StoredProposal 
 
 def proposal(session: Session, proposal_id: int, *, lock: bool = False) -> StoredProposal | None:
     """One proposal by id (locked for the decision when ``lock``), or None."""
-    query = select(_t).where(_t.c.id == proposal_id)
+    query = _with_buyback().where(_t.c.id == proposal_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=_t)
     row = session.execute(query).one_or_none()
     return None if row is None else _proposal(row)
 
@@ -68,7 +78,7 @@ def proposals(
     session: Session, quarter: str | None = None, status: str | None = None
 ) -> list[StoredProposal]:
     """The proposals, by quarter then id, optionally of one quarter and one status."""
-    query = select(_t).order_by(_t.c.quarter, _t.c.id)
+    query = _with_buyback().order_by(_t.c.quarter, _t.c.id)
     if quarter is not None:
         query = query.where(_t.c.quarter == quarter)
     if status is not None:

@@ -45,6 +45,10 @@ class StoredProposal:
     reason: str | None
     amount_units: int | None
     transaction_id: int | None
+    budget_units: int | None = None
+    """An approved buyback's budget (quote minor units); None for any other rule."""
+    spent_units: int | None = None
+    """What the buyback's sales have paid so far (quote minor units)."""
 
     @property
     def effective_quarter(self) -> Quarter:

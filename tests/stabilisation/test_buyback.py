@@ -88,6 +88,10 @@ def test_sales_pay_the_price_floored_and_spend_the_budget(cli_on: Engine, capsys
     assert (book.outflows_to_date_units, book.cumulative_units) == (2874, BACKING_KOPECKS - 2874)
     report = run_transaction(cli_on, audit_ledger, snapshot=True)
     assert report.ok
+    assert cli("stabilise", "list", "--json") == 0
+    listed = {p["rule"]: p for p in json.loads(capsys.readouterr().out)}
+    assert (listed["buyback"]["budget_units"], listed["buyback"]["spent_units"]) == (3000, 2874)
+    assert listed["emission_adjustment"]["budget_units"] is None
 
     settled = every_table(cli_on)
     again = sell(capsys, "a", "2.5", "bb-1")  # the same reference and content: a replay
