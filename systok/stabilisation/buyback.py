@@ -37,7 +37,7 @@ from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.core.stabilisation_steps import buyback_payment_units
 from systok.core.times import us_to_datetime
-from systok.economy.members import require_member
+from systok.economy.members import refuse_if_frozen, require_member
 from systok.errors import BuybackUnavailable, StabilisationInvalid
 from systok.ledger.service import Ledger
 from systok.stabilisation import repository as repo
@@ -169,6 +169,7 @@ def sell(
         StabilisationInvalid: the amount, member or reference as typed; the member's
             available balance is short; the amount pays less than one minor unit.
         MemberNotFound: no such member.
+        AccountFrozen: the seller's account is frozen (its tokens may not move).
         BuybackUnavailable: no buyback runs this quarter, its budget left cannot pay
             the sale, or the reference names another sale.
     """
@@ -181,7 +182,7 @@ def sell(
     stored = backing_repo.outflow_by_reference(session, key)
     if stored is not None:
         return _replay(session, stored, member, units)
-    require_member(session, member)
+    refuse_if_frozen(require_member(session, member), "seller")
     paid = buyback_payment_units(units, buyback.price_units, policy.stk_scale)
     scale = policy.assets[buyback.asset].scale
     if paid <= 0:

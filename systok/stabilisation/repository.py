@@ -49,9 +49,7 @@ def _proposal(row: Row[Any]) -> StoredProposal:
 def _with_buyback() -> Select[Any]:
     """A proposal with its buyback's budget and spending (None but for a buyback)."""
     b = stabilisation_buybacks_t
-    return select(_t, b.c.budget_units, b.c.spent_units).outerjoin(
-        b, b.c.proposal_id == _t.c.id
-    )
+    return select(_t, b.c.budget_units, b.c.spent_units).outerjoin(b, b.c.proposal_id == _t.c.id)
 
 
 def insert_proposal(session: Session, values: dict[str, Any]) -> StoredProposal | None:

@@ -26,6 +26,7 @@ from systok.core.ledger import AccountRef, AccountType, member_account
 from systok.core.quarters import Quarter
 from systok.db.engine import run_transaction
 from systok.db.kit import stabilisation_buybacks_t
+from systok.economy.members import freeze_member
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from tests.quarter.health_world import NOW
@@ -112,6 +113,7 @@ def test_sales_pay_the_price_floored_and_spend_the_budget(cli_on: Engine, capsys
         (["sell", "a", "0", "--reference", "bb-6"], "amount: '0' STK is not positive"),
         (["sell", "a", "1.0000001", "--reference", "bb-7"], "amount:"),
         (["sell", "nobody", "1", "--reference", "bb-8"], "no member"),
+        (["sell", "c", "0.0001", "--reference", "bb-9"], "the seller's account (c) is frozen"),
         (["sell", "a", "1", "--reference", " "], "reference: must be"),
     ],
 )
@@ -119,6 +121,7 @@ def test_sale_refusals_write_nothing(cli_on: Engine, capsys, argv: list[str], ne
     approved(cli_on, capsys)
     sell(capsys, "a", "1.5", "bb-1")
     sell(capsys, "a", "2.333333", "bb-2")  # 1 125 + 1 749 = 2 874 spent, 126 left
+    run_transaction(cli_on, lambda s: freeze_member(s, "c", "fraud review", 0))
     before = every_table(cli_on)
     assert cli("stabilise", *argv) != 0
     assert needle in capsys.readouterr().err
