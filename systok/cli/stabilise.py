@@ -1,5 +1,6 @@
-"""``systok stabilise list|approve|reject``: the stabilisation proposals the quarterly
-run recorded, and the admin's decision on each (ADR 0030)."""
+"""``systok stabilise list|approve|reject|sell``: the stabilisation proposals the
+quarterly run recorded, the admin's decision on each (ADR 0030), and the sales to an
+approved buyback (ADR 0034)."""
 
 from __future__ import annotations
 
