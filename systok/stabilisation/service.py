@@ -6,7 +6,9 @@ Every function runs inside the caller's unit of work and never commits.
   ``core.stabilisation.stabilise`` on the quarter's stored health readings and the
   directive prices (``quarter_prices``) of the quarter and the one before, and stores
   every rule that fired as a ``proposed`` proposal, once per (quarter, rule). A rule
-  the policy marks ``automatic`` is decided at once by ``policy``.
+  the policy marks ``automatic`` is decided at once by ``policy`` — but a buyback,
+  whose budget only an approver gives, stays ``proposed`` (policy files cannot mark it
+  automatic; a policy built in code could).
 - ``approve``: a ``burn`` rule is executed on the ledger —
   ``floor(treasury available × step_bps / 10 000)`` STK base units move from
   ``fund:treasury`` to ``burn`` (code ``burn``; the remainder of the floor stays in the
@@ -91,7 +93,7 @@ def record_quarter(
         stored = repo.insert_proposal(session, _row(fired, policy, quarter, run_id, now_us))
         if stored is None:
             continue
-        if fired.automatic:
+        if fired.automatic and fired.rule != BUYBACK_RULE:  # a buyback waits for a budget
             stored = _decide(
                 session, policy, stored, by=POLICY_DECIDER, reason="automatic", now_us=now_us
             )
@@ -302,7 +304,7 @@ def _decide(
             },
         )
     if found.rule == BUYBACK_RULE:
-        if budget is None:  # the policy check refuses an automatic buyback
+        if budget is None:  # approve parsed one; the stage never decides a buyback
             raise StabilisationInvalid("budget: a buyback is approved with a budget")
         open_buyback(session, policy, found, budget, now_us)
     if found.rule == BURN_RULE and found.step_bps is not None:

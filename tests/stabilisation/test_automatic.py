@@ -39,6 +39,13 @@ def test_automatic_rules_store_their_overrides_in_the_stage(engine: Engine) -> N
     ]
 
 
+def test_an_automatic_buyback_built_in_code_still_waits_for_a_budget(engine: Engine) -> None:
+    """The load check cannot see a policy built in code: the stage leaves it proposed."""
+    run_q1(engine, with_rules(buyback={"automatic": True}))
+    found = stored(engine)["buyback"]
+    assert (found["status"], found["automatic"], found["decided_by"]) == ("proposed", True, None)
+
+
 def test_a_policy_with_an_automatic_buyback_is_refused_at_load() -> None:
     text = POLICY_FILE.read_text(encoding="utf-8")
     section = text.index("[stabilisation.buyback]")
