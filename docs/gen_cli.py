@@ -93,6 +93,7 @@ COMMANDS = [
     ["notify", "list"],
     ["notify", "retry"],
     ["notify", "profile"],
+    ["stabilise", "sell"],
 ]
 
 

@@ -23,7 +23,7 @@ from systok.accrual.report import report_path, rewards_csv, rewards_root
 from systok.accrual.schemas import Stage
 from systok.accrual.score import collected_inputs, score_members, vested_types
 from systok.accrual.vesting import grant_rows, hold_grants
-from systok.core.amount import format_amount
+from systok.core.amount import BASIS_POINTS_WHOLE, format_amount
 from systok.core.emission import emission_for_week, fund_split_for_week
 from systok.core.ledger import (
     AccountType,
@@ -43,6 +43,7 @@ from systok.health.service import period_health
 from systok.ledger.service import Ledger
 from systok.notify import service as notify_service
 from systok.notify.schemas import MessageKind
+from systok.stabilisation.overrides import week_emission_factor_bps
 
 REWARD_CHUNK_MEMBERS = 2_000
 """Members paid per ledger transaction: the pool is a hot account, so few big writes."""
@@ -104,7 +105,8 @@ def score_run(ctx: StageContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     totals and the vesting grants to store (the dry run keeps them in memory)."""
     session, policy, run, week = ctx.session, ctx.policy, ctx.run, ctx.week
     pool = Ledger(session).balance(system_account(AccountType.POOL_REWARDS))
-    budget_units = pool.available_units + pool_share(policy, week)
+    factor_bps = week_emission_factor_bps(session, week)
+    budget_units = pool.available_units + pool_share(policy, week, factor_bps)
     if isinstance(policy.scoring, WeightedDailyCaps):
         counts, uniform = collected_inputs(session, policy, run, week)
     else:
@@ -119,7 +121,8 @@ def score_run(ctx: StageContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     ]
     adjust_late_weeks(session, policy, run, ctx.clock)
     values = {
-        "emission_units": emission_for_week(policy, week),
+        "emission_units": emission_for_week(policy, week, factor_bps),
+        "emission_factor_bps": factor_bps,
         "budget_units": budget_units,
         "rewards_units": sum(r["paid_units"] for r in scored.rows),
         "prorata": scored.prorata,
@@ -127,9 +130,10 @@ def score_run(ctx: StageContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return values, grants
 
 
-def pool_share(policy: Policy, week: IsoWeek) -> int:
-    """This week's emission that goes to the rewards pool (by the policy's split)."""
-    split = fund_split_for_week(policy, week)
+def pool_share(policy: Policy, week: IsoWeek, factor_bps: int = BASIS_POINTS_WHOLE) -> int:
+    """This week's emission (times an approved override's factor, ADR 0034) that goes
+    to the rewards pool (by the policy's split)."""
+    split = fund_split_for_week(policy, week, factor_bps)
     for name, fund in policy.funds.split.items():
         if fund.account == AccountType.POOL_REWARDS.value:
             return split.get(name, 0)

@@ -4,23 +4,31 @@ The replay recounts the week from raw events as they stood when the run collecte
 re-scores every member with the reference scorer (``score_week``, day by day — never
 the settle's fast path, so the two implementations check each other), the stored
 profiles and the run's policy (whose content hash must match), scales to the stored
-budget, and rebuilds the Merkle root. Any difference — a collected sum or counter, a
-reward field, a vesting grant, the root — is named.
+budget, and rebuilds the Merkle root. The emission is recomputed from the policy and
+the factor the run recorded, and that factor is checked against the stored
+stabilisation override (ADR 0034). Any difference — a collected sum or counter, a
+reward field, a vesting grant, the emission, the root — is named.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
 from systok.accrual.score import score_members, vested_types
+from systok.core.amount import BASIS_POINTS_WHOLE
+from systok.core.emission import emission_for_week
 from systok.core.merkle import build_tree
 from systok.core.policy import Policy, WeightedDailyCaps
 from systok.core.scoring import RateTable
+from systok.core.stabilisation_steps import week_quarter
 from systok.core.times import day_of_date
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
+from systok.stabilisation.overrides import week_emission_factor_bps
 
 COMPARED_FIELDS = (
     "points",
@@ -74,11 +82,30 @@ def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
         kept_parts, again_parts = stored_grants.get(member_id, {}), replay.vested.get(member_id, {})
         if kept_parts != again_parts:
             differences.append(f"vesting of {member_id}: stored {kept_parts}, replay {again_parts}")
+    differences.extend(_emission_differences(session, policy, week, run))
     if replay.prorata != run.prorata:
         differences.append(f"pro rata: stored {run.prorata}, replay {replay.prorata}")
     root = build_tree([(r["member_id"], r["paid_units"]) for r in replay.rows]).root_hex
     if run.merkle_root is not None and root != run.merkle_root:
         differences.append(f"Merkle root: stored {run.merkle_root}, replay {root}")
+    return differences
+
+
+def _emission_differences(session: Session, policy: Policy, week: IsoWeek, run: Any) -> list[str]:
+    """The run's emission against the policy times the factor it recorded, and that
+    factor against the stabilisation override stored for the week's quarter (ADR 0034).
+    A run from before migration 0023 recorded no factor: it applied none."""
+    recorded = BASIS_POINTS_WHOLE if run.emission_factor_bps is None else run.emission_factor_bps
+    differences = []
+    override = week_emission_factor_bps(session, week)
+    if recorded != override:
+        differences.append(
+            f"emission factor: the run applied {recorded} bps, the stored override of "
+            f"{week_quarter(week)} gives {override} bps"
+        )
+    replayed = emission_for_week(policy, week, recorded)
+    if run.emission_units is not None and replayed != run.emission_units:
+        differences.append(f"emission: stored {run.emission_units}, replay {replayed}")
     return differences
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from systok.backing.schemas import Inflow, InflowDraft, StoredPrice
+from systok.backing.schemas import Inflow, InflowDraft, Outflow, StoredPrice
 from systok.core.price import InflowKind
 from systok.core.quarters import Quarter
-from systok.db.kit import backing_inflows_t, dialect_insert, quarter_prices_t
+from systok.db.kit import backing_inflows_t, backing_outflows_t, dialect_insert, quarter_prices_t
 
 
 def _inflow(row: Row[Any]) -> Inflow:
@@ -121,3 +121,43 @@ def insert_price(session: Session, price: StoredPrice) -> bool:
         .returning(quarter_prices_t.c.quarter)
     )
     return session.execute(statement).scalar_one_or_none() is not None
+
+
+def _outflow(row: Row[Any]) -> Outflow:
+    return Outflow(
+        id=int(row.id),
+        kind=row.kind,
+        asset=row.asset,
+        amount_units=int(row.amount_units),
+        quarter=Quarter.parse(row.quarter),
+        reference=row.reference,
+        member_id=row.member_id,
+        stk_units=int(row.stk_units),
+        price_units=int(row.price_units),
+        proposal_id=int(row.proposal_id),
+        transaction_id=int(row.transaction_id),
+        recorded_at_us=int(row.recorded_at_us),
+    )
+
+
+def insert_outflow(session: Session, values: dict[str, Any]) -> None:
+    """Store an outflow (the caller checked its reference is free, under a lock)."""
+    session.execute(dialect_insert(session, backing_outflows_t).values(**values))
+
+
+def outflow_by_reference(session: Session, reference: str) -> Outflow | None:
+    """The outflow recorded under ``reference``, if any."""
+    row = session.execute(
+        select(backing_outflows_t).where(backing_outflows_t.c.reference == reference)
+    ).one_or_none()
+    return None if row is None else _outflow(row)
+
+
+def outflows_up_to(session: Session, quarter: Quarter) -> int:
+    """Σ of the outflows paid in ``quarter`` or before (quote minor units)."""
+    total = session.execute(
+        select(func.coalesce(func.sum(backing_outflows_t.c.amount_units), 0)).where(
+            backing_outflows_t.c.quarter <= str(quarter)
+        )
+    ).scalar_one()
+    return int(total)

@@ -78,7 +78,8 @@ class BackingBook:
     """The backing book as of a quarter: every inflow that counts in it or before.
 
     ``counted_units`` sums what counts in the quarter itself; ``cumulative_units`` what
-    counts up to and including it (the price's numerator). Quote minor units.
+    counts up to and including it, less ``outflows_to_date_units`` (what buybacks paid
+    out in it or before, ADR 0034): the price's numerator. Quote minor units.
     """
 
     quarter: Quarter
@@ -87,6 +88,7 @@ class BackingBook:
     lines: tuple[BookLine, ...]
     counted_units: int
     cumulative_units: int
+    outflows_to_date_units: int = 0
 
     def fund_by_asset(self) -> dict[str, int]:
         """The backing fund's part of the book's inflows by the asset it is held in,
@@ -144,3 +146,21 @@ class PriceQuote:
     price: PriceView
     curve: CurveQuote
     treasury_units: int
+
+
+@dataclass(frozen=True)
+class Outflow:
+    """A row of ``backing_outflows``: what a buyback sale paid, and for what (ADR 0034)."""
+
+    id: int
+    kind: str
+    asset: str
+    amount_units: int
+    quarter: Quarter
+    reference: str
+    member_id: str
+    stk_units: int
+    price_units: int
+    proposal_id: int
+    transaction_id: int
+    recorded_at_us: int

@@ -180,7 +180,8 @@ def list_inflows(session: Session, quarter: Quarter | None = None) -> list[Inflo
 
 
 def backing_book(session: Session, policy: Policy, quarter: Quarter) -> BackingBook:
-    """The book as of ``quarter``: each inflow that counts in it or before, and totals."""
+    """The book as of ``quarter``: each inflow that counts in it or before, and totals
+    less what buybacks paid out in it or before (ADR 0034)."""
     lines: list[BookLine] = []
     for inflow in repo.inflows(session, up_to=quarter):
         parts = counted_parts(
@@ -195,13 +196,15 @@ def backing_book(session: Session, policy: Policy, quarter: Quarter) -> BackingB
             )
         )
     quote = policy.price.quote_asset
+    outflows = repo.outflows_up_to(session, quarter)
     return BackingBook(
         quarter,
         quote,
         policy.assets[quote].scale,
         tuple(lines),
         sum(line.counted_units for line in lines),
-        sum(line.counted_to_date_units for line in lines),
+        sum(line.counted_to_date_units for line in lines) - outflows,
+        outflows,
     )
 
 
@@ -281,6 +284,7 @@ def set_price(session: Session, policy: Policy, quarter: Quarter, *, now_us: int
         issued_units=view.issued_units,
         inputs={
             "counted_this_quarter_units": book.counted_units,
+            "outflows_to_date_units": book.outflows_to_date_units,
             "inflows": {line.inflow.reference: line.counted_to_date_units for line in book.lines},
             "one_off_spread_quarters": policy.price.one_off_spread_quarters,
             "subscription_share_bps": policy.price.subscription_share_bps,

@@ -215,6 +215,7 @@ def _week_status(row: Any) -> dict[str, Any]:
         "stage": row.stage,
         "scale": policy_for_week(IsoWeek.parse(row.week)).stk_scale,
         "emission_units": row.emission_units,
+        "emission_factor_bps": row.emission_factor_bps,
         "budget_units": row.budget_units,
         "rewards_units": row.rewards_units,
         "prorata": row.prorata,

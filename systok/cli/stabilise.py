@@ -1,5 +1,6 @@
-"""``systok stabilise list|approve|reject``: the stabilisation proposals the quarterly
-run recorded, and the admin's decision on each (ADR 0030)."""
+"""``systok stabilise list|approve|reject|sell``: the stabilisation proposals the
+quarterly run recorded, the admin's decision on each (ADR 0030), and the sales to an
+approved buyback (ADR 0034)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from systok.core.health import fraction_text
 console = make_console()
 
 stabilise_app = typer.Typer(
-    help="Stabilisation proposals: list them, approve (a burn executes) or reject.",
+    help="Stabilisation proposals: list, approve (executes), reject; sell to a buyback.",
     no_args_is_help=True,
 )
 
@@ -49,6 +50,8 @@ def proposal_document(proposal: Any) -> dict[str, Any]:
         "reason": proposal.reason,
         "amount_units": proposal.amount_units,
         "transaction_id": proposal.transaction_id,
+        "budget_units": proposal.budget_units,
+        "spent_units": proposal.spent_units,
     }
 
 
@@ -107,19 +110,85 @@ def stabilise_approve(
     proposal_id: int = typer.Argument(..., help="The proposal's id (systok stabilise list)."),
     by: str | None = typer.Option(None, "--by", help="Who approves (required)."),
     reason: str | None = typer.Option(None, "--reason", help="Why (optional)."),
+    budget: str | None = typer.Option(
+        None, "--budget", help="A buyback's budget in the quote asset (RUB); buyback only."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Approve a proposal: a burn executes now; any other action is recorded, effective
-    from the next quarter (its execution lands later)."""
+    """Approve a proposal: a burn executes now; an emission or fee step applies to every
+    week / transfer of the next quarter; a buyback opens with --budget (ADR 0034)."""
     from systok.clock import now_us
     from systok.db.engine import run_transaction
+    from systok.policy_files import default_policy
     from systok.stabilisation.service import approve
 
+    policy = default_policy()
     engine = migrated_engine()
     done = run_transaction(
-        engine, lambda s: approve(s, proposal_id, by=by, reason=reason, now_us=now_us())
+        engine,
+        lambda s: approve(
+            s, policy, proposal_id, by=by, reason=reason, now_us=now_us(), budget=budget
+        ),
     )
     _decided(done, as_json)
+
+
+def sale_document(sale: Any, stk_scale: int) -> dict[str, Any]:
+    """A buyback sale as ``stabilise sell --json`` prints it (docs/cli-json.md)."""
+    outflow, buyback = sale.outflow, sale.buyback
+    return {
+        "reference": outflow.reference,
+        "member": outflow.member_id,
+        "proposal_id": outflow.proposal_id,
+        "quarter": str(outflow.quarter),
+        "stk_units": outflow.stk_units,
+        "stk_scale": stk_scale,
+        "asset": outflow.asset,
+        "price_units": outflow.price_units,
+        "paid_units": outflow.amount_units,
+        "transaction_id": outflow.transaction_id,
+        "budget_units": buyback.budget_units,
+        "spent_units": buyback.spent_units,
+        "replayed": sale.replayed,
+    }
+
+
+@stabilise_app.command("sell")
+def stabilise_sell(
+    member: str = typer.Argument(..., help="The seller's platform id."),
+    amount: str = typer.Argument(..., help="STK to sell, e.g. 12.5."),
+    reference: str = typer.Option(..., "--reference", help="Idempotency reference (required)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Sell a member's STK to this quarter's approved buyback at the directive price: the
+    STK goes to fund:treasury, the RUB paid (floored to the kopeck) leaves the backing
+    book. Idempotent by --reference; refused past the budget (ADR 0034)."""
+    from systok.clock import now_us
+    from systok.core.amount import format_amount
+    from systok.db.engine import run_transaction
+    from systok.policy_files import default_policy
+    from systok.stabilisation.buyback import sell
+
+    policy = default_policy()
+    engine = migrated_engine()
+    sale = run_transaction(
+        engine,
+        lambda s: sell(
+            s, policy, member_id=member, amount=amount, reference=reference, now_us=now_us()
+        ),
+    )
+    if as_json:
+        print_json(sale_document(sale, policy.stk_scale))
+        return
+    outflow, buyback = sale.outflow, sale.buyback
+    scale = policy.assets[outflow.asset].scale
+    console.print(
+        f"bought {format_amount(outflow.stk_units, policy.stk_scale)} STK from "
+        f"{outflow.member_id} for {format_amount(outflow.amount_units, scale)} {outflow.asset} "
+        f"(transaction {outflow.transaction_id}); budget left "
+        f"{format_amount(buyback.remaining_units, scale)} {outflow.asset}"
+        + (" — replayed, nothing new" if sale.replayed else "")
+    )
 
 
 @stabilise_app.command("reject")

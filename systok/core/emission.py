@@ -36,9 +36,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
-from systok.core.amount import split_amount
+from systok.core.amount import BASIS_POINTS_WHOLE, split_amount
 from systok.core.policy import HalvingEmission, Policy, QuarterlyDecayEmission
 from systok.core.splits import split_by_bps
+from systok.core.stabilisation_steps import scaled_emission_units
 from systok.core.weeks import IsoWeek
 
 __all__ = [
@@ -63,15 +64,18 @@ _MONTHS_PER_YEAR = 12
 # ------------------------------------------------------------------------------------
 
 
-def emission_for_week(policy: Policy, week: IsoWeek) -> int:
-    """Base units minted for one ISO week: the sum of its seven UTC days.
+def emission_for_week(policy: Policy, week: IsoWeek, factor_bps: int = BASIS_POINTS_WHOLE) -> int:
+    """Base units minted for one ISO week: the sum of its seven UTC days, times
+    ``factor_bps`` / 10 000 floored (an approved stabilisation override; the floor's
+    remainder is not minted, ADR 0034).
 
     This is the amount the weekly run mints into the funds (``fund_split_for_week``
     divides it). Summing days, not taking ``7 × daily``, is what makes a week that
     spans a halving, a quarter boundary or the genesis date exact.
     """
     first_day = week.monday
-    return emission_between(policy, first_day, first_day + timedelta(days=7))
+    units = emission_between(policy, first_day, first_day + timedelta(days=7))
+    return scaled_emission_units(units, factor_bps)
 
 
 def emission_between(policy: Policy, first_day: date, last_day_exclusive: date) -> int:
@@ -107,9 +111,11 @@ def fund_split(policy: Policy, amount_units: int) -> dict[str, int]:
     return split_by_bps(amount_units, policy.funds.shares_bps(), policy.funds.remainder_to)
 
 
-def fund_split_for_week(policy: Policy, week: IsoWeek) -> dict[str, int]:
+def fund_split_for_week(
+    policy: Policy, week: IsoWeek, factor_bps: int = BASIS_POINTS_WHOLE
+) -> dict[str, int]:
     """Each fund's part of the week's emission (sums to ``emission_for_week``)."""
-    return fund_split(policy, emission_for_week(policy, week))
+    return fund_split(policy, emission_for_week(policy, week, factor_bps))
 
 
 def halving_year_index(emission: HalvingEmission, day: date) -> int:

@@ -96,6 +96,7 @@ class TransactionCode(StrEnum):
     STAKE = "stake"
     UNSTAKE = "unstake"
     BURN = "burn"
+    BUYBACK = "buyback"
     ESCROW = "escrow"
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"

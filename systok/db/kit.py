@@ -25,6 +25,7 @@ from systok.db.tables import (
     ApiKey,
     Asset,
     BackingInflow,
+    BackingOutflow,
     ChainHead,
     ChainLink,
     Entitlement,
@@ -56,6 +57,8 @@ from systok.db.tables import (
     Reconciliation,
     Sale,
     SalePurchase,
+    StabilisationBuyback,
+    StabilisationOverride,
     StabilisationProposal,
     VestingGrant,
     Wallet,
@@ -69,6 +72,7 @@ aliases_t = cast(Table, MemberAlias.__table__)
 api_keys_t = cast(Table, ApiKey.__table__)
 assets_t = cast(Table, Asset.__table__)
 backing_inflows_t = cast(Table, BackingInflow.__table__)
+backing_outflows_t = cast(Table, BackingOutflow.__table__)
 chain_head_t = cast(Table, ChainHead.__table__)
 chain_links_t = cast(Table, ChainLink.__table__)
 day_counts_t = cast(Table, EventDayCount.__table__)
@@ -102,6 +106,8 @@ runs_t = cast(Table, AccrualRun.__table__)
 sale_purchases_t = cast(Table, SalePurchase.__table__)
 sales_t = cast(Table, Sale.__table__)
 stabilisation_proposals_t = cast(Table, StabilisationProposal.__table__)
+stabilisation_buybacks_t = cast(Table, StabilisationBuyback.__table__)
+stabilisation_overrides_t = cast(Table, StabilisationOverride.__table__)
 stages_t = cast(Table, AccrualRunStage.__table__)
 transactions_t = cast(Table, JournalTransaction.__table__)
 vesting_grants_t = cast(Table, VestingGrant.__table__)

@@ -414,6 +414,9 @@ class AccrualRun(Base):
     absorbed_to_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """Events received (or retracted) up to this time are reflected in what this week
     paid: its own collect first, then every later run's adjustment of it."""
+    emission_factor_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The emission factor the score stage applied (10 000 = the policy's emission; less
+    under an approved stabilisation override, ADR 0034); None before migration 0023."""
 
     __table_args__ = (
         UniqueConstraint("week", "policy_version", name="uq_accrual_runs_week_policy"),
@@ -1127,4 +1130,97 @@ class NotifyMessage(Base):
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'parked')", name="status_known"),
         CheckConstraint("channel IN ('email', 'telegram')", name="channel_known"),
         Index("ix_notify_outbox_due", "status", "next_attempt_at_us"),
+    )
+
+
+class StabilisationOverride(Base):
+    """An approved emission or fee step, applied to one quarter (ADR 0034).
+
+    Written when an ``emission_adjustment`` or ``fee_adjustment`` proposal is approved;
+    ``quarter`` is the proposal's effective quarter (the one after its own). ``emission``:
+    every weekly emission of a week of that quarter is multiplied by (10 000 − step) /
+    10 000, floored. ``transfer_fee``: the P2P fee's rate is the policy's + ``step_bps``.
+    Insert only; one per (quarter, kind).
+    """
+
+    __tablename__ = "stabilisation_overrides"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("stabilisation_proposals.id"))
+    quarter: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    step_bps: Mapped[int] = mapped_column(Integer)
+    recorded_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("proposal_id", name="uq_stabilisation_overrides_proposal"),
+        UniqueConstraint("quarter", "kind", name="uq_stabilisation_overrides_kind"),
+        CheckConstraint("kind IN ('emission', 'transfer_fee')", name="kind_known"),
+        CheckConstraint("step_bps > 0 AND step_bps <= 10000", name="step_in_range"),
+    )
+
+
+class StabilisationBuyback(Base):
+    """An approved buyback: the backing fund buys STK from members at a fixed directive
+    price until its budget (quote minor units) is spent (ADR 0034).
+
+    ``quarter`` is the quarter it runs in (the proposal's effective quarter);
+    ``price_units`` the directive price set for the proposal's quarter (quote minor units
+    per whole STK). ``spent_units`` grows with each sale, never past ``budget_units``
+    (the row is locked for every sale).
+    """
+
+    __tablename__ = "stabilisation_buybacks"
+
+    proposal_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("stabilisation_proposals.id"), primary_key=True
+    )
+    quarter: Mapped[str] = mapped_column(String(8))
+    asset: Mapped[str] = mapped_column(String(16))
+    price_units: Mapped[int] = mapped_column(BigInteger)
+    budget_units: Mapped[int] = mapped_column(BigInteger)
+    spent_units: Mapped[int] = mapped_column(BigInteger)
+    opened_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("budget_units > 0", name="budget_positive"),
+        CheckConstraint("price_units > 0", name="price_positive"),
+        CheckConstraint(
+            "spent_units >= 0 AND spent_units <= budget_units", name="spent_within_budget"
+        ),
+    )
+
+
+class BackingOutflow(Base):
+    """Money the backing fund paid out, in the quote asset's minor units (ADR 0034).
+
+    Today only a buyback sale: ``stk_units`` bought from ``member_id`` at ``price_units``
+    for ``amount_units`` (floored to the minor unit), the ledger entry
+    ``transaction_id``. The book subtracts it from the quarter it was paid in on.
+    Unique by ``reference`` (a replay with the same content returns it). Insert only.
+    """
+
+    __tablename__ = "backing_outflows"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    asset: Mapped[str] = mapped_column(String(16))
+    amount_units: Mapped[int] = mapped_column(BigInteger)
+    quarter: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(200))
+    member_id: Mapped[str] = mapped_column(String(128))
+    stk_units: Mapped[int] = mapped_column(BigInteger)
+    price_units: Mapped[int] = mapped_column(BigInteger)
+    proposal_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("stabilisation_buybacks.proposal_id")
+    )
+    transaction_id: Mapped[int] = mapped_column(BigInteger)
+    recorded_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("reference", name="uq_backing_outflows_reference"),
+        CheckConstraint("kind IN ('buyback')", name="kind_known"),
+        CheckConstraint("amount_units > 0", name="amount_positive"),
+        CheckConstraint("stk_units > 0", name="stk_positive"),
+        Index("ix_backing_outflows_quarter", "quarter"),
     )

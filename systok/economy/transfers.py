@@ -23,8 +23,9 @@ from systok.core.ledger import (
     member_account,
 )
 from systok.core.policy import Policy
+from systok.core.quarters import Quarter
 from systok.core.splits import fee_units
-from systok.core.times import day_of_us
+from systok.core.times import day_of_us, us_to_datetime
 from systok.economy import repository as econ_repo
 from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
 from systok.economy.schemas import MemberState
@@ -33,6 +34,7 @@ from systok.ledger import repository as ledger_repo
 from systok.ledger.service import Ledger, PostedEntry
 from systok.notify import service as notify
 from systok.notify.schemas import MessageKind
+from systok.stabilisation.overrides import effective_transfer_fee
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,15 @@ def transfer_between_members(
     """Move ``amount_units`` to the recipient; the sender also pays the fee.
 
     Sender, recipient and fee account move in one balanced transaction, so either all
-    three change or none does.
+    three change or none does. The fee is the policy's, with the rate an approved
+    stabilisation override gives the quarter of the ledger's clock (ADR 0034).
     """
     if sender_id == recipient_id:
         raise SelfTransfer("a member cannot transfer to themselves")
     if amount_units <= 0:
         raise InvalidPosting(f"transfer amount {amount_units} must be positive")
-    rule = policy.transfer_fee
+    quarter = Quarter.containing(us_to_datetime(ledger.clock()))
+    rule = effective_transfer_fee(ledger.session, policy.transfer_fee, quarter)
     fee = fee_units(amount_units, rule.rate_bps, rule.min_fee, rule.max_fee)
     sender, recipient = member_account(sender_id), member_account(recipient_id)
     postings = [Posting(sender, -(amount_units + fee)), Posting(recipient, amount_units)]

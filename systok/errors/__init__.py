@@ -108,6 +108,7 @@ from systok.errors.sale import (
     SaleInvalid,
 )
 from systok.errors.stabilisation import (
+    BuybackUnavailable,
     ProposalDecided,
     ProposalNotFound,
     StabilisationError,
@@ -124,6 +125,7 @@ __all__ = [
     "AuditFailed",
     "BackingError",
     "BadTime",
+    "BuybackUnavailable",
     "ConfigurationError",
     "DatabaseNotReady",
     "DatabaseUnavailable",

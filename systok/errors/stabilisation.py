@@ -29,3 +29,10 @@ class ProposalDecided(StabilisationError):
     """The proposal was decided already, or its time to be decided has passed."""
 
     status_code = 409
+
+
+class BuybackUnavailable(StabilisationError):
+    """No buyback runs now (none approved for this quarter), or what a sale asks is
+    beyond it: the budget left, or a reference that names another sale (ADR 0034)."""
+
+    status_code = 409

@@ -6,11 +6,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import Session
 
-from systok.db.kit import dialect_insert, stabilisation_proposals_t
-from systok.stabilisation.schemas import ProposalStatus, StoredProposal
+from systok.db.kit import (
+    dialect_insert,
+    stabilisation_buybacks_t,
+    stabilisation_overrides_t,
+    stabilisation_proposals_t,
+)
+from systok.stabilisation.schemas import ProposalStatus, StoredBuyback, StoredProposal
 
 _t = stabilisation_proposals_t
 
@@ -36,7 +41,15 @@ def _proposal(row: Row[Any]) -> StoredProposal:
         reason=row.reason,
         amount_units=None if row.amount_units is None else int(row.amount_units),
         transaction_id=None if row.transaction_id is None else int(row.transaction_id),
+        budget_units=None if row.budget_units is None else int(row.budget_units),
+        spent_units=None if row.spent_units is None else int(row.spent_units),
     )
+
+
+def _with_buyback() -> Select[Any]:
+    """A proposal with its buyback's budget and spending (None but for a buyback)."""
+    b = stabilisation_buybacks_t
+    return select(_t, b.c.budget_units, b.c.spent_units).outerjoin(b, b.c.proposal_id == _t.c.id)
 
 
 def insert_proposal(session: Session, values: dict[str, Any]) -> StoredProposal | None:
@@ -52,9 +65,9 @@ def insert_proposal(session: Session, values: dict[str, Any]) -> StoredProposal 
 
 def proposal(session: Session, proposal_id: int, *, lock: bool = False) -> StoredProposal | None:
     """One proposal by id (locked for the decision when ``lock``), or None."""
-    query = select(_t).where(_t.c.id == proposal_id)
+    query = _with_buyback().where(_t.c.id == proposal_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=_t)
     row = session.execute(query).one_or_none()
     return None if row is None else _proposal(row)
 
@@ -63,7 +76,7 @@ def proposals(
     session: Session, quarter: str | None = None, status: str | None = None
 ) -> list[StoredProposal]:
     """The proposals, by quarter then id, optionally of one quarter and one status."""
-    query = select(_t).order_by(_t.c.quarter, _t.c.id)
+    query = _with_buyback().order_by(_t.c.quarter, _t.c.id)
     if quarter is not None:
         query = query.where(_t.c.quarter == quarter)
     if status is not None:
@@ -77,4 +90,73 @@ def decide(session: Session, proposal_id: int, values: dict[str, Any]) -> None:
         update(_t)
         .where(_t.c.id == proposal_id, _t.c.status == ProposalStatus.PROPOSED.value)
         .values(**values)
+    )
+
+
+# --- overrides and buybacks (ADR 0034) -----------------------------------------------
+
+
+def insert_override(session: Session, values: dict[str, Any]) -> None:
+    """Store an approved emission or fee override (one per proposal)."""
+    session.execute(
+        dialect_insert(session, stabilisation_overrides_t)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["proposal_id"])
+    )
+
+
+def override_step_bps(session: Session, quarter: str, kind: str) -> int | None:
+    """The step of the override of ``kind`` that applies to ``quarter``, if any."""
+    found = session.execute(
+        select(stabilisation_overrides_t.c.step_bps).where(
+            stabilisation_overrides_t.c.quarter == quarter,
+            stabilisation_overrides_t.c.kind == kind,
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def _buyback(row: Row[Any]) -> StoredBuyback:
+    return StoredBuyback(
+        proposal_id=int(row.proposal_id),
+        quarter=row.quarter,
+        asset=row.asset,
+        price_units=int(row.price_units),
+        budget_units=int(row.budget_units),
+        spent_units=int(row.spent_units),
+        opened_at_us=int(row.opened_at_us),
+    )
+
+
+def insert_buyback(session: Session, values: dict[str, Any]) -> None:
+    """Open an approved buyback with its budget."""
+    session.execute(dialect_insert(session, stabilisation_buybacks_t).values(**values))
+
+
+def buyback(session: Session, proposal_id: int, *, lock: bool = False) -> StoredBuyback | None:
+    """The buyback of a proposal (locked for a sale when ``lock``), or None."""
+    query = select(stabilisation_buybacks_t).where(
+        stabilisation_buybacks_t.c.proposal_id == proposal_id
+    )
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).one_or_none()
+    return None if row is None else _buyback(row)
+
+
+def buyback_of_quarter(session: Session, quarter: str) -> StoredBuyback | None:
+    """The buyback that runs in ``quarter``, if one was approved (at most one: one
+    buyback proposal per quarter, effective the next)."""
+    row = session.execute(
+        select(stabilisation_buybacks_t).where(stabilisation_buybacks_t.c.quarter == quarter)
+    ).first()
+    return None if row is None else _buyback(row)
+
+
+def spend(session: Session, proposal_id: int, units: int) -> None:
+    """Add a sale's payment to the buyback's spent total (the row is locked)."""
+    session.execute(
+        update(stabilisation_buybacks_t)
+        .where(stabilisation_buybacks_t.c.proposal_id == proposal_id)
+        .values(spent_units=stabilisation_buybacks_t.c.spent_units + units)
     )

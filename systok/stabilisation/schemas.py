@@ -45,6 +45,10 @@ class StoredProposal:
     reason: str | None
     amount_units: int | None
     transaction_id: int | None
+    budget_units: int | None = None
+    """An approved buyback's budget (quote minor units); None for any other rule."""
+    spent_units: int | None = None
+    """What the buyback's sales have paid so far (quote minor units)."""
 
     @property
     def effective_quarter(self) -> Quarter:
@@ -62,3 +66,30 @@ class QuarterStabilisation:
 
     proposals: tuple[StoredProposal, ...]
     unevaluated: tuple[Unevaluated, ...]
+
+
+class OverrideKind(StrEnum):
+    """What an approved override changes in its quarter (ADR 0034)."""
+
+    EMISSION = "emission"
+    """Every weekly emission × (10 000 − step) / 10 000, floored."""
+    TRANSFER_FEE = "transfer_fee"
+    """The P2P transfer fee's rate + step."""
+
+
+@dataclass(frozen=True)
+class StoredBuyback:
+    """A row of ``stabilisation_buybacks``: an approved buyback and what it has spent."""
+
+    proposal_id: int
+    quarter: str
+    asset: str
+    price_units: int
+    budget_units: int
+    spent_units: int
+    opened_at_us: int
+
+    @property
+    def remaining_units(self) -> int:
+        """What the budget still allows, in quote minor units."""
+        return self.budget_units - self.spent_units

@@ -6,13 +6,17 @@ Every function runs inside the caller's unit of work and never commits.
   ``core.stabilisation.stabilise`` on the quarter's stored health readings and the
   directive prices (``quarter_prices``) of the quarter and the one before, and stores
   every rule that fired as a ``proposed`` proposal, once per (quarter, rule). A rule
-  the policy marks ``automatic`` is decided at once by ``policy``.
+  the policy marks ``automatic`` is decided at once by ``policy`` — but a buyback,
+  whose budget only an approver gives, stays ``proposed`` (policy files cannot mark it
+  automatic; a policy built in code could).
 - ``approve``: a ``burn`` rule is executed on the ledger —
   ``floor(treasury available × step_bps / 10 000)`` STK base units move from
   ``fund:treasury`` to ``burn`` (code ``burn``; the remainder of the floor stays in the
-  treasury) and the proposal is ``executed``. Every other rule (buyback, emission
-  slowdown, fee change), and a burn rule that names no ``step_bps``, is recorded as
-  ``approved``, effective from the next quarter: nothing executes it yet.
+  treasury) and the proposal is ``executed``. ``emission_adjustment`` and
+  ``fee_adjustment`` store an override of the effective quarter
+  (``stabilisation.overrides`` applies it); ``buyback`` opens a budget the approver
+  gives (``stabilisation.buyback``). These are ``approved``: they act during the
+  effective quarter (ADR 0034). A rule without ``step_bps`` is recorded only.
 - ``reject``: recorded with the reason; nothing moves.
 """
 
@@ -37,10 +41,23 @@ from systok.health.schemas import QUARTER, Period, StoredReading
 from systok.health.service import period_health, stored_readings
 from systok.ledger.service import Ledger
 from systok.stabilisation import repository as repo
-from systok.stabilisation.schemas import ProposalStatus, QuarterStabilisation, StoredProposal
+from systok.stabilisation.buyback import open_buyback, parse_budget
+from systok.stabilisation.schemas import (
+    OverrideKind,
+    ProposalStatus,
+    QuarterStabilisation,
+    StoredProposal,
+)
 
 BURN_RULE = "burn"
-"""The rule whose approval is executed on the ledger; every other is recorded only."""
+"""The rule whose approval burns from the treasury at once."""
+BUYBACK_RULE = "buyback"
+"""The rule whose approval opens a buyback budget (``stabilisation.buyback``)."""
+OVERRIDE_RULES = {
+    "emission_adjustment": OverrideKind.EMISSION,
+    "fee_adjustment": OverrideKind.TRANSFER_FEE,
+}
+"""The rules whose approval stores an override of the effective quarter (ADR 0034)."""
 POLICY_DECIDER = "policy"
 """``decided_by`` of a proposal the policy's ``automatic`` flag decided."""
 NAME_LENGTH_MAX = 128
@@ -76,8 +93,10 @@ def record_quarter(
         stored = repo.insert_proposal(session, _row(fired, policy, quarter, run_id, now_us))
         if stored is None:
             continue
-        if fired.automatic:
-            stored = _decide(session, stored, by=POLICY_DECIDER, reason="automatic", now_us=now_us)
+        if fired.automatic and fired.rule != BUYBACK_RULE:  # a buyback waits for a budget
+            stored = _decide(
+                session, policy, stored, by=POLICY_DECIDER, reason="automatic", now_us=now_us
+            )
         recorded.append(stored)
     return QuarterStabilisation(tuple(recorded), result.unevaluated)
 
@@ -173,12 +192,21 @@ def _pending(session: Session, proposal_id: int) -> StoredProposal:
 
 
 def approve(
-    session: Session, proposal_id: int, *, by: str | None, reason: str | None, now_us: int
+    session: Session,
+    policy: Policy,
+    proposal_id: int,
+    *,
+    by: str | None,
+    reason: str | None,
+    now_us: int,
+    budget: str | None = None,
 ) -> StoredProposal:
-    """Approve a proposal: execute a burn, record any other decision (ADR 0030).
+    """Approve a proposal: execute a burn, store an emission or fee override, open a
+    buyback with ``budget`` (quote asset, as typed) (ADRs 0030, 0034).
 
     Raises:
-        StabilisationInvalid: no ``by``.
+        StabilisationInvalid: no ``by``; a buyback without a budget (or with a budget
+            above the backing, or no price); a budget on any other rule.
         ProposalNotFound: no proposal has the id.
         ProposalDecided: it was decided already, or the quarter after its quarter has
             closed (after its quarter: too late to act on it).
@@ -191,7 +219,14 @@ def approve(
             f"id: proposal {proposal_id} of {found.quarter} can no longer be approved: "
             f"{deadline} (the quarter after its quarter) has closed"
         )
-    return _decide(session, found, by=name, reason=_text(reason), now_us=now_us)
+    budget_units = None
+    if found.rule == BUYBACK_RULE:
+        budget_units = parse_budget(policy, budget)
+    elif budget is not None:
+        raise StabilisationInvalid(f"budget: only a buyback takes a budget, not {found.rule}")
+    return _decide(
+        session, policy, found, by=name, reason=_text(reason), now_us=now_us, budget=budget_units
+    )
 
 
 def reject(
@@ -241,7 +276,14 @@ def burn_units(treasury_units: int, step_bps: int) -> int:
 
 
 def _decide(
-    session: Session, found: StoredProposal, *, by: str, reason: str | None, now_us: int
+    session: Session,
+    policy: Policy,
+    found: StoredProposal,
+    *,
+    by: str,
+    reason: str | None,
+    now_us: int,
+    budget: int | None = None,
 ) -> StoredProposal:
     values: dict[str, object] = {
         "status": ProposalStatus.APPROVED.value,
@@ -249,6 +291,22 @@ def _decide(
         "decided_at_us": now_us,
         "reason": reason,
     }
+    kind = OVERRIDE_RULES.get(found.rule)
+    if kind is not None and found.step_bps is not None:
+        repo.insert_override(
+            session,
+            {
+                "proposal_id": found.id,
+                "quarter": str(found.effective_quarter),
+                "kind": kind.value,
+                "step_bps": found.step_bps,
+                "recorded_at_us": now_us,
+            },
+        )
+    if found.rule == BUYBACK_RULE:
+        if budget is None:  # approve parsed one; the stage never decides a buyback
+            raise StabilisationInvalid("budget: a buyback is approved with a budget")
+        open_buyback(session, policy, found, budget, now_us)
     if found.rule == BURN_RULE and found.step_bps is not None:
         ledger = Ledger(session, clock=lambda: now_us)
         treasury = AccountRef(AccountType.FUND_TREASURY, STK)

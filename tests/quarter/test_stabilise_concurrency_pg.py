@@ -21,7 +21,8 @@ pytestmark = pytest.mark.postgres
 
 
 def test_a_proposal_approved_at_once_burns_once(pg_engine: Engine) -> None:
-    run_q1(pg_engine, with_burn())
+    policy = with_burn()
+    run_q1(pg_engine, policy)
     with pg_engine.connect() as connection:
         burn_id = connection.execute(
             select(stabilisation_proposals_t.c.id).where(stabilisation_proposals_t.c.rule == "burn")
@@ -34,7 +35,12 @@ def test_a_proposal_approved_at_once_burns_once(pg_engine: Engine) -> None:
             run_transaction(
                 pg_engine,
                 lambda s: approve(
-                    s, burn_id, by=f"admin{index}", reason=None, now_us=datetime_to_us(NOW)
+                    s,
+                    policy,
+                    burn_id,
+                    by=f"admin{index}",
+                    reason=None,
+                    now_us=datetime_to_us(NOW),
                 ),
             )
         except ProposalDecided:

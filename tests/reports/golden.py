@@ -136,6 +136,7 @@ GOLDEN: dict[str, Any] = {
             "counted_this_quarter_units": 0,
             "inflows": {},
             "one_off_spread_quarters": 4,
+            "outflows_to_date_units": 0,
             "stk_scale": 6,
             "subscription_share_bps": 5000,
         },

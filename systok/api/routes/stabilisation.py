@@ -51,6 +51,12 @@ class ProposalOut(_Out):
     reason: str | None
     amount_units: int | None = Field(description="STK base units burned (executed burns).")
     transaction_id: int | None
+    budget_units: int | None = Field(
+        description="An approved buyback's budget in quote minor units (kopecks); ADR 0034."
+    )
+    spent_units: int | None = Field(
+        description="What the buyback's sales paid so far, quote minor units."
+    )
 
 
 @router.get(
@@ -94,6 +100,8 @@ def get_stabilisation(
             reason=p.reason,
             amount_units=p.amount_units,
             transaction_id=p.transaction_id,
+            budget_units=p.budget_units,
+            spent_units=p.spent_units,
         )
         for p in rows
     ]

@@ -294,11 +294,19 @@ def check_schedule(data: dict[str, Any], problems: Problems) -> None:
 
 
 def check_stabilisation(data: dict[str, Any], problems: Problems) -> None:
-    """Each trigger has one threshold and watches a known metric."""
+    """Each trigger has one threshold and watches a known metric; the ``buyback`` rule
+    is never automatic: its budget is the approver's (``--budget``), the policy has no
+    key for it (ADR 0034)."""
     health = table(data, "health") or {}
     for name, rule in (table(data, "stabilisation") or {}).items():
         if not isinstance(rule, dict):
             continue
+        if name == "buyback" and rule.get("automatic") is True:
+            problems.add(
+                ("stabilisation", name, "automatic"),
+                "a buyback cannot be automatic: its budget is given at approval "
+                "(systok stabilise approve ID --budget AMOUNT), the policy has none",
+            )
         below, above = rule.get("trigger_below"), rule.get("trigger_above")
         if (below is None) == (above is None):
             problems.add(("stabilisation", name), "needs exactly one of trigger_below/above")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_reserve_assets"
-down_revision = "0022_quarter_vesting"
+down_revision = "0023_stabilisation_execution"
 branch_labels = None
 depends_on = None
 
