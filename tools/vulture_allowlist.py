@@ -2,7 +2,7 @@
 
 from systok.cli.api import worker_app
 from systok.config import Settings
-from systok.documents.quarterly_text import Language
+from systok.core.language import Language
 from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter

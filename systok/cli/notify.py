@@ -11,6 +11,7 @@ from rich.table import Table
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
+from systok.core.language import Language
 
 console = make_console()
 
@@ -137,7 +138,7 @@ def notify_profile(  # noqa: PLR0917 - Typer passes options by name
     telegram: str | None = typer.Option(
         None, "--telegram", help="Telegram chat id or @channel ('' clears)."
     ),
-    language: str | None = typer.Option(None, "--lang", help="ru or en."),
+    language: Language | None = typer.Option(None, "--lang", help="ru or en."),
     admin: bool | None = typer.Option(
         None, "--admin/--no-admin", help="Receives administrators' messages."
     ),

@@ -15,7 +15,7 @@ import typer
 
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
-from systok.documents.quarterly_text import DEFAULT_LANGUAGE, Language
+from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.errors import ReportFileUnwritable
 
 console = make_console()

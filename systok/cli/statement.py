@@ -4,7 +4,6 @@ proof of their reward, the same documents the API serves (docs/statement.md)."""
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -12,28 +11,18 @@ import typer
 from systok.cli.context import migrated_engine
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.cli.run import parse_week
+from systok.core.language import Language
 from systok.db.engine import run_transaction
 from systok.documents.statement import render_statement
 from systok.documents.statement_service import member_language, member_proof, member_statement
-from systok.documents.statement_text import Language
 
 console = make_console()
-
-
-class Lang(StrEnum):
-    """The statement's languages (``statement_text.LANGUAGES``)."""
-
-    RU = "ru"
-    EN = "en"
-
-
-LANGUAGE_OF: dict[Lang, Language] = {Lang.RU: "ru", Lang.EN: "en"}
 
 
 def statement(
     member: str = typer.Argument(..., help="Platform member id."),
     week: str = typer.Argument(..., help="ISO week, e.g. 2026-W05."),
-    language: Lang | None = typer.Option(
+    language: Language | None = typer.Option(
         None, "--lang", help="Language of the PDF (default: the member's profile, else ru)."
     ),
     output: Path | None = typer.Option(
@@ -58,7 +47,7 @@ def statement(
     if as_json:
         print_json(found.model_dump(mode="json"))
     if output is not None:
-        data = render_statement(found, own_language if language is None else LANGUAGE_OF[language])
+        data = render_statement(found, language or own_language)
         temporary = output.with_name(output.name + ".tmp")
         temporary.write_bytes(data)
         os.replace(temporary, output)

@@ -14,13 +14,12 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
+from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.core.quarters import Quarter
 from systok.documents import quarterly_charts as charts
 from systok.documents import quarterly_layout as layout
 from systok.documents.pdf import FONT_FAMILY, new_document, output_bytes
 from systok.documents.quarterly_text import (
-    DEFAULT_LANGUAGE,
-    Language,
     amount_text,
     bps_text,
     count_text,

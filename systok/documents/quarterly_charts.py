@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from systok.core.language import Language
 from systok.documents.pdf import chart_png, new_figure
-from systok.documents.quarterly_text import (
-    Language,
-    account_name,
-    amount_text,
-    decimal_text,
-    word,
-)
+from systok.documents.quarterly_text import account_name, amount_text, decimal_text, word
 from systok.reports.schemas import QuarterlyReport
 
 if TYPE_CHECKING:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
+from systok.core.language import Language
 from systok.documents.pdf import FONT_FAMILY
 from systok.documents.quarterly_charts import CHART_HEIGHT_MM, HALF_WIDTH_MM
-from systok.documents.quarterly_text import Language, word
+from systok.documents.quarterly_text import word
 
 PAGE_WIDTH_MM = 180.0
 """A4's 210 mm less the kit's 15 mm margins."""

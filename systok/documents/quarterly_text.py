@@ -9,22 +9,12 @@ basis points is already floored by the report and is only written with two decim
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from systok.core.amount import format_amount
+from systok.core.language import Language
 
 NBSP = "\u00a0"
 """Groups thousands and binds a number to its unit, so neither wraps apart."""
 
-
-class Language(StrEnum):
-    """The languages the report is written in; Russian is the community's default."""
-
-    RU = "ru"
-    EN = "en"
-
-
-DEFAULT_LANGUAGE = Language.RU
 
 _WORDS: dict[str, tuple[str, str]] = {
     # key: (Russian, English)

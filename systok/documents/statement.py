@@ -14,6 +14,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from systok.core.amount import parse_amount
+from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.core.weeks import IsoWeek
 from systok.documents.pdf import (
     FONT_FAMILY,
@@ -25,7 +26,6 @@ from systok.documents.pdf import (
 )
 from systok.documents.statement_schemas import Recommendation, Statement
 from systok.documents.statement_text import (
-    Language,
     event_name,
     grant_status,
     label,
@@ -41,7 +41,7 @@ ACCENT = (31, 78, 121)
 MUTED = (110, 110, 110)
 
 
-def render_statement(statement: Statement, language: Language = "ru") -> bytes:
+def render_statement(statement: Statement, language: Language = DEFAULT_LANGUAGE) -> bytes:
     """The statement's PDF bytes in ``language`` (identical for identical data)."""
     week = IsoWeek.parse(statement.week)
     pdf = new_document(title=label(language, "title") + f" {statement.week}", created=week.end)

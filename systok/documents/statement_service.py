@@ -28,6 +28,7 @@ from systok.accrual import repository as accrual_repo
 from systok.accrual.explain import explain_reward, vesting_of
 from systok.accrual.report import rewards_tree
 from systok.core.amount import STK, format_amount
+from systok.core.language import Language
 from systok.core.merkle import MerkleTree, leaf_hash, verify_proof
 from systok.core.policy import Policy
 from systok.core.scoring import WeeklyScore
@@ -45,7 +46,6 @@ from systok.documents.statement_schemas import (
     VestingPart,
     WeekTotal,
 )
-from systok.documents.statement_text import Language
 from systok.economy import repository as economy_repo
 from systok.economy.members import require_member
 from systok.economy.service import reward_status
@@ -257,7 +257,7 @@ def write_week_statements(session: Session, run: Any, folder: Path) -> int:
 
 def member_language(session: Session, member_id: str) -> Language:
     """The language the member chose in their profile (Russian by default)."""
-    return "en" if notify_service.profile(session, member_id).language == "en" else "ru"
+    return notify_service.profile(session, member_id).language
 
 
 def _previous_week(

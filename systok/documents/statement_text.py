@@ -8,15 +8,11 @@ no float is ever formatted. Event types the table does not know show their own n
 
 from __future__ import annotations
 
-from typing import Literal
-
 from systok.core.amount import parse_amount
-
-Language = Literal["ru", "en"]
-DEFAULT_LANGUAGE: Language = "ru"
+from systok.core.language import Language
 
 LABELS: dict[Language, dict[str, str]] = {
-    "ru": {
+    Language.RU: {
         "title": "Еженедельная выписка SysTok",
         "member": "Участник",
         "week": "Неделя",
@@ -88,7 +84,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "proof_doc": "Как пересчитать: docs/statement.md; systok proof {member} {week} --json",
         "page": "Стр. {page}",
     },
-    "en": {
+    Language.EN: {
         "title": "SysTok weekly statement",
         "member": "Member",
         "week": "Week",
@@ -161,7 +157,7 @@ LABELS: dict[Language, dict[str, str]] = {
 }
 
 EVENT_NAMES: dict[Language, dict[str, str]] = {
-    "ru": {
+    Language.RU: {
         "SectionCompleted": "Прочитанные разделы",
         "ExerciseSave": "Выполненные задания",
         "CourseCompleted": "Пройденные курсы",
@@ -174,7 +170,7 @@ EVENT_NAMES: dict[Language, dict[str, str]] = {
         "PeerReviewCompleted": "Взаимные проверки",
         "PageView": "Просмотры страниц",
     },
-    "en": {
+    Language.EN: {
         "SectionCompleted": "Sections read",
         "ExerciseSave": "Exercises done",
         "CourseCompleted": "Courses completed",
@@ -189,10 +185,10 @@ EVENT_NAMES: dict[Language, dict[str, str]] = {
     },
 }
 
-_DECIMAL_MARK: dict[Language, str] = {"ru": ",", "en": "."}
+_DECIMAL_MARK: dict[Language, str] = {Language.RU: ",", Language.EN: "."}
 _STATUS_WORDS: dict[Language, dict[str, str]] = {
-    "ru": {"held": "заморожено", "released": "зачислено", "cancelled": "отменено"},
-    "en": {"held": "held", "released": "released", "cancelled": "cancelled"},
+    Language.RU: {"held": "заморожено", "released": "зачислено", "cancelled": "отменено"},
+    Language.EN: {"held": "held", "released": "released", "cancelled": "cancelled"},
 }
 
 

@@ -13,7 +13,8 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from systok.notify.schemas import Language, MessageKind, Rendered
+from systok.core.language import Language
+from systok.notify.schemas import MessageKind, Rendered
 
 Params = dict[str, str | int | None]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from systok.core.language import Language
+
 
 class MessageKind(StrEnum):
     """What a message is about; each has a template per language."""
@@ -27,13 +29,6 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
 
 
-class Language(StrEnum):
-    """The languages templates exist in; Russian is the default (the school's)."""
-
-    RU = "ru"
-    EN = "en"
-
-
 class OutboxStatus(StrEnum):
     """A message's life: pending → sending (claimed) → sent, or parked with a reason."""
 
@@ -41,9 +36,6 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     PARKED = "parked"
-
-
-DEFAULT_LANGUAGE = Language.RU
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.errors import MessageNotFound, MessageNotRetryable, ProfileInvalid, UnknownMember
 from systok.notify import repository as repo
 from systok.notify.render import Params, render
-from systok.notify.schemas import (
-    DEFAULT_LANGUAGE,
-    Language,
-    MessageKind,
-    OutboxMessage,
-    OutboxStatus,
-    Profile,
-    ProfileChange,
-)
+from systok.notify.schemas import MessageKind, OutboxMessage, OutboxStatus, Profile, ProfileChange
 
 EMAIL_PATTERN = r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
 """An address SMTP will take: one ``@``, no spaces or header delimiters, a host name."""

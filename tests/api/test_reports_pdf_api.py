@@ -10,10 +10,10 @@ import pytest
 import time_machine
 
 from systok.api.routes.reports import prefers_pdf
+from systok.core.language import Language
 from systok.core.times import datetime_to_us
 from systok.db.engine import run_transaction
 from systok.documents.quarterly import quarterly_pdf
-from systok.documents.quarterly_text import Language
 from systok.quarter.service import QuarterRun
 from systok.reports import service
 from tests.api.economy import Economy

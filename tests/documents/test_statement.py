@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from systok.core.language import Language
 from systok.core.merkle import build_tree, leaf_hash, node_hash
 from systok.db.engine import run_transaction
 from systok.documents.statement import render_statement
@@ -126,8 +127,8 @@ def test_the_proof_recomputes_to_the_week_root(engine, tmp_path):
 @pytest.mark.usefixtures("poppler")
 def test_the_pdf_shows_the_numbers_in_both_languages(engine, tmp_path):
     st = settled(engine, tmp_path)
-    ru = render_statement(st, "ru")
-    assert ru == render_statement(st, "ru"), "same data, same bytes"
+    ru = render_statement(st, Language.RU)
+    assert ru == render_statement(st, Language.RU), "same data, same bytes"
     text = pdf_text(ru, tmp_path, "ru.pdf")
     flat = " ".join(text.split())
     assert "1 584,000000 STK" in flat
@@ -137,7 +138,7 @@ def test_the_pdf_shows_the_numbers_in_both_languages(engine, tmp_path):
     assert "+1 505,250000 STK" in flat and "5 280,000000 STK" in flat
     assert "ОБЪЯСНЕНИЕ НАЧИСЛЕНИЯ" in flat and "ЕЩЁ МОЖНО ЗАРАБОТАТЬ" in flat  # Ъ, Щ, Ё
     assert st.proof.root in flat and st.policy_hash in flat
-    en = pdf_text(render_statement(st, "en"), tmp_path, "en.pdf")
+    en = pdf_text(render_statement(st, Language.EN), tmp_path, "en.pdf")
     flat_en = " ".join(en.split())
     assert "1 584.000000 STK" in flat_en and "Exercises done 3 3 0 0 100 5 300" in flat_en
     assert "1 900.800000 STK" in flat_en and "2026-04-27" in flat_en
@@ -149,5 +150,5 @@ def test_the_pdf_shows_the_numbers_in_both_languages(engine, tmp_path):
 
 
 def test_every_language_has_every_label():
-    assert LABELS["ru"].keys() == LABELS["en"].keys()
-    assert EVENT_NAMES["ru"].keys() == EVENT_NAMES["en"].keys()
+    assert LABELS[Language.RU].keys() == LABELS[Language.EN].keys()
+    assert EVENT_NAMES[Language.RU].keys() == EVENT_NAMES[Language.EN].keys()

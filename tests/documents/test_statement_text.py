@@ -6,26 +6,27 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from systok.core.amount import format_amount
-from systok.documents.statement_text import Language, grouped, money, number, percent_of_bps
+from systok.core.language import Language
+from systok.documents.statement_text import grouped, money, number, percent_of_bps
 
 NBSP = "\u00a0"
 
 
 def test_golden_formats():
     """1 584 STK at scale 6 is 1_584_000_000 units; 5 % is 500 bps, 12.5 % is 1250."""
-    assert money("ru", "1584.000000", 6) == f"1{NBSP}584,000000"
-    assert money("en", "-1505.250000", 6) == f"-1{NBSP}505.250000"
-    assert money("en", "7", 0) == "7"
-    assert number("ru", "1.10") == "1,10" and number("en", "1584") == f"1{NBSP}584"
-    assert (percent_of_bps("ru", 500), percent_of_bps("ru", 1250)) == ("5", "12,5")
-    assert percent_of_bps("en", 1) == "0.01"
+    assert money(Language.RU, "1584.000000", 6) == f"1{NBSP}584,000000"
+    assert money(Language.EN, "-1505.250000", 6) == f"-1{NBSP}505.250000"
+    assert money(Language.EN, "7", 0) == "7"
+    assert number(Language.RU, "1.10") == "1,10" and number(Language.EN, "1584") == f"1{NBSP}584"
+    assert (percent_of_bps(Language.RU, 500), percent_of_bps(Language.RU, 1250)) == ("5", "12,5")
+    assert percent_of_bps(Language.EN, 1) == "0.01"
 
 
 @given(st.integers(min_value=-(10**18), max_value=10**18), st.integers(0, 9))
 def test_money_keeps_every_digit(units: int, scale: int):
     """Removing the grouping and restoring the decimal point gives format_amount back."""
     text = format_amount(units, scale)
-    marks: tuple[tuple[Language, str], ...] = (("ru", ","), ("en", "."))
+    marks: tuple[tuple[Language, str], ...] = ((Language.RU, ","), (Language.EN, "."))
     for language, mark in marks:
         shown = money(language, text, scale)
         assert shown.replace(NBSP, "").replace(mark, ".") == text

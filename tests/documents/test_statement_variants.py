@@ -15,6 +15,7 @@ import pytest
 
 from systok.accrual import repository as accrual_repo
 from systok.accrual.service import WeeklyRun
+from systok.core.language import Language
 from systok.core.merkle import leaf_hash, node_hash
 from systok.db.engine import run_transaction
 from systok.documents.statement import render_statement
@@ -23,7 +24,6 @@ from systok.documents.statement_service import (
     statement_file,
     write_week_statements,
 )
-from systok.documents.statement_text import Language
 from tests.accrual.test_rank_ladder_run import POLICY as RANK_POLICY
 from tests.accrual.test_rank_ladder_run import WEEKS as RANK_WEEKS
 from tests.accrual.test_vesting_run import WEEK, setup
@@ -97,8 +97,8 @@ def test_a_rank_ladder_statement(engine, tmp_path, monkeypatch):
     assert st.policy_version == RANK_POLICY.version
     assert [r.kind for r in st.recommendations][:1] == ["rank_next"]
     expected: tuple[tuple[Language, str], ...] = (
-        ("ru", "ранг поднимется"),
-        ("en", "the rank rises next week"),
+        (Language.RU, "ранг поднимется"),
+        (Language.EN, "the rank rises next week"),
     )
     for language, words in expected:
         path = tmp_path / f"{language}.pdf"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
+from systok.core.language import Language
 from systok.notify.render import Params, render
-from systok.notify.schemas import Language, MessageKind
+from systok.notify.schemas import MessageKind
 
 PARAMS: dict[MessageKind, Params] = {
     MessageKind.WEEKLY_REWARD: {"week": "2026-W05", "amount": "1584.000000", "statement_url": ""},

@@ -31,10 +31,10 @@ import time_machine
 from sqlalchemy import Engine
 
 from systok.cli.main import main
+from systok.core.language import Language
 from systok.core.times import datetime_to_us
 from systok.db.engine import run_transaction
 from systok.documents.quarterly import quarterly_pdf
-from systok.documents.quarterly_text import Language
 from systok.quarter.service import QuarterRun
 from systok.reports.schemas import QuarterlyReport
 from systok.reports.service import quarterly_report

@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from systok.core.language import Language
 from systok.documents.quarterly_text import (
     NBSP,
-    Language,
     account_name,
     amount_text,
     bps_text,

@@ -25,6 +25,7 @@ from systok.api.deps import Work
 from systok.api.edge import BodyGate
 from systok.api.member_auth import Principal, acting_member
 from systok.api.routes.common import MemberQuery, Reader, caller, gate, tokenomics_router
+from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.notify import service
 from systok.notify.schemas import MessageKind, Profile, ProfileChange
 from systok.notify.service import EMAIL_PATTERN, TELEGRAM_CHAT_PATTERN
@@ -81,7 +82,7 @@ class ProfileOut(BaseModel):
     member: str
     email: str | None = Field(description="Where emails go; null: no email.")
     telegram_chat_id: str | None = Field(description="The Telegram chat; null: no Telegram.")
-    language: Literal["ru", "en"] = Field(description="The language of messages.")
+    language: Language = Field(description="The language of messages.")
     opt_outs: list[KindName] = Field(description="Message kinds the member declined.")
 
 
@@ -99,7 +100,7 @@ class ProfileIn(BaseModel):
         description="The chat id the bot writes to (the member must have started the bot).",
         examples=["123456789"],
     )
-    language: Literal["ru", "en"] = Field(default="ru", description="ru (default) or en.")
+    language: Language = Field(default=DEFAULT_LANGUAGE, description="ru (default) or en.")
     opt_outs: list[KindName] = Field(default_factory=list, max_length=len(MessageKind))
 
 
@@ -108,7 +109,7 @@ def _out(found: Profile) -> ProfileOut:
         member=found.member_id,
         email=found.email,
         telegram_chat_id=found.telegram_chat_id,
-        language=found.language.value,
+        language=found.language,
         opt_outs=sorted(k.value for k in found.opt_outs),
     )
 

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from systok.api.deps import Work
 from systok.api.routes.common import QUARTER_PATTERN, errors, query_quarter, tokenomics_router
 from systok.clock import now
-from systok.documents.quarterly_text import DEFAULT_LANGUAGE, Language
+from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.reports import service
 from systok.reports.schemas import QuarterlyReport
 

@@ -8,7 +8,7 @@ model the PDF is drawn from. A member token reads only its own member's.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Header, Query
 from fastapi.responses import Response
@@ -19,6 +19,7 @@ from systok.api.edge import RequestInvalid
 from systok.api.member_auth import acting_member
 from systok.api.routes.common import READ_ERRORS, MemberQuery, Reader, money, tokenomics_router
 from systok.core.amount import STK
+from systok.core.language import Language
 from systok.core.weeks import IsoWeek
 from systok.documents.statement import render_statement
 from systok.documents.statement_schemas import MerkleProof
@@ -100,7 +101,7 @@ def get_weekly_reward(
     week: Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_DESCRIPTION)],
     member: MemberQuery = None,
     lang: Annotated[
-        Literal["ru", "en"] | None,
+        Language | None,
         Query(description="The PDF's language (default: the member's profile, else ru)."),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -120,7 +121,7 @@ def get_weekly_reward(
             snapshot=True,
         )
         return Response(
-            render_statement(found, own_language if lang is None else lang),
+            render_statement(found, lang or own_language),
             media_type=PDF,
             headers={"Content-Disposition": f'inline; filename="statement-{iso_week}.pdf"'},
         )
