@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 import time_machine
 
-from systok.api.routes.reports import prefers_pdf
+from systok.api.routes.common import prefers_pdf
 from systok.core.language import Language
 from systok.core.times import datetime_to_us
 from systok.db.engine import run_transaction

@@ -61,6 +61,22 @@ def test_the_statement_as_pdf_and_as_json(econ: Economy, tmp_path):
     assert "960.000000 STK" in en and "Member: m1" in en
 
 
+def test_the_statement_route_ranks_accept_by_q(econ: Economy, tmp_path):
+    """The weekly statement reads ``Accept`` as the quarterly report does
+    (``common.prefers_pdf``): JSON at q=1 beats the PDF at q=0.5, so JSON answers; a
+    lone ``application/pdf`` answers the PDF. Both carry ``Vary: Accept``."""
+    _run_weeks(econ.engine, tmp_path)
+    m1 = econ.as_member("m1")
+    ranked = {"Accept": "application/json, application/pdf;q=0.5"}
+    as_json = econ.get("rewards/weekly", {**m1, **ranked}, week="2026-W45")
+    assert as_json.status_code == 200
+    assert as_json.headers["content-type"].startswith("application/json")
+    assert as_json.json()["statement"]["paid"] == "960.000000"
+    as_pdf = econ.get("rewards/weekly", {**m1, **PDF}, week="2026-W45")
+    assert as_pdf.headers["content-type"] == "application/pdf"
+    assert as_json.headers["vary"] == as_pdf.headers["vary"] == "Accept"
+
+
 def test_the_proof_recomputes_and_strangers_are_refused(econ: Economy, tmp_path):
     _run_weeks(econ.engine, tmp_path)
     m1 = econ.as_member("m1")

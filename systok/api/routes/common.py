@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import Counter
 from pydantic import BeforeValidator, WithJsonSchema
@@ -166,6 +166,54 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ_ERRORS = errors(401, 403, 404, 422, 503)
+
+PDF = "application/pdf"
+JSON = "application/json"
+
+
+def pdf_content(description: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of a 200 that is JSON or, negotiated, a PDF document."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": description, "content": {PDF: binary}}}
+
+
+def prefers_pdf(accept: str | None) -> bool:
+    """Whether an ``Accept`` header ranks ``application/pdf`` above JSON.
+
+    The routes that answer either (the quarterly report, the weekly statement) share
+    this one reading, so a client's header means the same on both. Each media range's
+    ``q`` (default 1) counts; JSON's weight is the best of ``application/json``,
+    ``application/*`` and ``*/*``. A tie, a missing or an unparsable header answer
+    JSON, the API's default.
+    """
+    if not accept:
+        return False
+    weights: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)  # a header weight, not money
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        weights[media] = max(weights.get(media, 0.0), quality)
+    pdf = weights.get(PDF, 0.0)
+    json = max(weights.get(JSON, 0.0), weights.get("application/*", 0.0), weights.get("*/*", 0.0))
+    return pdf > 0 and pdf > json
+
+
+def pdf_response(document: bytes, filename: str) -> Response:
+    """A PDF answer shown inline under ``filename``; ``Vary: Accept`` because the same
+    URL answers JSON to other clients (caches must keep both)."""
+    return Response(
+        document,
+        media_type=PDF,
+        headers={"Content-Disposition": f'inline; filename="{filename}"', "Vary": "Accept"},
+    )
 
 
 def money(units: int, scale: int) -> str:

@@ -12,13 +12,21 @@ rule, the same refusals (as JSON problem bodies).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Header, Query
 from fastapi.responses import Response
 
 from systok.api.deps import Work
-from systok.api.routes.common import QUARTER_PATTERN, errors, query_quarter, tokenomics_router
+from systok.api.routes.common import (
+    QUARTER_PATTERN,
+    errors,
+    pdf_content,
+    pdf_response,
+    prefers_pdf,
+    query_quarter,
+    tokenomics_router,
+)
 from systok.clock import now
 from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.reports import service
@@ -26,42 +34,9 @@ from systok.reports.schemas import QuarterlyReport
 
 router = tokenomics_router()
 
-PDF = "application/pdf"
-JSON = "application/json"
-PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The report as JSON, or as the public PDF when ``Accept`` prefers "
-        "``application/pdf``.",
-        "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-
-
-def prefers_pdf(accept: str | None) -> bool:
-    """Whether an ``Accept`` header ranks ``application/pdf`` above JSON.
-
-    Each media range's ``q`` (default 1) counts; JSON's weight is the best of
-    ``application/json``, ``application/*`` and ``*/*``. A tie, a missing or an
-    unparsable header answer JSON, the API's default.
-    """
-    if not accept:
-        return False
-    weights: dict[str, float] = {}
-    for part in accept.split(","):
-        media, *parameters = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)  # a header weight, not money
-                except ValueError:
-                    quality = 0.0
-        media = media.lower()
-        weights[media] = max(weights.get(media, 0.0), quality)
-    pdf = weights.get(PDF, 0.0)
-    json = max(weights.get(JSON, 0.0), weights.get("application/*", 0.0), weights.get("*/*", 0.0))
-    return pdf > 0 and pdf > json
+PDF_RESPONSE = pdf_content(
+    "The report as JSON, or as the public PDF when ``Accept`` prefers ``application/pdf``."
+)
 
 
 @router.get(
@@ -103,11 +78,4 @@ def get_quarterly_report(
         return report
     from systok.documents.quarterly import quarterly_pdf
 
-    return Response(
-        quarterly_pdf(report, lang),
-        media_type=PDF,
-        headers={
-            "Content-Disposition": f'inline; filename="systok-{report.quarter}-{lang.value}.pdf"',
-            "Vary": "Accept",
-        },
-    )
+    return pdf_response(quarterly_pdf(report, lang), f"systok-{report.quarter}-{lang.value}.pdf")

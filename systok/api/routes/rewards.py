@@ -2,8 +2,9 @@
 member earned, why, and the proof it is in the week's published Merkle root.
 
 ``rewards/weekly`` is the weekly statement (docs/statement.md): the A4 PDF when the
-client accepts ``application/pdf``, else JSON — the breakdown and the same statement
-model the PDF is drawn from. A member token reads only its own member's.
+client's ``Accept`` prefers ``application/pdf`` (``common.prefers_pdf``, as the quarterly
+report reads it), else JSON — the breakdown and the same statement model the PDF is
+drawn from. A member token reads only its own member's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from systok.api import schemas as s
 from systok.api.deps import AppPolicy, Work
 from systok.api.edge import RequestInvalid
 from systok.api.member_auth import acting_member
-from systok.api.routes.common import READ_ERRORS, MemberQuery, Reader, money, tokenomics_router
+from systok.api.routes.common import (
+    READ_ERRORS,
+    MemberQuery,
+    Reader,
+    money,
+    pdf_content,
+    pdf_response,
+    prefers_pdf,
+    tokenomics_router,
+)
 from systok.core.amount import STK
 from systok.core.language import Language
 from systok.core.weeks import IsoWeek
@@ -31,12 +41,10 @@ REWARD_WEEKS_MAX = 520
 WEEK_PATTERN = r"^[1-9][0-9]{3}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
 
 WEEK_DESCRIPTION = "ISO week, e.g. 2026-W46 (W53 only in years that have one, else 422)."
-PDF = "application/pdf"
 WEEKLY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The statement: JSON by default, the A4 PDF with `Accept: application/pdf`.",
-        "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
-    },
+    **pdf_content(
+        "The statement: JSON by default, the A4 PDF when `Accept` prefers `application/pdf`."
+    ),
     **READ_ERRORS,
 }
 
@@ -97,6 +105,7 @@ def get_weekly_reward(
     work: Work,
     policy: AppPolicy,
     principal: Reader,
+    response: Response,
     *,
     week: Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_DESCRIPTION)],
     member: MemberQuery = None,
@@ -112,7 +121,8 @@ def get_weekly_reward(
     previous week, the last 12 weeks, recommendations, the Merkle proof."""
     member_id = acting_member(principal, member)
     iso_week = _iso_week(week)
-    if accept is not None and PDF in accept.lower():
+    response.headers["Vary"] = "Accept"  # the same URL answers JSON or PDF
+    if prefers_pdf(accept):
         found, own_language = work(
             lambda session: (
                 member_statement(session, member_id, iso_week),
@@ -120,10 +130,8 @@ def get_weekly_reward(
             ),
             snapshot=True,
         )
-        return Response(
-            render_statement(found, lang or own_language),
-            media_type=PDF,
-            headers={"Content-Disposition": f'inline; filename="statement-{iso_week}.pdf"'},
+        return pdf_response(
+            render_statement(found, lang or own_language), f"statement-{iso_week}.pdf"
         )
     scale = policy.stk_scale
     reward, statement = work(
