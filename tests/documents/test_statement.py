@@ -30,6 +30,7 @@ import pytest
 from systok.core.language import Language
 from systok.core.merkle import build_tree, leaf_hash, node_hash
 from systok.db.engine import run_transaction
+from systok.documents import pdf as pdf_kit
 from systok.documents.statement import render_statement
 from systok.documents.statement_service import member_statement
 from systok.documents.statement_text import EVENT_NAMES, LABELS
@@ -152,3 +153,17 @@ def test_the_pdf_shows_the_numbers_in_both_languages(engine, tmp_path):
 def test_every_language_has_every_label():
     assert LABELS[Language.RU].keys() == LABELS[Language.EN].keys()
     assert EVENT_NAMES[Language.RU].keys() == EVENT_NAMES[Language.EN].keys()
+
+
+def test_fonts_parsed_once_write_the_same_statement(engine, tmp_path, monkeypatch):
+    """A real statement in both languages (all DejaVu styles, the mono proof, a chart)
+    has the same bytes with the per-process font prototypes as with fpdf2 parsing the
+    fonts for the document (``pdf.register_font`` swapped for plain ``add_font``)."""
+    st = settled(engine, tmp_path)
+    cached = {language: render_statement(st, language) for language in Language}
+    monkeypatch.setattr(
+        pdf_kit,
+        "register_font",
+        lambda pdf, family, style, path: pdf.add_font(family, style, str(path)),
+    )
+    assert {language: render_statement(st, language) for language in Language} == cached
