@@ -20,7 +20,7 @@ from systok.backing.schemas import (
     Recorded,
     StoredPrice,
 )
-from systok.core.amount import STK, AmountError, format_amount, parse_amount
+from systok.core.amount import STK, format_amount, positive_units
 from systok.core.bonding_curve import curve_quote
 from systok.core.ledger import AccountType, system_account
 from systok.core.policy import Policy
@@ -99,14 +99,14 @@ def parse_inflow(
         known = ", ".join(k.value for k in InflowKind)
         raise InflowInvalid(f"kind: {kind!r} is not one of: {known}") from None
     quote = policy.price.quote_asset
-    try:
-        units = parse_amount(amount, policy.assets[quote].scale)
-    except AmountError as error:
-        raise InflowInvalid(f"amount: {error} ({quote})") from None
-    if units <= 0:
-        raise InflowInvalid(
-            f"amount: {amount!r} {quote} is not positive; an inflow brings money in"
-        )
+    units = positive_units(
+        amount,
+        policy.assets[quote].scale,
+        field="amount",
+        unit=quote,
+        refuse=InflowInvalid,
+        why="; an inflow brings money in",
+    )
     parsed_quarter = parse_quarter(quarter)
     reference = reference.strip()
     if not reference or len(reference) > REFERENCE_LENGTH_MAX:
@@ -305,13 +305,14 @@ def parse_buy(policy: Policy, text: str) -> int:
     Raises:
         QuoteInvalid: naming ``buy`` and why.
     """
-    try:
-        units = parse_amount(text.strip(), policy.stk_scale)
-    except AmountError as error:
-        raise QuoteInvalid(f"buy: {error} (STK)") from None
-    if units <= 0:
-        raise QuoteInvalid(f"buy: {text!r} STK is not positive; quote a purchase of some STK")
-    return units
+    return positive_units(
+        text,
+        policy.stk_scale,
+        field="buy",
+        unit="STK",
+        refuse=QuoteInvalid,
+        why="; quote a purchase of some STK",
+    )
 
 
 def price_quote(

@@ -10,7 +10,7 @@ here that names its rounding and where the remainder goes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 STK = "STK"
@@ -102,6 +102,31 @@ def parse_amount(text: str | int | Decimal, scale: int) -> int:
     if abs(result) > UNITS_MAX:
         raise AmountError(f"amount {text!r} is out of range")
     return result
+
+
+def positive_units(
+    text: str,
+    scale: int,
+    *,
+    field: str,
+    unit: str,
+    refuse: Callable[[str], Exception],
+    why: str = "",
+) -> int:
+    """A typed amount that must be positive (a purchase, a budget, an inflow, a price), in
+    base units; one reading for every such field so they refuse alike.
+
+    ``refuse`` makes the domain's error from a message naming ``field`` and ``unit``:
+    ``"budget: amount '1.2345' has more than 2 decimal places (EUR)"`` or
+    ``"budget: '0' EUR is not positive"`` followed by ``why``.
+    """
+    try:
+        units = parse_amount(text.strip(), scale)
+    except AmountError as error:
+        raise refuse(f"{field}: {error} ({unit})") from None
+    if units <= 0:
+        raise refuse(f"{field}: {text!r} {unit} is not positive{why}")
+    return units
 
 
 def format_amount(units: int, scale: int) -> str:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from systok.backing.schemas import InflowDraft
 from systok.backing.service import record_inflow
-from systok.core.amount import BASIS_POINTS_WHOLE, STK, AmountError, parse_amount
+from systok.core.amount import BASIS_POINTS_WHOLE, STK, positive_units
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -99,12 +99,9 @@ def parse_sale(policy: Policy, *, share_bps: int, price: str, reference: str) ->
             f"share_bps_max ({section.share_bps_min}..{section.share_bps_max})"
         )
     quote = policy.price.quote_asset
-    try:
-        price_units = parse_amount(price, policy.assets[quote].scale)
-    except AmountError as error:
-        raise SaleInvalid(f"price: {error} ({quote} per STK)") from None
-    if price_units <= 0:
-        raise SaleInvalid(f"price: {price!r} {quote} per STK is not positive")
+    scale = policy.assets[quote].scale
+    unit = f"{quote} per STK"
+    price_units = positive_units(price, scale, field="price", unit=unit, refuse=SaleInvalid)
     return SaleDraft(share_bps, quote, price_units, _reference(reference))
 
 
@@ -168,12 +165,7 @@ def parse_purchase(policy: Policy, *, member_id: str, amount: str, reference: st
     member_id = member_id.strip()
     if not member_id:
         raise SaleInvalid("member: must not be empty")
-    try:
-        units = parse_amount(amount, policy.stk_scale)
-    except AmountError as error:
-        raise SaleInvalid(f"amount: {error} (STK)") from None
-    if units <= 0:
-        raise SaleInvalid(f"amount: {amount!r} STK is not positive")
+    units = positive_units(amount, policy.stk_scale, field="amount", unit="STK", refuse=SaleInvalid)
     return PurchaseDraft(member_id, units, _reference(reference))
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from systok.backing import repository as backing_repo
 from systok.backing.schemas import Outflow
 from systok.backing.service import backing_book
-from systok.core.amount import STK, AmountError, format_amount, parse_amount
+from systok.core.amount import STK, format_amount, positive_units
 from systok.core.ledger import (
     AccountRef,
     AccountType,
@@ -70,13 +70,8 @@ def parse_budget(policy: Policy, text: str | None) -> int:
             f"budget: a buyback is approved with a budget in {quote} (--budget AMOUNT); "
             "the policy gives no size"
         )
-    try:
-        units = parse_amount(text.strip(), policy.assets[quote].scale)
-    except AmountError as error:
-        raise StabilisationInvalid(f"budget: {error} ({quote})") from None
-    if units <= 0:
-        raise StabilisationInvalid(f"budget: {text!r} {quote} is not positive")
-    return units
+    scale = policy.assets[quote].scale
+    return positive_units(text, scale, field="budget", unit=quote, refuse=StabilisationInvalid)
 
 
 def open_buyback(
@@ -117,13 +112,9 @@ def open_buyback(
 
 
 def _units(policy: Policy, amount: str) -> int:
-    try:
-        units = parse_amount(amount.strip(), policy.stk_scale)
-    except AmountError as error:
-        raise StabilisationInvalid(f"amount: {error} (STK)") from None
-    if units <= 0:
-        raise StabilisationInvalid(f"amount: {amount!r} STK is not positive")
-    return units
+    return positive_units(
+        amount, policy.stk_scale, field="amount", unit="STK", refuse=StabilisationInvalid
+    )
 
 
 def _reference(reference: str) -> str:
