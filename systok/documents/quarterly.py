@@ -240,28 +240,27 @@ def _history(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
     if not report.history:
         return
     layout.heading(pdf, "s_history", language, room_mm=25.0)
-    with pdf.table(
-        col_widths=(40, 80, 60),
-        width=layout.PAGE_WIDTH_MM,
-        line_height=5,
-        text_align=(Align.L, Align.R, Align.R),
-        headings_style=FontFace(emphasis="BOLD", fill_color=layout.HEAD_FILL),
-        borders_layout="HORIZONTAL_LINES",
-    ) as table:
-        head = table.row()
-        for key in ("quarter", "h_supply", "h_price"):
-            head.cell(word(key, language).format(quote=report.quote_asset))
-        for point in report.history:
-            row = table.row()
-            row.cell(point.quarter)
-            row.cell(_stk(report, point.supply_units, language))
-            row.cell(
+    layout.figures(
+        pdf,
+        [
+            word(key, language).format(quote=report.quote_asset)
+            for key in ("quarter", "h_supply", "h_price")
+        ],
+        widths=(40, 80, 60),
+        aligns=(Align.L, Align.R, Align.R),
+        rows=[
+            (
+                point.quarter,
+                _stk(report, point.supply_units, language),
                 word("c_no_price", language)
                 if point.price_units is None
                 else amount_text(
                     point.price_units, report.quote_scale, language, report.quote_asset
-                )
+                ),
             )
+            for point in report.history
+        ],
+    )
 
 
 def _redistribution(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:
@@ -301,22 +300,20 @@ def _top_holders(pdf: FPDF, report: QuarterlyReport, language: Language) -> None
     if not report.top_holders:
         layout.note(pdf, word("c_nothing", language))
         return
-    with pdf.table(
-        col_widths=(20, 100, 60),
-        width=layout.PAGE_WIDTH_MM,
-        line_height=5,
-        text_align=(Align.R, Align.R, Align.R),
-        headings_style=FontFace(emphasis="BOLD", fill_color=layout.HEAD_FILL),
-        borders_layout="HORIZONTAL_LINES",
-    ) as table:
-        head = table.row()
-        for key in ("rank", "balance", "share"):
-            head.cell(word(key, language))
-        for holder in report.top_holders:
-            row = table.row()
-            row.cell(str(holder.rank))
-            row.cell(_stk(report, holder.units, language))
-            row.cell(bps_text(holder.share_bps, language))
+    layout.figures(
+        pdf,
+        [word(key, language) for key in ("rank", "balance", "share")],
+        widths=(20, 100, 60),
+        aligns=(Align.R, Align.R, Align.R),
+        rows=[
+            (
+                str(holder.rank),
+                _stk(report, holder.units, language),
+                bps_text(holder.share_bps, language),
+            )
+            for holder in report.top_holders
+        ],
+    )
 
 
 def _footers(pdf: FPDF, report: QuarterlyReport, language: Language) -> None:

@@ -5,8 +5,11 @@ so each file stays readable; nothing here knows the report's fields.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
+from fpdf.fonts import FontFace
 
 from systok.core.language import Language
 from systok.documents.pdf import FONT_FAMILY
@@ -56,6 +59,30 @@ def pairs(pdf: FPDF, rows: list[tuple[str, str]], *, width_mm: float = PAGE_WIDT
             row.cell(label)
             row.cell(value)
     pdf.ln(2)
+
+
+def figures(
+    pdf: FPDF,
+    heads: Sequence[str],
+    *,
+    widths: tuple[int, ...],
+    aligns: tuple[Align, ...],
+    rows: Sequence[Sequence[str]],
+) -> None:
+    """A table of figures under a bold, shaded heading row, one row per item (the
+    price history, the top holders): the report's tables look alike."""
+    with pdf.table(
+        col_widths=widths,
+        width=PAGE_WIDTH_MM,
+        line_height=5,
+        text_align=aligns,
+        headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        for cells in (heads, *rows):
+            row = table.row()
+            for text in cells:
+                row.cell(text)
 
 
 def chart_size() -> tuple[float, float]:
