@@ -138,9 +138,7 @@ def put_profile(
     body: ProfileIn, work: Work, principal: Owner, member: MemberQuery = None
 ) -> ProfileOut:
     """Store the profile as sent; fields left out are cleared (language: ru)."""
-    member_id = acting_member(principal, member)
-    change = _change(body, set(ProfileIn.model_fields))
-    return _out(work(lambda session: _update(session, member_id, change)))
+    return _store(work, principal, member, _change(body, set(ProfileIn.model_fields)))
 
 
 @router.patch("/profile", response_model=ProfileOut, responses=WRITE, summary="Change some fields")
@@ -148,14 +146,24 @@ def patch_profile(
     body: ProfileIn, work: Work, principal: Owner, member: MemberQuery = None
 ) -> ProfileOut:
     """Change only the fields sent; ``null`` clears a channel."""
+    return _store(work, principal, member, _change(body, set(body.model_fields_set)))
+
+
+def _store(
+    work: Work, principal: Principal, member: str | None, change: ProfileChange
+) -> ProfileOut:
+    """PUT and PATCH differ only in which fields count as sent (``change.changed``)."""
     member_id = acting_member(principal, member)
-    change = _change(body, set(body.model_fields_set))
-    return _out(work(lambda session: _update(session, member_id, change)))
-
-
-def _update(session: Any, member_id: str, change: ProfileChange) -> Profile:
-    return service.update_profile(
-        session, member_id, change, now_us=clock.now_us(), field_name=lambda name: f"body.{name}"
+    return _out(
+        work(
+            lambda session: service.update_profile(
+                session,
+                member_id,
+                change,
+                now_us=clock.now_us(),
+                field_name=lambda name: f"body.{name}",
+            )
+        )
     )
 
 
