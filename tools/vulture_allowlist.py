@@ -1,5 +1,7 @@
 """Names vulture cannot see used: read by frameworks through reflection."""
 
+from fpdf.fonts import TTFFont
+
 from systok.cli.api import worker_app
 from systok.config import Settings
 from systok.core.language import Language
@@ -14,5 +16,8 @@ from systok.observability.logs import TextFormatter
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
     Language.EN,  # chosen by typer (--lang en) and FastAPI (?lang=en) from its value
+    TTFFont.missing_glyphs,  # fpdf2 reads a font's state at output (pdf.register_font)
+    TTFFont.biggest_size_pt,
+    TTFFont.subset,
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )
