@@ -9,6 +9,11 @@ from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
 
+
+def _font_state(font: TTFFont) -> tuple[object, ...]:
+    return font.missing_glyphs, font.biggest_size_pt, font.subset
+
+
 (
     Settings.settings_customise_sources,  # pydantic-settings asks it for the sources
     DatabaseCollector.describe,  # prometheus_client's registry, when the collector registers
@@ -16,8 +21,6 @@ from systok.observability.logs import TextFormatter
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
     Language.EN,  # chosen by typer (--lang en) and FastAPI (?lang=en) from its value
-    TTFFont.missing_glyphs,  # fpdf2 reads a font's state at output (pdf.register_font)
-    TTFFont.biggest_size_pt,
-    TTFFont.subset,
+    _font_state,  # fpdf2 reads a font's state at output (pdf.register_font sets it)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )
