@@ -44,7 +44,9 @@ def test_the_walk_reaches_nested_fields_and_skips_bookkeeping() -> None:
 
 def test_statuses() -> None:
     assert status_of("funds.split.startup.vesting_days") is Status.ENFORCED  # ADR 0033
-    assert status_of("schedule.accrual") is Status.DECLARED
+    assert status_of("schedule.accrual") is Status.ENFORCED  # ADR 0036
+    assert status_of("backing.reserve_assets") is Status.ENFORCED  # ADR 0036
+    assert status_of("eligibility.membership_period_months") is Status.DECLARED
     assert status_of("funds.split.*.share_bps") is Status.ENFORCED
     assert status_of("slashing.tiers[].rate_bps") is Status.ENFORCED  # ADR 0027
     assert status_of("policy.title") is Status.DESCRIPTIVE

@@ -28,7 +28,8 @@ def test_a_stale_reference_is_replaced_and_statuses_are_shown() -> None:
     assert fresh != stale
     assert fresh.startswith("intro\n") and fresh.endswith("outro\n")
     assert "| `funds.split.<name>.vesting_days` | integer ≥ 0 | enforced | `0` |" in fresh
-    assert "| `backing.reserve_assets` | array of string not empty | declared | `[]` |" in fresh
+    assert "| `backing.reserve_assets` | array of string not empty | enforced | `[]` |" in fresh
+    assert "| `eligibility.membership_period_months` | integer ≥ 1 | declared |  |" in fresh
     assert "| `funds.split.<name>.share_bps` | integer ≥ 0, ≤ 10000 | enforced |  |" in fresh
     assert "| `policy.title` | string not empty | descriptive |  |" in fresh
     assert tool.rendered(fresh) == fresh
