@@ -81,7 +81,8 @@ def test_the_run_writes_every_members_statement(settled_cli: Path):
     pdf = folder / "2026-W05-stk-2025-12" / "m1.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout
     flat = " ".join(text.decode().split())
-    assert "1 584,000000 STK" in flat and "ожидает выплаты" in flat  # written before post
+    assert "1 584,000000 STK" in flat and "выплачено" in flat  # written once paid
+    assert "ожидает выплаты" not in flat
 
 
 @pytest.mark.usefixtures("poppler")
