@@ -27,6 +27,7 @@ from systok.documents.statement_schemas import Recommendation, Statement
 from systok.documents.statement_text import (
     Language,
     event_name,
+    factor_text,
     grant_status,
     label,
     money,
@@ -39,6 +40,8 @@ WIDTH_MM = 180
 CHART_HEIGHT_MM = 48
 ACCENT = (31, 78, 121)
 MUTED = (110, 110, 110)
+PRORATED_KINDS = frozenset({"unused_limit", "next_qualification"})
+"""Advice whose amount ``statement_advice`` scaled by the week's pro-rata factor."""
 
 
 def render_statement(statement: Statement, language: Language = "ru") -> bytes:
@@ -100,7 +103,8 @@ def _header(pdf: FPDF, st: Statement, language: Language) -> None:
     _paragraph(pdf, points)
     if st.paid != st.amount and st.prorata:
         amount = money(language, st.amount, st.scale)
-        _paragraph(pdf, label(language, "prorata", amount=amount, factor=st.prorata))
+        factor = factor_text(language, st.prorata)
+        _paragraph(pdf, label(language, "prorata", amount=amount, factor=factor))
     if not st.matches_stored:
         _paragraph(pdf, label(language, "mismatch", week=st.week))
 
@@ -277,7 +281,10 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
     key: str = item.kind
     if item.kind == "inactivity_tier" and not item.rate_bps:
         key = "inactivity_warn"
-    return label(language, key, **values)
+    text = label(language, key, **values)
+    if st.prorata and item.kind in PRORATED_KINDS:
+        text += " " + label(language, "advice_prorata", factor=factor_text(language, st.prorata))
+    return text
 
 
 def _proof(pdf: FPDF, st: Statement, language: Language, mono: str) -> None:

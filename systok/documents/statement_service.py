@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,9 @@ def assemble(session: Session, context: WeekContext, member_id: str) -> Statemen
             change=format_amount(paid_units - (previous_paid or 0), scale),
         ),
         history=_history(session, member_id, week, scale),
-        recommendations=recommendations(policy, score, parts, last_active),
+        recommendations=recommendations(
+            policy, score, parts, last_active, Fraction(run.prorata) if run.prorata else None
+        ),
         notes=list(score.notes),
         last_active_on=last_active.isoformat() if last_active else None,
     )

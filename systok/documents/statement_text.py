@@ -26,6 +26,8 @@ LABELS: dict[Language, dict[str, str]] = {
         "earned": "Начислено за неделю",
         "points_line": "{points} баллов (базовых {base_points})",
         "prorata": "До пропорционального уменьшения {amount} STK; коэффициент {factor}",
+        "advice_prorata": "(Сумма уже умножена на коэффициент этой недели {factor}: "
+        "пул наград не покрыл все начисления.)",
         "mismatch": "Внимание: пересчёт не совпал с сохранённой наградой — запустите "
         "systok verify week {week}.",
         "explained": "Объяснение начисления",
@@ -98,6 +100,8 @@ LABELS: dict[Language, dict[str, str]] = {
         "earned": "Earned this week",
         "points_line": "{points} points ({base_points} base)",
         "prorata": "Before pro rata {amount} STK; factor {factor}",
+        "advice_prorata": "(Already times this week's pro rata factor {factor}: the "
+        "rewards pool could not pay every reward in full.)",
         "mismatch": "Warning: re-scoring does not match the stored reward; run "
         "systok verify week {week}.",
         "explained": "How it was computed",
@@ -242,6 +246,16 @@ def number(language: Language, text: str) -> str:
     digits = whole.lstrip("-")
     grouped_whole = grouped(int(digits)) if digits.isdigit() else digits
     return f"{sign}{grouped_whole}{_DECIMAL_MARK[language] + fraction if dot else ''}"
+
+
+def factor_text(language: Language, fraction: str, places: int = 6) -> str:
+    """A pro-rata factor stored as an exact fraction (``"5/6"``) as a decimal of
+    ``places`` digits, floored so it never overstates: ``0,833333``. Integer
+    arithmetic only (``n × 10^places // d``)."""
+    numerator, _, denominator = fraction.partition("/")
+    scaled = int(numerator) * 10**places // int(denominator or "1")
+    whole, rest = divmod(scaled, 10**places)
+    return f"{whole}{_DECIMAL_MARK[language]}{rest:0{places}d}"
 
 
 def percent_of_bps(language: Language, rate_bps: int) -> str:
