@@ -31,6 +31,7 @@ from systok.documents.statement_text import (
     grant_status,
     label,
     money,
+    noun,
     number,
     percent_of_bps,
 )
@@ -98,7 +99,11 @@ def _header(pdf: FPDF, st: Statement, language: Language) -> None:
     pdf.cell(120, 8, f"{money(language, st.paid, st.scale)} STK", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     points = label(
-        language, "points_line", points=number(language, st.points), base_points=st.base_points
+        language,
+        "points_line",
+        points=number(language, st.points),
+        points_word=noun(language, "points", st.points),
+        base_points=st.base_points,
     )
     _paragraph(pdf, points)
     if st.paid != st.amount and st.prorata:
@@ -167,6 +172,8 @@ def _formula(st: Statement, language: Language) -> str:
     c = st.coefficients
     values = {
         "base": st.base_points,
+        "base_word": noun(language, "base_points", st.base_points),
+        "points_word": noun(language, "points", st.points),
         "level_coef": number(language, c.level_coefficient),
         "level_name": c.level_name,
         "level": c.level,
@@ -245,7 +252,7 @@ def _vesting(pdf: FPDF, st: Statement, language: Language) -> None:
                 language,
                 "vesting_line",
                 amount=money(language, part.amount, st.scale),
-                type=event_name(language, part.event_type),
+                type_mid=event_name(language, part.event_type, mid_sentence=True),
                 on=part.unlock_on,
                 status=grant_status(language, part.status),
             ),
@@ -268,6 +275,7 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
     """One recommendation in words."""
     values: dict[str, object] = {
         "type": event_name(language, item.event_type or ""),
+        "type_mid": event_name(language, item.event_type or "", mid_sentence=True),
         "count": item.count,
         "amount": money(language, item.amount, st.scale) if item.amount else "",
         "weeks": item.weeks,
@@ -276,6 +284,8 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
         "level_name": item.level_name,
         "on": item.on,
         "days": item.days,
+        "days_word": noun(language, "days", item.days or 0),
+        "count_points_word": noun(language, "points", item.count or 0),
         "rate": percent_of_bps(language, item.rate_bps or 0),
     }
     key: str = item.kind

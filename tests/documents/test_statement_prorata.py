@@ -65,7 +65,7 @@ def test_the_short_week_model_scales_the_advice(short_week):
     ]
     nxt = [r for r in st_.recommendations if r.kind == "next_qualification"]
     assert [r.amount for r in nxt] == ["1200.000000"]
-    streak = [r for r in st_.recommendations if r.kind == "streak_reach"][0]
+    streak = next(r for r in st_.recommendations if r.kind == "streak_reach")
     assert "0,631313" not in advice_text(streak, st_, "ru")  # a coefficient, not scaled
     assert advice_text(nxt[0], st_, "en").endswith(
         "(Already times this week's pro rata factor 0.631313: the rewards pool could not "

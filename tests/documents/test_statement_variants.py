@@ -55,7 +55,7 @@ def test_vesting_parts_and_a_two_leaf_proof(engine, tmp_path):
     assert st.proof.root == st.proof.stored_root == root.hex() and st.proof.verified
     written = statement_file(tmp_path, str(WEEK), POLICY.version, "m1")
     flat = _flat(written)
-    assert "150,000000 STK за Взаимные проверки: до 2026-03-04 (заморожено)" in flat
+    assert "150,000000 STK за взаимные проверки: до 2026-03-04 (заморожено)" in flat
     assert m2_leaf.hex() in flat
 
 
