@@ -3,13 +3,13 @@ proof of their reward, the same documents the API serves (docs/statement.md)."""
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from systok.cli.context import migrated_engine
+from systok.cli.files import write_file
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.cli.run import parse_week
 from systok.db.engine import run_transaction
@@ -59,9 +59,7 @@ def statement(
         print_json(found.model_dump(mode="json"))
     if output is not None:
         data = render_statement(found, own_language if language is None else LANGUAGE_OF[language])
-        temporary = output.with_name(output.name + ".tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, output)
+        write_file(output, data, "-o/--output")
         if not as_json:
             console.print(f"{member}, {iso_week}: {found.paid} STK → {output} ({len(data)} bytes)")
 

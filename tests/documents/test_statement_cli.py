@@ -108,3 +108,19 @@ def test_statements_speak_the_members_profile_language(cli_on, monkeypatch, tmp_
     russian = tmp_path / "ru.pdf"
     assert main(["statement", "m1", "2026-W05", "--lang", "ru", "-o", str(russian)]) == 0
     assert "1 584,000000 STK" in text_of(russian)
+
+
+def test_statement_to_a_missing_folder_is_refused_cleanly(settled_cli, capsys):
+    """``-o`` into a folder that does not exist: exit 73 (EX_CANTCREAT) naming the
+    option and the reason, not 70; nothing is written, no partial file left. (A path
+    that is a directory is a usage error, 2, before anything is read.)"""
+    missing = settled_cli / "missing" / "x.pdf"
+    assert main(["statement", "m1", "2026-W05", "-o", str(missing)]) == 73
+    err = capsys.readouterr().err
+    assert "-o/--output: cannot write" in err and "x.pdf" in err
+    assert not missing.parent.exists()
+    folder = settled_cli / "a-folder.pdf"
+    folder.mkdir()
+    assert main(["statement", "m1", "2026-W05", "-o", str(folder)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in settled_cli.iterdir() if p.name.startswith(".")) == []
