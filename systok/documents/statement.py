@@ -3,8 +3,9 @@
 Renders a ``Statement`` (``statement_schemas``) and nothing else: every number on the
 page is a field of the model, so the PDF, ``systok statement --json`` and the API's
 JSON cannot disagree. Amounts are printed from the model's decimal text through
-integer base units (``statement_text.money``); the 12-week chart's bars are whole STK
-as integers (floored), labelled with the exact amounts. The document's date is the
+integer base units (``statement_text.money``); the 12-week chart
+(``statement_chart``) has bars of whole STK as integers (floored), labelled with the
+exact amounts (thinned when they would collide). The document's date is the
 week's close, so the same data gives the same bytes (``pdf.new_document``).
 """
 
@@ -13,16 +14,9 @@ from __future__ import annotations
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from systok.core.amount import parse_amount
 from systok.core.weeks import IsoWeek
-from systok.documents.pdf import (
-    FONT_FAMILY,
-    add_mono_font,
-    chart_png,
-    new_document,
-    new_figure,
-    output_bytes,
-)
+from systok.documents.pdf import FONT_FAMILY, add_mono_font, new_document, output_bytes
+from systok.documents.statement_chart import history_chart
 from systok.documents.statement_schemas import Recommendation, Statement
 from systok.documents.statement_text import (
     Language,
@@ -210,34 +204,7 @@ def _comparison(pdf: FPDF, st: Statement, language: Language) -> None:
             ),
         )
     _heading(pdf, label(language, "history"), keep_mm=CHART_HEIGHT_MM)
-    pdf.image(_chart(st, language), w=WIDTH_MM, h=CHART_HEIGHT_MM)
-
-
-def _chart(st: Statement, language: Language) -> bytes:
-    """Bars of whole STK per week (integers: the floor of the paid units), the exact
-    amounts written above them; this week in the accent colour."""
-    figure = new_figure(width_mm=WIDTH_MM, height_mm=CHART_HEIGHT_MM)
-    axes = figure.add_subplot()
-    whole = 10**st.scale
-    heights = [parse_amount(week.paid, st.scale) // whole for week in st.history]
-    names = [week.week[-3:] for week in st.history]
-    colours = ["#9db6cf"] * (len(heights) - 1) + ["#1f4e79"]
-    bars = axes.bar(range(len(heights)), heights, color=colours, width=0.7)
-    texts = [_short(language, week.paid) for week in st.history]
-    axes.bar_label(bars, labels=texts, fontsize=6, padding=1)
-    axes.set_xticks(range(len(names)), names, fontsize=6)
-    axes.tick_params(axis="y", labelsize=6)
-    axes.set_ylabel(label(language, "chart_axis"), fontsize=7)
-    axes.margins(y=0.18)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    return chart_png(figure)
-
-
-def _short(language: Language, amount: str) -> str:
-    """A bar's label: the exact amount without trailing zeros (``76,5``), none for 0."""
-    trimmed = amount.rstrip("0").rstrip(".")
-    return "" if trimmed == "0" else number(language, trimmed)
+    pdf.image(history_chart(st, language, WIDTH_MM, CHART_HEIGHT_MM), w=WIDTH_MM, h=CHART_HEIGHT_MM)
 
 
 def _vesting(pdf: FPDF, st: Statement, language: Language) -> None:
