@@ -1,4 +1,4 @@
-"""The weekly statement as an A4 PDF, in Russian (default) or English.
+"""The weekly statement as an A4 PDF, in Russian or English (the caller picks).
 
 Renders a ``Statement`` (``statement_schemas``) and nothing else: every number on the
 page is a field of the model, so the PDF, ``systok statement --json`` and the API's
