@@ -95,7 +95,7 @@ class WeeklyRun:
     def step(self, run_id: int, week: IsoWeek) -> Stage:
         """Do the run's current stage in one unit of work; returns the stage reached."""
         started = time.perf_counter()
-        after_commit: list[Callable[[], None]] = []
+        after_commit: list[Callable[[], object]] = []
         reached = run_transaction(
             self.engine, lambda s: self._advance(s, run_id, week, started, after_commit)
         )
@@ -115,7 +115,7 @@ class WeeklyRun:
         session: Session,
         run: Any,
         week: IsoWeek,
-        after_commit: list[Callable[[], None]] | None = None,
+        after_commit: list[Callable[[], object]] | None = None,
     ) -> StageContext:
         return StageContext(
             session=session,
@@ -205,7 +205,7 @@ class WeeklyRun:
         run_id: int,
         week: IsoWeek,
         started: float,
-        after_commit: list[Callable[[], None]],
+        after_commit: list[Callable[[], object]],
     ) -> Stage:
         """Do the run's current stage and record the next, with the stage's duration
         (``started`` is when the attempt began, ``time.perf_counter()``; ``/metrics``).

@@ -64,7 +64,7 @@ class StageContext:
     """Whether the notify stage writes the members' PDF statements (``run_statements``)."""
     clock: Callable[[], int]
     payouts: RunPayouts
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
     """Work the stage leaves for after its unit of work commits (no transaction open):
     ``WeeklyRun.step`` runs it in order; a retried attempt starts from an empty list."""
 

@@ -312,17 +312,6 @@ def render_statements(run: Any, members: int, pending: list[PendingStatement]) -
     return result
 
 
-def write_week_statements(session: Session, run: Any, folder: Path) -> StatementsWritten:
-    """Write every rewarded member's statement of ``run`` under ``folder`` now (in the
-    caller's unit of work): ``week_statements`` then ``render_statements``.
-
-    Each statement is in the member's own language (their notification profile;
-    Russian when they never chose).
-    """
-    members = accrual_repo.count_rewards(session, run.id)
-    return render_statements(run, members, week_statements(session, run, folder))
-
-
 def _log_failure(run: Any, member_id: str, step: str, error: Exception) -> None:
     log.error(
         "weekly statement failed",

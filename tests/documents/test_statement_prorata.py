@@ -26,11 +26,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from systok.accrual import stages
+from systok.accrual.score import score_members
 from systok.db.engine import run_transaction
 from systok.documents.statement import advice_text, render_statement
 from systok.documents.statement_advice import prorated
 from systok.documents.statement_service import member_statement
-from systok.documents.statement_text import factor_text
+from systok.documents.statement_text import Language, factor_text
 from tests.accrual.test_weekly_run import run_all, setup_community
 
 pytestmark = pytest.mark.clock
@@ -40,7 +41,7 @@ BUDGET_UNITS = 1_000_000_000
 
 @pytest.fixture
 def short_week(engine, tmp_path, monkeypatch):
-    real = stages.score_members
+    real = score_members
 
     def short_pool(session, policy, week, counts, budget_units, uniform):
         return real(session, policy, week, counts, BUDGET_UNITS, uniform=uniform)
@@ -75,10 +76,11 @@ def test_the_short_week_model_scales_the_advice(short_week):
 
 @pytest.mark.usefixtures("poppler")
 def test_the_pdf_prints_the_factor_as_a_decimal(short_week, tmp_path: Path):
-    for language, words in (
+    cases: tuple[tuple[Language, str], ...] = (
         ("ru", "До пропорционального уменьшения 1 584,000000 STK; коэффициент 0,631313"),
         ("en", "Before pro rata 1 584.000000 STK; factor 0.631313"),
-    ):
+    )
+    for language, words in cases:
         path = tmp_path / f"{language}.pdf"
         path.write_bytes(render_statement(short_week, language))
         out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)

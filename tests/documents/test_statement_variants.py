@@ -23,8 +23,9 @@ from systok.documents.statement import render_statement
 from systok.documents.statement_service import (
     StatementsWritten,
     member_statement,
+    render_statements,
     statement_file,
-    write_week_statements,
+    week_statements,
 )
 from systok.documents.statement_text import Language
 from tests.accrual.test_rank_ladder_run import POLICY as RANK_POLICY
@@ -69,7 +70,7 @@ def test_the_run_writes_paid_statements_and_rewrites_the_same_bytes(engine, tmp_
 
     def again(session):
         run = accrual_repo.find_run(session, str(WEEK), POLICY.version)
-        return write_week_statements(session, run, tmp_path)
+        return render_statements(run, 2, week_statements(session, run, tmp_path))
 
     assert run_transaction(engine, again) == StatementsWritten(written=2, failed=0)
     # Written after the week is paid, the run's files already say "paid": regenerating
@@ -132,11 +133,9 @@ def test_a_failing_statement_is_counted_and_blocks_nothing(engine, tmp_path, mon
     assert sorted(p.name for p in folder.iterdir()) == ["m1.pdf"]
     assert "выплачено" in _flat(folder / "m1.pdf")
     failures = [r for r in caplog.records if r.getMessage() == "weekly statement failed"]
-    assert [(r.member, r.step, r.error) for r in failures] == [  # type: ignore[attr-defined]
-        ("m2", "render", "RuntimeError")
-    ]
+    assert [(r.member, r.step, r.error) for r in failures] == [("m2", "render", "RuntimeError")]
     totals = [r for r in caplog.records if r.getMessage() == "weekly statements written"]
-    assert [(r.written, r.failed) for r in totals] == [(1, 1)]  # type: ignore[attr-defined]
+    assert [(r.written, r.failed) for r in totals] == [(1, 1)]
     paid = run_transaction(engine, lambda s: statement_service.member_statement(s, "m2", str(WEEK)))
     assert (paid.status, paid.paid) == ("paid", "200.000000")
 
@@ -159,7 +158,7 @@ def test_a_statement_that_cannot_be_assembled_is_counted(engine, tmp_path, monke
 
     def write(session):
         run = accrual_repo.find_run(session, str(WEEK), POLICY.version)
-        return write_week_statements(session, run, tmp_path)
+        return render_statements(run, 2, week_statements(session, run, tmp_path))
 
     assert run_transaction(engine, write) == StatementsWritten(written=1, failed=1)
     folder = tmp_path / "statements" / f"{WEEK}-{POLICY.version}"
