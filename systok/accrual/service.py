@@ -95,7 +95,13 @@ class WeeklyRun:
     def step(self, run_id: int, week: IsoWeek) -> Stage:
         """Do the run's current stage in one unit of work; returns the stage reached."""
         started = time.perf_counter()
-        return run_transaction(self.engine, lambda s: self._advance(s, run_id, week, started))
+        after_commit: list[Callable[[], object]] = []
+        reached = run_transaction(
+            self.engine, lambda s: self._advance(s, run_id, week, started, after_commit)
+        )
+        for work in after_commit:
+            work()
+        return reached
 
     def _stage_now(self, run_id: int) -> str | None:
         """The run's committed stage, for a failure's log line (None if unreadable)."""
@@ -104,7 +110,13 @@ class WeeklyRun:
         except Exception:
             return None
 
-    def _context(self, session: Session, run: Any, week: IsoWeek) -> StageContext:
+    def _context(
+        self,
+        session: Session,
+        run: Any,
+        week: IsoWeek,
+        after_commit: list[Callable[[], object]] | None = None,
+    ) -> StageContext:
         return StageContext(
             session=session,
             policy=self.policy,
@@ -114,6 +126,7 @@ class WeeklyRun:
             write_statements=self.write_statements,
             clock=self.clock,
             payouts=self.payouts,
+            after_commit=[] if after_commit is None else after_commit,
         )
 
     def preview(self, week: IsoWeek) -> Preview:
@@ -186,14 +199,23 @@ class WeeklyRun:
             now_us=self.clock(),
         )
 
-    def _advance(self, session: Session, run_id: int, week: IsoWeek, started: float) -> Stage:
+    def _advance(
+        self,
+        session: Session,
+        run_id: int,
+        week: IsoWeek,
+        started: float,
+        after_commit: list[Callable[[], object]],
+    ) -> Stage:
         """Do the run's current stage and record the next, with the stage's duration
-        (``started`` is when the attempt began, ``time.perf_counter()``; ``/metrics``)."""
+        (``started`` is when the attempt began, ``time.perf_counter()``; ``/metrics``).
+        What the stage leaves in ``after_commit`` runs once this unit commits."""
+        after_commit.clear()  # a retried attempt starts afresh
         row = repo.lock_run(session, run_id)
         stage = Stage(row.stage)
         if stage is Stage.DONE:
             return stage
-        values = HANDLERS[stage](self._context(session, row, week))
+        values = HANDLERS[stage](self._context(session, row, week, after_commit))
         reached = stage.next
         finished_at_us = self.clock()
         repo.advance(session, run_id, reached.value, finished_at_us, **values)

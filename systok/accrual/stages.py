@@ -10,7 +10,8 @@ rewards, and every ledger write carries a key derived from (policy, week, chunk)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,12 @@ class StageContext:
     week: IsoWeek
     reports_dir: Path
     write_statements: bool
-    """Whether the report stage writes the members' PDF statements (``run_statements``)."""
+    """Whether the notify stage writes the members' PDF statements (``run_statements``)."""
     clock: Callable[[], int]
     payouts: RunPayouts
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
+    """Work the stage leaves for after its unit of work commits (no transaction open):
+    ``WeeklyRun.step`` runs it in order; a retried attempt starts from an empty list."""
 
     @property
     def first_day(self) -> int:
@@ -141,19 +145,14 @@ def pool_share(policy: Policy, week: IsoWeek, factor_bps: int = BASIS_POINTS_WHO
 
 
 def report(ctx: StageContext) -> dict[str, Any]:
-    """Write the week's CSV (the policy's columns) and, when asked, every rewarded
-    member's PDF statement; record the Merkle root. Rerunning it rewrites the same bytes."""
+    """Write the week's CSV (the policy's columns) and record the Merkle root. Rerunning
+    it rewrites the same bytes. (The PDF statements wait for the notify stage: written
+    here, before posting, they would say "pending payout" forever.)"""
     rewards = repo.run_rewards(ctx.session, ctx.run.id)
     ctx.reports_dir.mkdir(parents=True, exist_ok=True)
     report_path(ctx.reports_dir, ctx.run.week, ctx.run.policy_version).write_text(
         rewards_csv(rewards, date_of_day(ctx.last_day), ctx.policy), encoding="utf-8"
     )
-    if ctx.write_statements:
-        # Imported here: the statements read the accrual package (explain, rewards),
-        # so a module-level import would make the two packages import each other.
-        from systok.documents.statement_service import write_week_statements
-
-        write_week_statements(ctx.session, ctx.run, ctx.reports_dir)
     return {"merkle_root": rewards_root(rewards)}
 
 
@@ -226,7 +225,27 @@ def notify(ctx: StageContext) -> dict[str, Any]:
         now_us=ctx.clock(),
     )
     period_health(ctx.session, ctx.policy, Period(WEEK, ctx.week), now_us=ctx.clock())
+    write_run_statements(ctx)
     return {}
+
+
+def write_run_statements(ctx: StageContext) -> None:
+    """When asked (``run_statements``), assemble every rewarded member's PDF statement
+    in this unit of work — the week is paid, so they say "paid" — and render them after
+    it commits (``after_commit``), so no transaction or run lock is held while PDFs are
+    drawn. One member's failure is logged and counted (``render_statements`` logs
+    "weekly statements written" with ``written`` and ``failed``); the others are still
+    written and the run still finishes. A crash after the commit and before the last
+    file leaves the rest to ``systok statement -o`` (the same bytes)."""
+    if not ctx.write_statements:
+        return
+    # Imported here: the statements read the accrual package (explain, rewards),
+    # so a module-level import would make the two packages import each other.
+    from systok.documents.statement_service import render_statements, week_statements
+
+    run, members = ctx.run, repo.count_rewards(ctx.session, ctx.run.id)
+    pending = week_statements(ctx.session, run, ctx.reports_dir)
+    ctx.after_commit.append(partial(render_statements, run, members, pending))
 
 
 HANDLERS: dict[Stage, StageHandler] = {

@@ -7,36 +7,17 @@ serves it only when ``reports.quarterly_published`` is true).
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 import typer
 
 from systok.cli.context import migrated_engine
+from systok.cli.files import write_file
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.core.language import DEFAULT_LANGUAGE, Language
-from systok.errors import ReportFileUnwritable
 
 console = make_console()
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a sibling temporary file, then an
-    atomic rename, so a reader never sees half a PDF.
-
-    Raises:
-        ReportFileUnwritable: naming ``--pdf`` and the reason.
-    """
-    partial = path.with_name(f".{path.name}.part")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise ReportFileUnwritable(
-            f"--pdf: cannot write {str(path)!r} ({error.strerror or error})"
-        ) from None
 
 
 def report_quarterly(
@@ -71,7 +52,7 @@ def report_quarterly(
         from systok.documents.quarterly import quarterly_pdf
 
         data = quarterly_pdf(report, lang or DEFAULT_LANGUAGE)
-        write_file(pdf, data)
+        write_file(pdf, data, "--pdf")
         if not as_json:
             console.print(f"wrote {pdf} ({len(data)} bytes, {(lang or DEFAULT_LANGUAGE).value})")
             return

@@ -3,12 +3,12 @@ proof of their reward, the same documents the API serves (docs/statement.md)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
 from systok.cli.context import migrated_engine
+from systok.cli.files import write_file
 from systok.cli.output import JSON_OPTION, make_console, print_json
 from systok.cli.run import parse_week
 from systok.core.language import Language
@@ -48,9 +48,7 @@ def statement(
         print_json(found.model_dump(mode="json"))
     if output is not None:
         data = render_statement(found, language or own_language)
-        temporary = output.with_name(output.name + ".tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, output)
+        write_file(output, data, "-o/--output")
         if not as_json:
             console.print(f"{member}, {iso_week}: {found.paid} STK → {output} ({len(data)} bytes)")
 

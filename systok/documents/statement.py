@@ -1,10 +1,11 @@
-"""The weekly statement as an A4 PDF, in Russian (default) or English.
+"""The weekly statement as an A4 PDF, in Russian or English (the caller picks).
 
 Renders a ``Statement`` (``statement_schemas``) and nothing else: every number on the
 page is a field of the model, so the PDF, ``systok statement --json`` and the API's
 JSON cannot disagree. Amounts are printed from the model's decimal text through
-integer base units (``statement_text.money``); the 12-week chart's bars are whole STK
-as integers (floored), labelled with the exact amounts. The document's date is the
+integer base units (``statement_text.money``); the 12-week chart
+(``statement_chart``) has bars of whole STK as integers (floored), labelled with the
+exact amounts (thinned when they would collide). The document's date is the
 week's close, so the same data gives the same bytes (``pdf.new_document``).
 """
 
@@ -13,23 +14,18 @@ from __future__ import annotations
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from systok.core.amount import parse_amount
 from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.core.weeks import IsoWeek
-from systok.documents.pdf import (
-    FONT_FAMILY,
-    add_mono_font,
-    chart_png,
-    new_document,
-    new_figure,
-    output_bytes,
-)
+from systok.documents.pdf import FONT_FAMILY, add_mono_font, new_document, output_bytes
+from systok.documents.statement_chart import history_chart
 from systok.documents.statement_schemas import Recommendation, Statement
 from systok.documents.statement_text import (
     event_name,
+    factor_text,
     grant_status,
     label,
     money,
+    noun,
     number,
     percent_of_bps,
 )
@@ -39,6 +35,8 @@ WIDTH_MM = 180
 CHART_HEIGHT_MM = 48
 ACCENT = (31, 78, 121)
 MUTED = (110, 110, 110)
+PRORATED_KINDS = frozenset({"unused_limit", "next_qualification"})
+"""Advice whose amount ``statement_advice`` scaled by the week's pro-rata factor."""
 
 
 def render_statement(statement: Statement, language: Language = DEFAULT_LANGUAGE) -> bytes:
@@ -95,12 +93,17 @@ def _header(pdf: FPDF, st: Statement, language: Language) -> None:
     pdf.cell(120, 8, f"{money(language, st.paid, st.scale)} STK", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     points = label(
-        language, "points_line", points=number(language, st.points), base_points=st.base_points
+        language,
+        "points_line",
+        points=number(language, st.points),
+        points_word=noun(language, "points", st.points),
+        base_points=st.base_points,
     )
     _paragraph(pdf, points)
     if st.paid != st.amount and st.prorata:
         amount = money(language, st.amount, st.scale)
-        _paragraph(pdf, label(language, "prorata", amount=amount, factor=st.prorata))
+        factor = factor_text(language, st.prorata)
+        _paragraph(pdf, label(language, "prorata", amount=amount, factor=factor))
     if not st.matches_stored:
         _paragraph(pdf, label(language, "mismatch", week=st.week))
 
@@ -163,6 +166,8 @@ def _formula(st: Statement, language: Language) -> str:
     c = st.coefficients
     values = {
         "base": st.base_points,
+        "base_word": noun(language, "base_points", st.base_points),
+        "points_word": noun(language, "points", st.points),
         "level_coef": number(language, c.level_coefficient),
         "level_name": c.level_name,
         "level": c.level,
@@ -199,34 +204,7 @@ def _comparison(pdf: FPDF, st: Statement, language: Language) -> None:
             ),
         )
     _heading(pdf, label(language, "history"), keep_mm=CHART_HEIGHT_MM)
-    pdf.image(_chart(st, language), w=WIDTH_MM, h=CHART_HEIGHT_MM)
-
-
-def _chart(st: Statement, language: Language) -> bytes:
-    """Bars of whole STK per week (integers: the floor of the paid units), the exact
-    amounts written above them; this week in the accent colour."""
-    figure = new_figure(width_mm=WIDTH_MM, height_mm=CHART_HEIGHT_MM)
-    axes = figure.add_subplot()
-    whole = 10**st.scale
-    heights = [parse_amount(week.paid, st.scale) // whole for week in st.history]
-    names = [week.week[-3:] for week in st.history]
-    colours = ["#9db6cf"] * (len(heights) - 1) + ["#1f4e79"]
-    bars = axes.bar(range(len(heights)), heights, color=colours, width=0.7)
-    texts = [_short(language, week.paid) for week in st.history]
-    axes.bar_label(bars, labels=texts, fontsize=6, padding=1)
-    axes.set_xticks(range(len(names)), names, fontsize=6)
-    axes.tick_params(axis="y", labelsize=6)
-    axes.set_ylabel(label(language, "chart_axis"), fontsize=7)
-    axes.margins(y=0.18)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    return chart_png(figure)
-
-
-def _short(language: Language, amount: str) -> str:
-    """A bar's label: the exact amount without trailing zeros (``76,5``), none for 0."""
-    trimmed = amount.rstrip("0").rstrip(".")
-    return "" if trimmed == "0" else number(language, trimmed)
+    pdf.image(history_chart(st, language, WIDTH_MM, CHART_HEIGHT_MM), w=WIDTH_MM, h=CHART_HEIGHT_MM)
 
 
 def _vesting(pdf: FPDF, st: Statement, language: Language) -> None:
@@ -241,7 +219,7 @@ def _vesting(pdf: FPDF, st: Statement, language: Language) -> None:
                 language,
                 "vesting_line",
                 amount=money(language, part.amount, st.scale),
-                type=event_name(language, part.event_type),
+                type_mid=event_name(language, part.event_type, mid_sentence=True),
                 on=part.unlock_on,
                 status=grant_status(language, part.status),
             ),
@@ -264,6 +242,7 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
     """One recommendation in words."""
     values: dict[str, object] = {
         "type": event_name(language, item.event_type or ""),
+        "type_mid": event_name(language, item.event_type or "", mid_sentence=True),
         "count": item.count,
         "amount": money(language, item.amount, st.scale) if item.amount else "",
         "weeks": item.weeks,
@@ -272,12 +251,17 @@ def advice_text(item: Recommendation, st: Statement, language: Language) -> str:
         "level_name": item.level_name,
         "on": item.on,
         "days": item.days,
+        "days_word": noun(language, "days", item.days or 0),
+        "count_points_word": noun(language, "points", item.count or 0),
         "rate": percent_of_bps(language, item.rate_bps or 0),
     }
     key: str = item.kind
     if item.kind == "inactivity_tier" and not item.rate_bps:
         key = "inactivity_warn"
-    return label(language, key, **values)
+    text = label(language, key, **values)
+    if st.prorata and item.kind in PRORATED_KINDS:
+        text += " " + label(language, "advice_prorata", factor=factor_text(language, st.prorata))
+    return text
 
 
 def _proof(pdf: FPDF, st: Statement, language: Language, mono: str) -> None:

@@ -18,12 +18,17 @@ member's own week produce, and the renderer words it in the member's language.
 * **Vesting**: each held part of this week's reward with its release day.
 * **Inactivity**: each slashing tier that moves tokens or warns, with the day it
   starts if the member is not active again after ``last_active_day``.
+
+When the week was scaled pro rata (the pool could not pay every reward in full), the
+amounts of the unused-limit and next-qualification advice are scaled by the same
+factor, floored (``prorated``): advice must not promise what the pool did not pay.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from systok.core.amount import format_amount
 from systok.core.policy import Policy, RankLadder, WeightedDailyCaps
@@ -32,7 +37,17 @@ from systok.core.scoring.table import exact_arithmetic, points_to_units
 from systok.documents.statement_schemas import Recommendation, VestingPart
 
 
-def unused_limits(policy: Policy, score: WeeklyScore) -> list[Recommendation]:
+def prorated(units: int, factor: Fraction | None) -> int:
+    """``units`` times the week's pro-rata factor, floored (the remainder stays unpaid
+    advice: it is never rounded up); unchanged when the week was not scaled."""
+    if factor is None:
+        return units
+    return units * factor.numerator // factor.denominator
+
+
+def unused_limits(
+    policy: Policy, score: WeeklyScore, factor: Fraction | None = None
+) -> list[Recommendation]:
     """Unused daily slots of the rewarded types the member did this week, over the
     week's paid days, and their value.
 
@@ -58,6 +73,7 @@ def unused_limits(policy: Policy, score: WeeklyScore) -> list[Recommendation]:
                     slots += free
                     points += free * rule.weight * day.coefficient * consistency
             units, _ = points_to_units(policy, points)
+        units = prorated(units, factor)
         if units > 0:
             found.append((units, name, slots))
     found.sort(key=lambda item: (-item[0], item[1]))
@@ -96,7 +112,9 @@ def streak_advice(policy: Policy, score: WeeklyScore) -> list[Recommendation]:
     return advice
 
 
-def next_qualification(policy: Policy, score: WeeklyScore) -> list[Recommendation]:
+def next_qualification(
+    policy: Policy, score: WeeklyScore, factor: Fraction | None = None
+) -> list[Recommendation]:
     """The next qualification level above the week's last day's and what this week's
     counted events would have paid under it (weighted_daily_caps), or the rank the
     ladder carries into next week (rank_ladder)."""
@@ -122,6 +140,7 @@ def next_qualification(policy: Policy, score: WeeklyScore) -> list[Recommendatio
     with exact_arithmetic():
         points = score.base_points * level.coefficient * score.consistency.coefficient
         units, _ = points_to_units(policy, points)
+    units = prorated(units, factor)
     return [
         Recommendation(
             kind="next_qualification",
@@ -166,13 +185,18 @@ def inactivity_tiers(policy: Policy, last_active: date | None) -> list[Recommend
 
 
 def recommendations(
-    policy: Policy, score: WeeklyScore, parts: list[VestingPart], last_active: date | None
+    policy: Policy,
+    score: WeeklyScore,
+    parts: list[VestingPart],
+    last_active: date | None,
+    factor: Fraction | None = None,
 ) -> list[Recommendation]:
-    """Every recommendation of the statement, in the order the PDF shows them."""
+    """Every recommendation of the statement, in the order the PDF shows them
+    (``factor``: the week's pro-rata factor, None when it was paid in full)."""
     return [
-        *unused_limits(policy, score),
+        *unused_limits(policy, score, factor),
         *streak_advice(policy, score),
-        *next_qualification(policy, score),
+        *next_qualification(policy, score, factor),
         *vesting_releases(parts),
         *inactivity_tiers(policy, last_active),
     ]

@@ -7,9 +7,12 @@ what surrounds it — the vesting parts, the Merkle proof against the run's rewa
 previous week (explained the same way), the last 12 weeks' paid totals, the last
 active day — and the recommendations ``statement_advice`` computes from the rules.
 
-Functions take the caller's session and never commit. The weekly run's report stage
-calls ``write_week_statements`` with the tree and the activity it read once for the
-whole week, so a week of n members costs n statements, not n² hashes.
+Functions take the caller's session and never commit. The weekly run's notify stage
+(after the week is paid, so the files say "paid") assembles every member's statement
+with ``week_statements`` — the tree and the activity read once for the whole week, so
+a week of n members costs n statements, not n² hashes — and renders them with
+``render_statements`` after its unit of work commits, so no transaction stays open
+while PDFs are drawn; one member's failure is logged and counted, never fatal.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +55,14 @@ from systok.economy.members import require_member
 from systok.economy.service import reward_status
 from systok.errors import RewardNotFound, RunError
 from systok.notify import service as notify_service
+from systok.observability.logs import get_logger
 from systok.policy_files import load_policy
 from systok.quarter.repository import last_activity_days
 
 HISTORY_WEEKS = 12
 """Weeks in the statement's chart, this one included."""
+
+log = get_logger("statements")
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
@@ -158,7 +165,9 @@ def assemble(session: Session, context: WeekContext, member_id: str) -> Statemen
             change=format_amount(paid_units - (previous_paid or 0), scale),
         ),
         history=_history(session, member_id, week, scale),
-        recommendations=recommendations(policy, score, parts, last_active),
+        recommendations=recommendations(
+            policy, score, parts, last_active, Fraction(run.prorata) if run.prorata else None
+        ),
         notes=list(score.notes),
         last_active_on=last_active.isoformat() if last_active else None,
     )
@@ -235,24 +244,86 @@ def statement_file(folder: Path, week: str, policy_version: str, member_id: str)
     return folder / "statements" / f"{week}-{policy_version}" / f"{name}.pdf"
 
 
-def write_week_statements(session: Session, run: Any, folder: Path) -> int:
-    """Write every rewarded member's statement of ``run`` under ``folder``; the count.
+@dataclass(frozen=True)
+class PendingStatement:
+    """One member's statement assembled from the database, waiting to be rendered."""
 
-    Each statement is in the member's own language (their notification profile;
-    Russian when they never chose). Idempotent: the bytes depend only on the stored
-    data, and each file is written to a temporary name and renamed, so a crash leaves
-    whole files or none.
+    member_id: str
+    path: Path
+    statement: Statement
+    language: Language
+
+
+@dataclass(frozen=True)
+class StatementsWritten:
+    """What writing a run's statements did: files written, members that failed."""
+
+    written: int
+    failed: int
+
+
+def week_statements(session: Session, run: Any, folder: Path) -> list[PendingStatement]:
+    """Every rewarded member's statement of ``run``, assembled (all the database reads),
+    for ``render_statements`` to render without a transaction open.
+
+    A member whose statement cannot be assembled is logged and left out, so one member
+    never stops the others (``render_statements`` counts them as failed).
     """
     members = [r.member_id for r in accrual_repo.run_rewards(session, run.id)]
     context = week_context(session, run, members)
+    pending: list[PendingStatement] = []
     for member_id in members:
-        statement = assemble(session, context, member_id)
+        try:
+            statement = assemble(session, context, member_id)
+        except Exception as error:  # isolated: one member's failure is counted, not fatal
+            _log_failure(run, member_id, "assemble", error)
+            continue
         path = statement_file(folder, run.week, run.policy_version, member_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(render_statement(statement, member_language(session, member_id)))
-        os.replace(temporary, path)
-    return len(members)
+        pending.append(
+            PendingStatement(member_id, path, statement, member_language(session, member_id))
+        )
+    return pending
+
+
+def render_statements(run: Any, members: int, pending: list[PendingStatement]) -> StatementsWritten:
+    """Render and write each assembled statement; a failure is logged and counted and
+    the others still written (``members`` is how many were to be written, so those
+    ``week_statements`` could not assemble count as failed too).
+
+    Idempotent: the bytes depend only on the stored data, and each file is written to a
+    temporary name and renamed, so a crash leaves whole files or none.
+    """
+    written = 0
+    for item in pending:
+        try:
+            item.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = item.path.with_name(item.path.name + ".tmp")
+            temporary.write_bytes(render_statement(item.statement, item.language))
+            os.replace(temporary, item.path)
+        except Exception as error:  # isolated: one member's failure is counted, not fatal
+            _log_failure(run, item.member_id, "render", error)
+            continue
+        written += 1
+    result = StatementsWritten(written=written, failed=members - written)
+    log.info(
+        "weekly statements written",
+        extra={"run_id": run.id, "week": run.week, "written": written, "failed": result.failed},
+    )
+    return result
+
+
+def _log_failure(run: Any, member_id: str, step: str, error: Exception) -> None:
+    log.error(
+        "weekly statement failed",
+        extra={
+            "run_id": run.id,
+            "week": run.week,
+            "member": member_id,
+            "step": step,
+            "error": type(error).__name__,
+            "reason": str(error)[:1000],
+        },
+    )
 
 
 def member_language(session: Session, member_id: str) -> Language:

@@ -20,8 +20,10 @@ LABELS: dict[Language, dict[str, str]] = {
         "status_paid": "выплачено",
         "status_pending": "ожидает выплаты",
         "earned": "Начислено за неделю",
-        "points_line": "{points} баллов (базовых {base_points})",
+        "points_line": "{points} {points_word} (базовых {base_points})",
         "prorata": "До пропорционального уменьшения {amount} STK; коэффициент {factor}",
+        "advice_prorata": "(Сумма уже умножена на коэффициент этой недели {factor}: "
+        "пул наград не покрыл все начисления.)",
         "mismatch": "Внимание: пересчёт не совпал с сохранённой наградой — запустите "
         "systok verify week {week}.",
         "explained": "Объяснение начисления",
@@ -35,11 +37,12 @@ LABELS: dict[Language, dict[str, str]] = {
         "col_base": "Баллы",
         "col_previous": "Баллы пред. нед.",
         "total": "Итого",
-        "formula_weighted": "{base} базовых баллов × {level_coef} (квалификация «{level_name}», "
+        "formula_weighted": "{base} {base_word} × {level_coef} (квалификация «{level_name}», "
         "уровень {level}) × {consistency} (постоянство: {streak} нед. подряд) = {points} "
-        "баллов → {amount} STK",
-        "formula_rank": "{base} базовых баллов × множитель ранга {level_coef} («{level_name}», "
-        "уровень {level}), с дневным потолком ранга = {points} баллов → {amount} STK. {change}",
+        "{points_word} → {amount} STK",
+        "formula_rank": "{base} {base_word} × множитель ранга {level_coef} («{level_name}», "
+        "уровень {level}), с дневным потолком ранга = {points} {points_word} → "
+        "{amount} STK. {change}",
         "rank_rise": "Активность каждый день: на следующей неделе ранг поднимется.",
         "rank_hold": "На следующей неделе ранг сохранится.",
         "rank_fall": "Мало активных дней: на следующей неделе ранг снизится.",
@@ -51,7 +54,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "chart_axis": "STK",
         "vesting": "Заморозка (vesting)",
         "vesting_none": "Все токены недели зачислены сразу: замороженных частей нет.",
-        "vesting_line": "{amount} STK за {type}: до {on} ({status})",
+        "vesting_line": "{amount} STK за {type_mid}: до {on} ({status})",
         "advice": "Ещё можно заработать",
         "advice_none": "Рекомендаций нет: все лимиты использованы.",
         "unused_limit": "{type}: свободных мест в дневных лимитах оплаченных дней — {count}; "
@@ -63,13 +66,13 @@ LABELS: dict[Language, dict[str, str]] = {
         "next_qualification": "Следующая квалификация — «{level_name}» (уровень {level}, "
         "×{coefficient}): та же неделя принесла бы {amount} STK.",
         "rank_next": "Ранг на следующей неделе: «{level_name}», множитель ×{coefficient}, "
-        "не больше {count} баллов в день.",
-        "vesting_release": "{amount} STK за {type} заморожены до {on}: тогда они будут "
+        "не больше {count} {count_points_word} в день.",
+        "vesting_release": "{amount} STK за {type_mid} заморожены до {on}: тогда они будут "
         "зачислены или отменены.",
-        "inactivity_tier": "Если не проявлять активность до {on} ({days} дней без "
+        "inactivity_tier": "Если не проявлять активность до {on} ({days} {days_word} без "
         "активности): при закрытии квартала {rate} % доступного баланса перейдёт в пул "
         "наград.",
-        "inactivity_warn": "Если не проявлять активность до {on} ({days} дней): "
+        "inactivity_warn": "Если не проявлять активность до {on} ({days} {days_word}): "
         "предупреждение о неактивности.",
         "last_active": "Последняя активность: {on}.",
         "notes": "Примечания",
@@ -92,8 +95,10 @@ LABELS: dict[Language, dict[str, str]] = {
         "status_paid": "paid",
         "status_pending": "pending payout",
         "earned": "Earned this week",
-        "points_line": "{points} points ({base_points} base)",
+        "points_line": "{points} {points_word} ({base_points} base)",
         "prorata": "Before pro rata {amount} STK; factor {factor}",
+        "advice_prorata": "(Already times this week's pro rata factor {factor}: the "
+        "rewards pool could not pay every reward in full.)",
         "mismatch": "Warning: re-scoring does not match the stored reward; run "
         "systok verify week {week}.",
         "explained": "How it was computed",
@@ -107,11 +112,12 @@ LABELS: dict[Language, dict[str, str]] = {
         "col_base": "Points",
         "col_previous": "Prev. week points",
         "total": "Total",
-        "formula_weighted": "{base} base points × {level_coef} (qualification “{level_name}”, "
+        "formula_weighted": "{base} {base_word} × {level_coef} (qualification “{level_name}”, "
         "level {level}) × {consistency} (consistency: {streak} weeks in a row) = {points} "
-        "points → {amount} STK",
-        "formula_rank": "{base} base points × rank multiplier {level_coef} (“{level_name}”, "
-        "level {level}), within the rank's daily cap = {points} points → {amount} STK. {change}",
+        "{points_word} → {amount} STK",
+        "formula_rank": "{base} {base_word} × rank multiplier {level_coef} (“{level_name}”, "
+        "level {level}), within the rank's daily cap = {points} {points_word} → "
+        "{amount} STK. {change}",
         "rank_rise": "Active every day: the rank rises next week.",
         "rank_hold": "The rank holds next week.",
         "rank_fall": "Too few active days: the rank falls next week.",
@@ -123,7 +129,7 @@ LABELS: dict[Language, dict[str, str]] = {
         "chart_axis": "STK",
         "vesting": "Vesting",
         "vesting_none": "The whole reward was paid at once: nothing is frozen.",
-        "vesting_line": "{amount} STK of {type}: until {on} ({status})",
+        "vesting_line": "{amount} STK of {type_mid}: until {on} ({status})",
         "advice": "How to earn more",
         "advice_none": "No recommendations: every limit was used.",
         "unused_limit": "{type}: {count} daily-limit slots unused on paid days, worth "
@@ -135,12 +141,12 @@ LABELS: dict[Language, dict[str, str]] = {
         "next_qualification": "Next qualification: “{level_name}” (level {level}, "
         "×{coefficient}); the same week would have paid {amount} STK.",
         "rank_next": "Rank next week: “{level_name}”, multiplier ×{coefficient}, at most "
-        "{count} points a day.",
-        "vesting_release": "{amount} STK of {type} are frozen until {on}: then they are "
+        "{count} {count_points_word} a day.",
+        "vesting_release": "{amount} STK of {type_mid} are frozen until {on}: then they are "
         "released or cancelled.",
-        "inactivity_tier": "Inactive until {on} ({days} days without activity): at the "
+        "inactivity_tier": "Inactive until {on} ({days} {days_word} without activity): at the "
         "quarter's close {rate} % of the available balance moves to the rewards pool.",
-        "inactivity_warn": "Inactive until {on} ({days} days): an inactivity warning.",
+        "inactivity_warn": "Inactive until {on} ({days} {days_word}): an inactivity warning.",
         "last_active": "Last activity: {on}.",
         "notes": "Notes",
         "verify": "Check it yourself: the policy and the inclusion proof",
@@ -169,6 +175,8 @@ EVENT_NAMES: dict[Language, dict[str, str]] = {
         "ProjectMilestoneCompleted": "Этапы проектов",
         "PeerReviewCompleted": "Взаимные проверки",
         "PageView": "Просмотры страниц",
+        "MentorSessionCompleted": "Занятия с наставником",
+        "ReferralConverted": "Приглашённые участники",
     },
     Language.EN: {
         "SectionCompleted": "Sections read",
@@ -182,6 +190,8 @@ EVENT_NAMES: dict[Language, dict[str, str]] = {
         "ProjectMilestoneCompleted": "Project milestones",
         "PeerReviewCompleted": "Peer reviews",
         "PageView": "Page views",
+        "MentorSessionCompleted": "Mentoring sessions",
+        "ReferralConverted": "Referrals converted",
     },
 }
 
@@ -197,9 +207,60 @@ def label(language: Language, key: str, **values: object) -> str:
     return LABELS[language][key].format(**values)
 
 
-def event_name(language: Language, event_type: str) -> str:
-    """An event type in words (its own name when the table does not know it)."""
-    return EVENT_NAMES[language].get(event_type, event_type)
+def event_name(language: Language, event_type: str, mid_sentence: bool = False) -> str:
+    """An event type in words (its own name when the table does not know it).
+
+    ``mid_sentence``: the name as it reads inside a sentence — its first letter lower
+    case («за взаимные проверки», not «за Взаимные проверки»); a type the table does
+    not know keeps its own spelling (it is an identifier).
+    """
+    name = EVENT_NAMES[language].get(event_type)
+    if name is None:
+        return event_type
+    return name[0].lower() + name[1:] if mid_sentence else name
+
+
+def plural_ru(count: int, one: str, few: str, many: str) -> str:
+    """The Russian form of a noun after the whole number ``count``: ``one`` after 1,
+    21, 31, …, 101 (but not 11), ``few`` after 2–4, 22–24, … (but not 12–14), ``many``
+    otherwise (0, 5–20, 25–30, 111, …)."""
+    last_two, last = abs(count) % 100, abs(count) % 10
+    if last == 1 and last_two != 11:
+        return one
+    if 2 <= last <= 4 and not 12 <= last_two <= 14:
+        return few
+    return many
+
+
+_NOUNS: dict[Language, dict[str, tuple[str, str, str]]] = {
+    Language.RU: {
+        "points": ("балл", "балла", "баллов"),
+        "base_points": ("базовый балл", "базовых балла", "базовых баллов"),
+        "days": ("день", "дня", "дней"),
+    },
+    Language.EN: {
+        "points": ("point", "points", "points"),
+        "base_points": ("base point", "base points", "base points"),
+        "days": ("day", "days", "days"),
+    },
+}
+
+
+def noun(language: Language, key: str, amount: int | str) -> str:
+    """The noun ``key`` (``points``, ``base_points``, ``days``) agreeing with
+    ``amount``: an integer, or an exact decimal text (``"1584"``, ``"12.5"``).
+
+    A number with a non-zero fraction takes the genitive singular in Russian
+    («1,5 балла») and the plural in English; a whole number, ``plural_ru`` / 1 → one.
+    """
+    one, few, many = _NOUNS[language][key]
+    whole, _, fraction = str(amount).partition(".")
+    if fraction.strip("0"):
+        return few if language is Language.RU else many
+    count = int(whole)
+    if language is Language.RU:
+        return plural_ru(count, one, few, many)
+    return one if count == 1 else many
 
 
 def grant_status(language: Language, status: str) -> str:
@@ -238,6 +299,16 @@ def number(language: Language, text: str) -> str:
     digits = whole.lstrip("-")
     grouped_whole = grouped(int(digits)) if digits.isdigit() else digits
     return f"{sign}{grouped_whole}{_DECIMAL_MARK[language] + fraction if dot else ''}"
+
+
+def factor_text(language: Language, fraction: str, places: int = 6) -> str:
+    """A pro-rata factor stored as an exact fraction (``"5/6"``) as a decimal of
+    ``places`` digits, floored so it never overstates: ``0,833333``. Integer
+    arithmetic only (``n × 10^places // d``)."""
+    numerator, _, denominator = fraction.partition("/")
+    scaled = int(numerator) * 10**places // int(denominator or "1")
+    whole, rest = divmod(scaled, 10**places)
+    return f"{whole}{_DECIMAL_MARK[language]}{rest:0{places}d}"
 
 
 def percent_of_bps(language: Language, rate_bps: int) -> str:

@@ -65,7 +65,7 @@ class ReportNotPublished(ReportError):
 
 
 class ReportFileUnwritable(ReportError):
-    """``report quarterly --pdf FILE``: the file cannot be written (no such directory, no
-    permission); nothing is left behind."""
+    """``report quarterly --pdf FILE`` or ``statement -o FILE``: the file cannot be
+    written (no such directory, no permission); nothing is left behind."""
 
     exit_code = 73  # EX_CANTCREAT

@@ -134,7 +134,7 @@ def test_the_pdf_shows_the_numbers_in_both_languages(engine, tmp_path):
     flat = " ".join(text.split())
     assert "1 584,000000 STK" in flat
     assert "960 базовых баллов × 1,5 (квалификация «Практик», уровень 3) × 1,10" in flat
-    assert "= 1 584 баллов → 1 584,000000 STK" in flat
+    assert "= 1 584 балла → 1 584,000000 STK" in flat and "1 584 балла (базовых 960)" in flat
     assert "Выполненные задания 3 3 0 0 100 5 300" in flat
     assert "+1 505,250000 STK" in flat and "5 280,000000 STK" in flat
     assert "ОБЪЯСНЕНИЕ НАЧИСЛЕНИЯ" in flat and "ЕЩЁ МОЖНО ЗАРАБОТАТЬ" in flat  # Ъ, Щ, Ё

@@ -81,7 +81,8 @@ def test_the_run_writes_every_members_statement(settled_cli: Path):
     pdf = folder / "2026-W05-stk-2025-12" / "m1.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout
     flat = " ".join(text.decode().split())
-    assert "1 584,000000 STK" in flat and "ожидает выплаты" in flat  # written before post
+    assert "1 584,000000 STK" in flat and "выплачено" in flat  # written once paid
+    assert "ожидает выплаты" not in flat
 
 
 @pytest.mark.usefixtures("poppler")
@@ -107,3 +108,19 @@ def test_statements_speak_the_members_profile_language(cli_on, monkeypatch, tmp_
     russian = tmp_path / "ru.pdf"
     assert main(["statement", "m1", "2026-W05", "--lang", "ru", "-o", str(russian)]) == 0
     assert "1 584,000000 STK" in text_of(russian)
+
+
+def test_statement_to_a_missing_folder_is_refused_cleanly(settled_cli, capsys):
+    """``-o`` into a folder that does not exist: exit 73 (EX_CANTCREAT) naming the
+    option and the reason, not 70; nothing is written, no partial file left. (A path
+    that is a directory is a usage error, 2, before anything is read.)"""
+    missing = settled_cli / "missing" / "x.pdf"
+    assert main(["statement", "m1", "2026-W05", "-o", str(missing)]) == 73
+    err = capsys.readouterr().err
+    assert "-o/--output: cannot write" in err and "x.pdf" in err
+    assert not missing.parent.exists()
+    folder = settled_cli / "a-folder.pdf"
+    folder.mkdir()
+    assert main(["statement", "m1", "2026-W05", "-o", str(folder)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in settled_cli.iterdir() if p.name.startswith(".")) == []

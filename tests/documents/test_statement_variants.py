@@ -1,5 +1,6 @@
 """Statements beyond the golden member: vesting and a two-leaf proof, the rank ladder,
-and the run's statements (written by the report stage, rewritten byte for byte).
+and the run's statements (written by the notify stage once paid, rewritten byte for
+byte; one member's failure is counted and blocks nobody).
 
 Vesting (``tests.accrual.test_vesting_run.setup``): m1 and m2, level 1 (×1.0), each with
 one section (50) and one peer review (150) on Tuesday 2026-01-27: 200 × 1.0 × 1.00 =
@@ -9,6 +10,7 @@ one section (50) and one peer review (150) on Tuesday 2026-01-27: 200 × 1.0 × 
 
 from __future__ import annotations
 
+import logging
 import subprocess
 
 import pytest
@@ -20,9 +22,11 @@ from systok.core.merkle import leaf_hash, node_hash
 from systok.db.engine import run_transaction
 from systok.documents.statement import render_statement
 from systok.documents.statement_service import (
+    StatementsWritten,
     member_statement,
+    render_statements,
     statement_file,
-    write_week_statements,
+    week_statements,
 )
 from tests.accrual.test_rank_ladder_run import POLICY as RANK_POLICY
 from tests.accrual.test_rank_ladder_run import WEEKS as RANK_WEEKS
@@ -52,11 +56,12 @@ def test_vesting_parts_and_a_two_leaf_proof(engine, tmp_path):
     assert st.proof.root == st.proof.stored_root == root.hex() and st.proof.verified
     written = statement_file(tmp_path, str(WEEK), POLICY.version, "m1")
     flat = _flat(written)
-    assert "150,000000 STK за Взаимные проверки: до 2026-03-04 (заморожено)" in flat
+    assert "150,000000 STK за взаимные проверки: до 2026-03-04 (заморожено)" in flat
     assert m2_leaf.hex() in flat
 
 
-def test_the_report_stage_rewrites_the_same_bytes(engine, tmp_path):
+@pytest.mark.usefixtures("poppler")
+def test_the_run_writes_paid_statements_and_rewrites_the_same_bytes(engine, tmp_path):
     setup(engine)
     WeeklyRun(engine, POLICY, reports_dir=tmp_path, write_statements=True).run(WEEK)
     files = sorted((tmp_path / "statements").rglob("*.pdf"))
@@ -65,14 +70,13 @@ def test_the_report_stage_rewrites_the_same_bytes(engine, tmp_path):
 
     def again(session):
         run = accrual_repo.find_run(session, str(WEEK), POLICY.version)
-        return write_week_statements(session, run, tmp_path)
+        return render_statements(run, 2, week_statements(session, run, tmp_path))
 
-    assert run_transaction(engine, again) == 2
-    # Written before posting, the run's files say "pending"; rewritten now, "paid":
-    # everything else is the same data, so regenerating twice more is byte-identical.
-    now = [f.read_bytes() for f in files]
-    assert run_transaction(engine, again) == 2
-    assert [f.read_bytes() for f in files] == now and len(before) == 2
+    assert run_transaction(engine, again) == StatementsWritten(written=2, failed=0)
+    # Written after the week is paid, the run's files already say "paid": regenerating
+    # them from the same data is byte-identical.
+    assert [f.read_bytes() for f in files] == before
+    assert "выплачено" in _flat(files[0]) and "ожидает выплаты" not in _flat(files[0])
 
 
 def test_odd_member_ids_cannot_leave_the_folder(tmp_path):
@@ -106,11 +110,11 @@ def test_a_rank_ladder_statement(engine, tmp_path, monkeypatch):
         assert words in _flat(path)
 
 
-def test_a_failing_statement_fails_the_stage_and_a_resume_writes_them_all(
-    engine, tmp_path, monkeypatch
-):
-    """m2's statement fails: the report stage does not commit (no root, stage still
-    ``report``), m1's file is whole, and the resumed run writes both."""
+@pytest.mark.usefixtures("poppler")
+def test_a_failing_statement_is_counted_and_blocks_nothing(engine, tmp_path, monkeypatch, caplog):
+    """m2's statement fails to render: the run still pays and finishes (stage ``done``,
+    root stored, both members paid on the ledger), m1's file is whole and says "paid",
+    no temporary file is left, and the stage logs one failure naming m2."""
     from systok.documents import statement_service
 
     setup(engine)
@@ -122,13 +126,40 @@ def test_a_failing_statement_fails_the_stage_and_a_resume_writes_them_all(
         return real(statement, language)
 
     monkeypatch.setattr(statement_service, "render_statement", fail_on_m2)
-    with pytest.raises(RuntimeError, match="disk full"):
-        WeeklyRun(engine, POLICY, reports_dir=tmp_path, write_statements=True).run(WEEK)
-    run = run_transaction(engine, lambda s: accrual_repo.find_run(s, str(WEEK), POLICY.version))
-    assert run is not None and (run.stage, run.merkle_root) == ("report", None)
-    folder = tmp_path / "statements" / f"{WEEK}-{POLICY.version}"
-    assert sorted(p.name for p in folder.iterdir()) == ["m1.pdf"]
-    monkeypatch.setattr(statement_service, "render_statement", real)
+    caplog.set_level(logging.INFO)
     summary = WeeklyRun(engine, POLICY, reports_dir=tmp_path, write_statements=True).run(WEEK)
     assert summary.stage == "done" and summary.merkle_root
-    assert sorted(p.name for p in folder.iterdir()) == ["m1.pdf", "m2.pdf"]
+    folder = tmp_path / "statements" / f"{WEEK}-{POLICY.version}"
+    assert sorted(p.name for p in folder.iterdir()) == ["m1.pdf"]
+    assert "выплачено" in _flat(folder / "m1.pdf")
+    failures = [r for r in caplog.records if r.getMessage() == "weekly statement failed"]
+    assert [(r.member, r.step, r.error) for r in failures] == [("m2", "render", "RuntimeError")]
+    totals = [r for r in caplog.records if r.getMessage() == "weekly statements written"]
+    assert [(r.written, r.failed) for r in totals] == [(1, 1)]
+    paid = run_transaction(engine, lambda s: statement_service.member_statement(s, "m2", str(WEEK)))
+    assert (paid.status, paid.paid) == ("paid", "200.000000")
+
+
+def test_a_statement_that_cannot_be_assembled_is_counted(engine, tmp_path, monkeypatch):
+    """Assembling m1's statement fails: m2's is still written; 2 members, 1 written,
+    1 failed."""
+    from systok.documents import statement_service
+
+    setup(engine)
+    WeeklyRun(engine, POLICY, reports_dir=tmp_path).run(WEEK)
+    real = statement_service.assemble
+
+    def fail_on_m1(session, context, member_id):
+        if member_id == "m1":
+            raise RuntimeError("no data")
+        return real(session, context, member_id)
+
+    monkeypatch.setattr(statement_service, "assemble", fail_on_m1)
+
+    def write(session):
+        run = accrual_repo.find_run(session, str(WEEK), POLICY.version)
+        return render_statements(run, 2, week_statements(session, run, tmp_path))
+
+    assert run_transaction(engine, write) == StatementsWritten(written=1, failed=1)
+    folder = tmp_path / "statements" / f"{WEEK}-{POLICY.version}"
+    assert sorted(p.name for p in folder.iterdir()) == ["m2.pdf"]
