@@ -256,9 +256,9 @@ def noun(language: Language, key: str, amount: int | str) -> str:
     one, few, many = _NOUNS[language][key]
     whole, _, fraction = str(amount).partition(".")
     if fraction.strip("0"):
-        return few if language is Language.RU else many
+        return few if language == Language.RU else many
     count = int(whole)
-    if language is Language.RU:
+    if language == Language.RU:
         return plural_ru(count, one, few, many)
     return one if count == 1 else many
 
