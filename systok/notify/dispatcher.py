@@ -106,39 +106,74 @@ def backoff_seconds(rule: RetryRule, attempts: int, asked_seconds: int | None = 
 def dispatch_once(
     engine: Engine, channels: Sender | Channels, rule: RetryRule, *, limit: int
 ) -> DispatchSummary:
-    """Claim up to ``limit`` due messages, send them, and mark each."""
+    """Claim up to ``limit`` due messages, send them, and mark each.
+
+    Just before each send the claim is renewed (``lease_until_us = now + lease``, the
+    claim's new token) only if it is still ours and has time left: a batch that takes
+    longer than the lease loses its later messages to other dispatchers instead of
+    sending them a second time. A mark that finds the claim gone counts as ``lost``,
+    not ``sent``.
+    """
     send = channels.send if isinstance(channels, Channels) else channels
     summary = DispatchSummary()
     now = clock.now_us()
-    lease_until = now + rule.lease_seconds * MICROS_PER_SECOND
     claimed = run_transaction(
         engine,
-        lambda s: repo.claim_due(s, now_us=now, lease_until_us=lease_until, limit=limit),
+        lambda s: repo.claim_due(s, now_us=now, lease_until_us=_lease(rule, now), limit=limit),
     )
     summary.claimed = len(claimed)
     for row in claimed:
         message = repo.as_message(row)
+        token = _renewed(engine, rule, message.id, int(row.lease_until_us))
+        if token is None:
+            summary.lost += 1
+            continue
         try:
             send(message)
         except DeliveryFailed as failure:
-            outcome = _failed(engine, rule, message, failure)
+            outcome = _failed(engine, rule, message, token, failure)
             summary.parked += outcome is OutboxStatus.PARKED
             summary.deferred += outcome is OutboxStatus.PENDING
+            summary.lost += outcome is None
             continue
-        _mark_sent(engine, message, clock.now_us())
-        summary.sent += 1
+        if _mark_sent(engine, message, token, clock.now_us()):
+            summary.sent += 1
+        else:
+            summary.lost += 1
     return summary
 
 
-def _mark_sent(engine: Engine, message: OutboxMessage, done_at_us: int) -> None:
-    """Record the send; a claim lost meanwhile (lease ran out, another dispatcher took
-    the row) leaves the row to that dispatcher."""
-    run_transaction(engine, lambda s: repo.mark_sent(s, message.id, message.attempts, done_at_us))
+def _lease(rule: RetryRule, now_us: int) -> int:
+    return now_us + rule.lease_seconds * MICROS_PER_SECOND
+
+
+def _renewed(engine: Engine, rule: RetryRule, message_id: int, token_us: int) -> int | None:
+    """The claim's new token after renewing it, or None when it is no longer ours."""
+    now = clock.now_us()
+    renewed_until = _lease(rule, now)
+    kept = run_transaction(
+        engine,
+        lambda s: repo.renew_claim(
+            s, message_id, token_us, now_us=now, lease_until_us=renewed_until
+        ),
+    )
+    return renewed_until if kept else None
+
+
+def _mark_sent(engine: Engine, message: OutboxMessage, token_us: int, done_at_us: int) -> bool:
+    """Record the send; False when the claim was lost meanwhile (the send outlived the
+    lease and another dispatcher took the row): the row is that dispatcher's now."""
+    return run_transaction(engine, lambda s: repo.mark_sent(s, message.id, token_us, done_at_us))
 
 
 def _failed(
-    engine: Engine, rule: RetryRule, message: OutboxMessage, failure: DeliveryFailed
-) -> OutboxStatus:
+    engine: Engine,
+    rule: RetryRule,
+    message: OutboxMessage,
+    token_us: int,
+    failure: DeliveryFailed,
+) -> OutboxStatus | None:
+    """Mark a failed send; the status it got, or None when the claim was lost."""
     now = clock.now_us()
     reason = failure.reason[:2000]
     if isinstance(failure, DeliveryRefused):
@@ -150,10 +185,10 @@ def _failed(
         asked = failure.retry_after_seconds if isinstance(failure, DeliveryDeferred) else None
         wait = backoff_seconds(rule, message.attempts, asked)
         status, due = OutboxStatus.PENDING, now + wait * MICROS_PER_SECOND
-    run_transaction(
+    marked = run_transaction(
         engine,
         lambda s: repo.mark_failed(
-            s, message.id, message.attempts, status=status, next_attempt_at_us=due, error=reason
+            s, message.id, token_us, status=status, next_attempt_at_us=due, error=reason
         ),
     )
-    return status
+    return status if marked else None
