@@ -37,6 +37,9 @@ TELEGRAM_CHAT_PATTERN = r"^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{4,31})$"
 MESSAGE_ID_DOMAIN = "notify.systok"
 """The right-hand side of every Message-ID (RFC 5322 §3.6.4: a unique id@domain)."""
 LIST_LIMIT_MAX = 1000
+KEY_STORED_MAX = 200
+"""Length of ``notify_outbox.idempotency_key``."""
+KEY_DIGEST_SEPARATOR = "#"
 
 
 def _not_found(member_id: str) -> UnknownMember:
@@ -162,6 +165,23 @@ def message_id_for(idempotency_key: str) -> str:
     return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
 
 
+def stored_key(idempotency_key: str) -> str:
+    """The outbox column's form of an idempotency key, at most ``KEY_STORED_MAX`` chars.
+
+    A key that fits is stored as it is (readable; rows queued before issue 14 keep
+    matching). A longer one — a 128-char member id, a long ``Idempotency-Key`` — keeps
+    its first 135 characters for reading and ends with ``#`` and the sha256 hex of the
+    whole key, so two keys that differ only past the cut (the ``:email`` and
+    ``:telegram`` tails) never collide and neither channel is dropped by
+    ``ON CONFLICT``. 135 + 1 + 64 = 200.
+    """
+    if len(idempotency_key) <= KEY_STORED_MAX:
+        return idempotency_key
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()
+    head = KEY_STORED_MAX - len(KEY_DIGEST_SEPARATOR) - len(digest)
+    return f"{idempotency_key[:head]}{KEY_DIGEST_SEPARATOR}{digest}"
+
+
 def enqueue(
     session: Session,
     kind: MessageKind,
@@ -242,7 +262,7 @@ def _enqueue_for(
         added += repo.insert_message(
             session,
             {
-                "idempotency_key": key[:200],
+                "idempotency_key": stored_key(key),
                 "kind": kind.value,
                 "member_id": recipient.member_id,
                 "channel": channel.value,

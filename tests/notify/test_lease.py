@@ -1,5 +1,5 @@
 """A send that outlives its lease: the other dispatcher takes the rest, nobody resends
-(issue 14, defect 1).
+(issue 14, defect 1); long idempotency keys keep both channels (defect 2).
 
 Three messages, lease 300 s, clock frozen at T0. Dispatcher A claims all three
 (token T0 + 300 s). Its first send is slow: while it is on the wire the clock moves
@@ -14,14 +14,18 @@ single send longer than the lease), B1, B2, B3; every row ``sent`` by B.
 
 from __future__ import annotations
 
+import hashlib
+
 import time_machine
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from systok.db.engine import run_transaction
 from systok.notify import repository as repo
 from systok.notify.dispatcher import dispatch_once
 from systok.notify.schemas import OutboxMessage, OutboxStatus
-from systok.notify.service import retry_message
+from systok.notify.service import retry_message, stored_key
 from tests.notify.outbox import RULE, outbox, with_profile
 from tests.notify.test_outbox import SECOND_US, T0_US, clock, transfer_note
 
@@ -104,3 +108,33 @@ def test_a_claim_token_survives_retry_resetting_attempts(
     [row] = outbox(engine)
     assert (row["status"], row["lease_until_us"], row["last_error"]) == ("sending", token_b, None)
     assert run_transaction(engine, lambda s: repo.mark_sent(s, message_id, token_b, later)) is True
+
+
+def test_long_keys_keep_both_channels(engine: Engine, clock: time_machine.Coordinates) -> None:
+    """Issue 14, defect 2. A 128-char member id and an event key naming it:
+    ``weekly:2026-W09:<128>`` + ``:<128>:email`` is 16 + 128 + 1 + 128 + 6 = 279 chars.
+    Cut at 200 (before the fix) both channels' keys were the same 200 chars and
+    ``ON CONFLICT`` dropped Telegram silently: 1 message. Now each stored key is
+    135 chars + ``#`` + a 64-hex sha256 of the whole key = 200 chars: 2 messages."""
+    member = "m" * 128
+    with_profile(engine, member, email="anna@example.org", telegram_chat_id="4242")
+    event = f"weekly:2026-W09:{member}"
+    assert transfer_note(engine, event=event, member=member) == 2
+    assert transfer_note(engine, event=event, member=member) == 0  # still idempotent
+    keys = [r["idempotency_key"] for r in outbox(engine)]
+    full = [f"{event}:{member}:{channel}" for channel in ("email", "telegram")]
+    assert keys == [stored_key(k) for k in full]
+    assert [len(k) for k in keys] == [200, 200] and keys[0] != keys[1]
+    assert keys[0] == full[0][:135] + "#" + hashlib.sha256(full[0].encode()).hexdigest()
+
+
+@given(st.text(min_size=0, max_size=400), st.text(min_size=1, max_size=40))
+def test_stored_keys_fit_and_differ(prefix: str, tail: str) -> None:
+    """Two keys that differ (here only in their tail, past any cut) are stored apart,
+    and every stored key fits the 200-char column; a short key is stored unchanged."""
+    one, two = prefix + ":email", prefix + ":" + tail
+    assume(one != two)
+    assert stored_key(one) != stored_key(two)
+    assert len(stored_key(one)) <= 200 and len(stored_key(two)) <= 200
+    if len(one) <= 200:
+        assert stored_key(one) == one
