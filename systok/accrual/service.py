@@ -61,12 +61,14 @@ class WeeklyRun:
         write_statements: bool = False,
         clock: Callable[[], int] = now_us,
         payout_adapter: PayoutAdapter | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.reports_dir = reports_dir
         self.write_statements = write_statements
         self.clock = clock
+        self.public_url = public_url
         self.payouts = RunPayouts(engine, policy, clock=clock, adapter=payout_adapter)
 
     def run(self, week: IsoWeek) -> RunSummary:
@@ -114,6 +116,7 @@ class WeeklyRun:
             write_statements=self.write_statements,
             clock=self.clock,
             payouts=self.payouts,
+            public_url=self.public_url,
         )
 
     def preview(self, week: IsoWeek) -> Preview:

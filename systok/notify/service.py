@@ -217,16 +217,24 @@ def enqueue_many(
     items: Sequence[tuple[str, str, Params]],
     *,
     now_us: int,
+    due_at_us: int | None = None,
 ) -> int:
     """``enqueue`` for many members at once — ``(member_id, event_key, params)`` each —
-    reading the profiles once (a weekly run tells every rewarded member)."""
+    reading the profiles once (a weekly run tells every rewarded member); the messages
+    are due at ``due_at_us`` (default: now)."""
     profiles = {row.member_id: row for row in repo.profile_rows_with_channels(session)}
     added = 0
     for member_id, event_key, params in items:
         if member_id in profiles:
             recipient = _profile_of(member_id, profiles[member_id])
             added += _enqueue_for(
-                session, recipient, kind, event_key=event_key, params=params, now_us=now_us
+                session,
+                recipient,
+                kind,
+                event_key=event_key,
+                params=params,
+                now_us=now_us,
+                due_at_us=due_at_us,
             )
     return added
 
@@ -252,6 +260,7 @@ def _enqueue_for(
     event_key: str,
     params: Params,
     now_us: int,
+    due_at_us: int | None = None,
 ) -> int:
     if kind in recipient.opt_outs:
         return 0
@@ -273,7 +282,7 @@ def _enqueue_for(
                 "message_id": message_id_for(key),
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
-                "next_attempt_at_us": now_us,
+                "next_attempt_at_us": now_us if due_at_us is None else due_at_us,
                 "lease_until_us": None,
                 "last_error": None,
                 "created_at_us": now_us,

@@ -10,6 +10,9 @@ adjustment): each is told to every admin profile.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 
@@ -134,3 +137,52 @@ def test_vesting_release_and_cancel_tell_the_member(engine: Engine, tmp_path) ->
     ]
     assert "за «рецензирование работы» переведены на ваш баланс" in rows[0]["body"]
     assert "Reason: the reviewed work or the review was flagged" in rows[1]["body"]
+
+
+@pytest.mark.parametrize(
+    ("public_url", "ran_at", "due_at", "statement"),
+    [
+        (
+            "https://stk.example.org/",
+            datetime(2026, 2, 2, 6, 30, tzinfo=UTC),
+            datetime(2026, 2, 2, 8, tzinfo=UTC),
+            "Подробная выписка: https://stk.example.org/api/v1/tokenomics/rewards/weekly"
+            "?week=2026-W05",
+        ),
+        (
+            None,
+            datetime(2026, 2, 2, 9, 15, tzinfo=UTC),
+            datetime(2026, 2, 2, 9, 15, tzinfo=UTC),
+            "(API: GET /api/v1/tokenomics/rewards/weekly?week=2026-W05)",
+        ),
+    ],
+)
+def test_the_weekly_message_links_the_statement_and_waits_for_the_notify_hour(
+    engine: Engine,
+    tmp_path: Path,
+    public_url: str | None,
+    ran_at: datetime,
+    due_at: datetime,
+    statement: str,
+) -> None:
+    """Issue 14, defects 3 and 7. 2026-W05 ends Monday 2026-02-02 00:00 UTC; the policy's
+    ``notify_at_hour`` is 8, so the message is due 2026-02-02 08:00 UTC when the run
+    finishes at 06:30, and at once (09:15) when it finishes after 08:00. With
+    ``SYSTOK_PUBLIC_URL`` = ``https://stk.example.org/`` (its trailing slash dropped)
+    the body links ``…/api/v1/tokenomics/rewards/weekly?week=2026-W05``; unset, it
+    names the API path."""
+    from systok.accrual.service import WeeklyRun
+    from tests.accrual.test_weekly_run import POLICY as WEEKLY
+    from tests.accrual.test_weekly_run import WEEKS, setup_community
+
+    setup_community(engine)
+    with_profile(engine, "m1", email="m1@example.org")
+    ran_at_us = datetime_to_us(ran_at)
+    for week in WEEKS:
+        WeeklyRun(
+            engine, WEEKLY, reports_dir=tmp_path, clock=lambda: ran_at_us, public_url=public_url
+        ).run(week)
+    [row] = [r for r in outbox(engine) if "2026-W05" in r["idempotency_key"]]
+    assert row["next_attempt_at_us"] == datetime_to_us(due_at)
+    assert row["created_at_us"] == ran_at_us
+    assert statement in row["body"]
