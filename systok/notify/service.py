@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from email.headerregistry import Address
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,8 +31,14 @@ from systok.notify.schemas import (
     ProfileChange,
 )
 
-EMAIL_PATTERN = r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
-"""An address SMTP will take: one ``@``, no spaces or header delimiters, a host name."""
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})*$"
+"""An address SMTP takes as it is (RFC 5321 §4.1.2, RFC 5322 §3.4.1): a dot-atom local
+part of at most 64 ASCII ``atext`` characters (no quoted strings, no comments, no
+``( ) : [ ] < > , ;``, controls, NUL or DEL, which would change who receives the mail)
+and a host name of letters, digits and inner hyphens; at most 254 characters in all."""
+EMAIL_MAX = 254
 TELEGRAM_CHAT_PATTERN = r"^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{4,31})$"
 """A chat id (a user's positive id, a group's negative one) or a public ``@channel``."""
 MESSAGE_ID_DOMAIN = "notify.systok"
@@ -97,7 +104,7 @@ def update_profile(
         current.admin,
     )
     if "email" in change.changed:
-        email = _checked(change.email, EMAIL_PATTERN, field_name("email"), "an email address")
+        email = _email(change.email, field_name("email"))
     if "telegram_chat_id" in change.changed:
         chat = _checked(
             change.telegram_chat_id,
@@ -132,6 +139,25 @@ def _checked(value: str | None, pattern: str, field: str, what: str) -> str | No
     if not re.fullmatch(pattern, value):
         raise ProfileInvalid(field, f"{value[:80]!r} is not {what}")
     return value
+
+
+def _email(value: str | None, field: str) -> str | None:
+    """The address, if it is one SMTP delivers to exactly that mailbox; the standard
+    library's ``Address`` must read it back unchanged (no display name, no route)."""
+    what = "an email address (name@host, letters, digits and .!#$%&'*+/=?^_`{|}~- only)"
+    checked = _checked(value, EMAIL_PATTERN, field, what)
+    if checked is None:
+        return None
+    local, _, domain = checked.rpartition("@")
+    if len(checked) > EMAIL_MAX or len(local) > 64:
+        raise ProfileInvalid(field, f"{checked[:80]!r} is longer than an email address may be")
+    try:
+        parsed = Address(username=local, domain=domain)
+    except (ValueError, IndexError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != checked:
+        raise ProfileInvalid(field, f"{checked[:80]!r} is not {what}")
+    return checked
 
 
 def _language(value: str | None, field: str) -> Language:

@@ -62,6 +62,20 @@ def test_a_member_reads_defaults_then_sets_and_patches_their_profile(econ: Econo
     ("body", "field"),
     [
         ({"email": "not an address"}, "body.email"),
+        # issue 14, defect 5: each of these changed who would receive the mail
+        ({"email": "anna\u0000@example.org"}, "body.email"),
+        ({"email": "anna\u007f@example.org"}, "body.email"),
+        ({"email": "anna(comment)@example.org"}, "body.email"),
+        ({"email": "evil:anna@example.org"}, "body.email"),
+        ({"email": "anna@[127.0.0.1]"}, "body.email"),
+        ({"email": "a[b]@example.org"}, "body.email"),
+        ({"email": "anna..b@example.org"}, "body.email"),
+        ({"email": "анна@example.org"}, "body.email"),
+        ({"email": "a" * 65 + "@example.org"}, "body.email"),
+        (
+            {"email": "a@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "." + "e" * 61},
+            "body.email",
+        ),
         ({"telegram_chat_id": "12ab"}, "body.telegram_chat_id"),
         ({"language": "de"}, "body.language"),
         ({"opt_outs": ["spam"]}, "body.opt_outs.0"),

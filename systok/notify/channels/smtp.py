@@ -17,6 +17,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -42,7 +43,7 @@ def build_email(
     """The email of an outbox message: its subject, body and fixed Message-ID."""
     email = EmailMessage()
     email["From"] = sender
-    email["To"] = message.address
+    email["To"] = Address(addr_spec=message.address)
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(clock.now())
@@ -82,7 +83,7 @@ class SmtpChannel:
                     client.starttls(context=ssl.create_default_context())
                 if self.user:
                     client.login(self.user, self.password or "")
-                client.send_message(email)
+                client.send_message(email, to_addrs=[message.address])
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _text in error.recipients.values()]
             detail = "; ".join(
