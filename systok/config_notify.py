@@ -39,6 +39,11 @@ class NotifySettings(BaseSettings):
         description="Upgrade the SMTP connection with STARTTLS before AUTH and sending "
         "(turn off only for a loopback relay).",
     )
+    smtp_ssl: bool = Field(
+        default=False,
+        description="Implicit TLS from the first byte (SMTPS, usually port 465) instead of "
+        "STARTTLS.",
+    )
     smtp_from: str = Field(
         default="SysTok <systok@localhost>", description="From: of notification emails."
     )

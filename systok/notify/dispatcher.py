@@ -73,6 +73,7 @@ def channels_from(settings: Settings) -> Channels:
             user=settings.smtp_user,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            implicit_tls=settings.smtp_ssl,
             timeout_seconds=settings.http_timeout_seconds,
         )
     telegram = None
