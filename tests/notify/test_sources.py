@@ -43,7 +43,7 @@ def test_redistribution_warns_and_tells_once(engine: Engine) -> None:
     b, c = rows
     assert b["subject"] == "Warning: your wallet has been inactive for at least 90 days"
     assert "5.00 % of your available balance went to the rewards pool: 0.449500 STK" in b["body"]
-    assert "10.00 % доступного баланса — 0.800000 STK — переведено в пул наград" in c["body"]
+    assert "10.00 % доступного баланса — 0,800000 STK — переведено в пул наград" in c["body"]
     assert b["created_at_us"] == datetime_to_us(NOW)
     run(engine)  # a settled quarter: nothing new
     assert len(outbox(engine)) == 2
@@ -100,7 +100,7 @@ def test_the_weekly_run_tells_each_rewarded_member_once(engine: Engine, tmp_path
     run_all(engine, tmp_path)
     rows = [r for r in outbox(engine) if "2026-W05" in r["idempotency_key"]]
     assert [(r["member_id"], r["kind"]) for r in rows] == [("m1", "weekly_reward")]
-    assert rows[0]["subject"] == "Ваши STK за неделю 2026-W05: 1584.000000 STK"
+    assert rows[0]["subject"] == "Ваши STK за неделю 2026-W05: 1\u00a0584,000000 STK"
     assert "rewards/weekly?week=2026-W05" in rows[0]["body"]
     assert {r["member_id"] for r in outbox(engine)} == {"m1"}
     before = len(outbox(engine))
@@ -129,10 +129,11 @@ def test_vesting_release_and_cancel_tell_the_member(engine: Engine, tmp_path) ->
     unlock = grants[0].unlock_at_us
     for _ in range(2):  # the second release finds nothing due and tells nobody again
         run_transaction(engine, lambda s: release_due(s, WEEKLY, clock=lambda: unlock))
-    vested = f"{WEEKLY.events['PeerReviewCompleted'].weight}.000000"
+    weight = WEEKLY.events["PeerReviewCompleted"].weight
+    vested, vested_ru = f"{weight}.000000", f"{weight},000000"  # m1 reads Russian
     rows = [r for r in outbox(engine) if r["kind"].startswith("vesting")]
     assert [(r["member_id"], r["kind"], r["subject"]) for r in rows] == [
-        ("m1", "vesting_released", f"Разморожено {vested} STK"),
+        ("m1", "vesting_released", f"Разморожено {vested_ru} STK"),
         ("m2", "vesting_cancelled", f"{vested} STK cancelled"),
     ]
     assert "за «рецензирование работы» переведены на ваш баланс" in rows[0]["body"]
