@@ -36,7 +36,7 @@ def amount_text(language: Language, value: object) -> str:
     if found is None:
         return text
     sign, whole, fraction = found.groups()
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
