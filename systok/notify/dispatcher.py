@@ -5,16 +5,19 @@ transaction open while talking to a server:
 
 1. claim: up to ``limit`` due messages become ``sending`` with a lease
    (``SYSTOK_NOTIFY_LEASE_SECONDS``), an attempt counted (``repository.claim_due``);
-2. send each through its channel, outside any transaction;
-3. mark each: ``sent``; or ``pending`` again after a backoff (a temporary failure);
-   or ``parked`` with the reason (a permanent one, or too many attempts).
+   the claim's ``lease_until_us`` is its token;
+2. for each: renew the claim (token still ours, time left) or skip the message; send
+   it through its channel, outside any transaction;
+3. mark it under the token: ``sent``; or ``pending`` again after a backoff (a
+   temporary failure); or ``parked`` with the reason (a permanent one, or too many
+   attempts). A mark that finds the claim gone counts as ``lost``.
 
-The window that can repeat a message is between 2 and 3: a dispatcher that dies (or
-loses its database connection) after the server took the message and before the
-mark commits leaves the row ``sending``; when the lease runs out the next pass sends
-it again. The resend carries the same Message-ID (fixed at enqueue time), so mail
-clients show one message; a Telegram resend is a second message. Two dispatchers
-never hold the same row at once: the claim skips rows another claim holds.
+The windows that can repeat a message (docs/notifications.md): a dispatcher that dies
+(or loses its database connection) after the server took the message and before the
+mark commits, whose row the next pass sends again once the lease ends; a single send
+that outlasts the renewed lease; an answer that never came (a timeout after the data
+was written). The resend carries the same Message-ID (fixed at enqueue time), so mail
+clients show one message; a Telegram resend is a second message.
 """
 
 from __future__ import annotations
