@@ -15,6 +15,8 @@ single send longer than the lease), B1, B2, B3; every row ``sent`` by B.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 
 import time_machine
 from hypothesis import assume, given
@@ -24,10 +26,10 @@ from sqlalchemy import Engine
 from systok.db.engine import run_transaction
 from systok.notify import repository as repo
 from systok.notify.dispatcher import dispatch_once
-from systok.notify.schemas import OutboxMessage, OutboxStatus
+from systok.notify.schemas import OutboxMessage, OutboxStatus, RetryRule
 from systok.notify.service import retry_message, stored_key
 from tests.notify.outbox import RULE, outbox, with_profile
-from tests.notify.test_outbox import SECOND_US, T0_US, clock, transfer_note
+from tests.notify.test_outbox import SECOND_US, T0, T0_US, clock, transfer_note
 
 __all__ = ["clock"]
 
@@ -138,3 +140,48 @@ def test_stored_keys_fit_and_differ(prefix: str, tail: str) -> None:
     assert len(stored_key(one)) <= 200 and len(stored_key(two)) <= 200
     if len(one) <= 200:
         assert stored_key(one) == one
+
+
+def test_two_live_dispatchers_with_a_short_lease_send_each_message_once(engine: Engine) -> None:
+    """Real threads and a ticking clock (started at T0, so no date matters): lease 2 s,
+    a channel that takes 0.5 s a message, 8 messages. A claims all 8 (4 s of sending,
+    twice its lease); B starts 2.3 s later, when A's untouched claims have run out, and
+    takes them. A renews each claim just before its send (0.5 s used of 2 s), so B can
+    never take the message A is sending, and A skips those B took. Before the fix A sent
+    all 8 and B resent the ones it reclaimed: 8 distinct messages, more than 8 sends."""
+    rule = RetryRule(first_seconds=60, max_seconds=3600, attempts_max=5, lease_seconds=2)
+    sends: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def slow(message: OutboxMessage) -> None:
+        with lock:
+            sends.append(message.id)
+        time.sleep(0.5)
+
+    def a() -> None:
+        try:
+            dispatch_once(engine, slow, rule, limit=10)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    def b() -> None:
+        try:
+            time.sleep(2.3)
+            while dispatch_once(engine, slow, rule, limit=10).claimed:
+                pass
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    with time_machine.travel(T0, tick=True):
+        with_profile(engine, "anna", email="anna@example.org")
+        for n in range(8):
+            transfer_note(engine, event=f"transfer:{n}")
+        threads = [threading.Thread(target=a), threading.Thread(target=b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert sorted(sends) == sorted(r["id"] for r in outbox(engine))  # each exactly once
+    assert {r["status"] for r in outbox(engine)} == {"sent"}
