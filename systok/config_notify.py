@@ -21,6 +21,13 @@ class NotifySettings(BaseSettings):
         default=True, description="Weekly runs write each member's PDF statement (ADR 0038)."
     )
 
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL of the SysTok API as members reach it (https://stk.example.org): "
+        "the weekly reward message links the statement there. Unset: the message names the "
+        "API path.",
+    )
+
     smtp_host: str | None = Field(
         default=None, description="SMTP server for email notifications. Unset: email waits."
     )
@@ -31,6 +38,11 @@ class NotifySettings(BaseSettings):
         default=True,
         description="Upgrade the SMTP connection with STARTTLS before AUTH and sending "
         "(turn off only for a loopback relay).",
+    )
+    smtp_ssl: bool = Field(
+        default=False,
+        description="Implicit TLS from the first byte (SMTPS, usually port 465) instead of "
+        "STARTTLS.",
     )
     smtp_from: str = Field(
         default="SysTok <systok@localhost>", description="From: of notification emails."

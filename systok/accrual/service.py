@@ -61,12 +61,14 @@ class WeeklyRun:
         write_statements: bool = False,
         clock: Callable[[], int] = now_us,
         payout_adapter: PayoutAdapter | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.reports_dir = reports_dir
         self.write_statements = write_statements
         self.clock = clock
+        self.public_url = public_url
         self.payouts = RunPayouts(engine, policy, clock=clock, adapter=payout_adapter)
 
     def run(self, week: IsoWeek) -> RunSummary:
@@ -127,6 +129,7 @@ class WeeklyRun:
             clock=self.clock,
             payouts=self.payouts,
             after_commit=[] if after_commit is None else after_commit,
+            public_url=self.public_url,
         )
 
     def preview(self, week: IsoWeek) -> Preview:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ class StageContext:
     after_commit: list[Callable[[], object]] = field(default_factory=list)
     """Work the stage leaves for after its unit of work commits (no transaction open):
     ``WeeklyRun.step`` runs it in order; a retried attempt starts from an empty list."""
+    public_url: str | None = None
+    """``SYSTOK_PUBLIC_URL``: where the weekly reward message links the statement."""
 
     @property
     def first_day(self) -> int:
@@ -204,12 +207,33 @@ def confirm(ctx: StageContext) -> dict[str, Any]:
     return {}
 
 
+STATEMENT_API_PATH = "/api/v1/tokenomics/rewards/weekly"
+
+
+def statement_url(public_url: str | None, week: IsoWeek) -> str:
+    """The link to the member's statement of ``week`` under ``public_url``; "" when it
+    is unset (the template then names the API path)."""
+    if not public_url:
+        return ""
+    return f"{public_url.rstrip('/')}{STATEMENT_API_PATH}?week={week}"
+
+
+def notify_due_us(policy: Policy, week: IsoWeek, now_us: int) -> int:
+    """When the week's reward messages go out: the Monday after the week at the policy's
+    ``[schedule].notify_at_hour`` (UTC), or now when the run finishes later."""
+    at = week.end + timedelta(hours=policy.schedule.notify_at_hour)
+    return max(datetime_to_us(at), now_us)
+
+
 def notify(ctx: StageContext) -> dict[str, Any]:
     """Queue the weekly reward message of every rewarded member, in this stage's unit
-    of work (ADR 0037); the dispatcher sends them. A rerun queues nothing new. Keep the
-    week's health readings (the weekly history, ADR 0036), so ``systok health --week``
-    reads them instead of recomputing; readings stored earlier stand."""
+    of work (ADR 0037), due at the policy's notify hour; the dispatcher sends them. A
+    rerun queues nothing new. Keep the week's health readings (the weekly history, ADR
+    0036), so ``systok health --week`` reads them instead of recomputing; readings
+    stored earlier stand."""
     week, scale = str(ctx.week), ctx.policy.stk_scale
+    link = statement_url(ctx.public_url, ctx.week)
+    now = ctx.clock()
     notify_service.enqueue_many(
         ctx.session,
         MessageKind.WEEKLY_REWARD,
@@ -217,12 +241,13 @@ def notify(ctx: StageContext) -> dict[str, Any]:
             (
                 r.member_id,
                 f"weekly:{ctx.policy.version}:{week}:{r.member_id}",
-                {"week": week, "amount": format_amount(r.paid_units, scale), "statement_url": ""},
+                {"week": week, "amount": format_amount(r.paid_units, scale), "statement_url": link},
             )
             for r in repo.run_rewards(ctx.session, ctx.run.id)
             if r.paid_units > 0
         ],
-        now_us=ctx.clock(),
+        now_us=now,
+        due_at_us=notify_due_us(ctx.policy, ctx.week, now),
     )
     period_health(ctx.session, ctx.policy, Period(WEEK, ctx.week), now_us=ctx.clock())
     write_run_statements(ctx)

@@ -72,7 +72,7 @@ def notify_dispatch(
         elif summary.claimed or once:
             console.print(
                 f"claimed {summary.claimed}: sent {summary.sent}, "
-                f"deferred {summary.deferred}, parked {summary.parked}"
+                f"deferred {summary.deferred}, parked {summary.parked}, lost {summary.lost}"
             )
         if once:
             return

@@ -57,7 +57,11 @@ def _runner(week: IsoWeek) -> tuple[WeeklyRun, Policy]:
     settings = get_settings()
     reports = settings.data_dir / "reports"
     runner = WeeklyRun(
-        engine, policy, reports_dir=reports, write_statements=settings.run_statements
+        engine,
+        policy,
+        reports_dir=reports,
+        write_statements=settings.run_statements,
+        public_url=settings.public_url,
     )
     return runner, policy
 

@@ -1102,8 +1102,9 @@ class NotifyMessage(Base):
     (``subject``/``body`` in the recipient's language), unique by ``idempotency_key``
     so an event enqueues once. ``message_id`` is fixed here, so a resend after a crash
     between sending and marking carries the same Message-ID. The dispatcher claims a
-    row by setting ``status = 'sending'`` with a lease (``lease_until_us``); a lease
-    that runs out (a dispatcher died) makes the row due again.
+    row by setting ``status = 'sending'`` with a lease (``lease_until_us``, also the
+    claim's token: renewed before each send, named by every mark); a lease that runs
+    out (a dispatcher died) makes the row due again.
     """
 
     __tablename__ = "notify_outbox"

@@ -5,16 +5,19 @@ transaction open while talking to a server:
 
 1. claim: up to ``limit`` due messages become ``sending`` with a lease
    (``SYSTOK_NOTIFY_LEASE_SECONDS``), an attempt counted (``repository.claim_due``);
-2. send each through its channel, outside any transaction;
-3. mark each: ``sent``; or ``pending`` again after a backoff (a temporary failure);
-   or ``parked`` with the reason (a permanent one, or too many attempts).
+   the claim's ``lease_until_us`` is its token;
+2. for each: renew the claim (token still ours, time left) or skip the message; send
+   it through its channel, outside any transaction;
+3. mark it under the token: ``sent``; or ``pending`` again after a backoff (a
+   temporary failure); or ``parked`` with the reason (a permanent one, or too many
+   attempts). A mark that finds the claim gone counts as ``lost``.
 
-The window that can repeat a message is between 2 and 3: a dispatcher that dies (or
-loses its database connection) after the server took the message and before the
-mark commits leaves the row ``sending``; when the lease runs out the next pass sends
-it again. The resend carries the same Message-ID (fixed at enqueue time), so mail
-clients show one message; a Telegram resend is a second message. Two dispatchers
-never hold the same row at once: the claim skips rows another claim holds.
+The windows that can repeat a message (docs/notifications.md): a dispatcher that dies
+(or loses its database connection) after the server took the message and before the
+mark commits, whose row the next pass sends again once the lease ends; a single send
+that outlasts the renewed lease; an answer that never came (a timeout after the data
+was written). The resend carries the same Message-ID (fixed at enqueue time), so mail
+clients show one message; a Telegram resend is a second message.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def channels_from(settings: Settings) -> Channels:
             user=settings.smtp_user,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            implicit_tls=settings.smtp_ssl,
             timeout_seconds=settings.http_timeout_seconds,
         )
     telegram = None
@@ -106,39 +110,74 @@ def backoff_seconds(rule: RetryRule, attempts: int, asked_seconds: int | None = 
 def dispatch_once(
     engine: Engine, channels: Sender | Channels, rule: RetryRule, *, limit: int
 ) -> DispatchSummary:
-    """Claim up to ``limit`` due messages, send them, and mark each."""
+    """Claim up to ``limit`` due messages, send them, and mark each.
+
+    Just before each send the claim is renewed (``lease_until_us = now + lease``, the
+    claim's new token) only if it is still ours and has time left: a batch that takes
+    longer than the lease loses its later messages to other dispatchers instead of
+    sending them a second time. A mark that finds the claim gone counts as ``lost``,
+    not ``sent``.
+    """
     send = channels.send if isinstance(channels, Channels) else channels
     summary = DispatchSummary()
     now = clock.now_us()
-    lease_until = now + rule.lease_seconds * MICROS_PER_SECOND
     claimed = run_transaction(
         engine,
-        lambda s: repo.claim_due(s, now_us=now, lease_until_us=lease_until, limit=limit),
+        lambda s: repo.claim_due(s, now_us=now, lease_until_us=_lease(rule, now), limit=limit),
     )
     summary.claimed = len(claimed)
     for row in claimed:
         message = repo.as_message(row)
+        token = _renewed(engine, rule, message.id, int(row.lease_until_us))
+        if token is None:
+            summary.lost += 1
+            continue
         try:
             send(message)
         except DeliveryFailed as failure:
-            outcome = _failed(engine, rule, message, failure)
+            outcome = _failed(engine, rule, message, token, failure)
             summary.parked += outcome is OutboxStatus.PARKED
             summary.deferred += outcome is OutboxStatus.PENDING
+            summary.lost += outcome is None
             continue
-        _mark_sent(engine, message, clock.now_us())
-        summary.sent += 1
+        if _mark_sent(engine, message, token, clock.now_us()):
+            summary.sent += 1
+        else:
+            summary.lost += 1
     return summary
 
 
-def _mark_sent(engine: Engine, message: OutboxMessage, done_at_us: int) -> None:
-    """Record the send; a claim lost meanwhile (lease ran out, another dispatcher took
-    the row) leaves the row to that dispatcher."""
-    run_transaction(engine, lambda s: repo.mark_sent(s, message.id, message.attempts, done_at_us))
+def _lease(rule: RetryRule, now_us: int) -> int:
+    return now_us + rule.lease_seconds * MICROS_PER_SECOND
+
+
+def _renewed(engine: Engine, rule: RetryRule, message_id: int, token_us: int) -> int | None:
+    """The claim's new token after renewing it, or None when it is no longer ours."""
+    now = clock.now_us()
+    renewed_until = _lease(rule, now)
+    kept = run_transaction(
+        engine,
+        lambda s: repo.renew_claim(
+            s, message_id, token_us, now_us=now, lease_until_us=renewed_until
+        ),
+    )
+    return renewed_until if kept else None
+
+
+def _mark_sent(engine: Engine, message: OutboxMessage, token_us: int, done_at_us: int) -> bool:
+    """Record the send; False when the claim was lost meanwhile (the send outlived the
+    lease and another dispatcher took the row): the row is that dispatcher's now."""
+    return run_transaction(engine, lambda s: repo.mark_sent(s, message.id, token_us, done_at_us))
 
 
 def _failed(
-    engine: Engine, rule: RetryRule, message: OutboxMessage, failure: DeliveryFailed
-) -> OutboxStatus:
+    engine: Engine,
+    rule: RetryRule,
+    message: OutboxMessage,
+    token_us: int,
+    failure: DeliveryFailed,
+) -> OutboxStatus | None:
+    """Mark a failed send; the status it got, or None when the claim was lost."""
     now = clock.now_us()
     reason = failure.reason[:2000]
     if isinstance(failure, DeliveryRefused):
@@ -150,10 +189,10 @@ def _failed(
         asked = failure.retry_after_seconds if isinstance(failure, DeliveryDeferred) else None
         wait = backoff_seconds(rule, message.attempts, asked)
         status, due = OutboxStatus.PENDING, now + wait * MICROS_PER_SECOND
-    run_transaction(
+    marked = run_transaction(
         engine,
         lambda s: repo.mark_failed(
-            s, message.id, message.attempts, status=status, next_attempt_at_us=due, error=reason
+            s, message.id, token_us, status=status, next_attempt_at_us=due, error=reason
         ),
     )
-    return status
+    return status if marked else None

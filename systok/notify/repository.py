@@ -4,8 +4,14 @@ The claim is one statement: ``UPDATE … SET status = 'sending', lease … WHERE
 (SELECT … due … LIMIT n FOR UPDATE SKIP LOCKED) RETURNING …``. On PostgreSQL two
 dispatchers' subqueries skip each other's locked rows, so no row is claimed twice; on
 SQLite (one writer at a time, ``FOR UPDATE`` is not rendered) the write lock does the
-same. Every later mark names the attempt it belongs to (``attempts``), so a dispatcher
-whose lease ran out and whose row was claimed again cannot overwrite the newer claim.
+same.
+
+The claim's token is its ``lease_until_us``: every later renewal or mark names it, so a
+dispatcher whose lease ran out and whose row was claimed again cannot renew, send under,
+or overwrite the newer claim. It is unique per claim without a column of its own: a row
+is claimed again only once ``lease_until_us < now``, and the new claim's lease is
+``now + lease`` — later than every earlier one, whatever ``systok notify retry`` did to
+``attempts`` (which restarts at 0 and so cannot tell two claims apart; ADR 0037).
 """
 
 from __future__ import annotations
@@ -103,19 +109,34 @@ def claim_due(session: Session, *, now_us: int, lease_until_us: int, limit: int)
     return sorted(session.execute(statement).all(), key=lambda row: int(row.id))
 
 
-def _claimed(message_id: int, attempts: int) -> Any:
+def _claimed(message_id: int, token_us: int) -> Any:
     return and_(
         _o.id == message_id,
         _o.status == OutboxStatus.SENDING.value,
-        _o.attempts == attempts,
+        _o.lease_until_us == token_us,
     )
 
 
-def mark_sent(session: Session, message_id: int, attempts: int, now_us: int) -> bool:
+def renew_claim(
+    session: Session, message_id: int, token_us: int, *, now_us: int, lease_until_us: int
+) -> bool:
+    """Extend a claim that is still ours and has time left, just before its send; False
+    when it ran out or another dispatcher holds the row (then it must not be sent).
+    The new ``lease_until_us`` is the claim's token from here on."""
+    result = session.execute(
+        update(notify_outbox_t)
+        .where(_claimed(message_id, token_us), _o.lease_until_us > now_us)
+        .values(lease_until_us=lease_until_us)
+        .returning(_o.id)
+    )
+    return result.first() is not None
+
+
+def mark_sent(session: Session, message_id: int, token_us: int, now_us: int) -> bool:
     """Record the send of a claimed message; False if the claim is no longer ours."""
     result = session.execute(
         update(notify_outbox_t)
-        .where(_claimed(message_id, attempts))
+        .where(_claimed(message_id, token_us))
         .values(status=OutboxStatus.SENT.value, sent_at_us=now_us, lease_until_us=None)
         .returning(_o.id)
     )
@@ -125,16 +146,17 @@ def mark_sent(session: Session, message_id: int, attempts: int, now_us: int) -> 
 def mark_failed(
     session: Session,
     message_id: int,
-    attempts: int,
+    token_us: int,
     *,
     status: OutboxStatus,
     next_attempt_at_us: int,
     error: str,
 ) -> bool:
-    """Put a claimed message back (pending, tried again later) or park it."""
+    """Put a claimed message back (pending, tried again later) or park it; False if
+    the claim is no longer ours."""
     result = session.execute(
         update(notify_outbox_t)
-        .where(_claimed(message_id, attempts))
+        .where(_claimed(message_id, token_us))
         .values(
             status=status.value,
             next_attempt_at_us=next_attempt_at_us,

@@ -123,3 +123,6 @@ class DispatchSummary:
     sent: int = 0
     deferred: int = 0
     parked: int = 0
+    lost: int = 0
+    """Claimed but no longer ours by the send or the mark (the lease ran out and
+    another dispatcher took the message): not counted as sent."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from email.headerregistry import Address
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,13 +24,22 @@ from systok.notify import repository as repo
 from systok.notify.render import Params, render
 from systok.notify.schemas import MessageKind, OutboxMessage, OutboxStatus, Profile, ProfileChange
 
-EMAIL_PATTERN = r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
-"""An address SMTP will take: one ``@``, no spaces or header delimiters, a host name."""
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})*$"
+"""An address SMTP takes as it is (RFC 5321 §4.1.2, RFC 5322 §3.4.1): a dot-atom local
+part of at most 64 ASCII ``atext`` characters (no quoted strings, no comments, no
+``( ) : [ ] < > , ;``, controls, NUL or DEL, which would change who receives the mail)
+and a host name of letters, digits and inner hyphens; at most 254 characters in all."""
+EMAIL_MAX = 254
 TELEGRAM_CHAT_PATTERN = r"^(-?[1-9][0-9]{0,19}|@[A-Za-z][A-Za-z0-9_]{4,31})$"
 """A chat id (a user's positive id, a group's negative one) or a public ``@channel``."""
 MESSAGE_ID_DOMAIN = "notify.systok"
 """The right-hand side of every Message-ID (RFC 5322 §3.6.4: a unique id@domain)."""
 LIST_LIMIT_MAX = 1000
+KEY_STORED_MAX = 200
+"""Length of ``notify_outbox.idempotency_key``."""
+KEY_DIGEST_SEPARATOR = "#"
 
 
 def _not_found(member_id: str) -> UnknownMember:
@@ -87,7 +97,7 @@ def update_profile(
         current.admin,
     )
     if "email" in change.changed:
-        email = _checked(change.email, EMAIL_PATTERN, field_name("email"), "an email address")
+        email = _email(change.email, field_name("email"))
     if "telegram_chat_id" in change.changed:
         chat = _checked(
             change.telegram_chat_id,
@@ -124,6 +134,25 @@ def _checked(value: str | None, pattern: str, field: str, what: str) -> str | No
     return value
 
 
+def _email(value: str | None, field: str) -> str | None:
+    """The address, if it is one SMTP delivers to exactly that mailbox; the standard
+    library's ``Address`` must read it back unchanged (no display name, no route)."""
+    what = "an email address (name@host, letters, digits and .!#$%&'*+/=?^_`{|}~- only)"
+    checked = _checked(value, EMAIL_PATTERN, field, what)
+    if checked is None:
+        return None
+    local, _, domain = checked.rpartition("@")
+    if len(checked) > EMAIL_MAX or len(local) > 64:
+        raise ProfileInvalid(field, f"{checked[:80]!r} is longer than an email address may be")
+    try:
+        parsed = Address(username=local, domain=domain)
+    except (ValueError, IndexError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != checked:
+        raise ProfileInvalid(field, f"{checked[:80]!r} is not {what}")
+    return checked
+
+
 def _language(value: str | None, field: str) -> Language:
     try:
         return Language(value or DEFAULT_LANGUAGE.value)
@@ -153,6 +182,23 @@ def message_id_for(idempotency_key: str) -> str:
     so every send of the message (a resend after a crash too) carries the same id."""
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
     return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
+def stored_key(idempotency_key: str) -> str:
+    """The outbox column's form of an idempotency key, at most ``KEY_STORED_MAX`` chars.
+
+    A key that fits is stored as it is (readable; rows queued before issue 14 keep
+    matching). A longer one — a 128-char member id, a long ``Idempotency-Key`` — keeps
+    its first 135 characters for reading and ends with ``#`` and the sha256 hex of the
+    whole key, so two keys that differ only past the cut (the ``:email`` and
+    ``:telegram`` tails) never collide and neither channel is dropped by
+    ``ON CONFLICT``. 135 + 1 + 64 = 200.
+    """
+    if len(idempotency_key) <= KEY_STORED_MAX:
+        return idempotency_key
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()
+    head = KEY_STORED_MAX - len(KEY_DIGEST_SEPARATOR) - len(digest)
+    return f"{idempotency_key[:head]}{KEY_DIGEST_SEPARATOR}{digest}"
 
 
 def enqueue(
@@ -190,16 +236,24 @@ def enqueue_many(
     items: Sequence[tuple[str, str, Params]],
     *,
     now_us: int,
+    due_at_us: int | None = None,
 ) -> int:
     """``enqueue`` for many members at once — ``(member_id, event_key, params)`` each —
-    reading the profiles once (a weekly run tells every rewarded member)."""
+    reading the profiles once (a weekly run tells every rewarded member); the messages
+    are due at ``due_at_us`` (default: now)."""
     profiles = {row.member_id: row for row in repo.profile_rows_with_channels(session)}
     added = 0
     for member_id, event_key, params in items:
         if member_id in profiles:
             recipient = _profile_of(member_id, profiles[member_id])
             added += _enqueue_for(
-                session, recipient, kind, event_key=event_key, params=params, now_us=now_us
+                session,
+                recipient,
+                kind,
+                event_key=event_key,
+                params=params,
+                now_us=now_us,
+                due_at_us=due_at_us,
             )
     return added
 
@@ -225,6 +279,7 @@ def _enqueue_for(
     event_key: str,
     params: Params,
     now_us: int,
+    due_at_us: int | None = None,
 ) -> int:
     if kind in recipient.opt_outs:
         return 0
@@ -235,7 +290,7 @@ def _enqueue_for(
         added += repo.insert_message(
             session,
             {
-                "idempotency_key": key[:200],
+                "idempotency_key": stored_key(key),
                 "kind": kind.value,
                 "member_id": recipient.member_id,
                 "channel": channel.value,
@@ -246,7 +301,7 @@ def _enqueue_for(
                 "message_id": message_id_for(key),
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
-                "next_attempt_at_us": now_us,
+                "next_attempt_at_us": now_us if due_at_us is None else due_at_us,
                 "lease_until_us": None,
                 "last_error": None,
                 "created_at_us": now_us,

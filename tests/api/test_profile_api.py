@@ -2,8 +2,8 @@
 writes enqueue in their own unit of work (ADR 0037).
 
 Golden values: a transfer of 100 STK from m1 to m2 (fee 0.5 %, policy stk-2025-12)
-tells m2 "Вам перевели 100.000000 STK" by email and Telegram; buying ``course_basic``
-(500 STK, 30-day period per the policy) tells m1 the price 500.000000.
+tells m2 "Вам перевели 100,000000 STK" by email and Telegram; buying ``course_basic``
+(500 STK, 30-day period per the policy) tells m1 the price 500,000000 (Russian).
 """
 
 from __future__ import annotations
@@ -62,6 +62,20 @@ def test_a_member_reads_defaults_then_sets_and_patches_their_profile(econ: Econo
     ("body", "field"),
     [
         ({"email": "not an address"}, "body.email"),
+        # issue 14, defect 5: each of these changed who would receive the mail
+        ({"email": "anna\u0000@example.org"}, "body.email"),
+        ({"email": "anna\u007f@example.org"}, "body.email"),
+        ({"email": "anna(comment)@example.org"}, "body.email"),
+        ({"email": "evil:anna@example.org"}, "body.email"),
+        ({"email": "anna@[127.0.0.1]"}, "body.email"),
+        ({"email": "a[b]@example.org"}, "body.email"),
+        ({"email": "anna..b@example.org"}, "body.email"),
+        ({"email": "анна@example.org"}, "body.email"),
+        ({"email": "a" * 65 + "@example.org"}, "body.email"),
+        (
+            {"email": "a@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "." + "e" * 61},
+            "body.email",
+        ),
         ({"telegram_chat_id": "12ab"}, "body.telegram_chat_id"),
         ({"language": "de"}, "body.language"),
         ({"opt_outs": ["spam"]}, "body.opt_outs.0"),
@@ -118,8 +132,8 @@ def test_a_transfer_tells_the_recipient_and_a_refused_one_nobody(econ: Economy) 
         (MessageKind.TRANSFER_RECEIVED.value, "m2", "email"),
         (MessageKind.TRANSFER_RECEIVED.value, "m2", "telegram"),
     ]
-    assert rows[0]["subject"] == "Вам перевели 100.000000 STK"
-    assert "Участник m1 перевёл вам 100.000000 STK" in rows[0]["body"]
+    assert rows[0]["subject"] == "Вам перевели 100,000000 STK"
+    assert "Участник m1 перевёл вам 100,000000 STK" in rows[0]["body"]
     before = state(econ.engine)
     refused = econ.transfer("m1", "m2", "5000")
     assert refused.json()["error"] == "InsufficientFunds"
@@ -133,7 +147,7 @@ def test_a_purchase_tells_the_buyer_and_a_refused_one_nobody(econ: Economy) -> N
     assert econ.buy("m1", "course_basic", key="b-1").status_code == 200
     [row] = outbox(econ)
     assert row["kind"] == "purchase_confirmed" and row["address"] == "m1@example.org"
-    assert "500.000000 STK" in row["body"]
+    assert "500,000000 STK" in row["body"]
     refused = econ.buy("m1", "course_basic")  # 200 STK left
     assert refused.json()["error"] == "InsufficientFunds"
     assert len(outbox(econ)) == 1

@@ -14,6 +14,7 @@ give first (status, body); after it, every message succeeds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -58,6 +59,9 @@ class _Handler:
     defer: set[str] = field(default_factory=set)
     received: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    quit_reply: str | None = None
+    """What to answer QUIT instead of 221 (after ``quit_delay_seconds``)."""
+    quit_delay_seconds: float = 0.0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -68,6 +72,11 @@ class _Handler:
             return "451 4.3.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.quit_delay_seconds:
+            await asyncio.sleep(self.quit_delay_seconds)
+        return self.quit_reply or "221 Bye"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
@@ -92,11 +101,15 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(port: int | None = None, **handler: Any) -> Iterator[SmtpServer]:
-    """An aiosmtpd server on ``port`` (a free one by default) for the block's time."""
+def smtp_server(
+    port: int | None = None, *, smtp: dict[str, Any] | None = None, **handler: Any
+) -> Iterator[SmtpServer]:
+    """An aiosmtpd server on ``port`` (a free one by default) for the block's time;
+    ``smtp`` passes the controller's TLS and AUTH options (``tls_context``,
+    ``require_starttls``, ``authenticator``, ``ssl_context`` for implicit TLS …)."""
     chosen = port or free_port()
     state = _Handler(**handler)
-    controller = Controller(state, hostname="127.0.0.1", port=chosen)
+    controller = Controller(state, hostname="127.0.0.1", port=chosen, **(smtp or {}))
     controller.start()
     try:
         yield SmtpServer(chosen, state)

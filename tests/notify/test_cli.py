@@ -44,7 +44,7 @@ def test_dispatch_list_retry(cli_on: Engine, smtp_env: int, capsys) -> None:
     transfer_note(cli_on, "transfer:1", "anna")
     transfer_note(cli_on, "transfer:2", "gone")
     summary = run_json(capsys, "notify", "dispatch", "--once", "--limit", "10")
-    assert summary == {"claimed": 2, "sent": 1, "deferred": 0, "parked": 1}
+    assert summary == {"claimed": 2, "sent": 1, "deferred": 0, "parked": 1, "lost": 0}
     [parked] = run_json(capsys, "notify", "list", "--failed")
     assert (parked["member"], parked["status"], parked["attempts"]) == ("gone", "parked", 1)
     assert parked["last_error"].startswith("SMTP refused the recipient: 550")

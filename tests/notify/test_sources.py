@@ -10,6 +10,9 @@ adjustment): each is told to every admin profile.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 
@@ -40,7 +43,7 @@ def test_redistribution_warns_and_tells_once(engine: Engine) -> None:
     b, c = rows
     assert b["subject"] == "Warning: your wallet has been inactive for at least 90 days"
     assert "5.00 % of your available balance went to the rewards pool: 0.449500 STK" in b["body"]
-    assert "10.00 % доступного баланса — 0.800000 STK — переведено в пул наград" in c["body"]
+    assert "10.00 % доступного баланса — 0,800000 STK — переведено в пул наград" in c["body"]
     assert b["created_at_us"] == datetime_to_us(NOW)
     run(engine)  # a settled quarter: nothing new
     assert len(outbox(engine)) == 2
@@ -97,7 +100,7 @@ def test_the_weekly_run_tells_each_rewarded_member_once(engine: Engine, tmp_path
     run_all(engine, tmp_path)
     rows = [r for r in outbox(engine) if "2026-W05" in r["idempotency_key"]]
     assert [(r["member_id"], r["kind"]) for r in rows] == [("m1", "weekly_reward")]
-    assert rows[0]["subject"] == "Ваши STK за неделю 2026-W05: 1584.000000 STK"
+    assert rows[0]["subject"] == "Ваши STK за неделю 2026-W05: 1\u00a0584,000000 STK"
     assert "rewards/weekly?week=2026-W05" in rows[0]["body"]
     assert {r["member_id"] for r in outbox(engine)} == {"m1"}
     before = len(outbox(engine))
@@ -126,11 +129,61 @@ def test_vesting_release_and_cancel_tell_the_member(engine: Engine, tmp_path) ->
     unlock = grants[0].unlock_at_us
     for _ in range(2):  # the second release finds nothing due and tells nobody again
         run_transaction(engine, lambda s: release_due(s, WEEKLY, clock=lambda: unlock))
-    vested = f"{WEEKLY.events['PeerReviewCompleted'].weight}.000000"
+    weight = WEEKLY.events["PeerReviewCompleted"].weight
+    vested, vested_ru = f"{weight}.000000", f"{weight},000000"  # m1 reads Russian
     rows = [r for r in outbox(engine) if r["kind"].startswith("vesting")]
     assert [(r["member_id"], r["kind"], r["subject"]) for r in rows] == [
-        ("m1", "vesting_released", f"Разморожено {vested} STK"),
+        ("m1", "vesting_released", f"Разморожено {vested_ru} STK"),
         ("m2", "vesting_cancelled", f"{vested} STK cancelled"),
     ]
     assert "за «рецензирование работы» переведены на ваш баланс" in rows[0]["body"]
     assert "Reason: the reviewed work or the review was flagged" in rows[1]["body"]
+
+
+@pytest.mark.parametrize(
+    ("public_url", "ran_at", "due_at", "statement"),
+    [
+        (
+            "https://stk.example.org/",
+            datetime(2026, 2, 2, 6, 30, tzinfo=UTC),
+            datetime(2026, 2, 2, 8, tzinfo=UTC),
+            "Подробная выписка: https://stk.example.org/api/v1/tokenomics/rewards/weekly"
+            "?week=2026-W05",
+        ),
+        (
+            None,
+            datetime(2026, 2, 2, 9, 15, tzinfo=UTC),
+            datetime(2026, 2, 2, 9, 15, tzinfo=UTC),
+            "(API: GET /api/v1/tokenomics/rewards/weekly?week=2026-W05)",
+        ),
+    ],
+)
+def test_the_weekly_message_links_the_statement_and_waits_for_the_notify_hour(
+    engine: Engine,
+    tmp_path: Path,
+    public_url: str | None,
+    ran_at: datetime,
+    due_at: datetime,
+    statement: str,
+) -> None:
+    """Issue 14, defects 3 and 7. 2026-W05 ends Monday 2026-02-02 00:00 UTC; the policy's
+    ``notify_at_hour`` is 8, so the message is due 2026-02-02 08:00 UTC when the run
+    finishes at 06:30, and at once (09:15) when it finishes after 08:00. With
+    ``SYSTOK_PUBLIC_URL`` = ``https://stk.example.org/`` (its trailing slash dropped)
+    the body links ``…/api/v1/tokenomics/rewards/weekly?week=2026-W05``; unset, it
+    names the API path."""
+    from systok.accrual.service import WeeklyRun
+    from tests.accrual.test_weekly_run import POLICY as WEEKLY
+    from tests.accrual.test_weekly_run import WEEKS, setup_community
+
+    setup_community(engine)
+    with_profile(engine, "m1", email="m1@example.org")
+    ran_at_us = datetime_to_us(ran_at)
+    for week in WEEKS:
+        WeeklyRun(
+            engine, WEEKLY, reports_dir=tmp_path, clock=lambda: ran_at_us, public_url=public_url
+        ).run(week)
+    [row] = [r for r in outbox(engine) if "2026-W05" in r["idempotency_key"]]
+    assert row["next_attempt_at_us"] == datetime_to_us(due_at)
+    assert row["created_at_us"] == ran_at_us
+    assert statement in row["body"]

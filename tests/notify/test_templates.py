@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import UndefinedError
 
 from systok.core.language import Language
-from systok.notify.render import Params, render
+from systok.notify.render import Params, amount_text, render
 from systok.notify.schemas import MessageKind
 
+AMOUNTS = {"amount", "price"}
+"""Parameters shown through the ``amount`` filter."""
 PARAMS: dict[MessageKind, Params] = {
     MessageKind.WEEKLY_REWARD: {"week": "2026-W05", "amount": "1584.000000", "statement_url": ""},
     MessageKind.VESTING_RELEASED: {"amount": "200.000000", "activity": "Щедрый отзыв"},
@@ -57,9 +61,10 @@ def test_every_kind_renders_in_both_languages(kind: MessageKind, language: Langu
     rendered = render(kind, language, PARAMS[kind])
     assert rendered.subject and "\n" not in rendered.subject
     assert rendered.body.endswith("\n")
-    for value in PARAMS[kind].values():
+    for name, value in PARAMS[kind].items():
         if value:
-            assert str(value) in rendered.subject + rendered.body
+            shown = amount_text(language, value) if name in AMOUNTS else str(value)
+            assert shown in rendered.subject + rendered.body
     if language is Language.RU:
         assert any("а" <= ch <= "я" for ch in rendered.subject.lower())
         assert "Здравствуйте" in rendered.body or "Администраторам" in rendered.body
@@ -72,7 +77,7 @@ def test_cyrillic_parameters_survive_in_english() -> None:
     rendered = render(
         MessageKind.TRANSFER_RECEIVED, Language.EN, {"amount": "1.000000", "sender": "ЁЩЪ"}
     )
-    assert "Member ЁЩЪ sent you 1.000000 STK." in rendered.body
+    assert "Member ЁЩЪ sent you 1.000000 STK." in rendered.body  # English: a point
     assert rendered.subject == "You received 1.000000 STK"
 
 
@@ -90,8 +95,34 @@ def test_weekly_reward_links_or_attaches_the_statement() -> None:
     neither = render(MessageKind.WEEKLY_REWARD, Language.EN, PARAMS[MessageKind.WEEKLY_REWARD])
     assert "Подробная выписка: https://x/s.pdf" in linked.body
     assert "приложена к письму (PDF)" in attached.body
-    assert attached.subject == "Ваши STK за неделю 2026-W05: 1584.000000 STK"
+    assert attached.subject == "Ваши STK за неделю 2026-W05: 1\u00a0584,000000 STK"
     assert "GET /api/v1/tokenomics/rewards/weekly?week=2026-W05" in neither.body
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "shown"),
+    [
+        (Language.RU, "1584.000000", "1\u00a0584,000000"),
+        (Language.EN, "1584.000000", "1\u00a0584.000000"),
+        (Language.RU, "1234567.000001", "1\u00a0234\u00a0567,000001"),
+        (Language.RU, "-5.500000", "-5,500000"),
+        (Language.EN, "999", "999"),
+        (Language.RU, "n/a", "n/a"),  # not a decimal: shown as it is
+    ],
+)
+def test_amounts_in_the_members_language(language: Language, value: str, shown: str) -> None:
+    """Issue 14, defect 8: as the statements write them — thousands grouped by
+    no-break spaces, a comma in Russian, a point in English; the digits untouched."""
+    assert amount_text(language, value) == shown
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_amount_text_keeps_every_digit(units: int) -> None:
+    """Removing the grouping and the mark gives back the model's text, digit for digit."""
+    whole, fraction = divmod(abs(units), 10**6)
+    text = f"{'-' if units < 0 else ''}{whole}.{fraction:06d}"
+    shown = amount_text(Language.RU, text)
+    assert shown.replace("\u00a0", "").replace(",", ".") == text
 
 
 def test_a_missing_parameter_is_an_error_not_a_hole() -> None:

@@ -28,7 +28,7 @@ from systok.api.routes.common import MemberQuery, Reader, caller, gate, tokenomi
 from systok.core.language import DEFAULT_LANGUAGE, Language
 from systok.notify import service
 from systok.notify.schemas import MessageKind, Profile, ProfileChange
-from systok.notify.service import EMAIL_PATTERN, TELEGRAM_CHAT_PATTERN
+from systok.notify.service import EMAIL_MAX, EMAIL_PATTERN, TELEGRAM_CHAT_PATTERN
 
 router = tokenomics_router()
 MEMBER_ONLY = gate(None, members=True)
@@ -92,7 +92,7 @@ class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: str | None = Field(
-        default=None, max_length=320, pattern=EMAIL_PATTERN, examples=["anna@example.org"]
+        default=None, max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, examples=["anna@example.org"]
     )
     telegram_chat_id: str | None = Field(
         default=None,
