@@ -121,8 +121,9 @@ def override_recorded(session: Session, quarter: str, kind: str) -> tuple[int, i
     (``recorded_at_us``), if any: what ``verify week`` needs to tell whether a week
     scored before the approval or after it."""
     found = session.execute(
-        select(stabilisation_overrides_t.c.step_bps, stabilisation_overrides_t.c.recorded_at_us)
-        .where(
+        select(
+            stabilisation_overrides_t.c.step_bps, stabilisation_overrides_t.c.recorded_at_us
+        ).where(
             stabilisation_overrides_t.c.quarter == quarter,
             stabilisation_overrides_t.c.kind == kind,
         )

@@ -45,9 +45,7 @@ def settle_w16_approve_settle_w17(engine: Engine, tmp_path: Path) -> None:
     WeeklyRun(engine, POLICY, reports_dir=tmp_path, clock=clock).run(W17)
 
 
-def test_weeks_before_and_after_a_late_approval_both_verify(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_weeks_before_and_after_a_late_approval_both_verify(engine: Engine, tmp_path: Path) -> None:
     """The reviewer's probe: W16 settled before the approval keeps 10 000 bps and still
     verifies; W17 settled after it applies 7 500 bps and verifies too."""
     settle_w16_approve_settle_w17(engine, tmp_path)
