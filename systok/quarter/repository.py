@@ -173,6 +173,7 @@ def last_activity_days(
     asset: str,
     last_day: int,
     end_us: int,
+    *,
     known_at_us: int | None = None,
 ) -> dict[str, int]:
     """The last day (UTC day number) each member was active, up to a quarter's close.

@@ -1,4 +1,4 @@
-"""``systok verify quarter``: a settled quarter's redistribution and vesting tranches replayed."""
+"""``systok verify quarter``: a settled quarter replayed against its rows and the ledger."""
 
 from __future__ import annotations
 
