@@ -5,9 +5,10 @@ re-scores every member with the reference scorer (``score_week``, day by day —
 the settle's fast path, so the two implementations check each other), the stored
 profiles and the run's policy (whose content hash must match), scales to the stored
 budget, and rebuilds the Merkle root. The emission is recomputed from the policy and
-the factor the run recorded, and that factor is checked against the stored
-stabilisation override (ADR 0034). Any difference — a collected sum or counter, a
-reward field, a vesting grant, the emission, the root — is named.
+the factor the run recorded, and that factor is checked against the stabilisation
+override in force when the run scored (ADR 0034: one approved later does not apply).
+Any difference — a collected sum or counter, a reward field, a vesting grant, the
+emission, the root — is named.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as repo
+from systok.accrual.schemas import Stage
 from systok.accrual.score import score_members, vested_types
 from systok.core.amount import BASIS_POINTS_WHOLE
 from systok.core.emission import emission_for_week
@@ -25,10 +27,10 @@ from systok.core.merkle import build_tree
 from systok.core.policy import Policy, WeightedDailyCaps
 from systok.core.scoring import RateTable
 from systok.core.stabilisation_steps import week_quarter
-from systok.core.times import day_of_date
+from systok.core.times import day_of_date, us_to_iso
 from systok.core.weeks import IsoWeek
 from systok.db.engine import run_transaction
-from systok.stabilisation.overrides import week_emission_factor_bps
+from systok.stabilisation.overrides import emission_factor_in_force_bps
 
 COMPARED_FIELDS = (
     "points",
@@ -93,15 +95,24 @@ def _verify(session: Session, policy: Policy, week: IsoWeek) -> list[str]:
 
 def _emission_differences(session: Session, policy: Policy, week: IsoWeek, run: Any) -> list[str]:
     """The run's emission against the policy times the factor it recorded, and that
-    factor against the stabilisation override stored for the week's quarter (ADR 0034).
-    A run from before migration 0023 recorded no factor: it applied none."""
+    factor against the stabilisation override that was in force when the run scored
+    (ADR 0034): an override approved after the score stage committed does not apply to
+    the week, one approved before it does. A run from before migration 0023 recorded
+    no factor: it applied none."""
     recorded = BASIS_POINTS_WHOLE if run.emission_factor_bps is None else run.emission_factor_bps
     differences = []
-    override = week_emission_factor_bps(session, week)
-    if recorded != override:
+    scored_at_us = repo.stage_finishes(session, [run.id])[run.id].get(Stage.SCORE.value)
+    in_force, approved_at_us = emission_factor_in_force_bps(session, week, scored_at_us)
+    if recorded != in_force:
+        when = (
+            "no override"
+            if approved_at_us is None
+            else f"the override approved at {us_to_iso(approved_at_us)}"
+        )
+        scored = "an unknown time" if scored_at_us is None else us_to_iso(scored_at_us)
         differences.append(
-            f"emission factor: the run applied {recorded} bps, the stored override of "
-            f"{week_quarter(week)} gives {override} bps"
+            f"emission factor: the run applied {recorded} bps; when it scored ({scored}) "
+            f"{when} of {week_quarter(week)} gave {in_force} bps"
         )
     replayed = emission_for_week(policy, week, recorded)
     if run.emission_units is not None and replayed != run.emission_units:

@@ -39,7 +39,12 @@ def inflow_document(inflow: Any, scale: int) -> dict[str, Any]:
     }
 
 
-@backing_app.command("record")
+@backing_app.command(
+    "record",
+    # "-5" is an amount to refuse by name, not an unknown option (issue 13): the
+    # validator says why it is wrong instead of a usage error about an option.
+    context_settings={"ignore_unknown_options": True},
+)
 def backing_record(  # noqa: PLR0917 - typer passes parameters by name
     kind: str = typer.Argument(
         ..., help="subscription, donation, investor_sale, grant or startup_share."

@@ -19,6 +19,10 @@ from datetime import UTC, date, datetime, time
 _QUARTER_TEXT = re.compile(r"^(\d{4})-Q([1-4])$")
 MONTHS_PER_QUARTER = 3
 QUARTERS_PER_YEAR = 4
+YEAR_MIN = 1
+YEAR_MAX = 9998
+"""The years a quarter may have: the close of 9998-Q4 (9999-01-01) is still a
+``datetime``; 9999-Q4's would not be, so 9999 is refused rather than half-working."""
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -36,8 +40,8 @@ class Quarter:
     def __post_init__(self) -> None:
         if not 1 <= self.number <= QUARTERS_PER_YEAR:
             raise ValueError(f"a quarter is numbered 1..4, got {self.number}")
-        if not 1 <= self.year <= 9998:
-            raise ValueError(f"year {self.year} is out of range")
+        if not YEAR_MIN <= self.year <= YEAR_MAX:
+            raise ValueError(f"year {self.year} is out of range {YEAR_MIN}..{YEAR_MAX}")
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
@@ -72,7 +76,7 @@ class Quarter:
         return cls.containing(now).previous()
 
     def __str__(self) -> str:
-        return f"{self.year}-Q{self.number}"
+        return f"{self.year:04d}-Q{self.number}"
 
     @property
     def first_day(self) -> date:
@@ -82,7 +86,7 @@ class Quarter:
     @property
     def last_day(self) -> date:
         """The quarter's last calendar day."""
-        return date.fromordinal(self.next().first_day.toordinal() - 1)
+        return date.fromordinal(self._next_first_day.toordinal() - 1)
 
     @property
     def start(self) -> datetime:
@@ -92,25 +96,42 @@ class Quarter:
     @property
     def end(self) -> datetime:
         """The quarter's close: the first instant after it (UTC), exclusive."""
-        return self.next().start
+        return datetime.combine(self._next_first_day, time(0), tzinfo=UTC)
 
     @property
     def days(self) -> int:
         """How many calendar days the quarter has (90, 91 or 92)."""
-        return self.next().first_day.toordinal() - self.first_day.toordinal()
+        return self._next_first_day.toordinal() - self.first_day.toordinal()
+
+    @property
+    def _next_first_day(self) -> date:
+        """The first day after the quarter, built from the calendar rather than from
+        ``next()``: the last quarter in range (9998-Q4) has no next quarter, yet its
+        close, 9999-01-01, is a real day."""
+        if self.number == QUARTERS_PER_YEAR:
+            return date(self.year + 1, 1, 1)
+        return date(self.year, self.number * MONTHS_PER_QUARTER + 1, 1)
 
     def contains(self, moment: datetime | date) -> bool:
         """Whether a UTC moment or a calendar day falls in this quarter."""
         return Quarter.containing(moment) == self
 
     def next(self) -> Quarter:
-        """The quarter after this one."""
+        """The quarter after this one.
+
+        Raises:
+            ValueError: for 9998-Q4, the last quarter in range.
+        """
         if self.number == QUARTERS_PER_YEAR:
             return Quarter(self.year + 1, 1)
         return Quarter(self.year, self.number + 1)
 
     def previous(self) -> Quarter:
-        """The quarter before this one."""
+        """The quarter before this one.
+
+        Raises:
+            ValueError: for 0001-Q1, the first quarter in range.
+        """
         if self.number == 1:
             return Quarter(self.year - 1, QUARTERS_PER_YEAR)
         return Quarter(self.year, self.number - 1)

@@ -17,6 +17,7 @@ from systok.db.kit import (
     accounts_t,
     day_counts_t,
     entitlements_t,
+    events_t,
     members_t,
     postings_t,
     quarter_redistributions_t,
@@ -112,6 +113,16 @@ def insert_stage(
     )
 
 
+def stage_finished_at(session: Session, run_id: int, stage: str) -> int | None:
+    """When ``stage`` of run ``run_id`` committed, if it has."""
+    found = session.execute(
+        select(quarter_stages_t.c.finished_at_us).where(
+            quarter_stages_t.c.run_id == run_id, quarter_stages_t.c.stage == stage
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
 # --- the ledger at the close ----------------------------------------------------------
 
 
@@ -157,7 +168,13 @@ def balances_at(session: Session, asset: str, end_us: int) -> dict[str, dict[str
 
 
 def last_activity_days(
-    session: Session, members: Iterable[str], asset: str, last_day: int, end_us: int
+    session: Session,
+    members: Iterable[str],
+    asset: str,
+    last_day: int,
+    end_us: int,
+    *,
+    known_at_us: int | None = None,
 ) -> dict[str, int]:
     """The last day (UTC day number) each member was active, up to a quarter's close.
 
@@ -171,6 +188,10 @@ def last_activity_days(
     (when ingestion first knew them), else, for an account owner with no member row, the
     day their custodial account opened.
     Members with no known day at all are left out of the answer.
+
+    ``known_at_us`` (``verify quarter``): count events from the raw events as they
+    stood then (received by it, not retracted by it) instead of the live day counts,
+    so an event that arrived or was retracted after the snapshot does not move it.
     """
     wanted = set(members)
     last: dict[str, int] = {}
@@ -179,11 +200,14 @@ def last_activity_days(
         if member_id in wanted and day > last.get(member_id, day - 1):
             last[member_id] = day
 
-    for member_id, day in session.execute(
+    counted = (
         select(day_counts_t.c.member_id, func.max(day_counts_t.c.day))
         .where(day_counts_t.c.count > 0, day_counts_t.c.day <= last_day)
         .group_by(day_counts_t.c.member_id)
-    ):
+    )
+    if known_at_us is not None:
+        counted = _counted_event_days(last_day, known_at_us)
+    for member_id, day in session.execute(counted):
         seen(member_id, int(day))
     sent = (
         select(accounts_t.c.owner, func.max(transactions_t.c.created_at_us))
@@ -220,6 +244,24 @@ def last_activity_days(
                 known.add(member_id)
                 seen(member_id, day_of_us(int(at_us)))
     return last
+
+
+def _counted_event_days(last_day: int, known_at_us: int) -> Any:
+    """Each member's last day with a counted event, from the raw events as they stood at
+    ``known_at_us``: the rule ``event_day_counts`` keeps (attributed, not retracted, not
+    a self-interaction), as ``accrual`` recounts a week."""
+    return (
+        select(events_t.c.member_id, func.max(events_t.c.occurred_day))
+        .where(
+            events_t.c.occurred_day <= last_day,
+            events_t.c.member_id.is_not(None),
+            events_t.c.received_at_us <= known_at_us,
+            (events_t.c.retracted_at_us.is_(None)) | (events_t.c.retracted_at_us > known_at_us),
+            (events_t.c.counterpart_member_id.is_(None))
+            | (events_t.c.counterpart_member_id != events_t.c.member_id),
+        )
+        .group_by(events_t.c.member_id)
+    )
 
 
 # --- the snapshot and the redistributions ---------------------------------------------
@@ -342,3 +384,17 @@ def run_vesting_releases(session: Session, run_id: int) -> list[Row[Any]]:
             .order_by(quarter_vesting_releases_t.c.kind, quarter_vesting_releases_t.c.grantee)
         )
     )
+
+
+# --- verification: the run's own entries ------------------------------------------------
+
+
+def claimed_entry_ids(session: Session) -> set[int]:
+    """Every ledger entry a quarterly run's redistribution or tranche row refers to."""
+    claimed: set[int] = set()
+    for table in (quarter_redistributions_t, quarter_vesting_releases_t):
+        rows = session.execute(
+            select(table.c.transaction_id).where(table.c.transaction_id.is_not(None))
+        )
+        claimed.update(int(transaction_id) for (transaction_id,) in rows)
+    return claimed

@@ -36,11 +36,17 @@ from systok.quarter.stage_stabilise import stabilise
 from systok.quarter.stage_vest import vest
 
 
-def snapshot_rows(ctx: StageContext) -> list[SnapshotRow]:
-    """Every member holding tokens at the close, with their last activity."""
+def snapshot_rows(ctx: StageContext, known_at_us: int | None = None) -> list[SnapshotRow]:
+    """Every member holding tokens at the close, with their last activity.
+
+    ``known_at_us``: events as they stood then (``verify quarter`` rebuilding the
+    snapshot as the stage saw it); None: the live day counts (the stage itself).
+    """
     balances = repo.balances_at(ctx.session, STK, ctx.end_us)
     holders = {m for m, b in balances.items() if b.get(AccountType.MEMBER.value) or b.get("wallet")}
-    activity = repo.last_activity_days(ctx.session, holders, STK, ctx.last_day, ctx.end_us)
+    activity = repo.last_activity_days(
+        ctx.session, holders, STK, ctx.last_day, ctx.end_us, known_at_us=known_at_us
+    )
     rows = []
     for member_id in sorted(holders):
         parts = balances[member_id]

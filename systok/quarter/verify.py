@@ -1,4 +1,4 @@
-"""``systok verify quarter``: a settled quarter's redistribution and vesting tranches replayed."""
+"""``systok verify quarter``: a settled quarter replayed against its rows and the ledger."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from systok.backing.price_check import verify_price
 from systok.core.amount import STK
 from systok.core.ledger import AccountType, TransactionCode
 from systok.core.policy import Policy
@@ -16,8 +17,9 @@ from systok.health.schemas import QUARTER, Period
 from systok.health.service import verify_readings
 from systok.quarter import repository as repo
 from systok.quarter.schemas import RedistributionRow, Stage
-from systok.quarter.stage_vest import verify_tranches
+from systok.quarter.stage_vest import stored_tranches, verify_tranches
 from systok.quarter.stages import plan_redistributions, stored_snapshot
+from systok.quarter.verify_ledger import snapshot_differences, unclaimed_entries
 from systok.stabilisation.service import verify_proposals
 
 
@@ -28,8 +30,12 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
     (whose hash must be the run's), and compares them with the stored rows; then checks
     that each stored row's ledger entry is a ``slash`` moving exactly ``moved_units``
     from the member to the policy's ``slashing.to`` account, and that nothing was moved
-    beyond what was due; that the vest stage's tranches are what the ledger's grants
-    give and each was posted as stored (``stage_vest.verify_tranches``); and that the
+    beyond what was due; that the stored snapshot is what the ledger and the events
+    give at the close, and every slash and tranche entry of the quarter is one a row of
+    the run refers to (``verify_ledger``); that the vest stage's tranches are what the
+    ledger's grants give and each was posted as stored (``stage_vest.verify_tranches``);
+    that the stored price is its inputs' and the ledger's (``backing.price_check``);
+    and that the
     quarter's stored health readings are what the ledger gives
     (``health.service.verify_readings``), and its stabilisation proposals are the rules
     those readings fire (``stabilisation.service.verify_proposals``). An empty list: the
@@ -63,8 +69,18 @@ def verify_quarter(engine: Engine, policy: Policy, quarter: Quarter) -> list[str
         target = AccountType(policy.slashing.to).value
         for member_id, row in sorted(stored.items()):
             differences.extend(_check_entry(member_id, row, entries, target))
+        differences.extend(snapshot_differences(session, policy, quarter, run))
+        claimed = {int(r.transaction_id) for r in stored.values() if r.transaction_id is not None}
         if _past(Stage(run.stage), Stage.VEST):
             differences.extend(verify_tranches(session, policy, quarter, int(run.id)))
+            claimed |= {
+                int(t.transaction_id)
+                for t in stored_tranches(session, int(run.id))
+                if t.transaction_id is not None
+            }
+        differences.extend(unclaimed_entries(session, quarter, claimed))
+        priced = _past(Stage(run.stage), Stage.PRICE)
+        differences.extend(verify_price(session, policy, quarter, priced=priced))
         differences.extend(verify_readings(session, policy, Period(QUARTER, quarter)))
         differences.extend(verify_proposals(session, policy, quarter))
         return differences

@@ -27,6 +27,26 @@ def week_emission_factor_bps(session: Session, week: IsoWeek) -> int:
     return emission_factor_bps(step)
 
 
+def emission_factor_in_force_bps(
+    session: Session, week: IsoWeek, scored_at_us: int | None
+) -> tuple[int, int | None]:
+    """The emission factor that was in force for ``week`` when its run scored at
+    ``scored_at_us``, and when the override giving it was approved (None: no override
+    counts).
+
+    An override approved after the week scored does not apply to it: settled weeks
+    keep what they minted (ADR 0034), so such a week's factor is 10 000. A run whose
+    score time is unknown (``None``) is held to the override as stored now.
+    """
+    found = repo.override_recorded(session, str(week_quarter(week)), OverrideKind.EMISSION)
+    if found is None:
+        return emission_factor_bps(None), None
+    step_bps, recorded_at_us = found
+    if scored_at_us is not None and recorded_at_us > scored_at_us:
+        return emission_factor_bps(None), recorded_at_us
+    return emission_factor_bps(step_bps), recorded_at_us
+
+
 def effective_transfer_fee(session: Session, fee: TransferFee, quarter: Quarter) -> TransferFee:
     """The policy's transfer fee with ``quarter``'s approved step added to its rate."""
     step = repo.override_step_bps(session, str(quarter), OverrideKind.TRANSFER_FEE)

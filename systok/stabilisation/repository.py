@@ -116,6 +116,21 @@ def override_step_bps(session: Session, quarter: str, kind: str) -> int | None:
     return None if found is None else int(found)
 
 
+def override_recorded(session: Session, quarter: str, kind: str) -> tuple[int, int] | None:
+    """The step of ``quarter``'s override of ``kind`` and when it was approved
+    (``recorded_at_us``), if any: what ``verify week`` needs to tell whether a week
+    scored before the approval or after it."""
+    found = session.execute(
+        select(
+            stabilisation_overrides_t.c.step_bps, stabilisation_overrides_t.c.recorded_at_us
+        ).where(
+            stabilisation_overrides_t.c.quarter == quarter,
+            stabilisation_overrides_t.c.kind == kind,
+        )
+    ).one_or_none()
+    return None if found is None else (int(found.step_bps), int(found.recorded_at_us))
+
+
 def _buyback(row: Row[Any]) -> StoredBuyback:
     return StoredBuyback(
         proposal_id=int(row.proposal_id),

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import time_machine
 
+from systok.backing import service
 from systok.backing.service import parse_inflow, record_inflow, set_price
 from systok.core.quarters import Quarter
 from systok.db.engine import run_transaction
+from systok.errors import DatabaseUnavailable
 from systok.policy_files import default_policy
 from tests.api.economy import Economy
 from tests.backing.helpers import LATER_US, STK, every_table_count, mint
@@ -100,3 +103,29 @@ def test_the_public_quote_beside_the_directive_price(econ: Economy) -> None:
         missing = econ.client.get("/api/v1/tokenomics/price/quote")
         assert missing.status_code == 422 and "buy" in missing.text
     assert every_table_count(econ.engine) == before
+
+
+def test_openapi_declares_what_price_and_quote_answer(econ: Economy) -> None:
+    """The public price answers 200 or 503 (no database); the quote also 404/409/422."""
+    paths = econ.client.get("/openapi.json").json()["paths"]
+    price = paths["/api/v1/tokenomics/price"]["get"]["responses"]
+    quote = paths["/api/v1/tokenomics/price/quote"]["get"]["responses"]
+    assert set(price) == {"200", "503"}
+    assert set(quote) >= {"200", "404", "409", "422", "503"}
+    assert "database" in price["503"]["description"]
+
+
+def test_price_without_a_database_is_the_declared_503(
+    econ: Economy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 503 declared above is the one answered when the database is unreachable."""
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise DatabaseUnavailable("database: cannot connect (test)")
+
+    monkeypatch.setattr(service, "current_price", unreachable)
+    monkeypatch.setattr(service, "price_quote", unreachable)
+    for path, params in (("price", {}), ("price/quote", {"buy": "1"})):
+        answer = econ.get(path, {}, **params)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"] == "DatabaseUnavailable"

@@ -81,3 +81,26 @@ def test_refusals_exit_with_the_class_code_and_write_nothing(  # type: ignore[no
 def test_a_malformed_quarter_to_price_show_is_refused(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["price", "show", "Q3-2026"]) == 65
     assert "quarter" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("amount", ["-5", "-0.01"])
+def test_a_negative_amount_typed_plainly_is_refused_naming_amount(  # type: ignore[no-untyped-def]
+    cli_on, capsys, amount: str
+) -> None:
+    """Typed as operators do (no ``--``), ``-5`` reaches the validator: exit 65 naming
+    ``amount`` and why, not a usage error about an unknown option; nothing written."""
+    before = every_table_count(cli_on)
+    argv = ["backing", "record", "donation", amount, "--quarter", "2026-Q2", "--reference", "r"]
+    assert main(argv) == 65
+    assert f"amount: '{amount}' RUB is not positive" in capsys.readouterr().err
+    assert every_table_count(cli_on) == before
+
+
+def test_an_unknown_option_to_record_is_still_a_usage_error(cli_on, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Letting ``-5`` through does not make a mistyped option pass: ``--quarterr`` is not
+    ``--quarter``, so the required option is missing (exit 2, a usage error)."""
+    argv = ["backing", "record", "donation", "5", "--quarterr", "2026-Q2", "--reference", "r"]
+    before = every_table_count(cli_on)
+    assert main(argv) == 2
+    assert "Missing option '--quarter'" in capsys.readouterr().err
+    assert every_table_count(cli_on) == before

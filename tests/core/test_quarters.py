@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systok.core.quarters import Quarter
+from systok.core.quarters import YEAR_MAX, YEAR_MIN, Quarter
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,29 @@ def test_every_day_falls_in_exactly_the_quarter_that_spans_it(day: date) -> None
     assert quarter.previous() < quarter < quarter.next()
     assert quarter.previous().next() == quarter
     assert Quarter.parse(str(quarter)) == quarter
+
+
+@given(st.integers(min_value=YEAR_MIN, max_value=YEAR_MAX), st.integers(min_value=1, max_value=4))
+def test_every_quarter_in_range_prints_parses_and_has_edges(year: int, number: int) -> None:
+    """Over the whole year range, including 0001-Q1 and 9998-Q4: the text has four
+    year digits (the API's pattern), parses back, and start/end/days never raise."""
+    quarter = Quarter(year, number)
+    text = str(quarter)
+    assert len(text) == len("2026-Q3") and Quarter.parse(text) == quarter
+    assert quarter.start < quarter.end and quarter.days in (90, 91, 92)
+    assert quarter.last_day < quarter.end.date() and quarter.contains(quarter.last_day)
+
+
+def test_the_edges_of_the_range() -> None:
+    """0001-Q1 prints with four digits; 9998-Q4 closes at 9999-01-01 00:00 UTC (92 days:
+    October 31 + November 30 + December 31); neither has a neighbour out of range."""
+    assert str(Quarter(1, 1)) == "0001-Q1"
+    last = Quarter.parse("9998-Q4")
+    assert last.end == datetime(9999, 1, 1, tzinfo=UTC) and last.days == 92
+    assert last.last_day == date(9998, 12, 31)
+    with pytest.raises(ValueError, match="out of range"):
+        last.next()
+    with pytest.raises(ValueError, match="out of range"):
+        Quarter(1, 1).previous()
+    with pytest.raises(ValueError, match="out of range"):
+        Quarter.parse("9999-Q1")

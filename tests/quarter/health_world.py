@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import (
@@ -59,10 +59,9 @@ from systok.core.ledger import (
 )
 from systok.core.times import day_of_date
 from systok.db.engine import run_transaction
-from systok.db.kit import day_counts_t
 from systok.ingest.repository.members import ensure_member
 from systok.ledger.service import Ledger
-from tests.quarter.world import POLICY, at, credit, fixed
+from tests.quarter.world import POLICY, at, counted_events, credit, fixed
 
 NOW = datetime(2026, 4, 2, 12, tzinfo=UTC)
 
@@ -140,13 +139,8 @@ def build_health(engine: Engine) -> None:
             Posting(pool, -300),
             Posting(member_account("d"), 300),
         )
-        session.execute(
-            insert(day_counts_t).values(
-                member_id="a",
-                day=day_of_date(datetime(2026, 3, 10).date()),
-                event_type="SectionCompleted",
-                count=1,
-            )
+        counted_events(
+            session, "a", day_of_date(datetime(2026, 3, 10).date()), "SectionCompleted", 1
         )
 
     run_transaction(engine, work)

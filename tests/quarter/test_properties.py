@@ -11,7 +11,7 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from systok.core.ledger import (
     AccountType,
@@ -24,14 +24,13 @@ from systok.core.ledger import (
 from systok.core.quarters import Quarter
 from systok.core.times import MICROS_PER_DAY, datetime_to_us, day_of_date
 from systok.db.engine import run_transaction
-from systok.db.kit import day_counts_t
 from systok.ingest.repository.members import ensure_member
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
 from systok.quarter.service import QuarterRun
 from systok.quarter.verify import verify_quarter
 from tests.quarter.test_run import every_table
-from tests.quarter.world import POLICY, fixed
+from tests.quarter.world import POLICY, counted_events, fixed
 
 members = st.lists(
     st.tuples(
@@ -84,11 +83,7 @@ def test_quarter_conserves_and_reruns_change_nothing(engine: Engine) -> None:
                 active_day = last_day - inactive
                 if by_event:
                     ensure_member(session, member_id, start_us - 900 * MICROS_PER_DAY)
-                    session.execute(
-                        insert(day_counts_t).values(
-                            member_id=member_id, day=active_day, event_type="X", count=1
-                        )
-                    )
+                    counted_events(session, member_id, active_day, "X", 1)
                 else:
                     ensure_member(session, member_id, active_day * MICROS_PER_DAY)
                 if units:

@@ -247,16 +247,22 @@ def test_the_run_reports_proposals_and_unevaluated_rules(cli_on: Engine, capsys)
     }
 
 
+def not_price(differences: list[str]) -> list[str]:
+    """``set_prices`` fabricates the quarters' prices (the goldens need a 25 % fall), so
+    the price replay names them; the price check has its own tests (test_verify_tamper)."""
+    return [d for d in differences if not d.startswith("price of ")]
+
+
 def test_verify_quarter_checks_the_proposals(engine: Engine) -> None:
     run_q1(engine)
-    assert verify_quarter(engine, POLICY, Q1) == []
+    assert not_price(verify_quarter(engine, POLICY, Q1)) == []
     with engine.begin() as connection:
         connection.execute(
             update(stabilisation_proposals_t)
             .where(stabilisation_proposals_t.c.rule == "buyback")
             .values(numerator="-30")
         )
-    assert verify_quarter(engine, POLICY, Q1) == [
+    assert not_price(verify_quarter(engine, POLICY, Q1)) == [
         "stabilisation 2026-Q1 buyback: stored price_change = -30, "
         "the readings give price_change = -25"
     ]

@@ -33,9 +33,9 @@ from systok.core.ledger import (
     system_account,
 )
 from systok.core.quarters import Quarter
-from systok.core.times import datetime_to_us, day_of_date
+from systok.core.times import MICROS_PER_DAY, datetime_to_us, day_of_date
 from systok.db.engine import run_transaction
-from systok.db.kit import day_counts_t, entitlements_t, wallet_challenges_t, wallets_t
+from systok.db.kit import day_counts_t, entitlements_t, events_t, wallet_challenges_t, wallets_t
 from systok.economy.transfers import transfer_between_members
 from systok.ingest.repository.members import ensure_member
 from systok.ledger.service import Ledger
@@ -65,6 +65,30 @@ def credit(session: Session, account: AccountRef, units: int, when: int, key: st
     )
 
 
+def counted_events(session: Session, member_id: str, day: int, event_type: str, count: int) -> None:
+    """``count`` raw events of a member on a UTC day, received that day, and their day
+    count: the two the ingestion keeps in step (``verify quarter`` reads the events)."""
+    occurred_us = day * MICROS_PER_DAY + MICROS_PER_DAY // 2
+    for n in range(count):
+        session.execute(
+            insert(events_t).values(
+                source="test",
+                source_event_id=f"{member_id}:{day}:{event_type}:{n}",
+                event_type=event_type,
+                member_id=member_id,
+                occurred_at_us=occurred_us,
+                occurred_day=day,
+                received_at_us=occurred_us,
+                payload="{}",
+            )
+        )
+    session.execute(
+        insert(day_counts_t).values(
+            member_id=member_id, day=day, event_type=event_type, count=count
+        )
+    )
+
+
 def build(engine: Engine) -> None:
     """Write the community described in this module's docstring."""
 
@@ -84,13 +108,8 @@ def build(engine: Engine) -> None:
         credit(session, member_account("d"), 10 * STK, at(2024, 12, 1), "t:d")
         credit(session, member_account("g"), STK, at(2024, 1, 2), "t:g")
         credit(session, AccountRef(AccountType.WALLET, "STK", "d"), 5 * STK, at(2025, 3, 1), "t:w")
-        session.execute(
-            insert(day_counts_t).values(
-                member_id="a",
-                day=day_of_date(datetime(2026, 3, 20).date()),
-                event_type="SectionCompleted",
-                count=2,
-            )
+        counted_events(
+            session, "a", day_of_date(datetime(2026, 3, 20).date()), "SectionCompleted", 2
         )
         transfer_between_members(
             Ledger(session, clock=fixed(at(2025, 12, 1))),

@@ -22,14 +22,14 @@ from systok.accrual.service import WeeklyRun
 from systok.accrual.verify import verify_week
 from systok.cli.main import main
 from systok.core.emission import fund_split
-from systok.core.times import datetime_to_us
+from systok.core.times import datetime_to_us, us_to_iso
 from systok.core.weeks import IsoWeek
 from systok.db.kit import runs_t, stabilisation_overrides_t
 from tests.ledger.test_audit import tamper
 from tests.quarter.test_run import every_table
 from tests.quarter.test_stabilise import run_q1
 from tests.quarter.world import POLICY
-from tests.stabilisation.world import approve_rule
+from tests.stabilisation.world import NOW_US, approve_rule
 
 Q2_WEEK = IsoWeek(2026, 16)  # 2026-04-13 … 04-19, in 2026-Q2
 Q1_WEEK = IsoWeek(2026, 13)  # Thursday 2026-03-26: 2026-Q1, before the override
@@ -90,7 +90,8 @@ def test_an_approved_step_slows_the_next_quarters_weeks(
 
     with time_machine.travel(LATER, tick=False):
         assert main(["run", "status", "--json"]) == 0
-    status = {r["week"]: r for r in json.loads(capsys.readouterr().out)}
+    runs = json.loads(capsys.readouterr().out)
+    status = {r["week"]: r for r in runs if "week" in r}  # quarterly runs are listed too
     assert status[str(Q2_WEEK)]["emission_factor_bps"] == 7500
     assert status[str(Q2_WEEK)]["emission_units"] == SLOWED_UNITS
     assert verify_week(cli_on, POLICY, Q2_WEEK) == []
@@ -107,7 +108,9 @@ def test_verify_week_names_a_tampered_override_and_emission(engine: Engine, tmp_
     weekly(engine, Q2_WEEK, tmp_path)
     tamper(engine, "UPDATE stabilisation_overrides SET step_bps = 2000")
     assert verify_week(engine, POLICY, Q2_WEEK) == [
-        "emission factor: the run applied 7500 bps, the stored override of 2026-Q2 gives 8000 bps"
+        "emission factor: the run applied 7500 bps; when it scored "
+        "(2026-04-21T12:00:00.000000Z) the override approved at "
+        f"{us_to_iso(NOW_US)} of 2026-Q2 gave 8000 bps"
     ]
     tamper(engine, "UPDATE stabilisation_overrides SET step_bps = 2500")
     tamper(engine, "UPDATE accrual_runs SET emission_units = emission_units + 1")

@@ -132,6 +132,7 @@ class BackingOut(_Out):
 @router.get(
     "/price",
     response_model=PriceOut,
+    responses=errors(503),
     summary="The directive price: the latest set, else computed for the last closed quarter",
 )
 def get_price(work: Work, policy: AppPolicy) -> PriceOut:
@@ -154,7 +155,7 @@ def get_price(work: Work, policy: AppPolicy) -> PriceOut:
 @router.get(
     "/price/quote",
     response_model=QuoteOut,
-    responses=errors(404, 409, 422),
+    responses=errors(404, 409, 422, 503),
     summary="The bonding-curve quote of buying N STK, beside the directive price",
 )
 def get_price_quote(

@@ -160,7 +160,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         413: "The request body is too large.",
         422: "A parameter or the body is invalid; `fields` names each refused field "
         "(query.member is required with an API key).",
-        503: "A dependency is unavailable (the platform's JWKS).",
+        503: "A dependency is unavailable: the database cannot be reached or its schema "
+        "is behind, or the platform's JWKS cannot be fetched.",
     }
     return {code: {"model": s.ErrorOut, "description": described[code]} for code in codes}
 
