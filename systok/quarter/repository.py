@@ -333,6 +333,22 @@ def insert_vesting_releases(session: Session, rows: list[dict[str, Any]]) -> Non
         session.execute(insert(quarter_vesting_releases_t), rows)
 
 
+def released_before(session: Session, quarter: str) -> dict[tuple[str, str], int]:
+    """Σ released per (kind, grantee) by the vest stages of quarters before ``quarter``
+    (``YYYY-Qn`` sorts as text), whatever their runs' stage: a stored row is a posted entry."""
+    rows = session.execute(
+        select(
+            quarter_vesting_releases_t.c.kind,
+            quarter_vesting_releases_t.c.grantee,
+            func.sum(quarter_vesting_releases_t.c.released_units),
+        )
+        .join(quarter_runs_t, quarter_runs_t.c.id == quarter_vesting_releases_t.c.run_id)
+        .where(quarter_runs_t.c.quarter < quarter)
+        .group_by(quarter_vesting_releases_t.c.kind, quarter_vesting_releases_t.c.grantee)
+    )
+    return {(str(kind), str(grantee)): int(total) for kind, grantee, total in rows}
+
+
 def run_vesting_releases(session: Session, run_id: int) -> list[Row[Any]]:
     """A run's tranches, funds first, then by grantee."""
     return list(
