@@ -24,6 +24,7 @@ from systok.db.kit import (
     quarter_snapshots_t,
     quarter_stages_t,
     quarter_vesting_releases_t,
+    runs_t,
     sale_purchases_t,
     sales_t,
     transactions_t,
@@ -331,6 +332,18 @@ def insert_vesting_releases(session: Session, rows: list[dict[str, Any]]) -> Non
     """Store the vest stage's tranches."""
     if rows:
         session.execute(insert(quarter_vesting_releases_t), rows)
+
+
+def weekly_run_stages(session: Session, through_week: str) -> dict[str, set[str]]:
+    """The stages of the weekly runs (``accrual_runs``) of weeks up to ``through_week``
+    (``YYYY-Www`` sorts as text), by week."""
+    found: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(runs_t.c.week, runs_t.c.stage).where(runs_t.c.week <= through_week)
+    )
+    for week, stage in rows:
+        found.setdefault(str(week), set()).add(str(stage))
+    return found
 
 
 def released_before(session: Session, quarter: str) -> dict[tuple[str, str], int]:
