@@ -162,11 +162,12 @@ def last_activity_days(
 ) -> dict[str, int]:
     """The last day (UTC day number) each member was active, up to a quarter's close.
 
-    Activity is defined once, here (ADR 0027): a day on which the
-    member had a counted event (``event_day_counts`` with ``count > 0``), or started an
-    action — sent a transfer (the debited member of a ``transfer`` entry), bought on the
-    marketplace (an entitlement), or linked a wallet. Staking and voting do not exist
-    yet; they join the definition when they land. Only days up to ``last_day`` and
+    Activity is defined once, here (ADR 0027, docs/quarter.md "Activity"): a day on which
+    the member had a counted event (``event_day_counts`` with ``count > 0``), or started
+    an action — sent a transfer or sold in a buyback (the debited member of a
+    ``transfer`` or ``buyback`` entry), bought on the marketplace (an entitlement),
+    bought in the initial sale (a purchase; ADR 0041), or linked a wallet. Staking and
+    voting do not exist yet; they join the definition when they land. Only days up to ``last_day`` and
     times before ``end_us`` (the close) count. A member with no activity at all is
     treated as active on their first-known day: the member row's ``created_at_us``
     (when ingestion first knew them), else, for an account owner with no member row, the
@@ -192,7 +193,9 @@ def last_activity_days(
         .join(accounts_t, accounts_t.c.id == postings_t.c.account_id)
         .join(transactions_t, transactions_t.c.id == postings_t.c.transaction_id)
         .where(
-            transactions_t.c.code == TransactionCode.TRANSFER.value,
+            transactions_t.c.code.in_(
+                (TransactionCode.TRANSFER.value, TransactionCode.BUYBACK.value)
+            ),
             accounts_t.c.type == AccountType.MEMBER.value,
             postings_t.c.amount_units < 0,
             transactions_t.c.created_at_us < end_us,
@@ -204,10 +207,15 @@ def last_activity_days(
         .where(entitlements_t.c.created_at_us < end_us)
         .group_by(entitlements_t.c.member_id)
     )
+    bought_in_sale = (
+        select(sale_purchases_t.c.member_id, func.max(sale_purchases_t.c.purchased_at_us))
+        .where(sale_purchases_t.c.purchased_at_us < end_us)
+        .group_by(sale_purchases_t.c.member_id)
+    )
     linked = select(wallets_t.c.member_id, wallets_t.c.linked_at_us).where(
         wallets_t.c.linked_at_us < end_us
     )
-    for statement in (sent, bought, linked):
+    for statement in (sent, bought, bought_in_sale, linked):
         for member_id, at_us in session.execute(statement):
             seen(member_id, day_of_us(int(at_us)))
     # Never active: the member row's creation, else (no member row) the account's opening.
