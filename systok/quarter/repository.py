@@ -167,8 +167,8 @@ def last_activity_days(
     an action — sent a transfer or sold in a buyback (the debited member of a
     ``transfer`` or ``buyback`` entry), bought on the marketplace (an entitlement),
     bought in the initial sale (a purchase; ADR 0041), or linked a wallet. Staking and
-    voting do not exist yet; they join the definition when they land. Only days up to ``last_day`` and
-    times before ``end_us`` (the close) count. A member with no activity at all is
+    voting do not exist yet; they join the definition when they land. Only days up to
+    ``last_day`` and times before ``end_us`` (the close) count. A member with no activity at all is
     treated as active on their first-known day: the member row's ``created_at_us``
     (when ingestion first knew them), else, for an account owner with no member row, the
     day their custodial account opened.

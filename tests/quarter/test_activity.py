@@ -35,6 +35,10 @@ def last_days(engine: Engine) -> dict[str, int]:
     )
 
 
+def post(engine: Engine, draft: TransactionDraft, when_us: int) -> None:
+    run_transaction(engine, lambda s: Ledger(s, clock=lambda: when_us).post(draft))
+
+
 def test_a_sale_purchase_and_a_buyback_sale_are_activity(engine: Engine) -> None:
     """m (known since 2025-01-01) buys on 2026-02-15 → last active 2026-02-15; seller
     (known since 2025-01-01, 5 STK from the pool) sells 1 STK to the treasury in a
@@ -54,8 +58,7 @@ def test_a_sale_purchase_and_a_buyback_sale_are_activity(engine: Engine) -> None
         (at(2026, 3, 20), "buyback:x", (Posting(seller, -STK), Posting(treasury, STK))),
     ):
         code = TransactionCode.REWARD if key == "pay-seller" else TransactionCode.BUYBACK
-        draft = TransactionDraft(code, key, postings)
-        run_transaction(engine, lambda s, d=draft, w=when: Ledger(s, clock=lambda: w).post(d))
+        post(engine, TransactionDraft(code, key, postings), when)
     assert last_days(engine) == {
         "m": day_of_date(date(2026, 2, 15)),
         "seller": day_of_date(date(2026, 3, 20)),

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from systok.core.amount import format_amount
-from systok.ledger.service import Ledger
 from systok.db.engine import run_transaction
 from systok.errors import SaleCapExceeded
 from systok.ledger.audit import audit_ledger
+from systok.ledger.service import Ledger
 from systok.sale.schemas import Sale
 from systok.sale.service import TREASURY, sale_status
 from tests.sale.helpers import STK, at, buy, close, mint, open_sale, seed_members
