@@ -23,6 +23,7 @@ from systok.core.price import InflowKind
 from systok.core.quarters import Quarter
 from systok.core.times import MICROS_PER_DAY
 from systok.db.engine import run_transaction
+from systok.economy.emission import issue_caps
 from systok.errors import (
     MemberNotFound,
     NoOpenSale,
@@ -228,7 +229,8 @@ def test_a_reference_the_backing_book_holds_refuses_the_purchase(market: Engine)
 def test_supply_never_passes_the_cap(engine: Engine) -> None:
     """Issue the policy's whole ``emission.total_supply`` (21 000 000 STK), then sell the
     largest sale's whole cap: floor(21 000 000 × 1000 / 10 000) = 2 100 000 STK. Supply
-    stays 21 000 000 STK = total_supply: the sale sells issued tokens (ADR 0041)."""
+    stays 21 000 000 STK = total_supply: the sale sells issued tokens (ADR 0041). The
+    audit with the policy's cap passes, and names one base unit minted past it."""
     assert isinstance(POLICY.emission, QuarterlyDecayEmission)
     total = POLICY.emission.total_supply
     assert total == 21_000_000 * STK
@@ -237,6 +239,15 @@ def test_supply_never_passes_the_cap(engine: Engine) -> None:
     open_sale(engine, 1000, "1", "sale-1", OPEN_AT)
     assert buy(engine, "m1", "2100000", "pay-1", BUY_AT).sale.remaining_units == 0
     assert supply(engine) == total
+    caps = issue_caps(POLICY)
+    assert caps == {"STK": total}
+    assert run_transaction(engine, lambda s: audit_ledger(s, None, caps)).ok
+    mint(engine, 1, datetime(2026, 6, 3, tzinfo=UTC), "mint-one-more")  # past the cap
+    report = run_transaction(engine, lambda s: audit_ledger(s, None, caps))
+    assert report.violations == [
+        "asset STK: 21000000000001 issued, more than the policy's emission.total_supply "
+        "21000000000000"
+    ]
 
 
 def test_treasury_short_is_refused(engine: Engine) -> None:
