@@ -24,7 +24,7 @@ from systok.core.policy import HalvingEmission
 from systok.core.vesting import vesting_days_for
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
-from systok.economy.emission import mint_emission
+from systok.economy.emission import issue_caps, mint_emission
 from systok.economy.transfers import TransferOutcome, transfer_between_members
 from systok.errors import AuditFailed, InsufficientFunds
 from systok.ledger.audit import audit_ledger
@@ -96,8 +96,10 @@ def audit() -> None:
     """Check every ledger invariant; exit 2 naming each violation if one fails."""
     engine = migrated_engine()
     started = time.perf_counter()
-    scales = {code: asset.scale for code, asset in default_policy().assets.items()}
-    report = run_transaction(engine, lambda s: audit_ledger(s, scales), snapshot=True)
+    policy = default_policy()
+    scales = {code: asset.scale for code, asset in policy.assets.items()}
+    caps = issue_caps(policy)
+    report = run_transaction(engine, lambda s: audit_ledger(s, scales, caps), snapshot=True)
     elapsed = time.perf_counter() - started
     if not report.ok:
         raise AuditFailed(report.violations)
@@ -225,7 +227,8 @@ def demo(
         )
     console.print(table)
     scales = {code: asset.scale for code, asset in policy.assets.items()}
-    report = run_transaction(engine, lambda s: audit_ledger(s, scales), snapshot=True)
+    caps = issue_caps(policy)
+    report = run_transaction(engine, lambda s: audit_ledger(s, scales, caps), snapshot=True)
     if not report.ok:
         raise AuditFailed(report.violations)
     console.print(

@@ -106,17 +106,23 @@ def _decided(proposal: Any, as_json: bool) -> None:
 
 
 @stabilise_app.command("approve")
-def stabilise_approve(
+def stabilise_approve(  # noqa: PLR0917 - typer passes parameters by name
     proposal_id: int = typer.Argument(..., help="The proposal's id (systok stabilise list)."),
     by: str | None = typer.Option(None, "--by", help="Who approves (required)."),
     reason: str | None = typer.Option(None, "--reason", help="Why (optional)."),
     budget: str | None = typer.Option(
         None, "--budget", help="A buyback's budget in the quote asset (RUB); buyback only."
     ),
+    amount: str | None = typer.Option(
+        None,
+        "--amount",
+        help="STK to burn from the treasury; a burn whose policy has no step_bps only.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Approve a proposal: a burn executes now; an emission or fee step applies to every
-    week / transfer of the next quarter; a buyback opens with --budget (ADR 0034)."""
+    """Approve a proposal: a burn executes now (--amount STK when the policy gives no
+    step); an emission or fee step applies to every week / transfer of the next quarter;
+    a buyback opens with --budget (ADRs 0034, 0041)."""
     from systok.clock import now_us
     from systok.db.engine import run_transaction
     from systok.policy_files import default_policy
@@ -127,7 +133,14 @@ def stabilise_approve(
     done = run_transaction(
         engine,
         lambda s: approve(
-            s, policy, proposal_id, by=by, reason=reason, now_us=now_us(), budget=budget
+            s,
+            policy,
+            proposal_id,
+            by=by,
+            reason=reason,
+            now_us=now_us(),
+            budget=budget,
+            amount=amount,
         ),
     )
     _decided(done, as_json)

@@ -98,6 +98,19 @@ def tranche(grants: Iterable[Grant], quarter: Quarter) -> int:
     return sum(released_in(grant, quarter) for grant in grants)
 
 
+def catch_up(grants: Iterable[Grant], quarter: Quarter, released_before: int) -> int:
+    """What a grantee is owed at ``quarter``'s close: Σ vested by its last day minus what
+    earlier quarters already released (ADR 0041).
+
+    For a grantee whose every earlier quarter ran, ``released_before`` is Σ vested by the
+    previous quarter's last day, so this equals ``tranche`` (the quarter's own slice); a
+    quarter that was skipped is caught up by the next one that runs, so no token stays
+    locked for good. Never negative (a release is never taken back).
+    """
+    vested = sum(vested_by(grant, quarter.last_day) for grant in grants)
+    return max(vested - released_before, 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Release:
     """What one quarter releases of a grant."""

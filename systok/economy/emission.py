@@ -19,7 +19,7 @@ from systok.core.ledger import (
     TransactionDraft,
     system_account,
 )
-from systok.core.policy import Policy
+from systok.core.policy import Policy, QuarterlyDecayEmission
 from systok.ledger.service import Ledger, PostedEntry
 
 
@@ -63,3 +63,12 @@ def mint_emission(ledger: Ledger, policy: Policy, period: str, amount_units: int
             postings=(Posting(system_account(AccountType.WORLD), -amount_units), *credits),
         )
     )
+
+
+def issue_caps(policy: Policy) -> dict[str, int]:
+    """What ``world`` may ever issue per asset under ``policy``: STK's
+    ``emission.total_supply`` for a capped schedule (seed 001's 21 M), nothing for an
+    uncapped one. ``systok ledger audit`` checks it (ADR 0041)."""
+    if isinstance(policy.emission, QuarterlyDecayEmission):
+        return {STK: policy.emission.total_supply}
+    return {}

@@ -116,7 +116,11 @@ def health_inputs(
         active_holders=sum(
             1 for m in balances if first_day <= activity.get(m, first_day - 1) <= last_day
         ),
-        frozen_units=sum(held_end.values()),
+        # Ledger holds plus the locked vesting accounts (ADRs 0029, 0041): a sale
+        # purchase waiting in hold:vesting:<member>, a fund's share in fund:vesting:<fund>.
+        frozen_units=sum(held_end.values())
+        + at_end.get(AccountType.HOLD_VESTING.value, 0)
+        + at_end.get(AccountType.FUND_VESTING.value, 0),
         treasury_units=at_end.get(AccountType.FUND_TREASURY.value, 0),
         member_balances=tuple(sorted(balances.values())),
     )

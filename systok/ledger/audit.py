@@ -12,7 +12,8 @@ Invariants (ARCHITECTURE.md):
    asset scales equal the policy's;
 6. every entry's stored digest equals the digest recomputed from its stored content,
    and the hash chain is unbroken, gapless and ends at the chain head;
-7. total supply per asset = −balance(world) − burned (reported, and ≥ 0).
+7. total supply per asset = −balance(world) − burned (reported, and ≥ 0); what ``world``
+   issued is at most the policy's ``emission.total_supply`` where it has one.
 
 The set-based checks run as SQL (:mod:`systok.ledger.repository.audit`); the digest and
 chain replay reads entries in chain order, a batch at a time, so its memory does not
@@ -71,13 +72,19 @@ class AuditReport:
         return not self.violations
 
 
-def audit_ledger(session: Session, asset_scales: Mapping[str, int] | None = None) -> AuditReport:
+def audit_ledger(
+    session: Session,
+    asset_scales: Mapping[str, int] | None = None,
+    issue_caps: Mapping[str, int] | None = None,
+) -> AuditReport:
     """Check every invariant; never raises for a violation, returns them all.
 
     Run it in one snapshot (``run_transaction(engine, audit_ledger, snapshot=True)``) so
     that writers working meanwhile cannot make its statements disagree. ``asset_scales``
     (the policy's) are compared with the ledger's: a changed scale would silently
-    rescale every amount.
+    rescale every amount. ``issue_caps`` (the policy's ``emission.total_supply``, where it
+    has one) bound what ``world`` may have issued of an asset, burns not subtracted: the
+    schedule mints the cap exactly and nothing else may mint (ADR 0041).
     """
     report = AuditReport()
     _check_assets(session, report, asset_scales or {})
@@ -87,7 +94,7 @@ def audit_ledger(session: Session, asset_scales: Mapping[str, int] | None = None
     _check_accounts(session, report)
     _check_holds(session, report, holds)
     _check_chain(session, report, holds)
-    _compute_supply(session, report)
+    _compute_supply(session, report, issue_caps or {})
     return report
 
 
@@ -252,9 +259,14 @@ def _recompute_digest(
     )
 
 
-def _compute_supply(session: Session, report: AuditReport) -> None:
+def _compute_supply(session: Session, report: AuditReport, caps: Mapping[str, int]) -> None:
     for supply in audit_repo.asset_supplies(session):
         asset = supply.asset
+        if asset in caps and -supply.world_units > caps[asset]:
+            report.violations.append(
+                f"asset {asset}: {-supply.world_units} issued, more than the policy's "
+                f"emission.total_supply {caps[asset]}"
+            )
         if supply.balances_sum_units != 0:
             report.violations.append(
                 f"asset {asset}: balances sum to {supply.balances_sum_units}, not 0"

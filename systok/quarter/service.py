@@ -43,6 +43,7 @@ from systok.quarter.stages import (
     snapshot_rows,
     stored_snapshot,
 )
+from systok.quarter.weeks_settled import refuse_unsettled
 from systok.stabilisation.service import quarter_stabilisation
 
 log = get_logger("quarter")
@@ -87,7 +88,8 @@ class QuarterRun:
         """Run every stage not yet committed; a settled quarter changes nothing.
 
         Raises:
-            QuarterError: the quarter is still open, or has a run under another policy.
+            QuarterError: the quarter is still open, has a week without a finished
+                weekly run (a new run only; ADR 0041), or has a run under another policy.
         """
         refuse_open_quarter(quarter, us_to_datetime(self.clock()))
         run_id = run_transaction(self.engine, lambda s: self._find_or_create(s, quarter))
@@ -129,7 +131,8 @@ class QuarterRun:
         consumed.
 
         Raises:
-            QuarterError: the quarter is still open, or already has a run.
+            QuarterError: the quarter is still open, has a week without a finished
+                weekly run, or already has a run.
         """
         refuse_open_quarter(quarter, us_to_datetime(self.clock()))
         with rolled_back(self.engine) as session:
@@ -139,6 +142,7 @@ class QuarterRun:
                     f"quarter {quarter} already has a run (stage {existing.stage}); "
                     f"see `systok verify quarter {quarter}`"
                 )
+            refuse_unsettled(session, quarter)
             run_id = repo.create_run(
                 session,
                 quarter=str(quarter),
@@ -163,6 +167,7 @@ class QuarterRun:
                     f"{existing.policy_version}, not {self.policy.version}"
                 )
             return int(existing.id)
+        refuse_unsettled(session, quarter)  # a new run only: a started one resumes
         return repo.create_run(
             session,
             quarter=str(quarter),

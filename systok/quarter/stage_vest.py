@@ -10,13 +10,15 @@ Two kinds of grant vest by whole UTC days (``core.fund_vesting``):
   (``sale.service``) and is one grant starting on the UTC day of the purchase, over the
   sale's ``vesting_days`` (the policy's ``initial_sale.vesting_days`` when it opened).
 
-For the quarter the stage sums ``released_in`` over each grantee's grants started by
-the close and posts the sum as one ``vesting_tranche`` entry per grantee — locked
-account → the fund's own account, or hold:vesting:<member> → member:<member> — keyed by
-(policy, quarter, kind, grantee), so a stage that rolled back and runs again writes
-each entry once. Every quarter releases its own slice: Σ over the quarters a grant
-spans is the grant (the last one carries the floors' remainder). Supply is unchanged:
-tokens move between accounts only.
+For the quarter the stage sums, per grantee, what their grants started by the close
+have vested by the quarter's last day, minus what the vest stages of earlier quarters
+released to them (``core.fund_vesting.catch_up``, ADR 0041), and posts it as one
+``vesting_tranche`` entry per grantee — locked account → the fund's own account, or
+hold:vesting:<member> → member:<member> — keyed by (policy, quarter, kind, grantee), so
+a stage that rolled back and runs again writes each entry once. When every quarter
+runs this is each quarter's own slice; a skipped quarter's slice is released by the
+next quarter that runs, so nothing stays locked for good. Supply is unchanged: tokens
+move between accounts only.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections import defaultdict
 from sqlalchemy.orm import Session
 
 from systok.core.amount import STK
-from systok.core.fund_vesting import Grant, fund_grant, tranche
+from systok.core.fund_vesting import Grant, catch_up, fund_grant
 from systok.core.ledger import (
     AccountRef,
     Posting,
@@ -50,7 +52,8 @@ SALE = "sale"
 
 
 def plan_tranches(session: Session, policy: Policy, quarter: Quarter, end_us: int) -> list[Tranche]:
-    """Each grantee's positive tranche for ``quarter``, funds first, then by grantee.
+    """Each grantee's positive tranche for ``quarter`` (vested to date minus released by
+    earlier quarters), funds first, then by grantee.
 
     Raises:
         QuarterError: a locked fund account holds emission of a fund the policy lacks.
@@ -65,9 +68,10 @@ def plan_tranches(session: Session, policy: Policy, quarter: Quarter, end_us: in
         grants[(FUND, fund)].append(fund_grant(policy, fund, units, date_of_day(day_of_us(at_us))))
     for member_id, at_us, units, vesting_days in repo.sale_grants(session, end_us):
         grants[(SALE, member_id)].append(Grant(units, date_of_day(day_of_us(at_us)), vesting_days))
+    earlier = repo.released_before(session, str(quarter))
     planned = []
     for (kind, grantee), held in sorted(grants.items()):
-        released = tranche(held, quarter)
+        released = catch_up(held, quarter, earlier.get((kind, grantee), 0))
         if released > 0:
             granted = sum(grant.units for grant in held)
             planned.append(Tranche(kind, grantee, len(held), granted, released))

@@ -8,13 +8,17 @@ Every function runs inside the caller's unit of work and never commits (ADR 0029
   ``issued`` being the STK issued (−``world``'s posted balance) when it opens. At most
   one sale is open at a time.
 - A purchase (the member paid in RUB off-ledger; the reference is the payment's id) is
-  one balanced ledger transaction that mints the bought STK from ``world`` into the
+  one balanced ledger transaction that moves the bought STK from the treasury
+  (``fund:treasury@STK``, tokens the emission schedule already issued) into the
   member's vesting account ``hold:vesting:<member>@STK``, plus an ``investor_sale``
   inflow to the backing book for what was paid, plus the purchase row with its unlock
   time (purchase time + ``initial_sale.vesting_days`` days); the quarterly run's vest
   stage releases it linearly by day, quarter by quarter (ADR 0033). The paid amount is
   ``floor(units × price / 10^stk_scale)`` kopecks: the member is never charged for a
   fraction of a kopeck.
+- Nothing is minted (ADR 0041): the emission schedule alone issues STK, so supply never
+  passes the policy's ``emission.total_supply``. A purchase the treasury's available
+  balance cannot cover is refused (``amount``), like one past the cap.
 - Buyers (policy ``buyers = "members"``, "for all community members"): anyone SysTok
   knows as a member (a row in ``members``), paid subscription or not; a frozen member
   cannot buy.
@@ -62,6 +66,8 @@ from systok.sale.schemas import (
 )
 
 REFERENCE_LENGTH_MAX = 200
+TREASURY = AccountRef(AccountType.FUND_TREASURY, STK)
+"""Where sold STK comes from: tokens already emitted, so a sale never raises supply."""
 
 
 def vesting_account(member_id: str) -> AccountRef:
@@ -221,6 +227,12 @@ def buy(session: Session, policy: Policy, draft: PurchaseDraft, *, now_us: int) 
             f"amount: {draft.units} STK base units is more than the {sale.remaining_units} "
             f"left of sale {sale.id}'s cap of {sale.cap_units}"
         )
+    treasury = Ledger(session).balance(TREASURY).available_units
+    if draft.units > treasury:
+        raise SaleCapExceeded(
+            f"amount: {draft.units} STK base units is more than the {treasury} the treasury "
+            "holds available; the sale sells issued tokens only and mints none (ADR 0041)"
+        )
     paid = draft.units * sale.price_units // 10**policy.stk_scale  # floor, see the module
     if paid <= 0:
         raise SaleInvalid(
@@ -246,7 +258,7 @@ def buy(session: Session, policy: Policy, draft: PurchaseDraft, *, now_us: int) 
             idempotency_key=ledger_key(draft.reference),
             reference=f"initial sale {sale.id}",
             postings=(
-                Posting(AccountRef(AccountType.WORLD, STK), -draft.units),
+                Posting(TREASURY, -draft.units),
                 Posting(vesting_account(draft.member_id), draft.units),
             ),
         )

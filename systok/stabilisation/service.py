@@ -10,13 +10,16 @@ Every function runs inside the caller's unit of work and never commits.
   whose budget only an approver gives, stays ``proposed`` (policy files cannot mark it
   automatic; a policy built in code could).
 - ``approve``: a ``burn`` rule is executed on the ledger —
-  ``floor(treasury available × step_bps / 10 000)`` STK base units move from
+  ``floor(treasury available × step_bps / 10 000)`` STK base units (or, when the policy
+  gives no ``step_bps``, as the shipped ones do, the amount the approver types,
+  ``--amount``, at most the treasury's available balance; ADR 0041) move from
   ``fund:treasury`` to ``burn`` (code ``burn``; the remainder of the floor stays in the
   treasury) and the proposal is ``executed``. ``emission_adjustment`` and
   ``fee_adjustment`` store an override of the effective quarter
   (``stabilisation.overrides`` applies it); ``buyback`` opens a budget the approver
   gives (``stabilisation.buyback``). These are ``approved``: they act during the
-  effective quarter (ADR 0034). A rule without ``step_bps`` is recorded only.
+  effective quarter (ADR 0034). An override rule without ``step_bps`` is recorded only.
+  A burn without a step, like a buyback, waits for an approver even when automatic.
 - ``reject``: recorded with the reason; nothing moves.
 """
 
@@ -28,12 +31,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from systok.backing import repository as backing_repo
-from systok.core.amount import STK
+from systok.core.amount import STK, format_amount
 from systok.core.health import Reading
 from systok.core.ledger import AccountRef, AccountType, Posting, TransactionCode, TransactionDraft
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
-from systok.core.redistribution import units_due
 from systok.core.stabilisation import Proposal, Stabilisation, stabilise
 from systok.core.times import us_to_datetime
 from systok.errors import ProposalDecided, ProposalNotFound, StabilisationInvalid
@@ -41,6 +43,7 @@ from systok.health.schemas import QUARTER, Period, StoredReading
 from systok.health.service import period_health, stored_readings
 from systok.ledger.service import Ledger
 from systok.stabilisation import repository as repo
+from systok.stabilisation.burn import BURN_RULE, burn_units, parse_burn
 from systok.stabilisation.buyback import open_buyback, parse_budget
 from systok.stabilisation.schemas import (
     OverrideKind,
@@ -49,8 +52,6 @@ from systok.stabilisation.schemas import (
     StoredProposal,
 )
 
-BURN_RULE = "burn"
-"""The rule whose approval burns from the treasury at once."""
 BUYBACK_RULE = "buyback"
 """The rule whose approval opens a buyback budget (``stabilisation.buyback``)."""
 OVERRIDE_RULES = {
@@ -61,6 +62,12 @@ OVERRIDE_RULES = {
 POLICY_DECIDER = "policy"
 """``decided_by`` of a proposal the policy's ``automatic`` flag decided."""
 NAME_LENGTH_MAX = 128
+
+
+def _needs_approver(rule: str, step_bps: int | None) -> bool:
+    """A buyback (its budget) and a burn without a policy step (its amount) are sized by
+    an approver, so the policy cannot decide them."""
+    return rule == BUYBACK_RULE or (rule == BURN_RULE and step_bps is None)
 
 
 def _price_units(session: Session, quarter: Quarter) -> int | None:
@@ -93,7 +100,7 @@ def record_quarter(
         stored = repo.insert_proposal(session, _row(fired, policy, quarter, run_id, now_us))
         if stored is None:
             continue
-        if fired.automatic and fired.rule != BUYBACK_RULE:  # a buyback waits for a budget
+        if fired.automatic and not _needs_approver(fired.rule, fired.step_bps):
             stored = _decide(
                 session, policy, stored, by=POLICY_DECIDER, reason="automatic", now_us=now_us
             )
@@ -200,13 +207,17 @@ def approve(
     reason: str | None,
     now_us: int,
     budget: str | None = None,
+    amount: str | None = None,
 ) -> StoredProposal:
-    """Approve a proposal: execute a burn, store an emission or fee override, open a
-    buyback with ``budget`` (quote asset, as typed) (ADRs 0030, 0034).
+    """Approve a proposal: execute a burn (of ``amount`` STK, as typed, when the policy
+    has no step), store an emission or fee override, open a buyback with ``budget``
+    (quote asset, as typed) (ADRs 0030, 0034, 0041).
 
     Raises:
         StabilisationInvalid: no ``by``; a buyback without a budget (or with a budget
-            above the backing, or no price); a budget on any other rule.
+            above the backing, or no price); a budget on any other rule; a burn without a
+            policy step and without an amount (or above the treasury's available
+            balance); an amount on any other proposal.
         ProposalNotFound: no proposal has the id.
         ProposalDecided: it was decided already, or the quarter after its quarter has
             closed (after its quarter: too late to act on it).
@@ -224,8 +235,16 @@ def approve(
         budget_units = parse_budget(policy, budget)
     elif budget is not None:
         raise StabilisationInvalid(f"budget: only a buyback takes a budget, not {found.rule}")
+    burn = parse_burn(policy, found, amount)
     return _decide(
-        session, policy, found, by=name, reason=_text(reason), now_us=now_us, budget=budget_units
+        session,
+        policy,
+        found,
+        by=name,
+        reason=_text(reason),
+        now_us=now_us,
+        budget=budget_units,
+        burn=burn,
     )
 
 
@@ -268,13 +287,6 @@ def _reloaded(session: Session, proposal_id: int) -> StoredProposal:
     return stored
 
 
-def burn_units(treasury_units: int, step_bps: int) -> int:
-    """``floor(treasury × step_bps / 10 000)``; the remainder stays in the treasury.
-
-    The same floor of a basis-point share as redistribution (``units_due``)."""
-    return units_due(treasury_units, step_bps)
-
-
 def _decide(
     session: Session,
     policy: Policy,
@@ -284,6 +296,7 @@ def _decide(
     reason: str | None,
     now_us: int,
     budget: int | None = None,
+    burn: int | None = None,
 ) -> StoredProposal:
     values: dict[str, object] = {
         "status": ProposalStatus.APPROVED.value,
@@ -307,17 +320,24 @@ def _decide(
         if budget is None:  # approve parsed one; the stage never decides a buyback
             raise StabilisationInvalid("budget: a buyback is approved with a budget")
         open_buyback(session, policy, found, budget, now_us)
-    if found.rule == BURN_RULE and found.step_bps is not None:
+    if found.rule == BURN_RULE and (found.step_bps is not None or burn is not None):
         ledger = Ledger(session, clock=lambda: now_us)
         treasury = AccountRef(AccountType.FUND_TREASURY, STK)
-        amount = burn_units(ledger.balance(treasury).available_units, found.step_bps)
+        available = ledger.balance(treasury).available_units
+        if burn is not None and burn > available:
+            raise StabilisationInvalid(
+                f"amount: {format_amount(burn, policy.stk_scale)} STK is more than the "
+                f"{format_amount(available, policy.stk_scale)} STK the treasury holds available"
+            )
+        amount = burn if burn is not None else burn_units(available, found.step_bps or 0)
+        sized = f"{found.step_bps} bps" if burn is None else "amount given by the approver"
         values |= {"status": ProposalStatus.EXECUTED.value, "amount_units": amount}
         if amount > 0:
             entry = ledger.post(
                 TransactionDraft(
                     code=TransactionCode.BURN,
                     idempotency_key=f"stabilisation:{found.quarter}:{found.rule}",
-                    reference=f"stabilisation {found.quarter} {found.rule} {found.step_bps} bps",
+                    reference=f"stabilisation {found.quarter} {found.rule} {sized}",
                     postings=(
                         Posting(treasury, -amount),
                         Posting(AccountRef(AccountType.BURN, STK), amount),

@@ -146,13 +146,13 @@ def test_crash_then_resume_gives_the_same_tranches(engine: Engine, crash_after: 
     with pytest.raises(SimulatedCrash):
         crashing.run(quarter)
     summary = run(engine, quarter)
-    # 2026-Q1 alone: the fund releases what vested through 2026-03-31 (quarters
-    # before were not run, and each quarter releases only its own slice).
+    # 2026-Q1 alone: no quarter before ran, so the fund catches up everything vested
+    # through 2026-03-31 (elapsed 365): exactly a third, 25e9 (ADR 0041).
     assert [(t.kind, t.grantee, t.released_units) for t in summary.tranches] == [
-        ("fund", "startup", FUND_YEAR[3]),
+        ("fund", "startup", 25_000_000_000),
         ("sale", "m", SALE[quarter]),
     ]
-    assert balance(engine, FUND) == FUND_YEAR[3]
+    assert balance(engine, FUND) == 25_000_000_000
     assert balance(engine, MEMBER) == SALE[quarter]
     assert run_transaction(engine, audit_ledger).ok
     assert verify_quarter(engine, POLICY, quarter) == []
@@ -207,8 +207,8 @@ def test_funds_without_vesting_are_credited_at_once(engine: Engine) -> None:
 
 
 def test_the_quarterly_report_shows_the_releases_anonymised(engine: Engine) -> None:
-    """2026-Q1 run alone: the fund releases 6 164 383 562 (FUND_YEAR[3]), the sale's one
-    buyer 123 287 671 (SALE); the report counts the buyer and never names them."""
+    """2026-Q1 run alone: the fund catches up all vested by 2026-03-31, 25e9 (ADR 0041),
+    the sale's one buyer 123 287 671 (SALE); the report counts the buyer and never names them."""
     build(engine)
     buy_on_2026_02_15(engine)
     quarter = Quarter(2026, 1)
@@ -218,5 +218,30 @@ def test_the_quarterly_report_shows_the_releases_anonymised(engine: Engine) -> N
     assert early.vesting is None and any(m.startswith("vesting: ") for m in early.missing)
     run(engine, quarter)
     report = run_transaction(engine, lambda s: quarterly_report(s, POLICY, quarter, now=now))
-    assert report.vesting == VestingTotals([FundRelease("startup", FUND_YEAR[3])], 1, SALE[quarter])
+    assert report.vesting == VestingTotals(
+        [FundRelease("startup", 25_000_000_000)], 1, SALE[quarter]
+    )
     names_no_member(asdict(report), {"m"})
+
+
+def test_a_skipped_quarter_is_caught_up_by_the_next_run(engine: Engine) -> None:
+    """2025-Q2 runs, 2025-Q3 is skipped, 2025-Q4 runs (ADR 0041): Q4 releases vested by
+    its last day minus what Q2 released = 18 835 616 438 − 6 232 876 712 =
+    12 602 739 726 (= Q3's 6 301 369 863 + Q4's 6 301 369 863); 2026-Q1 then releases
+    its own slice 6 164 383 562 and the fund holds exactly the year's third, 25e9."""
+    build(engine)
+    assert [t.released_units for t in run(engine, Quarter(2025, 2)).tranches] == [FUND_YEAR[0]]
+    caught_up = run(engine, Quarter(2025, 4))
+    assert [t.released_units for t in caught_up.tranches] == [12_602_739_726]
+    assert run(engine, Quarter(2026, 1)).tranches[0].released_units == FUND_YEAR[3]
+    assert balance(engine, FUND) == 25_000_000_000
+    assert balance(engine, FUND_LOCKED) == 50_000_000_000
+    for quarter in (Quarter(2025, 2), Quarter(2025, 4), Quarter(2026, 1)):
+        assert verify_quarter(engine, POLICY, quarter) == []
+
+
+def test_a_first_run_late_releases_everything_vested(engine: Engine) -> None:
+    """No quarter ran before 2025-Q4: it releases all vested by 2025-12-31 (elapsed 275):
+    floor(75e9 × 275 / 1095) = 18 835 616 438."""
+    build(engine)
+    assert [t.released_units for t in run(engine, Quarter(2025, 4)).tranches] == [18_835_616_438]

@@ -10,11 +10,20 @@ from sqlalchemy import Engine
 
 from systok.backing.service import list_inflows
 from systok.core.amount import STK as STK_CODE
-from systok.core.ledger import AccountType, member_account
+from systok.core.ledger import (
+    AccountRef,
+    AccountType,
+    Posting,
+    TransactionCode,
+    TransactionDraft,
+    member_account,
+)
+from systok.core.policy.emission import QuarterlyDecayEmission
 from systok.core.price import InflowKind
 from systok.core.quarters import Quarter
 from systok.core.times import MICROS_PER_DAY
 from systok.db.engine import run_transaction
+from systok.economy.emission import issue_caps
 from systok.errors import (
     MemberNotFound,
     NoOpenSale,
@@ -26,7 +35,7 @@ from systok.errors import (
 )
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger
-from systok.sale.service import sale_status, vesting_account
+from systok.sale.service import TREASURY, sale_status, vesting_account
 from tests.sale.helpers import (
     POLICY,
     STK,
@@ -83,7 +92,9 @@ def test_golden_purchase(market: Engine) -> None:
     )
     assert vesting_account("m1").type is AccountType.HOLD_VESTING
     assert balances[0].posted_units == 1000 * STK and balances[1].posted_units == 0
-    assert supply(market) == before + 1000 * STK  # the audit passes inside supply()
+    assert supply(market) == before  # nothing minted (ADR 0041); the audit passes inside
+    treasury = run_transaction(market, lambda s: Ledger(s).balance(TREASURY).posted_units)
+    assert treasury == 999_000 * STK  # 1 000 000 minted − 1000 sold
 
     inflows = run_transaction(market, list_inflows)
     assert [(i.kind, i.amount_units, i.quarter, i.reference) for i in inflows] == [
@@ -213,3 +224,50 @@ def test_a_reference_the_backing_book_holds_refuses_the_purchase(market: Engine)
     with pytest.raises(InflowConflict, match="reference: 'pay-1'"):
         buy(market, "m1", "1", "pay-1", BUY_AT)
     assert every_table_count(market) == before
+
+
+def test_supply_never_passes_the_cap(engine: Engine) -> None:
+    """Issue the policy's whole ``emission.total_supply`` (21 000 000 STK), then sell the
+    largest sale's whole cap: floor(21 000 000 × 1000 / 10 000) = 2 100 000 STK. Supply
+    stays 21 000 000 STK = total_supply: the sale sells issued tokens (ADR 0041). The
+    audit with the policy's cap passes, and names one base unit minted past it."""
+    assert isinstance(POLICY.emission, QuarterlyDecayEmission)
+    total = POLICY.emission.total_supply
+    assert total == 21_000_000 * STK
+    seed_members(engine, "m1")
+    mint(engine, total, datetime(2026, 5, 1, tzinfo=UTC), "mint-all")
+    open_sale(engine, 1000, "1", "sale-1", OPEN_AT)
+    assert buy(engine, "m1", "2100000", "pay-1", BUY_AT).sale.remaining_units == 0
+    assert supply(engine) == total
+    caps = issue_caps(POLICY)
+    assert caps == {"STK": total}
+    assert run_transaction(engine, lambda s: audit_ledger(s, None, caps)).ok
+    mint(engine, 1, datetime(2026, 6, 3, tzinfo=UTC), "mint-one-more")  # past the cap
+    report = run_transaction(engine, lambda s: audit_ledger(s, None, caps))
+    assert report.violations == [
+        "asset STK: 21000000000001 issued, more than the policy's emission.total_supply "
+        "21000000000000"
+    ]
+
+
+def test_treasury_short_is_refused(engine: Engine) -> None:
+    """1 000 000 STK issued, 999 990 of it moved out of the treasury: a 5 % sale's cap is
+    50 000 STK but the treasury holds 10, so 10.000001 STK is refused (naming ``amount``),
+    nothing written, and 10 STK is sold."""
+    seed_members(engine, "m1")
+    mint(engine, 1_000_000 * STK, datetime(2026, 5, 1, tzinfo=UTC), "mint-1")
+    drain = TransactionDraft(
+        TransactionCode.BURN,
+        "drain",
+        (
+            Posting(TREASURY, -999_990 * STK),
+            Posting(AccountRef(AccountType.BURN, STK_CODE), 999_990 * STK),
+        ),
+    )
+    run_transaction(engine, lambda s: Ledger(s, clock=lambda: OPEN_AT - 1).post(drain))
+    open_sale(engine, 500, "1", "sale-1", OPEN_AT)
+    before = every_table_count(engine)
+    with pytest.raises(SaleCapExceeded, match=r"amount: .*treasury"):
+        buy(engine, "m1", "10.000001", "pay-1", BUY_AT)
+    assert every_table_count(engine) == before
+    assert buy(engine, "m1", "10", "pay-2", BUY_AT).purchase.units == 10 * STK
