@@ -78,10 +78,10 @@ def transfer_between_members(
         raise SelfTransfer("a member cannot transfer to themselves")
     if amount_units <= 0:
         raise InvalidPosting(f"transfer amount {amount_units} must be positive")
-    if fee_rule is None:
-        quarter = Quarter.containing(us_to_datetime(ledger.clock()))
-        fee_rule = effective_transfer_fee(ledger.session, policy.transfer_fee, quarter)
     rule = fee_rule
+    if rule is None:
+        quarter = Quarter.containing(us_to_datetime(ledger.clock()))
+        rule = effective_transfer_fee(ledger.session, policy.transfer_fee, quarter)
     fee = fee_units(amount_units, rule.rate_bps, rule.min_fee, rule.max_fee)
     sender, recipient = member_account(sender_id), member_account(recipient_id)
     postings = [Posting(sender, -(amount_units + fee)), Posting(recipient, amount_units)]
@@ -120,10 +120,10 @@ def send_transfer(
     would now fail (a freeze since, say): the money moved once, and the answer says so.
 
     What the checks need (the key, both members, their freezes, the recipient's paid
-    membership, the fee override) is read in one statement before the posting function
-    (ADR 0042): so a transfer is that statement and the posting function between BEGIN and COMMIT
-    (plus the message's INSERT when the recipient has a channel), and the locks the
-    posting takes are held across no other client turn but the COMMIT.
+    membership, the fee override, the recipient's notification profile) is read in one
+    statement (ADR 0042): a transfer is that statement and the posting function between
+    BEGIN and COMMIT (plus an INSERT per channel of a recipient who has one), so the
+    locks the posting takes are held across no client turn but the COMMIT's.
 
     Raises:
         InvalidPosting, SelfTransfer, MemberNotFound, AccountFrozen, RecipientUnknown,
