@@ -1,23 +1,38 @@
-"""Ledger throughput on PostgreSQL next to pgbench TPC-B, in one invocation.
+"""POST /transfer's unit of work on PostgreSQL next to pgbench TPC-B, in one invocation.
 
     python3 dev.py bench ledger [--seconds 10] [--rounds 2] [--workers 8] [--accounts 10000]
 
 Creates two scratch databases on the server named by SYSTOK_BENCH_POSTGRES_URL
-(default: the local ``test`` server), one for SysTok (migrated, 10 000 funded member
-accounts) and one for pgbench (``pgbench -i -s 1``). Then, alternating so that both see
-the same machine noise, it runs ``pgbench -c 8 -j 2 -M prepared -T N`` (TPC-B-like) and
-8 SysTok workers (threads with a connection each, spread over 2 processes like pgbench's
-``-j 2``; ``--processes 8`` gives each its own process) doing random member-to-member
-transfers through ``post_in_own_transaction`` (tests/ledger/own_transaction.py) for N
-seconds (a transfer that is a whole unit of work, as an API transfer request is). Every
-transfer is a full ledger write: idempotency key claimed, accounts locked in id order,
-balances checked and updated, postings written, its lane of the hash chain extended,
-committed. After the runs the audit checks every invariant over everything written.
-``--session-paths`` also measures transfers inside a session's unit of work (BEGIN, the
-function, COMMIT) and the portable Python path.
+(default: the local ``test`` server), one for SysTok (migrated; 10 000 members, each
+with an open paid membership and a funded STK account) and one for pgbench
+(``pgbench -i -s 1``). Then, alternating so that both see the same machine noise, it
+runs ``pgbench -c 8 -j 2 -M prepared -T N`` (TPC-B-like) and 8 SysTok workers (threads
+with a connection each, spread over 2 processes like pgbench's ``-j 2``; ``--processes
+8`` gives each its own process) for N seconds.
+
+Each SysTok worker does per transfer exactly what ``POST /api/v1/tokenomics/transfer``
+does per request once the body is parsed and the caller authenticated: the route's
+``first_answer`` around a unit of work (``systok.api.deps.UnitOfWork``: one session,
+one transaction, retried on deadlocks) running ``send_transfer`` with the default
+policy and a fresh Idempotency-Key, then COMMIT. So every check runs as in production:
+the sender is a member and not frozen, the recipient is a member, not frozen and holds
+a paid membership today, the fee is the policy's (with any approved override), the
+ledger locks, checks funds, claims the key and extends the hash chain, and the
+recipient's notification is queued in the same transaction (the bench's members have
+no notification profile, so that is the profile lookup only). HTTP, JWT checks and
+JSON are not measured here (``bench/api.py`` measures the server end to end). After
+the runs the audit checks every invariant over everything written.
+
+``--ledger-paths`` also measures the bare ledger write without the request's checks:
+``post_in_own_transaction`` (one autocommit call of the posting function,
+tests/ledger/own_transaction.py), ``Ledger.post`` in a session (BEGIN, the function,
+COMMIT) and the portable Python path; ADR 0002's figures are these.
+
+pgbench must be on PATH: it comes with PostgreSQL's client tools (Debian/Ubuntu:
+``apt-get install postgresql-client``). Nothing else is installed.
 
 Prints transfers per second per round, the medians, and as its last line
-``ratio <ours / pgbench>``.
+``ratio <ours / pgbench>`` (the API path's).
 """
 
 from __future__ import annotations
@@ -27,11 +42,13 @@ import multiprocessing as mp
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,6 +56,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy.engine import make_url
 
 from bench.scratch import create_database, database_url, drop_database
+from systok.api.deps import UnitOfWork
+from systok.api.routes.common import first_answer
+from systok.clock import now_us
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -49,15 +69,22 @@ from systok.core.ledger import (
 )
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
+from systok.db.kit import members_t, memberships_t
+from systok.economy import service
+from systok.economy.transfers import send_transfer
 from systok.errors import InsufficientFunds
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger, PostingPath
+from systok.policy_files import default_policy
 from tests.ledger.own_transaction import post_in_own_transaction
 
 SERVER_URL = os.environ.get(
     "SYSTOK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-OPENING_UNITS = 1_000_000
+OPENING_UNITS = 1_000_000_000
+"""1 000 STK per member: far more than the bench's transfers (≤ 100 base units each)."""
+API_PATH = "api"
+LEDGER_PATHS = ("own-transaction", "function", "portable")
 
 
 def _url(database: str) -> str:
@@ -75,6 +102,15 @@ def _pgbench_args(database: str) -> list[str]:
         url.username or "postgres",
         database,
     ]
+
+
+def require_pgbench() -> None:
+    """Stop with the package to install when pgbench is not on PATH."""
+    if shutil.which("pgbench") is None:
+        raise SystemExit(
+            "pgbench not found on PATH: it is the reference of this bench; install "
+            "PostgreSQL's client tools (Debian/Ubuntu: apt-get install postgresql-client)"
+        )
 
 
 def run_pgbench(database: str, seconds: int, workers: int) -> float:
@@ -126,6 +162,37 @@ def _process(
     engine.dispose()
 
 
+def _api_transfer(work: UnitOfWork, policy, sender: str, recipient: str, amount: int) -> None:
+    """What ``post_transfer`` runs for one request: a fresh key, one unit of work."""
+    request_key = uuid.uuid4().hex
+    first_answer(
+        work,
+        lambda session: service.transfer_key_used(session, sender, request_key),
+        lambda session: send_transfer(
+            session,
+            policy,
+            sender_id=sender,
+            recipient_id=recipient,
+            amount_units=amount,
+            request_key=request_key,
+            now_us=now_us(),
+        ),
+    )
+
+
+def _ledger_transfer(engine, path: str, source: str, target: str, key: str, amount: int) -> None:
+    """The bare ledger write of a transfer, without the request's checks."""
+    draft = TransactionDraft(
+        TransactionCode.TRANSFER,
+        key,
+        (Posting(member_account(source), -amount), Posting(member_account(target), amount)),
+    )
+    if path == "own-transaction":
+        post_in_own_transaction(engine, draft)
+    else:
+        run_transaction(engine, lambda s: Ledger(s, path=PostingPath(path)).post(draft))
+
+
 def _worker(
     engine,
     seed: int,
@@ -136,7 +203,9 @@ def _worker(
     results: mp.Queue,
 ) -> None:
     rng = random.Random(seed)
-    refs = [member_account(f"m{i:05d}") for i in range(accounts)]
+    members = [f"m{i:05d}" for i in range(accounts)]
+    policy = default_policy()
+    work = UnitOfWork(engine)
     # Warm a connection (and the asset cache) before the clock starts.
     run_transaction(engine, lambda s: Ledger(s).asset_scale("STK"))
     while time.time() < start_at:
@@ -145,29 +214,14 @@ def _worker(
     done = refused = 0
     n = 0
     while time.time() < deadline:
-        source, target = rng.sample(refs, 2)
+        source, target = rng.sample(members, 2)
         n += 1
-        key = f"bench:{seed}:{n}"
         amount = rng.randint(1, 100)
         try:
-            if path == "own-transaction":
-                post_in_own_transaction(
-                    engine,
-                    TransactionDraft(
-                        TransactionCode.TRANSFER,
-                        key,
-                        (Posting(source, -amount), Posting(target, amount)),
-                    ),
-                )
+            if path == API_PATH:
+                _api_transfer(work, policy, source, target, amount)
             else:
-                run_transaction(
-                    engine,
-                    lambda s, source=source, target=target, key=key, amount=amount: Ledger(
-                        s, path=PostingPath(path)
-                    ).transfer(
-                        source, target, amount, code=TransactionCode.TRANSFER, idempotency_key=key
-                    ),
-                )
+                _ledger_transfer(engine, path, source, target, f"bench:{seed}:{n}", amount)
             done += 1
         except InsufficientFunds:
             refused += 1
@@ -204,12 +258,21 @@ def run_ours(
 
 
 def open_accounts(url: str, accounts: int) -> None:
+    """Members with an open paid membership (from day 0) and a funded STK account each."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     world = system_account(AccountType.WORLD)
-    refs = [member_account(f"m{i:05d}") for i in range(accounts)]
+    members = [f"m{i:05d}" for i in range(accounts)]
+    refs = [member_account(member_id) for member_id in members]
 
     def work(session):
+        session.execute(
+            members_t.insert(), [{"id": member_id, "created_at_us": 0} for member_id in members]
+        )
+        session.execute(
+            memberships_t.insert(),
+            [{"member_id": member_id, "starts_day": 0, "ends_day": None} for member_id in members],
+        )
         ledger = Ledger(session)
         ledger.ensure_assets({"STK": 6})
         ledger.post(
@@ -241,12 +304,13 @@ def main() -> int:
         "(default 2: 4 worker threads each, mirroring -c 8 -j 2)",
     )
     parser.add_argument(
-        "--session-paths",
+        "--ledger-paths",
         action="store_true",
-        help="also measure transfers inside a session's unit of work "
-        "(BEGIN + function + COMMIT, and the portable Python path)",
+        help="also measure the bare ledger write without the request's checks "
+        "(own transaction, in a session with the function, the portable Python path)",
     )
     args = parser.parse_args()
+    require_pgbench()
 
     ours_db = create_database(SERVER_URL, "systok_bench")
     pgbench_db = create_database(SERVER_URL, "pgbench_bench")
@@ -260,42 +324,28 @@ def main() -> int:
         print(
             f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)}; "
             f"{args.workers} workers, {args.seconds} s per run, {args.rounds} rounds, "
-            f"{args.accounts} accounts, workers on {args.processes} processes; "
+            f"{args.accounts} members, workers on {args.processes} processes; "
             f"pgbench scale 1, -c {args.workers} -j 2 -M prepared"
         )
-        pgbench_tps, ours_tps = [], []
-        session_tps: dict[str, list[float]] = {"function": [], "portable": []}
+        paths = [API_PATH, *(LEDGER_PATHS if args.ledger_paths else ())]
+        pgbench_tps: list[float] = []
+        tps: dict[str, list[float]] = {path: [] for path in paths}
         for round_no in range(args.rounds):
             pgbench_tps.append(run_pgbench(pgbench_db, args.seconds, args.workers))
-            ours_tps.append(
-                run_ours(
-                    _url(ours_db),
-                    args.seconds,
-                    args.workers,
-                    args.accounts,
-                    "own-transaction",
-                    round_no,
-                    args.processes,
-                )
-            )
-            line = (
-                f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:7.0f} tps   "
-                f"systok transfers {ours_tps[-1]:7.0f}/s"
-            )
-            if args.session_paths:
-                for offset, name in enumerate(session_tps, start=1):
-                    session_tps[name].append(
-                        run_ours(
-                            _url(ours_db),
-                            args.seconds,
-                            args.workers,
-                            args.accounts,
-                            name,
-                            round_no + 100 * offset,
-                            args.processes,
-                        )
+            line = f"round {round_no + 1}: pgbench TPC-B {pgbench_tps[-1]:7.0f} tps"
+            for offset, path in enumerate(paths):
+                tps[path].append(
+                    run_ours(
+                        _url(ours_db),
+                        args.seconds,
+                        args.workers,
+                        args.accounts,
+                        path,
+                        round_no + 100 * offset,
+                        args.processes,
                     )
-                    line += f"   in a session ({name}) {session_tps[name][-1]:6.0f}/s"
+                )
+                line += f"   {path} {tps[path][-1]:6.0f}/s"
             print(line, flush=True)
         engine = make_engine(_url(ours_db))
         report = run_transaction(engine, audit_ledger, snapshot=True)
@@ -304,17 +354,16 @@ def main() -> int:
             f"audit after the runs: {'ok' if report.ok else report.violations[:3]} "
             f"({report.entries_checked} journal entries)"
         )
-        pgbench_median, ours_median = statistics.median(pgbench_tps), statistics.median(ours_tps)
-        extra = "".join(
-            f", in a session ({name}) {statistics.median(values):.0f}/s"
-            for name, values in session_tps.items()
-            if values
-        )
+        pgbench_median = statistics.median(pgbench_tps)
+        medians = {path: statistics.median(values) for path, values in tps.items()}
         print(
-            f"median: pgbench {pgbench_median:.0f} tps, systok {ours_median:.0f} transfers/s"
-            + extra
+            f"median: pgbench {pgbench_median:.0f} tps, "
+            + ", ".join(f"{path} {value:.0f}/s" for path, value in medians.items())
         )
-        print(f"ratio {ours_median / pgbench_median:.2f}")
+        for path in LEDGER_PATHS:
+            if path in medians:
+                print(f"ratio ({path}) {medians[path] / pgbench_median:.2f}")
+        print(f"ratio {medians[API_PATH] / pgbench_median:.2f}")
         return 0 if report.ok else 1
     finally:
         drop_database(SERVER_URL, ours_db)

@@ -38,10 +38,13 @@ def require_member(session: Session, member_id: str, asset: str = STK) -> Member
 
 def refuse_if_frozen(state: MemberState, role: str) -> None:
     """Raise ``AccountFrozen`` naming the role (sender, recipient, buyer) and the reason."""
-    if state.frozen_reason is not None:
-        raise AccountFrozen(
-            f"the {role}'s account ({state.member_id}) is frozen: {state.frozen_reason}"
-        )
+    refuse_frozen(state.member_id, state.frozen_reason, role)
+
+
+def refuse_frozen(member_id: str, frozen_reason: str | None, role: str) -> None:
+    """``refuse_if_frozen`` for a freeze read on its own (the transfer's checks)."""
+    if frozen_reason is not None:
+        raise AccountFrozen(f"the {role}'s account ({member_id}) is frozen: {frozen_reason}")
 
 
 def freeze_member(session: Session, member_id: str, reason: str, now_us: int) -> bool:

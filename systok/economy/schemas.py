@@ -32,6 +32,26 @@ class MemberState:
 
 
 @dataclass(frozen=True)
+class TransferChecks:
+    """What a member's transfer request checks before posting, read in one statement.
+
+    ``key_used``: the request's ledger key is in the journal already (a replay, which
+    answers the original whatever the checks say now). ``fee_step_bps``: the quarter's
+    approved transfer-fee override step, if any. ``recipient_profile``: the recipient's
+    notification profile row, if they have one (what ``notify`` needs to tell them).
+    """
+
+    key_used: bool
+    sender_known: bool
+    sender_frozen_reason: str | None
+    recipient_known: bool
+    recipient_frozen_reason: str | None
+    recipient_paid: bool
+    fee_step_bps: int | None
+    recipient_profile: Row[Any] | None
+
+
+@dataclass(frozen=True)
 class HistoryDay:
     """One UTC day with movement: its net change, the balance at its end, its postings."""
 

@@ -23,18 +23,28 @@ from systok.core.ledger import (
     member_account,
 )
 from systok.core.policy import Policy
+from systok.core.policy.model import TransferFee
 from systok.core.quarters import Quarter
 from systok.core.splits import fee_units
 from systok.core.times import day_of_us, us_to_datetime
 from systok.economy import repository as econ_repo
-from systok.economy.members import refuse_if_frozen, request_ledger_key, require_member
-from systok.economy.schemas import MemberState
-from systok.errors import InvalidPosting, RecipientIneligible, RecipientUnknown, SelfTransfer
-from systok.ledger import repository as ledger_repo
+from systok.economy.members import refuse_frozen, request_ledger_key
+from systok.economy.schemas import TransferChecks
+from systok.errors import (
+    InvalidPosting,
+    MemberNotFound,
+    RecipientIneligible,
+    RecipientUnknown,
+    SelfTransfer,
+)
 from systok.ledger.service import Ledger, PostedEntry
 from systok.notify import service as notify
 from systok.notify.schemas import MessageKind
-from systok.stabilisation.overrides import effective_transfer_fee
+from systok.stabilisation.overrides import (
+    effective_transfer_fee,
+    transfer_fee_step_query,
+    transfer_fee_with_step,
+)
 
 
 @dataclass(frozen=True)
@@ -54,19 +64,24 @@ def transfer_between_members(
     recipient_id: str,
     amount_units: int,
     idempotency_key: str,
+    fee_rule: TransferFee | None = None,
 ) -> TransferOutcome:
     """Move ``amount_units`` to the recipient; the sender also pays the fee.
 
     Sender, recipient and fee account move in one balanced transaction, so either all
     three change or none does. The fee is the policy's, with the rate an approved
-    stabilisation override gives the quarter of the ledger's clock (ADR 0034).
+    stabilisation override gives the quarter of the ledger's clock (ADR 0034);
+    ``fee_rule`` is that fee when the caller has read it already (``send_transfer``
+    reads it with its checks, ADR 0042).
     """
     if sender_id == recipient_id:
         raise SelfTransfer("a member cannot transfer to themselves")
     if amount_units <= 0:
         raise InvalidPosting(f"transfer amount {amount_units} must be positive")
-    quarter = Quarter.containing(us_to_datetime(ledger.clock()))
-    rule = effective_transfer_fee(ledger.session, policy.transfer_fee, quarter)
+    rule = fee_rule
+    if rule is None:
+        quarter = Quarter.containing(us_to_datetime(ledger.clock()))
+        rule = effective_transfer_fee(ledger.session, policy.transfer_fee, quarter)
     fee = fee_units(amount_units, rule.rate_bps, rule.min_fee, rule.max_fee)
     sender, recipient = member_account(sender_id), member_account(recipient_id)
     postings = [Posting(sender, -(amount_units + fee)), Posting(recipient, amount_units)]
@@ -104,6 +119,12 @@ def send_transfer(
     A retry with the same ``request_key`` returns the original transfer even if a check
     would now fail (a freeze since, say): the money moved once, and the answer says so.
 
+    What the checks need (the key, both members, their freezes, the recipient's paid
+    membership, the fee override, the recipient's notification profile) is read in one
+    statement (ADR 0042): a transfer is that statement and the posting function between
+    BEGIN and COMMIT (plus an INSERT per channel of a recipient who has one), so the
+    locks the posting takes are held across no client turn but the COMMIT's.
+
     Raises:
         InvalidPosting, SelfTransfer, MemberNotFound, AccountFrozen, RecipientUnknown,
         RecipientIneligible, InsufficientFunds, IdempotencyConflict.
@@ -114,18 +135,18 @@ def send_transfer(
         raise SelfTransfer("a member cannot transfer to themselves")
     ledger = Ledger(session)
     key = request_ledger_key("transfer", sender_id, request_key)
-    if ledger_repo.find_entry(session, idempotency_key=key) is None:
-        sender = require_member(session, sender_id)
-        refuse_if_frozen(sender, "sender")
-        recipient = recipient_state(session, recipient_id)
-        refuse_if_frozen(recipient, "recipient")
-        if policy.transfers.recipients == "paid_members" and not econ_repo.paid_member_on(
-            session, recipient_id, day_of_us(now_us)
-        ):
-            raise RecipientIneligible(
-                f"{recipient_id} has no paid membership today; transfers go between members "
-                f"(policy {policy.version}: transfers.recipients = paid_members)"
-            )
+    quarter = Quarter.containing(us_to_datetime(ledger.clock()))
+    checks = econ_repo.transfer_checks(
+        session,
+        sender_id=sender_id,
+        recipient_id=recipient_id,
+        day=day_of_us(now_us),
+        ledger_key=key,
+        fee_step=transfer_fee_step_query(quarter),
+        recipient_profile=notify.profile_query(recipient_id),
+    )
+    if not checks.key_used:
+        refuse_ineligible(policy, sender_id, recipient_id, checks)
     outcome = transfer_between_members(
         ledger,
         policy,
@@ -133,11 +154,13 @@ def send_transfer(
         recipient_id=recipient_id,
         amount_units=amount_units,
         idempotency_key=key,
+        fee_rule=transfer_fee_with_step(policy.transfer_fee, checks.fee_step_bps),
     )
-    notify.enqueue(  # in this unit of work: told only if the transfer commits (ADR 0037)
+    notify.enqueue_to_profile(  # in this unit of work: told only if it commits (ADR 0037)
         session,
         MessageKind.TRANSFER_RECEIVED,
         recipient_id,
+        checks.recipient_profile,
         event_key=f"transfer:{outcome.entry.transaction_id}",
         params={"amount": format_amount(amount_units, policy.stk_scale), "sender": sender_id},
         now_us=now_us,
@@ -145,9 +168,18 @@ def send_transfer(
     return outcome
 
 
-def recipient_state(session: Session, recipient_id: str) -> MemberState:
-    """The recipient's state, or ``RecipientUnknown`` (a 422: the field names nobody)."""
-    state = econ_repo.member_state(session, recipient_id, STK)
-    if state is None:
+def refuse_ineligible(
+    policy: Policy, sender_id: str, recipient_id: str, checks: TransferChecks
+) -> None:
+    """Raise the first refusal the checks give, in the documented order."""
+    if not checks.sender_known:
+        raise MemberNotFound(f"no member with platform id {sender_id!r}")
+    refuse_frozen(sender_id, checks.sender_frozen_reason, "sender")
+    if not checks.recipient_known:
         raise RecipientUnknown(f"recipient {recipient_id!r} is not a member SysTok knows")
-    return state
+    refuse_frozen(recipient_id, checks.recipient_frozen_reason, "recipient")
+    if policy.transfers.recipients == "paid_members" and not checks.recipient_paid:
+        raise RecipientIneligible(
+            f"{recipient_id} has no paid membership today; transfers go between members "
+            f"(policy {policy.version}: transfers.recipients = paid_members)"
+        )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, Subquery, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from systok.db.kit import dialect_insert, members_t, notify_outbox_t, notify_profiles_t
@@ -37,6 +37,12 @@ def member_exists(session: Session, member_id: str) -> bool:
 def profile_row(session: Session, member_id: str) -> Row[Any] | None:
     """The member's stored profile, if they have one."""
     return session.execute(select(notify_profiles_t).where(_p.member_id == member_id)).one_or_none()
+
+
+def profile_subquery(member_id: str) -> Subquery:
+    """The member's profile (no row or one) as a subquery, for a caller that reads it in
+    the same statement as its own checks (the transfer path, ADR 0042)."""
+    return select(notify_profiles_t).where(_p.member_id == member_id).subquery("profile")
 
 
 def admin_profile_rows(session: Session) -> list[Row[Any]]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from email.headerregistry import Address
 from typing import Any
 
+from sqlalchemy import Subquery
 from sqlalchemy.orm import Session
 
 from systok.core.language import DEFAULT_LANGUAGE, Language
@@ -218,11 +219,33 @@ def enqueue(
     (a replayed request or a rerun stage adds nothing).
     """
     found = repo.profile_row(session, member_id)
-    if found is None:
+    return enqueue_to_profile(
+        session, kind, member_id, found, event_key=event_key, params=params, now_us=now_us
+    )
+
+
+def profile_query(member_id: str) -> Subquery:
+    """The member's profile row as a subquery a caller may outer-join into its own read
+    (then ``enqueue_to_profile`` with what it read saves ``enqueue``'s round trip)."""
+    return repo.profile_subquery(member_id)
+
+
+def enqueue_to_profile(
+    session: Session,
+    kind: MessageKind,
+    member_id: str,
+    profile: Any | None,
+    *,
+    event_key: str,
+    params: Params,
+    now_us: int,
+) -> int:
+    """``enqueue`` with the member's profile row read already (None: no profile)."""
+    if profile is None:
         return 0
     return _enqueue_for(
         session,
-        _profile_of(member_id, found),
+        _profile_of(member_id, profile),
         kind,
         event_key=event_key,
         params=params,

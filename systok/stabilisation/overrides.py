@@ -10,7 +10,9 @@ compound: a quarter has at most one of each kind.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+from sqlalchemy import ScalarSelect
 from sqlalchemy.orm import Session
 
 from systok.core.policy.model import TransferFee
@@ -50,4 +52,15 @@ def emission_factor_in_force_bps(
 def effective_transfer_fee(session: Session, fee: TransferFee, quarter: Quarter) -> TransferFee:
     """The policy's transfer fee with ``quarter``'s approved step added to its rate."""
     step = repo.override_step_bps(session, str(quarter), OverrideKind.TRANSFER_FEE)
-    return fee if step is None else replace(fee, rate_bps=fee_rate_bps(fee.rate_bps, step))
+    return transfer_fee_with_step(fee, step)
+
+
+def transfer_fee_step_query(quarter: Quarter) -> ScalarSelect[Any]:
+    """``quarter``'s approved transfer-fee step as a scalar subquery (NULL: none): the
+    member transfer reads it in its one statement of checks (ADR 0042)."""
+    return repo.override_step_query(str(quarter), OverrideKind.TRANSFER_FEE)
+
+
+def transfer_fee_with_step(fee: TransferFee, step_bps: int | None) -> TransferFee:
+    """The policy's transfer fee with an approved step (None: no override) added."""
+    return fee if step_bps is None else replace(fee, rate_bps=fee_rate_bps(fee.rate_bps, step_bps))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, ScalarSelect, Select, select, update
 from sqlalchemy.orm import Session
 
 from systok.db.kit import (
@@ -105,14 +105,22 @@ def insert_override(session: Session, values: dict[str, Any]) -> None:
     )
 
 
-def override_step_bps(session: Session, quarter: str, kind: str) -> int | None:
-    """The step of the override of ``kind`` that applies to ``quarter``, if any."""
-    found = session.execute(
-        select(stabilisation_overrides_t.c.step_bps).where(
+def override_step_query(quarter: str, kind: str) -> ScalarSelect[Any]:
+    """The step of ``quarter``'s override of ``kind`` as a scalar subquery (NULL: none),
+    so a caller's read can carry it in the same statement (the transfer path does)."""
+    return (
+        select(stabilisation_overrides_t.c.step_bps)
+        .where(
             stabilisation_overrides_t.c.quarter == quarter,
             stabilisation_overrides_t.c.kind == kind,
         )
-    ).scalar_one_or_none()
+        .scalar_subquery()
+    )
+
+
+def override_step_bps(session: Session, quarter: str, kind: str) -> int | None:
+    """The step of the override of ``kind`` that applies to ``quarter``, if any."""
+    found = session.execute(select(override_step_query(quarter, kind))).scalar_one()
     return None if found is None else int(found)
 
 

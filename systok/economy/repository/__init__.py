@@ -23,12 +23,13 @@ from systok.db.kit import (
     freezes_t,
     holds_t,
     members_t,
-    memberships_t,
     postings_t,
     rewards_t,
     runs_t,
     transactions_t,
 )
+from systok.economy.repository.transfers import paid_member_on as paid_member_on
+from systok.economy.repository.transfers import transfer_checks as transfer_checks
 from systok.economy.schemas import MemberState
 from systok.ledger import repository as ledger_repo
 
@@ -80,20 +81,6 @@ def member_state(session: Session, member_id: str, asset: str) -> MemberState | 
         vesting_units=int(row.vesting_units or 0) if row.account_id is not None else 0,
         frozen_reason=row.frozen_reason,
     )
-
-
-def paid_member_on(session: Session, member_id: str, day: int) -> bool:
-    """Whether a paid membership covers the UTC day (``starts_day <= day < ends_day``)."""
-    count = session.execute(
-        select(func.count())
-        .select_from(memberships_t)
-        .where(
-            memberships_t.c.member_id == member_id,
-            memberships_t.c.starts_day <= day,
-            (memberships_t.c.ends_day.is_(None)) | (memberships_t.c.ends_day > day),
-        )
-    ).scalar_one()
-    return int(count) > 0
 
 
 # --- history and transactions ----------------------------------------------------------
