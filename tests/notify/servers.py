@@ -135,10 +135,17 @@ class BotApi:
             if self.script:
                 return self.script.pop(0)
             self.accepted.append(body)
+            # A Message as sendMessage returns it: the bot as ``from`` (a User), the chat
+            # with its numeric id (an Integer, whatever form ``chat_id`` was sent in).
+            chat_id = str(body["chat_id"])
             message = {
                 "message_id": len(self.accepted),
+                "from": {"id": int(TOKEN.split(":")[0]), "is_bot": True, "first_name": "SysTok"},
+                "chat": {
+                    "id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
+                    "type": "private",
+                },
                 "date": 1764662400,
-                "chat": {"id": body["chat_id"], "type": "private"},
                 "text": body["text"],
             }
             return 200, {"ok": True, "result": message}
