@@ -78,6 +78,7 @@ def history_chart(st: Statement, language: Language, width_mm: int, height_mm: i
 
 
 def _short(language: Language, amount: str) -> str:
-    """A bar's label: the exact amount without trailing zeros (``76,5``), none for 0."""
-    trimmed = amount.rstrip("0").rstrip(".")
+    """A bar's label: the exact amount without trailing fractional zeros (``76,5``;
+    ``2500000`` stays whole at scale 0), none for 0."""
+    trimmed = amount.rstrip("0").rstrip(".") if "." in amount else amount
     return "" if trimmed == "0" else number(language, trimmed)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from systok.documents.statement_chart import axis_tick, label_stride, thinned
+from systok.core.language import Language
+from systok.documents.statement_chart import _short, axis_tick, label_stride, thinned
 
 NBSP = "\u00a0"
 GOLDEN = ["", "", "", "", "", "", "", "", "", "75", "76,5", "78,75"]
@@ -46,3 +47,13 @@ def test_kept_labels_never_overlap(texts: list[str]):
     slot_um = 180 * 1000 * 88 // 100 // len(texts)
     assert stride * slot_um >= max(len(t) for t in texts) * 1_450 + 1_500
     assert thinned(texts, stride)[-1] == texts[-1]
+
+
+def test_bar_labels_drop_only_fractional_zeros():
+    """A whole amount keeps its zeros (a policy of scale 0 writes ``2500000``); only
+    the zeros after the decimal point go."""
+    assert _short(Language.EN, "2500000") == "2\u00a0500\u00a0000"  # no-break spaces
+    assert _short(Language.EN, "100") == "100"
+    assert _short(Language.RU, "76.500000") == "76,5"
+    assert _short(Language.RU, "1584.000000") == "1\u00a0584"
+    assert _short(Language.EN, "0.000000") == "" and _short(Language.EN, "0") == ""
