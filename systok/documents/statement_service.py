@@ -51,9 +51,8 @@ from systok.documents.statement_schemas import (
     WeekTotal,
 )
 from systok.economy import repository as economy_repo
-from systok.economy.members import require_member
-from systok.economy.service import reward_status
-from systok.errors import RewardNotFound, RunError
+from systok.economy.service import reward_status, week_reward_row
+from systok.errors import RunError
 from systok.notify import service as notify_service
 from systok.observability.logs import get_logger
 from systok.policy_files import load_policy
@@ -95,24 +94,14 @@ def member_statement(session: Session, member_id: str, week: str) -> Statement:
         MemberNotFound: no member has this platform id.
         RewardNotFound: the member has no reward that week.
     """
-    require_member(session, member_id)
-    row = economy_repo.member_week_reward(session, member_id, week)
-    if row is None:
-        raise RewardNotFound(
-            f"{member_id} has no reward in {week} (not run yet, or no counted events)"
-        )
+    row = week_reward_row(session, member_id, week)
     context = week_context(session, accrual_repo.get_run(session, row.run_id), [member_id])
     return assemble(session, context, member_id)
 
 
 def member_proof(session: Session, member_id: str, week: str) -> MerkleProof:
     """The member's Merkle proof of ``week`` alone (same errors as ``member_statement``)."""
-    require_member(session, member_id)
-    row = economy_repo.member_week_reward(session, member_id, week)
-    if row is None:
-        raise RewardNotFound(
-            f"{member_id} has no reward in {week} (not run yet, or no counted events)"
-        )
+    row = week_reward_row(session, member_id, week)
     run = accrual_repo.get_run(session, row.run_id)
     tree = rewards_tree(accrual_repo.run_rewards(session, run.id))
     return proof_of(tree, run, member_id, int(row.paid_units))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from systok.accrual import repository as accrual_repo
@@ -111,9 +113,9 @@ def rewards(session: Session, member_id: str, limit: int) -> list[RewardLine]:
     ]
 
 
-def weekly_reward(session: Session, member_id: str, week: str) -> WeeklyReward:
-    """The member's reward of ``week`` with its breakdown, re-scored by the reference
-    scorer from what the run collected (ADR 0009).
+def week_reward_row(session: Session, member_id: str, week: str) -> Row[Any]:
+    """The member's stored reward of ``week`` (the week's latest run): what the weekly
+    reward, the statement and the proof all start from.
 
     Raises:
         MemberNotFound, RewardNotFound.
@@ -124,6 +126,17 @@ def weekly_reward(session: Session, member_id: str, week: str) -> WeeklyReward:
         raise RewardNotFound(
             f"{member_id} has no reward in {week} (not run yet, or no counted events)"
         )
+    return row
+
+
+def weekly_reward(session: Session, member_id: str, week: str) -> WeeklyReward:
+    """The member's reward of ``week`` with its breakdown, re-scored by the reference
+    scorer from what the run collected (ADR 0009).
+
+    Raises:
+        MemberNotFound, RewardNotFound.
+    """
+    row = week_reward_row(session, member_id, week)
     run = accrual_repo.get_run(session, row.run_id)
     explained = explain_reward(session, load_policy(row.policy_version), run, member_id)
     assert explained is not None, "the reward row was just read"
