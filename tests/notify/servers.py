@@ -140,7 +140,11 @@ class BotApi:
             chat_id = str(body["chat_id"])
             message = {
                 "message_id": len(self.accepted),
-                "from": {"id": int(TOKEN.split(":")[0]), "is_bot": True, "first_name": "SysTok"},
+                "from": {
+                    "id": int(TOKEN.split(":", maxsplit=1)[0]),
+                    "is_bot": True,
+                    "first_name": "SysTok",
+                },
                 "chat": {
                     "id": int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id,
                     "type": "private",
