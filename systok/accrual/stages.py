@@ -48,7 +48,7 @@ from systok.notify.schemas import MessageKind
 from systok.stabilisation.overrides import week_emission_factor_bps
 
 REWARD_CHUNK_MEMBERS = 2_000
-"""Members paid per ledger transaction: the pool is a hot account, so few big writes."""
+"""Members paid per ledger transaction (all of them posted in one batch, ADR 0043)."""
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,8 @@ def post(ctx: StageContext) -> dict[str, Any]:
         if r.paid_units - vesting.get(r.member_id, 0) > 0
     ]
     pool = system_account(AccountType.POOL_REWARDS)
-    for index in range(0, len(payable), REWARD_CHUNK_MEMBERS):
-        chunk = payable[index : index + REWARD_CHUNK_MEMBERS]
-        ledger.post(
+    ledger.post_many(
+        [
             TransactionDraft(
                 code=TransactionCode.REWARD,
                 idempotency_key=f"reward:{policy.version}:{week}:{index // REWARD_CHUNK_MEMBERS}",
@@ -189,7 +188,10 @@ def post(ctx: StageContext) -> dict[str, Any]:
                     *(Posting(member_account(m), u) for m, u in chunk),
                 ),
             )
-        )
+            for index in range(0, len(payable), REWARD_CHUNK_MEMBERS)
+            for chunk in [payable[index : index + REWARD_CHUNK_MEMBERS]]
+        ]
+    )
     hold_grants(ledger, policy, str(week), run.id)
     post_adjustments(ledger, policy, run)
     return {}

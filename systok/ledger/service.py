@@ -16,6 +16,8 @@ Nothing here commits: the caller's unit of work does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import DBAPIError
 
 from systok.core.ledger import (
@@ -29,6 +31,7 @@ from systok.core.ledger import (
 )
 from systok.errors import InvalidPosting
 from systok.ledger import repository as repo
+from systok.ledger.bulk import post_batch
 from systok.ledger.holds import HoldSteps
 from systok.ledger.refusals import describe_draft, raise_refusal, unknown_asset_or_same
 from systok.ledger.schemas import PostedEntry, PostingPath
@@ -76,6 +79,23 @@ class Ledger(HoldSteps):
             repo.add_to_balances(self.session, [(aid, amount, 0) for aid, amount in ids])
             seq = repo.seal_entry(self.session, transaction_id, created_at_us, digest)
         return PostedEntry(transaction_id, seq, replayed=False)
+
+    def post_many(self, drafts: Sequence[TransactionDraft]) -> list[PostedEntry]:
+        """Post ``drafts`` in order as :meth:`post` would, one entry each.
+
+        On PostgreSQL a batch without replays or refusals takes set-based statements
+        (:mod:`systok.ledger.bulk`, ADR 0043); anything else, and every other backend,
+        posts the drafts one by one (same entries, same errors).
+        """
+        for draft in drafts:
+            draft.validate()
+            self._check_assets([p.account for p in draft.postings])
+        if self.use_function and len(drafts) > 1:
+            digests = [draft.digest() for draft in drafts]
+            posted = post_batch(self.session, drafts, digests, self.clock())
+            if posted is not None:
+                return posted
+        return [self.post(draft) for draft in drafts]
 
     def _post_with_function(
         self, draft: TransactionDraft, digest: bytes, created_at_us: int
