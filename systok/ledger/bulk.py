@@ -32,8 +32,13 @@ def post_batch(
     """Post validated ``drafts`` in order, or None having written nothing."""
     try:
         with session.begin_nested():
-            return _post(session, drafts, digests, created_at_us)
-    except (_TakeTheSlowPath, IntegrityError):  # IntegrityError: an unknown asset
+            work_mem = repo.sort_memory(session)
+            posted = _post(session, drafts, digests, created_at_us)
+            repo.sort_memory(session, work_mem)
+            return posted
+    except (_TakeTheSlowPath, IntegrityError):
+        # IntegrityError: an unknown asset, or an account a writer opened meanwhile.
+        # The savepoint's rollback also put work_mem back.
         return None
 
 
