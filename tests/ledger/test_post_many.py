@@ -172,3 +172,30 @@ def test_a_used_key_with_other_content_is_a_conflict(backend):
     with pytest.raises(IdempotencyConflict):
         _post(backend, [_draft("mint", (WORLD, -1), (POOL, 1)), BATCH[1]])
     assert snapshot(backend[0]) == before
+
+
+def test_an_account_opened_meanwhile_takes_the_one_by_one_path(backend, monkeypatch):
+    """A writer opening one of the batch's new accounts between the lock and the insert
+    makes the insert fail; the savepoint is undone and the drafts are posted one by one."""
+    from systok.ledger import bulk
+
+    real = bulk.repo.open_accounts
+
+    def opened_meanwhile(session, created_at_us):
+        session.execute(
+            text(
+                "INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, "
+                "held_units, created_at_us) VALUES ('member', 'm003', 'STK', false, 0, 0, 0)"
+            )
+        )
+        return real(session, created_at_us)
+
+    monkeypatch.setattr(bulk.repo, "open_accounts", opened_meanwhile)
+    entries = _post(backend, BATCH)
+    assert not any(e.replayed for e in entries)
+    assert run_transaction(backend[0], audit_ledger).ok
+    # The same balances (entry ids differ: the undone batch used sequence numbers).
+    together = _named(backend[0])["accounts"]
+    reset_ledger(backend[0])
+    _post(backend, BATCH, one_by_one=True)
+    assert _named(backend[0])["accounts"] == together

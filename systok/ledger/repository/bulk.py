@@ -151,33 +151,37 @@ def open_accounts(session: Session, created_at_us: int) -> int:
     No ON CONFLICT clause (speculative insertion costs a third of the insert): an
     account a writer opened meanwhile raises IntegrityError, as an unknown asset does,
     and the caller takes the one-by-one path. Returns how many were opened."""
-    with _cursor(session) as cursor:
-        cursor.execute(
+    result = session.execute(
+        text(
             "INSERT INTO accounts (type, owner, asset, allow_negative, posted_units, "
             "held_units, created_at_us) "
             f"SELECT t.type, t.owner, t.asset, t.type = '{AccountType.WORLD.value}', "
-            f"t.net, 0, %s FROM {TOUCHED} t WHERE t.account_id IS NULL "
-            "ORDER BY t.type, t.owner, t.asset",
-            (created_at_us,),
-        )
-        return int(cursor.rowcount)
+            f"t.net, 0, :created_at_us FROM {TOUCHED} t WHERE t.account_id IS NULL "
+            "ORDER BY t.type, t.owner, t.asset"
+        ),
+        {"created_at_us": created_at_us},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def write_postings(session: Session, entry_ids: Sequence[int]) -> None:
     """The postings (entry index → its id; account by natural key) and the balances
     of the accounts opened before the batch (one UPDATE, the net per account)."""
-    with _cursor(session) as cursor:
-        cursor.execute(
+    session.execute(
+        text(
             "INSERT INTO postings (transaction_id, account_id, amount_units) "
-            f"SELECT (%s::bigint[])[l.entry + 1], a.id, l.amount FROM {LINES} l "
+            f"SELECT (CAST(:ids AS bigint[]))[l.entry + 1], a.id, l.amount FROM {LINES} l "
             "JOIN accounts a ON a.type = l.type AND a.owner = l.owner AND a.asset = l.asset "
-            "ORDER BY 1, 2",
-            (list(entry_ids),),
+            "ORDER BY 1, 2"
+        ),
+        {"ids": list(entry_ids)},
+    )
+    session.execute(
+        text(
+            f"UPDATE accounts a SET posted_units = a.posted_units + t.net::bigint "
+            f"FROM {TOUCHED} t WHERE a.id = t.account_id AND t.net <> 0"
         )
-        cursor.execute(
-            f"UPDATE accounts a SET posted_units = a.posted_units + t.net::bigint FROM {TOUCHED} t "
-            "WHERE a.id = t.account_id AND t.net <> 0"
-        )
+    )
 
 
 def lock_lanes(session: Session, lanes: Iterable[int]) -> dict[int, tuple[int, bytes]]:
