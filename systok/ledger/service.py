@@ -90,7 +90,7 @@ class Ledger(HoldSteps):
         for draft in drafts:
             draft.validate()
             self._check_assets([p.account for p in draft.postings])
-        if self.use_function and len(drafts) > 1:
+        if self.use_function and drafts:
             digests = [draft.digest() for draft in drafts]
             posted = post_batch(self.session, drafts, digests, self.clock())
             if posted is not None:
