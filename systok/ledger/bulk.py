@@ -27,7 +27,10 @@ class _TakeTheSlowPath(Exception):
 
 
 def post_batch(
-    session: Session, drafts: Sequence[TransactionDraft], digests: Sequence[bytes], created_at_us: int
+    session: Session,
+    drafts: Sequence[TransactionDraft],
+    digests: Sequence[bytes],
+    created_at_us: int,
 ) -> list[PostedEntry] | None:
     """Post validated ``drafts`` in order, or None having written nothing."""
     try:
@@ -43,7 +46,10 @@ def post_batch(
 
 
 def _post(
-    session: Session, drafts: Sequence[TransactionDraft], digests: Sequence[bytes], created_at_us: int
+    session: Session,
+    drafts: Sequence[TransactionDraft],
+    digests: Sequence[bytes],
+    created_at_us: int,
 ) -> list[PostedEntry]:
     if repo.used_keys(session, [d.idempotency_key for d in drafts]):
         raise _TakeTheSlowPath  # a replay (a resumed run) or a conflict: one by one

@@ -114,9 +114,7 @@ def test_a_batch_writes_what_one_by_one_writes(backend, monkeypatch):
     engine, path = backend
     batched = []
     real = service.post_batch
-    monkeypatch.setattr(
-        service, "post_batch", lambda *a: batched.append(real(*a)) or batched[-1]
-    )
+    monkeypatch.setattr(service, "post_batch", lambda *a: batched.append(real(*a)) or batched[-1])
     _open_ann(backend)
     entries = _post(backend, BATCH)
     together = _named(engine)

@@ -203,15 +203,19 @@ _MOVE_HEAD = (
 
 
 def link_entries(
-    session: Session, links: Sequence[tuple[int, int, int, bytes]], heads: dict[int, tuple[int, bytes]]
+    session: Session,
+    links: Sequence[tuple[int, int, int, bytes]],
+    heads: dict[int, tuple[int, bytes]],
 ) -> None:
     """Write the chain links (lane, seq, entry id, hash) and move the lanes' heads."""
     connection = session.connection()
     connection.execute(
         chain_links_t.insert(),
-        [{"lane": lane, "seq": seq, "transaction_id": tid, "hash": h} for lane, seq, tid, h in links],
+        [
+            {"lane": lane, "seq": seq, "transaction_id": tid, "hash": h}
+            for lane, seq, tid, h in links
+        ],
     )
     connection.execute(
         _MOVE_HEAD, [{"lane": lane, "seq": seq, "hash": h} for lane, (seq, h) in heads.items()]
     )
-
