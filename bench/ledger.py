@@ -57,8 +57,7 @@ from sqlalchemy.engine import make_url
 
 from bench.scratch import create_database, database_url, drop_database
 from systok.api.deps import UnitOfWork
-from systok.api.routes.common import first_answer
-from systok.clock import now_us
+from systok.api.routes.transfers import answer_transfer
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -70,8 +69,6 @@ from systok.core.ledger import (
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.db.kit import members_t, memberships_t
-from systok.economy import service
-from systok.economy.transfers import send_transfer
 from systok.errors import InsufficientFunds
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger, PostingPath
@@ -163,20 +160,14 @@ def _process(
 
 
 def _api_transfer(work: UnitOfWork, policy, sender: str, recipient: str, amount: int) -> None:
-    """What ``post_transfer`` runs for one request: a fresh key, one unit of work."""
-    request_key = uuid.uuid4().hex
-    first_answer(
+    """What ``post_transfer`` runs for one request: a fresh key, ``answer_transfer``."""
+    answer_transfer(
         work,
-        lambda session: service.transfer_key_used(session, sender, request_key),
-        lambda session: send_transfer(
-            session,
-            policy,
-            sender_id=sender,
-            recipient_id=recipient,
-            amount_units=amount,
-            request_key=request_key,
-            now_us=now_us(),
-        ),
+        policy,
+        sender_id=sender,
+        recipient_id=recipient,
+        amount_units=amount,
+        request_key=uuid.uuid4().hex,
     )
 
 
