@@ -1,4 +1,4 @@
-"""POST /transfer's unit of work on PostgreSQL next to pgbench TPC-B, in one invocation.
+"""POST /transfer's path on PostgreSQL next to pgbench TPC-B, in one invocation.
 
     python3 dev.py bench ledger [--seconds 10] [--rounds 2] [--workers 8] [--accounts 10000]
 
@@ -12,16 +12,16 @@ with a connection each, spread over 2 processes like pgbench's ``-j 2``; ``--pro
 
 Each SysTok worker does per transfer exactly what ``POST /api/v1/tokenomics/transfer``
 does per request once the body is parsed and the caller authenticated: the route's
-``first_answer`` around a unit of work (``systok.api.deps.UnitOfWork``: one session,
-one transaction, retried on deadlocks) running ``send_transfer`` with the default
-policy and a fresh Idempotency-Key, then COMMIT. So every check runs as in production:
-the sender is a member and not frozen, the recipient is a member, not frozen and holds
-a paid membership today, the fee is the policy's (with any approved override), the
-ledger locks, checks funds, claims the key and extends the hash chain, and the
-recipient's notification is queued in the same transaction (the bench's members have
-no notification profile, so that is the profile lookup only). HTTP, JWT checks and
-JSON are not measured here (``bench/api.py`` measures the server end to end). After
-the runs the audit checks every invariant over everything written.
+``answer_transfer`` with the default policy and a fresh Idempotency-Key. On PostgreSQL
+that is one autocommit call of ``systok_member_transfer`` (ADR 0045): the checks (the
+sender is a member and not frozen, the recipient is a member, not frozen and holds a
+paid membership today, the fee override is the step the fee was priced with, the
+recipient has no notification channel), then the posting function (locks, funds, the
+key, the hash chain); anything it does not post or replay runs ``send_transfer`` in a
+unit of work (``systok.api.deps.UnitOfWork``). The bench's members have no
+notification profile. HTTP, JWT checks and JSON are not measured here
+(``bench/api.py`` measures the server end to end). After the runs the audit checks
+every invariant over everything written.
 
 ``--ledger-paths`` also measures the bare ledger write without the request's checks:
 ``post_in_own_transaction`` (one autocommit call of the posting function,

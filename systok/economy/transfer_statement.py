@@ -21,8 +21,8 @@ from systok.core.ledger import PostOutcome
 from systok.core.policy import Policy
 from systok.core.quarters import Quarter
 from systok.core.times import day_of_us, us_to_datetime
-from systok.economy.members import request_ledger_key
 from systok.economy import repository as econ_repo
+from systok.economy.members import request_ledger_key
 from systok.economy.transfers import TransferOutcome, transfer_draft
 from systok.errors import SystokError
 from systok.ledger import repository as ledger_repo

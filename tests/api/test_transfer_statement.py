@@ -19,7 +19,7 @@ from systok.api.deps import UnitOfWork
 from systok.api.routes.transfers import answer_transfer
 from systok.db.engine import run_transaction
 from systok.economy.transfer_statement import send_transfer_in_one_statement
-from systok.economy.transfers import TransferOutcome
+from systok.economy.transfers import FEE_LANES, TransferOutcome, fee_account
 from systok.errors import SystokError
 from systok.ledger.audit import audit_ledger
 from systok.policy_files import default_policy
@@ -163,3 +163,12 @@ def test_an_approved_fee_step_is_found_then_priced(pg_engine: Engine) -> None:
         assert _statement(pg_engine, "s-ok", "s-frozen", "q2-1") is None
         priced = _statement(pg_engine, "s-ok", "r-paid", "q2-2", 100 * STK)
         assert priced is not None and priced.fee_units == 600_000  # 60 bps in 2026-Q2
+
+
+def test_fees_go_to_one_of_the_fee_lanes_picked_by_the_key() -> None:
+    """The same key always picks the same lane (a retry replays); the keys spread over
+    all of them; a fee target other than ``fee`` stays one account."""
+    picked = {fee_account("fee", f"transfer:{n}") for n in range(2000)}
+    assert {ref.owner for ref in picked} == {f"transfers:{lane:02d}" for lane in range(FEE_LANES)}
+    assert fee_account("fee", "transfer:k") == fee_account("fee", "transfer:k")
+    assert fee_account("fund:treasury", "transfer:k").name == "fund:treasury@STK"

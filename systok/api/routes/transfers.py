@@ -25,8 +25,8 @@ from systok.api.routes.common import (
 )
 from systok.clock import now_us
 from systok.core.amount import STK, AmountError, parse_amount
-from systok.economy import service
 from systok.core.policy import Policy
+from systok.economy import service
 from systok.economy.transfer_statement import send_transfer_in_one_statement
 from systok.economy.transfers import TransferOutcome, send_transfer
 from systok.errors import RecipientIneligible, RecipientUnknown, SelfTransfer, SystokError
