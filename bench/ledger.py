@@ -141,14 +141,14 @@ def _process(
     accounts: int,
     seconds: float,
     path: str,
-    start_at: float,
+    start: tuple,
     results: mp.Queue,
 ) -> None:
     """One OS process running one worker thread per seed, each with its own connection."""
     engine = make_engine(url, pool_size=len(seeds), max_overflow=0)
     threads = [
         threading.Thread(
-            target=_worker, args=(engine, seed, accounts, seconds, path, start_at, results)
+            target=_worker, args=(engine, seed, accounts, seconds, path, start, results)
         )
         for seed in seeds
     ]
@@ -190,7 +190,7 @@ def _worker(
     accounts: int,
     seconds: float,
     path: str,
-    start_at: float,
+    start: tuple,
     results: mp.Queue,
 ) -> None:
     rng = random.Random(seed)
@@ -199,6 +199,10 @@ def _worker(
     work = UnitOfWork(engine)
     # Warm a connection (and the asset cache) before the clock starts.
     run_transaction(engine, lambda s: Ledger(s).asset_scale("STK"))
+    ready, go, start_value = start
+    ready.put(seed)
+    go.wait()
+    start_at = start_value.value
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = start_at + seconds
@@ -231,17 +235,23 @@ def run_ours(
     """Transfers per second of ``workers`` threads spread over ``processes_count`` processes."""
     context = mp.get_context("spawn")
     results: mp.Queue = context.Queue()
-    start_at = time.time() + 2.0 + 0.3 * processes_count
+    # The clock starts once every worker has imported, connected and warmed up: on a
+    # loaded machine a spawned process took 10 s to import, more than a whole run.
+    start = (context.Queue(), context.Event(), context.Value("d", 0.0))
     seeds = [round_no * 1000 + i for i in range(workers)]
     processes = [
         context.Process(
             target=_process,
-            args=(url, seeds[p::processes_count], accounts, seconds, path, start_at, results),
+            args=(url, seeds[p::processes_count], accounts, seconds, path, start, results),
         )
         for p in range(processes_count)
     ]
     for process in processes:
         process.start()
+    for _ in seeds:
+        start[0].get()
+    start[2].value = time.time() + 0.2
+    start[1].set()
     totals = [results.get() for _ in seeds]
     for process in processes:
         process.join()
