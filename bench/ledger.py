@@ -1,4 +1,4 @@
-"""POST /transfer's unit of work on PostgreSQL next to pgbench TPC-B, in one invocation.
+"""POST /transfer's path on PostgreSQL next to pgbench TPC-B, in one invocation.
 
     python3 dev.py bench ledger [--seconds 10] [--rounds 2] [--workers 8] [--accounts 10000]
 
@@ -12,16 +12,16 @@ with a connection each, spread over 2 processes like pgbench's ``-j 2``; ``--pro
 
 Each SysTok worker does per transfer exactly what ``POST /api/v1/tokenomics/transfer``
 does per request once the body is parsed and the caller authenticated: the route's
-``first_answer`` around a unit of work (``systok.api.deps.UnitOfWork``: one session,
-one transaction, retried on deadlocks) running ``send_transfer`` with the default
-policy and a fresh Idempotency-Key, then COMMIT. So every check runs as in production:
-the sender is a member and not frozen, the recipient is a member, not frozen and holds
-a paid membership today, the fee is the policy's (with any approved override), the
-ledger locks, checks funds, claims the key and extends the hash chain, and the
-recipient's notification is queued in the same transaction (the bench's members have
-no notification profile, so that is the profile lookup only). HTTP, JWT checks and
-JSON are not measured here (``bench/api.py`` measures the server end to end). After
-the runs the audit checks every invariant over everything written.
+``answer_transfer`` with the default policy and a fresh Idempotency-Key. On PostgreSQL
+that is one autocommit call of ``systok_member_transfer`` (ADR 0045): the checks (the
+sender is a member and not frozen, the recipient is a member, not frozen and holds a
+paid membership today, the fee override is the step the fee was priced with, the
+recipient has no notification channel), then the posting function (locks, funds, the
+key, the hash chain); anything it does not post or replay runs ``send_transfer`` in a
+unit of work (``systok.api.deps.UnitOfWork``). The bench's members have no
+notification profile. HTTP, JWT checks and JSON are not measured here
+(``bench/api.py`` measures the server end to end). After the runs the audit checks
+every invariant over everything written.
 
 ``--ledger-paths`` also measures the bare ledger write without the request's checks:
 ``post_in_own_transaction`` (one autocommit call of the posting function,
@@ -57,8 +57,7 @@ from sqlalchemy.engine import make_url
 
 from bench.scratch import create_database, database_url, drop_database
 from systok.api.deps import UnitOfWork
-from systok.api.routes.common import first_answer
-from systok.clock import now_us
+from systok.api.routes.transfers import answer_transfer
 from systok.core.ledger import (
     AccountType,
     Posting,
@@ -70,8 +69,6 @@ from systok.core.ledger import (
 from systok.db import migrate
 from systok.db.engine import make_engine, run_transaction
 from systok.db.kit import members_t, memberships_t
-from systok.economy import service
-from systok.economy.transfers import send_transfer
 from systok.errors import InsufficientFunds
 from systok.ledger.audit import audit_ledger
 from systok.ledger.service import Ledger, PostingPath
@@ -144,14 +141,14 @@ def _process(
     accounts: int,
     seconds: float,
     path: str,
-    start_at: float,
+    start: tuple,
     results: mp.Queue,
 ) -> None:
     """One OS process running one worker thread per seed, each with its own connection."""
     engine = make_engine(url, pool_size=len(seeds), max_overflow=0)
     threads = [
         threading.Thread(
-            target=_worker, args=(engine, seed, accounts, seconds, path, start_at, results)
+            target=_worker, args=(engine, seed, accounts, seconds, path, start, results)
         )
         for seed in seeds
     ]
@@ -163,20 +160,14 @@ def _process(
 
 
 def _api_transfer(work: UnitOfWork, policy, sender: str, recipient: str, amount: int) -> None:
-    """What ``post_transfer`` runs for one request: a fresh key, one unit of work."""
-    request_key = uuid.uuid4().hex
-    first_answer(
+    """What ``post_transfer`` runs for one request: a fresh key, ``answer_transfer``."""
+    answer_transfer(
         work,
-        lambda session: service.transfer_key_used(session, sender, request_key),
-        lambda session: send_transfer(
-            session,
-            policy,
-            sender_id=sender,
-            recipient_id=recipient,
-            amount_units=amount,
-            request_key=request_key,
-            now_us=now_us(),
-        ),
+        policy,
+        sender_id=sender,
+        recipient_id=recipient,
+        amount_units=amount,
+        request_key=uuid.uuid4().hex,
     )
 
 
@@ -199,7 +190,7 @@ def _worker(
     accounts: int,
     seconds: float,
     path: str,
-    start_at: float,
+    start: tuple,
     results: mp.Queue,
 ) -> None:
     rng = random.Random(seed)
@@ -208,6 +199,10 @@ def _worker(
     work = UnitOfWork(engine)
     # Warm a connection (and the asset cache) before the clock starts.
     run_transaction(engine, lambda s: Ledger(s).asset_scale("STK"))
+    ready, go, start_value = start
+    ready.put(seed)
+    go.wait()
+    start_at = start_value.value
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = start_at + seconds
@@ -240,17 +235,23 @@ def run_ours(
     """Transfers per second of ``workers`` threads spread over ``processes_count`` processes."""
     context = mp.get_context("spawn")
     results: mp.Queue = context.Queue()
-    start_at = time.time() + 2.0 + 0.3 * processes_count
+    # The clock starts once every worker has imported, connected and warmed up: on a
+    # loaded machine a spawned process took 10 s to import, more than a whole run.
+    start = (context.Queue(), context.Event(), context.Value("d", 0.0))
     seeds = [round_no * 1000 + i for i in range(workers)]
     processes = [
         context.Process(
             target=_process,
-            args=(url, seeds[p::processes_count], accounts, seconds, path, start_at, results),
+            args=(url, seeds[p::processes_count], accounts, seconds, path, start, results),
         )
         for p in range(processes_count)
     ]
     for process in processes:
         process.start()
+    for _ in seeds:
+        start[0].get()
+    start[2].value = time.time() + 0.2
+    start[1].set()
     totals = [results.get() for _ in seeds]
     for process in processes:
         process.join()

@@ -1,5 +1,6 @@
 """Names vulture cannot see used: read by frameworks through reflection."""
 
+import psycopg
 from fpdf.fonts import TTFFont
 
 from systok.cli.api import worker_app
@@ -14,6 +15,10 @@ def _font_state(font: TTFFont) -> tuple[object, ...]:
     return font.missing_glyphs, font.biggest_size_pt, font.subset
 
 
+def _driver_state(connection: psycopg.Connection) -> object:
+    return connection.autocommit  # the driver reads it (economy.repository.transfer_call)
+
+
 (
     Settings.settings_customise_sources,  # pydantic-settings asks it for the sources
     DatabaseCollector.describe,  # prometheus_client's registry, when the collector registers
@@ -21,6 +26,7 @@ def _font_state(font: TTFFont) -> tuple[object, ...]:
     TextFormatter.formatTime,  # logging.Formatter.format
     render,  # the migrations render the ledger's SQL files (vulture skips migrations)
     Language.EN,  # chosen by typer (--lang en) and FastAPI (?lang=en) from its value
+    _driver_state,  # psycopg, when it runs a statement
     _font_state,  # fpdf2 reads a font's state at output (pdf.register_font sets it)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )

@@ -142,6 +142,7 @@ DEPLOYED_SHA256 = {
     "post_transaction_v1.sql": "b045aedf06e6efc78c0dbf349c2b06d3c80d9b7e5174548b2f43b10be98453b2",
     "post_transaction_v2.sql": "279ae9c029718a92f3db3fb3967734d4a856e7e0c3e58c2c72de1bc6925d72d0",
     "append_only.sql": "c2f226f3c06df6a6a94956ea35674208f90cc239d7249896ff1a63b62b7d819e",
+    "member_transfer_v1.sql": "90a1b9db77c6cbd2685a697f49df6f8e56f55369e68a52df7d7e9243d33b0b59",
 }
 """sha256 of each file as rendered, from its CREATE on (the leading comments may change)."""
 

@@ -28,6 +28,7 @@ from systok.db.kit import (
     runs_t,
     transactions_t,
 )
+from systok.economy.repository.transfer_call import call_member_transfer as call_member_transfer
 from systok.economy.repository.transfers import paid_member_on as paid_member_on
 from systok.economy.repository.transfers import transfer_checks as transfer_checks
 from systok.economy.schemas import MemberState

@@ -26,6 +26,10 @@ from systok.core.ledger import (
 
 SQL_DIR = Path(__file__).parent
 
+HAND_OVER_SQLSTATE = "SK001"
+"""The SQLSTATE ``systok_member_transfer`` raises to roll its statement back and hand a
+request to the Python path (a class of codes PostgreSQL leaves to applications)."""
+
 
 def _literal(value: str) -> str:
     """A SQL string literal."""
@@ -38,6 +42,7 @@ CONSTANTS: dict[str, str] = {
     "BALANCE_UNITS_MAX": str(UNITS_MAX),
     "WORLD": _literal(AccountType.WORLD.value),
     "KIND_TRANSACTION": _literal(EntryKind.TRANSACTION.value),
+    "HAND_OVER_SQLSTATE": _literal(HAND_OVER_SQLSTATE),
     **{f"OUTCOME_{outcome.name}": _literal(outcome.value) for outcome in PostOutcome},
 }
 """What each placeholder stands for, rendered as SQL (numbers and quoted literals)."""
