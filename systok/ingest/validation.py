@@ -7,8 +7,10 @@ lookup. ``differing_fields`` tells a true duplicate from a conflict.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -22,11 +24,111 @@ from systok.ingest.schemas import (
     PartyResolver,
     Refusal,
 )
+from systok.ingest.storable import (
+    MEMBER_REFERENCE_LENGTH_MAX,
+    PAYLOAD_INTEGER_BITS_MAX,
+    SOURCE_ID_LENGTH_MAX,
+    SOURCE_LENGTH_MAX,
+    TYPE_LENGTH_MAX,
+    payload_problem,
+    unstorable_text,
+)
+
+
+class QuickEvent(NamedTuple):
+    """A record read by ``quick_event``: exactly what ``IncomingEvent`` would hold.
+
+    Why: pydantic's validation with the identifier checks cost more per event than
+    storing it (ADR 0048); most records are plain ASCII, whose checks are one pattern.
+    """
+
+    source: str
+    id: str
+    type: str
+    member: str
+    counterpart: str | None
+    occurred_at: str
+    payload: dict[str, Any]
+
+
+Incoming = IncomingEvent | QuickEvent
+"""A record that parsed: what ``validate_incoming`` checks against the rules."""
+
+_PLAIN = re.compile(r"[\x21-\x7e]+")
+"""Printable ASCII without spaces: text that strips, normalises (NFC) and checks as itself
+(no NUL, no control or bidirectional control, no surrogate)."""
+
+_FIELDS_MAX = (
+    ("source", SOURCE_LENGTH_MAX),
+    ("id", SOURCE_ID_LENGTH_MAX),
+    ("type", TYPE_LENGTH_MAX),
+    ("member", MEMBER_REFERENCE_LENGTH_MAX),
+)
+
+
+def quick_event(data: dict[Any, Any]) -> QuickEvent | None:  # noqa: PLR0911 - one per rule
+    """The record as ``IncomingEvent.model_validate`` would read it, or None to let
+    pydantic read it (and name what is wrong). Taken only when every field is plain
+    ASCII text within its length, so stripping and NFC change nothing, and the payload
+    is storable; anything else — other text, a wrong type, a missing field — goes the
+    long way, so answers and refusals are the same whichever path read a record.
+    """
+    fields = []
+    for name, length_max in _FIELDS_MAX:
+        value = data.get(name)
+        if type(value) is not str or len(value) > length_max or not _PLAIN.fullmatch(value):
+            return None
+        fields.append(value)
+    occurred_at = data.get("occurred_at")
+    if type(occurred_at) is not str or not _PLAIN.fullmatch(occurred_at):
+        return None
+    counterpart = data.get("counterpart")
+    if counterpart is not None and (
+        type(counterpart) is not str
+        or len(counterpart) > MEMBER_REFERENCE_LENGTH_MAX
+        or not _PLAIN.fullmatch(counterpart)
+    ):
+        return None
+    payload = data.get("payload", _NO_PAYLOAD)
+    if payload is _NO_PAYLOAD:
+        payload = {}
+    elif type(payload) is not dict or not _storable_payload(payload):
+        return None
+    if not all(type(key) is str for key in data):
+        return None
+    source, id_, type_, member = fields
+    return QuickEvent(source, id_, type_, member, counterpart, occurred_at, dict(payload))
+
+
+_NO_PAYLOAD = object()
+
+
+def _storable_payload(payload: dict[Any, Any]) -> bool:
+    """``payload_problem(payload) is None``, with the common flat values checked inline."""
+    for key, value in payload.items():
+        if type(key) is not str:
+            return False
+        if (not key.isascii() or "\x00" in key) and unstorable_text(key):
+            return False
+        kind = type(value)
+        if kind is str:
+            if (not value.isascii() or "\x00" in value) and unstorable_text(value):
+                return False
+        elif kind is int:
+            if value.bit_length() > PAYLOAD_INTEGER_BITS_MAX:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif value is not None and kind is not bool:
+            if payload_problem(value, f"payload.{key}", 1) is not None:
+                return False
+    return True
 
 
 def parse_record(  # noqa: PLR0911 - one return per way a record can fail
     raw: str | bytes | Mapping[str, Any],
-) -> IncomingEvent | Refusal:
+) -> Incoming | Refusal:
     """Parse one record (a JSON line or an already-decoded object)."""
     try:
         data = json.loads(raw) if isinstance(raw, str | bytes) else dict(raw)
@@ -40,6 +142,9 @@ def parse_record(  # noqa: PLR0911 - one return per way a record can fail
         return Refusal(None, "malformed JSON: nested too deeply")
     if not isinstance(data, dict):
         return Refusal(None, f"expected a JSON object, got {type(data).__name__}")
+    quick = quick_event(data)
+    if quick is not None:
+        return quick
     try:
         return IncomingEvent.model_validate(data)
     except ValidationError as error:
@@ -58,7 +163,7 @@ def refusal_of(error: ValidationError) -> Refusal:
 
 
 def validate_incoming(  # noqa: PLR0911 - one early return per rule reads best
-    record: IncomingEvent,
+    record: Incoming,
     *,
     received_at_us: int,
     live: bool,
@@ -112,8 +217,13 @@ def validate_incoming(  # noqa: PLR0911 - one early return per rule reads best
         counterpart=counterpart,
         occurred_at_us=occurred_at_us,
         received_at_us=received_at_us,
-        payload=json.dumps(record.payload, sort_keys=True, ensure_ascii=False),
+        payload=_PAYLOAD_JSON.encode(record.payload) if record.payload else "{}",
     )
+
+
+_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""How payloads are stored: ``json.dumps(payload, sort_keys=True, ensure_ascii=False)``,
+with the encoder built once instead of once per event."""
 
 
 def _same_party(a: Party | None, b: Party | None) -> bool:
