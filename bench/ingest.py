@@ -57,14 +57,15 @@ def iso(us: int) -> str:
 
 
 def bodies(count: int, batch: int, members: int, now_us: int) -> list[tuple[bytes, int]]:
-    """JSON bodies of ``batch`` events (live: the last 6 days), 5 % re-sent at the end."""
+    """JSON bodies of ``batch`` events (live: each at its own moment of the last 6
+    days), 5 % re-sent at the end."""
     events = [
         {
             "source": "bench",
             "id": f"e{i}",
             "type": TYPES[i % len(TYPES)],
             "member": f"m{i % members:05d}",
-            "occurred_at": iso(now_us - (1 + i % (6 * 24)) * HOUR_US),
+            "occurred_at": iso(now_us - HOUR_US - i * 4_999_999 % (6 * 24 * HOUR_US)),
             "payload": {"n": i},
         }
         for i in range(count)
@@ -173,7 +174,10 @@ def copy_reference(url: str, batch: int) -> float:
 
 def _columns(engine) -> list[str]:
     with engine.connect() as connection:
-        return [r[0] for r in connection.execute(text("SELECT * FROM events LIMIT 0")).cursor.description]
+        return [
+            r[0]
+            for r in connection.execute(text("SELECT * FROM events LIMIT 0")).cursor.description
+        ]
 
 
 def main() -> int:

@@ -13,11 +13,11 @@ stored unattributed, and attributed when the alias is linked.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,7 +41,13 @@ from systok.ingest.storable import (
     normalized_identifier,
     storable_raw,
 )
-from systok.ingest.validation import Incoming, differing_fields, parse_record, validate_incoming
+from systok.ingest.validation import (
+    Incoming,
+    differing_fields,
+    parse_record,
+    quick_event,
+    validate_incoming,
+)
 
 
 class Outcome(StrEnum):
@@ -144,7 +150,7 @@ class Ingestor:
             live: True for sources that deliver as things happen (age limit applies).
         """
         received_at_us = self.clock()
-        parsed = [r if isinstance(r, IncomingEvent) else parse_record(r) for r in records]
+        parsed = [_read(r) for r in records]
         resolve = self._resolver([p for p in parsed if not isinstance(p, Refusal)])
         checked: list[CanonicalEvent | Refusal] = [
             p
@@ -359,6 +365,16 @@ def _alias_pair(reference: str) -> tuple[str, str] | None:
         return source, normalized_alias(source, alias)
     except ValueError:
         return source, alias
+
+
+def _read(record: Record) -> Incoming | Refusal:
+    """One record parsed: a decoded JSON object by ``quick_event`` when it can (most
+    records, at a fraction of pydantic's cost), anything else by ``parse_record``."""
+    if type(record) is dict:
+        quick = quick_event(record)
+        if quick is not None:
+            return quick
+    return record if isinstance(record, IncomingEvent) else parse_record(record)
 
 
 def _source_of(parsed: Incoming | Refusal, default: str) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -54,50 +54,54 @@ class QuickEvent(NamedTuple):
 Incoming = IncomingEvent | QuickEvent
 """A record that parsed: what ``validate_incoming`` checks against the rules."""
 
-_PLAIN = re.compile(r"[\x21-\x7e]+")
-"""Printable ASCII without spaces: text that strips, normalises (NFC) and checks as itself
-(no NUL, no control or bidirectional control, no surrogate)."""
 
-_FIELDS_MAX = (
-    ("source", SOURCE_LENGTH_MAX),
-    ("id", SOURCE_ID_LENGTH_MAX),
-    ("type", TYPE_LENGTH_MAX),
-    ("member", MEMBER_REFERENCE_LENGTH_MAX),
-)
-
-
-def quick_event(data: dict[Any, Any]) -> QuickEvent | None:  # noqa: PLR0911 - one per rule
+def quick_event(data: dict[Any, Any]) -> QuickEvent | None:
     """The record as ``IncomingEvent.model_validate`` would read it, or None to let
-    pydantic read it (and name what is wrong). Taken only when every field is plain
-    ASCII text within its length, so stripping and NFC change nothing, and the payload
-    is storable; anything else — other text, a wrong type, a missing field — goes the
-    long way, so answers and refusals are the same whichever path read a record.
+    pydantic read it (and name what is wrong). Taken only when every text field is
+    printable ASCII without spaces, within its length, so stripping and NFC change
+    nothing and no character is refused, and the payload is storable; anything else —
+    other text, a wrong type, a missing field — goes the long way, so answers and
+    refusals are the same whichever path read a record.
     """
-    fields = []
-    for name, length_max in _FIELDS_MAX:
-        value = data.get(name)
-        if type(value) is not str or len(value) > length_max or not _PLAIN.fullmatch(value):
-            return None
-        fields.append(value)
-    occurred_at = data.get("occurred_at")
-    if type(occurred_at) is not str or not _PLAIN.fullmatch(occurred_at):
-        return None
+    source, id_, type_ = data.get("source"), data.get("id"), data.get("type")
+    member, occurred_at = data.get("member"), data.get("occurred_at")
     counterpart = data.get("counterpart")
-    if counterpart is not None and (
-        type(counterpart) is not str
-        or len(counterpart) > MEMBER_REFERENCE_LENGTH_MAX
-        or not _PLAIN.fullmatch(counterpart)
+    if not (
+        type(source) is str
+        and type(id_) is str
+        and type(type_) is str
+        and type(member) is str
+        and type(occurred_at) is str
+        and (counterpart is None or type(counterpart) is str)
     ):
+        return None
+    if not (
+        0 < len(source) <= SOURCE_LENGTH_MAX
+        and 0 < len(id_) <= SOURCE_ID_LENGTH_MAX
+        and 0 < len(type_) <= TYPE_LENGTH_MAX
+        and 0 < len(member) <= MEMBER_REFERENCE_LENGTH_MAX
+        and occurred_at
+        and (counterpart is None or 0 < len(counterpart) <= MEMBER_REFERENCE_LENGTH_MAX)
+    ):
+        return None
+    # All fields at once, in C: ASCII, printable (no control), and no space but the 5
+    # separators (no field is empty, so a 6th space would be inside one).
+    text = f"{source} {id_} {type_} {member} {occurred_at} {counterpart or '-'}"
+    if not (text.isascii() and text.isprintable()) or text.count(" ") != _SEPARATORS:
         return None
     payload = data.get("payload", _NO_PAYLOAD)
     if payload is _NO_PAYLOAD:
         payload = {}
     elif type(payload) is not dict or not _storable_payload(payload):
         return None
-    if not all(type(key) is str for key in data):
+    try:
+        "".join(data)  # pydantic refuses a key that is not a string; join checks in C
+    except TypeError:
         return None
-    source, id_, type_, member = fields
     return QuickEvent(source, id_, type_, member, counterpart, occurred_at, dict(payload))
+
+
+_SEPARATORS = 5
 
 
 _NO_PAYLOAD = object()
@@ -105,25 +109,20 @@ _NO_PAYLOAD = object()
 
 def _storable_payload(payload: dict[Any, Any]) -> bool:
     """``payload_problem(payload) is None``, with the common flat values checked inline."""
-    for key, value in payload.items():
-        if type(key) is not str:
-            return False
-        if (not key.isascii() or "\x00" in key) and unstorable_text(key):
-            return False
-        kind = type(value)
-        if kind is str:
-            if (not value.isascii() or "\x00" in value) and unstorable_text(value):
-                return False
-        elif kind is int:
-            if value.bit_length() > PAYLOAD_INTEGER_BITS_MAX:
-                return False
-        elif kind is float:
-            if not math.isfinite(value):
-                return False
-        elif value is not None and kind is not bool:
-            if payload_problem(value, f"payload.{key}", 1) is not None:
-                return False
-    return True
+    return all(_storable_item(key, value) for key, value in payload.items())
+
+
+def _storable_item(key: Any, value: Any) -> bool:
+    if type(key) is not str or ((not key.isascii() or "\x00" in key) and unstorable_text(key)):
+        return False
+    kind = type(value)
+    if kind is str:
+        return (value.isascii() and "\x00" not in value) or unstorable_text(value) is None
+    if kind is int:
+        return bool(value.bit_length() <= PAYLOAD_INTEGER_BITS_MAX)
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind is bool or payload_problem(value, f"payload.{key}", 1) is None
 
 
 def parse_record(  # noqa: PLR0911 - one return per way a record can fail
@@ -217,13 +216,33 @@ def validate_incoming(  # noqa: PLR0911 - one early return per rule reads best
         counterpart=counterpart,
         occurred_at_us=occurred_at_us,
         received_at_us=received_at_us,
-        payload=_PAYLOAD_JSON.encode(record.payload) if record.payload else "{}",
+        payload=payload_json(record.payload),
     )
 
 
-_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
-"""How payloads are stored: ``json.dumps(payload, sort_keys=True, ensure_ascii=False)``,
-with the encoder built once instead of once per event."""
+_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, check_circular=False)
+_PAYLOAD_C_ENCODER = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None, _PAYLOAD_JSON.default, encode_basestring, None, ": ", ", ", True, False, True
+    )
+)
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    """A payload as stored: ``json.dumps(payload, sort_keys=True, ensure_ascii=False)``.
+
+    Why not that call: it builds an encoder for each event, which cost more than the rest
+    of an event's checks (ADR 0048); the encoder is built once here, with the arguments
+    ``JSONEncoder.iterencode`` gives it. Without the circularity check: a payload comes
+    from JSON, and ``payload_problem`` refused anything nested deeper than 32 levels.
+    """
+    if not payload:
+        return "{}"
+    if _PAYLOAD_C_ENCODER is None:  # an interpreter without the C accelerator
+        return _PAYLOAD_JSON.encode(payload)
+    return "".join(_PAYLOAD_C_ENCODER(payload, 0))
 
 
 def _same_party(a: Party | None, b: Party | None) -> bool:
