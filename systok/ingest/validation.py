@@ -125,6 +125,16 @@ def _storable_item(key: Any, value: Any) -> bool:
     return value is None or kind is bool or payload_problem(value, f"payload.{key}", 1) is None
 
 
+def read_record(raw: str | bytes | Mapping[str, Any]) -> Incoming | Refusal:
+    """``parse_record``, a decoded JSON object by ``quick_event`` when it can (most
+    records, at a fraction of pydantic's cost)."""
+    if type(raw) is dict:
+        quick = quick_event(raw)
+        if quick is not None:
+            return quick
+    return parse_record(raw)
+
+
 def parse_record(  # noqa: PLR0911 - one return per way a record can fail
     raw: str | bytes | Mapping[str, Any],
 ) -> Incoming | Refusal:
