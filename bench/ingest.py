@@ -2,6 +2,8 @@
 
     python3 dev.py bench ingest [--events 100000] [--batch 10000] [--members 1000]
 
+PostgreSQL at ``SYSTOK_BENCH_POSTGRES_URL`` (default: the local test server).
+
 Ours is the full door, on loopback: a real ``systok serve`` process (one uvicorn
 worker, configured through ``SYSTOK_*`` like a deployment) on a scratch PostgreSQL
 database, sent JSON bodies ``{"events": [...]}`` of ``--batch`` events each, one
@@ -176,6 +178,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=1_000)
+    parser.add_argument(
+        "--postgres", action="store_true", help="accepted for old command lines: the default"
+    )
     args = parser.parse_args()
     print(f"load: {os.getloadavg()[0]:.2f} (1-min average), {os.cpu_count()} CPUs")
     with scratch_database(SERVER_URL, "systok_ingest") as url:
