@@ -19,6 +19,7 @@ from systok.ingest.storable import (
     MEMBER_REFERENCE_LENGTH_MAX,
     SOURCE_ID_LENGTH_MAX,
     SOURCE_LENGTH_MAX,
+    TYPE_LENGTH_MAX,
     normalized_alias,
     normalized_identifier,
     payload_problem,
@@ -72,7 +73,7 @@ class IncomingEvent(BaseModel):
         _identifier(SOURCE_ID_LENGTH_MAX),
         STORABLE,
     ]
-    type: Annotated[StorableText, Field(min_length=1, max_length=64)]
+    type: Annotated[StorableText, Field(min_length=1, max_length=TYPE_LENGTH_MAX)]
     member: Annotated[
         str,
         Field(min_length=1, max_length=MEMBER_REFERENCE_LENGTH_MAX),

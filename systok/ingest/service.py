@@ -13,9 +13,11 @@ stored unattributed, and attributed when the alias is linked.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from systok.clock import now_us
 from systok.core.policy import Policy
 from systok.errors import AliasInvalid, IdentityConflict
 from systok.ingest import repository as repo
+from systok.ingest.collection import collection_paused
 from systok.ingest.schemas import (
     MEMBERS_SOURCE,
     CanonicalEvent,
@@ -39,7 +42,13 @@ from systok.ingest.storable import (
     normalized_identifier,
     storable_raw,
 )
-from systok.ingest.validation import differing_fields, parse_record, validate_incoming
+from systok.ingest.validation import (
+    Incoming,
+    differing_fields,
+    parse_record,
+    read_record,
+    validate_incoming,
+)
 
 
 class Outcome(StrEnum):
@@ -72,7 +81,12 @@ class BatchResult:
     results: list[RecordResult]
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.results if r.outcome is outcome)
+        return self._tally[outcome]
+
+    @cached_property
+    def _tally(self) -> Counter[Outcome]:
+        """Each outcome's count, in one pass (asked for several times per batch)."""
+        return Counter(r.outcome for r in self.results)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -136,9 +150,13 @@ class Ingestor:
             source: the batch's label for counting (records carry their own source).
             live: True for sources that deliver as things happen (age limit applies).
         """
+        with collection_paused():
+            return self._ingest(records, source=source, live=live)
+
+    def _ingest(self, records: Sequence[Record], *, source: str, live: bool) -> BatchResult:
         received_at_us = self.clock()
-        parsed = [r if isinstance(r, IncomingEvent) else parse_record(r) for r in records]
-        resolve = self._resolver([p for p in parsed if isinstance(p, IncomingEvent)])
+        parsed = [r if isinstance(r, IncomingEvent) else read_record(r) for r in records]
+        resolve = self._resolver([p for p in parsed if not isinstance(p, Refusal)])
         checked: list[CanonicalEvent | Refusal] = [
             p
             if isinstance(p, Refusal)
@@ -215,14 +233,25 @@ class Ingestor:
         )
         return batch
 
-    def _resolver(self, records: Sequence[IncomingEvent]) -> Callable[[str], Party | Refusal]:
-        """Resolve member references with two queries for the whole batch."""
+    def _resolver(self, records: Sequence[Incoming]) -> Callable[[str], Party | Refusal]:
+        """Resolve member references with two queries for the whole batch.
+
+        Each reference is resolved once (a batch names its members many times); the
+        answer is a frozen value, shared by the events that name it.
+        """
         references = {r.member for r in records} | {r.counterpart for r in records if r.counterpart}
         members = repo.existing_members(self.session, references)
         alias_pairs = [_alias_pair(ref) for ref in references if ref not in members]
         aliases = repo.linked_aliases(self.session, [p for p in alias_pairs if p is not None])
+        known: dict[str, Party | Refusal] = {m: Party(m) for m in members}
 
         def resolve(reference: str) -> Party | Refusal:
+            answer = known.get(reference)
+            if answer is None:
+                answer = known[reference] = resolve_once(reference)
+            return answer
+
+        def resolve_once(reference: str) -> Party | Refusal:
             if reference in members:
                 return Party(reference)
             pair = _alias_pair(reference)
@@ -343,12 +372,12 @@ def _alias_pair(reference: str) -> tuple[str, str] | None:
         return source, alias
 
 
-def _source_of(parsed: IncomingEvent | Refusal, default: str) -> str:
-    return parsed.source if isinstance(parsed, IncomingEvent) else default
+def _source_of(parsed: Incoming | Refusal, default: str) -> str:
+    return default if isinstance(parsed, Refusal) else parsed.source
 
 
-def _id_of(parsed: IncomingEvent | Refusal) -> str | None:
-    return parsed.id if isinstance(parsed, IncomingEvent) else None
+def _id_of(parsed: Incoming | Refusal) -> str | None:
+    return None if isinstance(parsed, Refusal) else parsed.id
 
 
 def _raw_text(record: Record) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from systok.db.kit import aliases_t
@@ -17,6 +17,17 @@ def linked_aliases(
     """The member of each of these ``(source, alias)`` pairs that is linked."""
     wanted = sorted(set(pairs))
     found: dict[tuple[str, str], str] = {}
+    if not wanted:
+        return found
+    if session.get_bind().dialect.name == "postgresql":  # one statement, two arrays
+        rows = session.execute(
+            text(
+                "SELECT source, alias, member_id FROM member_aliases WHERE (source, alias) IN "
+                "(SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:aliases AS text[])))"
+            ),
+            {"sources": [s for s, _ in wanted], "aliases": [a for _, a in wanted]},
+        )
+        return {(r.source, r.alias): r.member_id for r in rows}
     for chunk in chunks(wanted):
         rows = session.execute(
             select(aliases_t.c.source, aliases_t.c.alias, aliases_t.c.member_id).where(

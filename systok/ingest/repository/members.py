@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from systok.db.kit import dialect_insert, members_t, memberships_t, qualifications_t
@@ -14,7 +14,16 @@ from systok.ingest.repository.chunks import chunks
 
 
 def existing_members(session: Session, member_ids: Iterable[str]) -> set[str]:
+    """Which of these ids are members. PostgreSQL: one statement over an array (a
+    batch's thousands of references bound as one parameter); SQLite: in chunks."""
     wanted = sorted(set(member_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        return set(
+            session.execute(
+                text("SELECT id FROM members WHERE id = ANY(CAST(:ids AS text[]))"),
+                {"ids": wanted},
+            ).scalars()
+        )
     found: set[str] = set()
     for chunk in chunks(wanted):
         found.update(
