@@ -11,19 +11,20 @@ once. ``score_week`` stays the reference: the tests hold the two equal, and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from systok.core.policy import Policy, WeightedDailyCaps
-from systok.core.scoring.table import exact_arithmetic, points_to_units
+from systok.core.scoring.table import exact_arithmetic
 
 _Key = TypeVar("_Key")
 
 
-@dataclass(frozen=True, slots=True)
-class UniformFacts:
+class UniformFacts(NamedTuple):
     """What the fast path needs of one member's uniform week.
+
+    A named tuple, not a frozen dataclass: the settle builds one per member (100 000
+    a week), and a frozen dataclass's ``__init__`` costs ten times a tuple's.
 
     Attributes:
         base_points, counted_events: ``RateTable.week_sums`` of the week's counts.
@@ -39,9 +40,9 @@ class UniformFacts:
     streak_before_weeks: int
 
 
-@dataclass(frozen=True, slots=True)
-class UniformWeek:
-    """What ``score_week`` stores for a uniform week, without its lines."""
+class UniformWeek(NamedTuple):
+    """What ``score_week`` stores for a uniform week, without its lines (a named tuple,
+    as ``UniformFacts``: one per member)."""
 
     points: Decimal
     units: int
@@ -73,9 +74,12 @@ def score_uniform_weeks(
 ) -> dict[_Key, UniformWeek]:
     """``score_uniform_week`` of many members at once (the settle's inner loop).
 
-    One exact-arithmetic context for the batch, and the coefficient product of each
-    (level, streak) computed once: per member there is one multiplication and one
-    floor, which is what makes 100 000 members take a fraction of a second.
+    One exact-arithmetic context for the batch, and for each (level, streak) the
+    coefficient product and the integer ratio ``points → units`` computed once: per
+    member there is one Decimal multiplication (the stored points) and one integer
+    floor division (the units). ``base × num // den`` is ``points_to_units`` exactly —
+    the ratio is ``coefficient × stk_per_point × 10^scale`` as a fraction — without
+    the per-member Decimal scaling and rounding that made it most of the stage.
     """
     scoring = policy.scoring
     if not isinstance(scoring, WeightedDailyCaps):
@@ -83,7 +87,8 @@ def score_uniform_weeks(
     lowest = min(scoring.levels)
     threshold = scoring.active_week_min_counted_events
     paid_only = policy.eligibility.paid_members_only
-    coefficients: dict[tuple[int, int], Decimal] = {}
+    per_point, scale = policy.conversion.stk_per_point, policy.stk_scale
+    coefficients: dict[tuple[int, int], tuple[Decimal, int, int]] = {}
     results: dict[_Key, UniformWeek] = {}
     with exact_arithmetic():
         for key, facts in weeks.items():
@@ -96,12 +101,14 @@ def score_uniform_weeks(
             base_points = facts.base_points if earns else 0
             counted_events = facts.counted_events if earns else 0
             streak = facts.streak_before_weeks + 1 if counted_events >= threshold else 0
-            coefficient = coefficients.get((level, streak))
-            if coefficient is None:
+            known = coefficients.get((level, streak))
+            if known is None:
                 coefficient = scoring.qualification_coefficient(level)
                 if streak:
                     coefficient *= scoring.consistency_coefficient(streak)
-                coefficients[(level, streak)] = coefficient
+                num, den = (coefficient * per_point).scaleb(scale).as_integer_ratio()
+                known = coefficients[(level, streak)] = (coefficient, num, den)
+            coefficient, num, den = known
             points = base_points * coefficient
-            results[key] = UniformWeek(points, points_to_units(policy, points)[0], streak)
+            results[key] = UniformWeek(points, base_points * num // den, streak)
     return results
