@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,20 @@ from systok.core.merkle import MerkleTree, build_tree
 from systok.core.policy import Policy
 from systok.errors import RunError
 
+_member_id, _points, _paid_units = (
+    attrgetter("member_id"),
+    attrgetter("points"),
+    attrgetter("paid_units"),
+)
+
+
 CSV_COLUMNS: dict[str, Callable[[Sequence[Any], date, int], list[str]]] = {
     "date": lambda rewards, day, scale: [day.isoformat()] * len(rewards),
-    "user_id": lambda rewards, day, scale: [str(r.member_id) for r in rewards],
-    "points": lambda rewards, day, scale: [str(r.points) for r in rewards],
-    "amount": lambda rewards, day, scale: [format_amount(r.paid_units, scale) for r in rewards],
+    "user_id": lambda rewards, day, scale: list(map(str, map(_member_id, rewards))),
+    "points": lambda rewards, day, scale: list(map(str, map(_points, rewards))),
+    "amount": lambda rewards, day, scale: [
+        format_amount(units, scale) for units in map(_paid_units, rewards)
+    ],
 }
 """Column name → its texts for the rewards, one per reward: ``date`` is the week's
 Sunday, ``points`` the final points after coefficients, ``amount`` the STK paid (after
@@ -61,7 +71,8 @@ def rewards_tree(rewards: Sequence[Any]) -> MerkleTree:
     """The week's Merkle tree over (member, paid units) of its rewards: the one
     definition of what the root commits to, shared by the run and the statements'
     proofs."""
-    return build_tree([(r.member_id, int(r.paid_units)) for r in rewards])
+    entries = map(attrgetter("member_id", "paid_units"), rewards)
+    return build_tree([(member_id, int(units)) for member_id, units in entries])
 
 
 def rewards_root(rewards: Sequence[Any]) -> str:

@@ -22,9 +22,9 @@ from systok.accrual.vesting import vested_parts
 from systok.core.policy import Policy
 from systok.core.prorata import scale_to_budget
 from systok.core.scoring import (
+    FactsTuple,
     RankState,
     RateTable,
-    UniformFacts,
     WeeklyScore,
     score_uniform_weeks,
     score_week,
@@ -44,7 +44,7 @@ def vested_types(policy: Policy) -> list[str]:
 
 def collected_inputs(
     session: Session, policy: Policy, run: Any, week: IsoWeek
-) -> tuple[DayCountsByMember, dict[str, UniformFacts]]:
+) -> tuple[DayCountsByMember, dict[str, FactsTuple]]:
     """Split a weighted run's members into the reference path and the fast path.
 
     Uniform members without vesting events take the fast path from their collected
@@ -62,8 +62,8 @@ def collected_inputs(
     slow = sorted(m for m, _, _, vested, *_ in rows if vested or m in irregular)
     counts = repo.recount_week(session, first, first + 6, run.collected_at_us, members=slow)
     skipped = set(slow)
-    uniform = {
-        member_id: UniformFacts(int(base), int(counted), level, bool(paid), streak or 0)
+    uniform: dict[str, FactsTuple] = {
+        member_id: (int(base), int(counted), level, bool(paid), streak or 0)
         for member_id, base, counted, _, level, paid, streak in rows
         if member_id not in skipped
     }
@@ -116,7 +116,7 @@ def score_members(
     counts: DayCountsByMember,
     budget_units: int,
     *,
-    uniform: Mapping[str, UniformFacts] | None = None,
+    uniform: Mapping[str, FactsTuple] | None = None,
 ) -> Scored:
     """Score every member, carrying last week's state; scale to the budget.
 

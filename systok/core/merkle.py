@@ -156,9 +156,12 @@ def build_tree(entries: Iterable[tuple[str, int]] | Mapping[str, int]) -> Merkle
     # with ``sha256`` bound locally, and build no object per entry.
     keyed: dict[bytes, tuple[str, int]] = {}
     for member_id, amount_units in pairs:
-        if type(member_id) is not str or not member_id or type(amount_units) is not int:
-            _check_entry(member_id, amount_units)
-        elif amount_units < 0:
+        if (
+            type(member_id) is not str
+            or not member_id
+            or type(amount_units) is not int
+            or amount_units < 0
+        ):
             _check_entry(member_id, amount_units)
         try:
             key = member_id.encode("utf-8")
@@ -172,8 +175,8 @@ def build_tree(entries: Iterable[tuple[str, int]] | Mapping[str, int]) -> Merkle
         return MerkleTree(levels=(), positions=MappingProxyType({}))
     ordered = [keyed[key] for key in sorted(keyed)]
     sha256 = hashlib.sha256
-    level = tuple(
-        sha256(LEAF_PREFIX + _leaf_text(member_id, amount)).digest()
+    level = tuple(  # _leaf_text, inline
+        sha256(LEAF_PREFIX + f"{member_id}:{amount}".encode()).digest()
         for member_id, amount in ordered
     )
     levels = [level]

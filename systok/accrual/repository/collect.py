@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Row,
     String,
     case,
     cast,
@@ -148,7 +147,7 @@ def run_sums(session: Session, run_id: int) -> dict[str, tuple[int, int, int]]:
 
 def sums_with_profiles(
     session: Session, run_id: int, day: int, previous_run_id: int | None
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Every collected member's sums with what the fast path needs, in one query.
 
     Columns: member_id, base_points, counted_events, vested_events, level (in force on
@@ -198,7 +197,9 @@ def sums_with_profiles(
                 .outerjoin(previous, previous.c.member_id == member_sums_t.c.member_id)
             )
             .where(member_sums_t.c.run_id == run_id)
-        ).all()  # one fetchall: iterating fetches row by row
+        )
+        .tuples()
+        .all()  # one fetchall: iterating fetches row by row
     )
 
 

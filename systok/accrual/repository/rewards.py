@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, case, func, insert, select
 from sqlalchemy.orm import Session
 
-from systok.db.bulk import insert_rows
+from systok.db.bulk import insert_text_rows
 from systok.db.kit import adjustments_t, rewards_t
 
 REWARD_COLUMNS = (
@@ -26,7 +26,7 @@ REWARD_COLUMNS = (
 
 def insert_rewards(session: Session, run_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """Store the run's rewards (one row per scored member, ``Scored.rows``), in bulk."""
-    insert_rows(
+    insert_text_rows(
         session,
         rewards_t,
         REWARD_COLUMNS,
@@ -63,7 +63,7 @@ def run_rewards(session: Session, run_id: int) -> list[Row[Any]]:
     )
 
 
-def run_reward_amounts(session: Session, run_id: int) -> list[Row[Any]]:
+def run_reward_amounts(session: Session, run_id: int) -> list[Any]:
     """The run's (member_id, points, paid_units), by member id: what the report stage
     writes (CSV and Merkle root). The order is ``run_rewards``'s, so the CSV's bytes are
     the same whichever of the two it is written from; three columns of 100 000 rows

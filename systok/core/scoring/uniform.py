@@ -66,20 +66,27 @@ def score_uniform_week(
             the sums or the streak are negative.
     """
     facts = UniformFacts(base_points, counted_events, level, paid, streak_before_weeks)
-    return score_uniform_weeks(policy, {None: facts})[None]
+    return UniformWeek(*score_uniform_weeks(policy, {None: facts})[None])
 
 
-def score_uniform_weeks(
-    policy: Policy, weeks: Mapping[_Key, UniformFacts]
-) -> dict[_Key, UniformWeek]:
+FactsTuple = tuple[int, int, int | None, bool, int]
+"""A ``UniformFacts`` or a plain tuple of its fields in its order."""
+WeekTuple = tuple[Decimal, int, int]
+"""The fields of a ``UniformWeek`` in its order, as a plain tuple."""
+
+
+def score_uniform_weeks(policy: Policy, weeks: Mapping[_Key, FactsTuple]) -> dict[_Key, WeekTuple]:
     """``score_uniform_week`` of many members at once (the settle's inner loop).
 
     One exact-arithmetic context for the batch, and for each (level, streak) the
     coefficient product and the integer ratio ``points → units`` computed once: per
     member there is one Decimal multiplication (the stored points) and one integer
-    floor division (the units). ``base × num // den`` is ``points_to_units`` exactly —
-    the ratio is ``coefficient × stk_per_point × 10^scale`` as a fraction — without
-    the per-member Decimal scaling and rounding that made it most of the stage.
+    floor division (the units). ``base × num // den`` is ``points_to_units`` exactly
+    (the ratio is ``coefficient × stk_per_point × 10^scale`` as a fraction) without the
+    per-member Decimal scaling and rounding that made it most of the stage. Facts and
+    results are plain tuples in the order of ``UniformFacts`` and ``UniformWeek`` (a
+    named tuple is one too): building 200 000 named tuples a week cost more than the
+    arithmetic.
     """
     scoring = policy.scoring
     if not isinstance(scoring, WeightedDailyCaps):
@@ -89,18 +96,18 @@ def score_uniform_weeks(
     paid_only = policy.eligibility.paid_members_only
     per_point, scale = policy.conversion.stk_per_point, policy.stk_scale
     coefficients: dict[tuple[int, int], tuple[Decimal, int, int]] = {}
-    results: dict[_Key, UniformWeek] = {}
+    results: dict[_Key, WeekTuple] = {}
     with exact_arithmetic():
-        for key, facts in weeks.items():
-            if facts.base_points < 0 or facts.counted_events < 0 or facts.streak_before_weeks < 0:
+        for key, (base, counted, fact_level, paid, streak_before) in weeks.items():
+            if base < 0 or counted < 0 or streak_before < 0:
                 raise ValueError("sums and streak must be >= 0")
-            level = lowest if facts.level is None else facts.level
+            level = lowest if fact_level is None else fact_level
             if level not in scoring.levels:
                 raise ValueError(f"qualification level {level} is not in the policy")
-            earns = facts.paid or not paid_only
-            base_points = facts.base_points if earns else 0
-            counted_events = facts.counted_events if earns else 0
-            streak = facts.streak_before_weeks + 1 if counted_events >= threshold else 0
+            earns = paid or not paid_only
+            base_points = base if earns else 0
+            counted_events = counted if earns else 0
+            streak = streak_before + 1 if counted_events >= threshold else 0
             known = coefficients.get((level, streak))
             if known is None:
                 coefficient = scoring.qualification_coefficient(level)
@@ -110,5 +117,5 @@ def score_uniform_weeks(
                 known = coefficients[(level, streak)] = (coefficient, num, den)
             coefficient, num, den = known
             points = base_points * coefficient
-            results[key] = UniformWeek(points, base_points * num // den, streak)
+            results[key] = (points, base_points * num // den, streak)
     return results
