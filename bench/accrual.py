@@ -13,7 +13,8 @@ SysTok settles from its daily counters, which the ingest door keeps as events ar
 (ADR 0006), so re-scanning 10 M raw events is not part of a settle. The per-(member,
 day, type) counts of the same events are therefore loaded into ``event_day_counts``
 (untimed, like ingestion; see bench/ingest.py), with every member's paid membership and
-qualification level. Timed: the whole weekly run — collect (per-member sums), score
+qualification level, and on PostgreSQL vacuumed and analyzed as autovacuum would have
+done by the end of the week. Timed: the whole weekly run — collect (per-member sums), score
 (fast path for uniform weeks, ADR 0009), report (CSV, Merkle root), post (emission,
 rewards in bulk). Each stage's seconds are printed too. The totals of units before
 pro-rata must equal DuckDB's exactly. Last line: ``ratio <settle seconds / DuckDB
@@ -138,6 +139,12 @@ def load(url: str, con: duckdb.DuckDBPyConnection, members: int) -> None:
                 ),
                 counters,
             )
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does to a table after this many inserts, before any settle:
+        # without it the first settle pays for setting every page's hint bits and
+        # plans its aggregates on a table the planner believes empty.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE)"))
     engine.dispose()
     print(f"  loaded {members} members and {len(counters)} daily counters", flush=True)
 

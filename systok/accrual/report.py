@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,25 @@ from systok.core.merkle import MerkleTree, build_tree
 from systok.core.policy import Policy
 from systok.errors import RunError
 
-CSV_COLUMNS: dict[str, Callable[[Any, date, int], str]] = {
-    "date": lambda reward, day, scale: day.isoformat(),
-    "user_id": lambda reward, day, scale: str(reward.member_id),
-    "points": lambda reward, day, scale: str(reward.points),
-    "amount": lambda reward, day, scale: format_amount(reward.paid_units, scale),
+_member_id, _points, _paid_units = (
+    attrgetter("member_id"),
+    attrgetter("points"),
+    attrgetter("paid_units"),
+)
+
+
+CSV_COLUMNS: dict[str, Callable[[Sequence[Any], date, int], list[str]]] = {
+    "date": lambda rewards, day, scale: [day.isoformat()] * len(rewards),
+    "user_id": lambda rewards, day, scale: list(map(str, map(_member_id, rewards))),
+    "points": lambda rewards, day, scale: list(map(str, map(_points, rewards))),
+    "amount": lambda rewards, day, scale: [
+        format_amount(units, scale) for units in map(_paid_units, rewards)
+    ],
 }
-"""Column name → its text for one reward: ``date`` is the week's Sunday, ``points`` the
-final points after coefficients, ``amount`` the STK paid (after pro rata)."""
+"""Column name → its texts for the rewards, one per reward: ``date`` is the week's
+Sunday, ``points`` the final points after coefficients, ``amount`` the STK paid (after
+pro rata). Built a column at a time (100 000 rewards: one comprehension per column
+instead of one call per cell)."""
 
 
 def report_path(folder: Path, week: str, policy_version: str) -> Path:
@@ -34,7 +46,7 @@ def report_path(folder: Path, week: str, policy_version: str) -> Path:
     return folder / f"rewards-{week}-{policy_version}.csv"
 
 
-def rewards_csv(rewards: list[Any], day: date, policy: Policy) -> str:
+def rewards_csv(rewards: Sequence[Any], day: date, policy: Policy) -> str:
     """The week's rewards as CSV with the policy's columns, one row per member by id.
 
     Raises:
@@ -50,18 +62,19 @@ def rewards_csv(rewards: list[Any], day: date, policy: Policy) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    for reward in rewards:
-        writer.writerow([CSV_COLUMNS[name](reward, day, policy.stk_scale) for name in columns])
+    texts = [CSV_COLUMNS[name](rewards, day, policy.stk_scale) for name in columns]
+    writer.writerows(zip(*texts, strict=True))
     return out.getvalue()
 
 
-def rewards_tree(rewards: list[Any]) -> MerkleTree:
+def rewards_tree(rewards: Sequence[Any]) -> MerkleTree:
     """The week's Merkle tree over (member, paid units) of its rewards: the one
     definition of what the root commits to, shared by the run and the statements'
     proofs."""
-    return build_tree([(r.member_id, int(r.paid_units)) for r in rewards])
+    entries = map(attrgetter("member_id", "paid_units"), rewards)
+    return build_tree([(member_id, int(units)) for member_id, units in entries])
 
 
-def rewards_root(rewards: list[Any]) -> str:
+def rewards_root(rewards: Sequence[Any]) -> str:
     """The week's Merkle root over (member, paid units) of its rewards, by member id."""
     return rewards_tree(rewards).root_hex

@@ -22,9 +22,9 @@ from systok.accrual.vesting import vested_parts
 from systok.core.policy import Policy
 from systok.core.prorata import scale_to_budget
 from systok.core.scoring import (
+    FactsTuple,
     RankState,
     RateTable,
-    UniformFacts,
     WeeklyScore,
     score_uniform_weeks,
     score_week,
@@ -44,7 +44,7 @@ def vested_types(policy: Policy) -> list[str]:
 
 def collected_inputs(
     session: Session, policy: Policy, run: Any, week: IsoWeek
-) -> tuple[DayCountsByMember, dict[str, UniformFacts]]:
+) -> tuple[DayCountsByMember, dict[str, FactsTuple]]:
     """Split a weighted run's members into the reference path and the fast path.
 
     Uniform members without vesting events take the fast path from their collected
@@ -57,19 +57,15 @@ def collected_inputs(
     previous = repo.find_run(session, str(week.previous()), policy.version)
     rows = repo.sums_with_profiles(session, run.id, first, previous.id if previous else None)
     irregular = repo.irregular_members(session, first, first + 6)
-    slow = sorted(r.member_id for r in rows if r.vested_events or r.member_id in irregular)
+    # Rows unpack positionally (the columns ``sums_with_profiles`` documents): a
+    # hundred thousand attribute lookups by name cost more than the scoring itself.
+    slow = sorted(m for m, _, _, vested, *_ in rows if vested or m in irregular)
     counts = repo.recount_week(session, first, first + 6, run.collected_at_us, members=slow)
     skipped = set(slow)
-    uniform = {
-        r.member_id: UniformFacts(
-            base_points=int(r.base_points),
-            counted_events=int(r.counted_events),
-            level=r.level,
-            paid=bool(r.paid),
-            streak_before_weeks=r.streak_weeks or 0,
-        )
-        for r in rows
-        if r.member_id not in skipped
+    uniform: dict[str, FactsTuple] = {
+        member_id: (int(base), int(counted), level, bool(paid), streak or 0)
+        for member_id, base, counted, _, level, paid, streak in rows
+        if member_id not in skipped
     }
     return counts, uniform
 
@@ -120,7 +116,7 @@ def score_members(
     counts: DayCountsByMember,
     budget_units: int,
     *,
-    uniform: Mapping[str, UniformFacts] | None = None,
+    uniform: Mapping[str, FactsTuple] | None = None,
 ) -> Scored:
     """Score every member, carrying last week's state; scale to the budget.
 
@@ -130,25 +126,14 @@ def score_members(
     ``counts``, so a replay is the reference's answer. Each row says its path.
     """
     scores = reference_scores(session, policy, week, counts)
-    results: dict[str, tuple[Decimal, int, int | None, RankState | None, ScoredBy]] = {
-        member_id: (
-            score.points,
-            score.units,
-            score.streak_weeks,
-            score.rank_after,
-            ScoredBy.REFERENCE,
-        )
+    reference, uniform_path = ScoredBy.REFERENCE.value, ScoredBy.UNIFORM.value
+    results: dict[str, tuple[Decimal, int, int | None, RankState | None, str]] = {
+        member_id: (score.points, score.units, score.streak_weeks, score.rank_after, reference)
         for member_id, score in scores.items()
     }
     fast = score_uniform_weeks(policy, uniform) if uniform else {}
-    for member_id, week_score in fast.items():
-        results[member_id] = (
-            week_score.points,
-            week_score.units,
-            week_score.streak_weeks,
-            None,
-            ScoredBy.UNIFORM,
-        )
+    for member_id, (points, units, streak) in fast.items():
+        results[member_id] = (points, units, streak, None, uniform_path)
     paid_units, factor = scale_to_budget({m: r[1] for m, r in results.items()}, budget_units)
     rows = [
         {
@@ -159,7 +144,7 @@ def score_members(
             "streak_weeks": streak,
             "rank_step": rank.step if rank else None,
             "rank_level": rank.qualification_level if rank else None,
-            "scored_by": path.value,
+            "scored_by": path,
         }
         for member_id, (points, units, streak, rank, path) in sorted(results.items())
     ]

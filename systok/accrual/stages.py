@@ -119,7 +119,7 @@ def score_run(ctx: StageContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     else:
         counts, uniform = repo.run_counts(session, run.id), {}
     scored = score_members(session, policy, week, counts, budget_units, uniform=uniform)
-    repo.insert_rewards(session, [{"run_id": run.id, **r} for r in scored.rows])
+    repo.insert_rewards(session, run.id, scored.rows)
     earned_at_us = datetime_to_us(week.end)
     grants = [
         grant
@@ -151,7 +151,7 @@ def report(ctx: StageContext) -> dict[str, Any]:
     """Write the week's CSV (the policy's columns) and record the Merkle root. Rerunning
     it rewrites the same bytes. (The PDF statements wait for the notify stage: written
     here, before posting, they would say "pending payout" forever.)"""
-    rewards = repo.run_rewards(ctx.session, ctx.run.id)
+    rewards = repo.run_reward_amounts(ctx.session, ctx.run.id)
     ctx.reports_dir.mkdir(parents=True, exist_ok=True)
     report_path(ctx.reports_dir, ctx.run.week, ctx.run.policy_version).write_text(
         rewards_csv(rewards, date_of_day(ctx.last_day), ctx.policy), encoding="utf-8"

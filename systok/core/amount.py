@@ -172,7 +172,11 @@ def split_amount(total: int, weights: Sequence[int]) -> list[int]:
     floors = [total * w // weight_sum for w in weights]
     remainders = [total * w % weight_sum for w in weights]
     leftover = total - sum(floors)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    # Largest remainder first, ties to the earlier part: a stable sort on the negated
+    # remainders alone keeps equal ones in index order (no key tuple per part, which
+    # was most of a 100 000-member pro rata).
+    negated = [-remainder for remainder in remainders]
+    order = sorted(range(len(weights)), key=negated.__getitem__)
     for index in order[:leftover]:
         floors[index] += 1
     return floors

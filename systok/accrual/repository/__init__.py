@@ -34,6 +34,7 @@ from systok.accrual.repository.rewards import (
     paid_for_week,
     reward_counts,
     run_adjustments,
+    run_reward_amounts,
     run_rewards,
 )
 from systok.accrual.repository.runs import (
@@ -79,6 +80,7 @@ __all__ = [
     "run_adjustments",
     "run_counts",
     "run_grants",
+    "run_reward_amounts",
     "run_rewards",
     "run_sums",
     "set_grant_hold",

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Row,
     String,
     case,
+    cast,
     column,
     func,
     insert,
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from systok.accrual.repository.profiles import member_chunks
 from systok.core.scoring import RateTable
-from systok.db.bulk import insert_rows
+from systok.db.bulk import copy_select_into
 from systok.db.kit import (
     accrual_counts_t,
     day_counts_t,
@@ -71,9 +71,11 @@ def collect_sums(
     still give their member a row (with zero sums), as ``score_week`` scores every
     member with counts. ``RateTable.week_sums`` computes the same sums in Python.
 
-    The aggregate is read and the 100 000-odd rows written back
-    in bulk rather than with INSERT … SELECT, because PostgreSQL runs a SELECT over
-    the counters in parallel workers but never an INSERT's.
+    On PostgreSQL the aggregate goes out and back in as COPY text
+    (``copy_select_into``) rather than with INSERT … SELECT, because PostgreSQL runs a
+    SELECT over the counters in parallel workers but never an INSERT's, and rather
+    than as fetched rows, which cost a Python object per member each way. SQLite runs
+    the INSERT … SELECT.
     """
     c = day_counts_t.c
     source: Any = day_counts_t
@@ -100,24 +102,34 @@ def collect_sums(
         if vested_types
         else literal(0, BigInteger)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        # The planner's estimate of this one big aggregate makes PostgreSQL JIT-compile
-        # it, which costs more (seconds) than running it; and the default work_mem
-        # spills the hash aggregate to disk. Both settings end with the transaction.
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(text("SET LOCAL work_mem = '256MB'"))
-    rows = session.execute(
-        select(c.member_id, base_points, counted_events, vested)
+    columns = ("run_id", "member_id", "base_points", "counted_events", "vested_events")
+    statement = (
+        select(
+            literal(run_id, BigInteger),
+            c.member_id,
+            cast(base_points, BigInteger),
+            cast(counted_events, BigInteger),
+            cast(vested, BigInteger),
+        )
         .select_from(source)
         .where(c.day >= first_day, c.day <= last_day, c.count > 0)
         .group_by(c.member_id)
-    ).all()
-    insert_rows(
-        session,
-        member_sums_t,
-        ("run_id", "member_id", "base_points", "counted_events", "vested_events"),
-        ((run_id, m, int(b), int(n), int(v)) for m, b, n, v in rows),
     )
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(member_sums_t).from_select(columns, statement))
+        return
+    # The planner's estimate of this one big aggregate makes PostgreSQL JIT-compile
+    # it, which costs more (seconds) than running it; and the default work_mem
+    # spills the hash aggregate to disk. Both settings end with the transaction.
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    copy_select_into(session, statement, member_sums_t, columns)
+    # The score stage joins these rows to the profiles in the next transaction,
+    # before autovacuum may have looked at them: on a table the planner believes
+    # empty (a new deployment's first week) it nested-loops that join, which took
+    # minutes for 20 000 members (bench/accrual.py). Sampling the table is
+    # milliseconds.
+    session.execute(text("ANALYZE accrual_member_sums"))
 
 
 def run_sums(session: Session, run_id: int) -> dict[str, tuple[int, int, int]]:
@@ -135,7 +147,7 @@ def run_sums(session: Session, run_id: int) -> dict[str, tuple[int, int, int]]:
 
 def sums_with_profiles(
     session: Session, run_id: int, day: int, previous_run_id: int | None
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Every collected member's sums with what the fast path needs, in one query.
 
     Columns: member_id, base_points, counted_events, vested_events, level (in force on
@@ -186,6 +198,8 @@ def sums_with_profiles(
             )
             .where(member_sums_t.c.run_id == run_id)
         )
+        .tuples()
+        .all()  # one fetchall: iterating fetches row by row
     )
 
 

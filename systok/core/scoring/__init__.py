@@ -61,6 +61,7 @@ from systok.core.scoring.types import (
     WeeklyScore,
 )
 from systok.core.scoring.uniform import (
+    FactsTuple,
     UniformFacts,
     UniformWeek,
     score_uniform_week,
@@ -73,6 +74,7 @@ __all__ = [
     "DayCounts",
     "DayScore",
     "EventRate",
+    "FactsTuple",
     "Ineligible",
     "RankBreakdown",
     "RankChange",

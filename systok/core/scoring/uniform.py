@@ -11,19 +11,20 @@ once. ``score_week`` stays the reference: the tests hold the two equal, and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from systok.core.policy import Policy, WeightedDailyCaps
-from systok.core.scoring.table import exact_arithmetic, points_to_units
+from systok.core.scoring.table import exact_arithmetic
 
 _Key = TypeVar("_Key")
 
 
-@dataclass(frozen=True, slots=True)
-class UniformFacts:
+class UniformFacts(NamedTuple):
     """What the fast path needs of one member's uniform week.
+
+    A named tuple, not a frozen dataclass: the settle builds one per member (100 000
+    a week), and a frozen dataclass's ``__init__`` costs ten times a tuple's.
 
     Attributes:
         base_points, counted_events: ``RateTable.week_sums`` of the week's counts.
@@ -39,9 +40,9 @@ class UniformFacts:
     streak_before_weeks: int
 
 
-@dataclass(frozen=True, slots=True)
-class UniformWeek:
-    """What ``score_week`` stores for a uniform week, without its lines."""
+class UniformWeek(NamedTuple):
+    """What ``score_week`` stores for a uniform week, without its lines (a named tuple,
+    as ``UniformFacts``: one per member)."""
 
     points: Decimal
     units: int
@@ -65,17 +66,27 @@ def score_uniform_week(
             the sums or the streak are negative.
     """
     facts = UniformFacts(base_points, counted_events, level, paid, streak_before_weeks)
-    return score_uniform_weeks(policy, {None: facts})[None]
+    return UniformWeek(*score_uniform_weeks(policy, {None: facts})[None])
 
 
-def score_uniform_weeks(
-    policy: Policy, weeks: Mapping[_Key, UniformFacts]
-) -> dict[_Key, UniformWeek]:
+FactsTuple = tuple[int, int, int | None, bool, int]
+"""A ``UniformFacts`` or a plain tuple of its fields in its order."""
+WeekTuple = tuple[Decimal, int, int]
+"""The fields of a ``UniformWeek`` in its order, as a plain tuple."""
+
+
+def score_uniform_weeks(policy: Policy, weeks: Mapping[_Key, FactsTuple]) -> dict[_Key, WeekTuple]:
     """``score_uniform_week`` of many members at once (the settle's inner loop).
 
-    One exact-arithmetic context for the batch, and the coefficient product of each
-    (level, streak) computed once: per member there is one multiplication and one
-    floor, which is what makes 100 000 members take a fraction of a second.
+    One exact-arithmetic context for the batch, and for each (level, streak) the
+    coefficient product and the integer ratio ``points → units`` computed once: per
+    member there is one Decimal multiplication (the stored points) and one integer
+    floor division (the units). ``base × num // den`` is ``points_to_units`` exactly
+    (the ratio is ``coefficient × stk_per_point × 10^scale`` as a fraction) without the
+    per-member Decimal scaling and rounding that made it most of the stage. Facts and
+    results are plain tuples in the order of ``UniformFacts`` and ``UniformWeek`` (a
+    named tuple is one too): building 200 000 named tuples a week cost more than the
+    arithmetic.
     """
     scoring = policy.scoring
     if not isinstance(scoring, WeightedDailyCaps):
@@ -83,25 +94,28 @@ def score_uniform_weeks(
     lowest = min(scoring.levels)
     threshold = scoring.active_week_min_counted_events
     paid_only = policy.eligibility.paid_members_only
-    coefficients: dict[tuple[int, int], Decimal] = {}
-    results: dict[_Key, UniformWeek] = {}
+    per_point, scale = policy.conversion.stk_per_point, policy.stk_scale
+    coefficients: dict[tuple[int, int], tuple[Decimal, int, int]] = {}
+    results: dict[_Key, WeekTuple] = {}
     with exact_arithmetic():
-        for key, facts in weeks.items():
-            if facts.base_points < 0 or facts.counted_events < 0 or facts.streak_before_weeks < 0:
+        for key, (base, counted, fact_level, paid, streak_before) in weeks.items():
+            if base < 0 or counted < 0 or streak_before < 0:
                 raise ValueError("sums and streak must be >= 0")
-            level = lowest if facts.level is None else facts.level
+            level = lowest if fact_level is None else fact_level
             if level not in scoring.levels:
                 raise ValueError(f"qualification level {level} is not in the policy")
-            earns = facts.paid or not paid_only
-            base_points = facts.base_points if earns else 0
-            counted_events = facts.counted_events if earns else 0
-            streak = facts.streak_before_weeks + 1 if counted_events >= threshold else 0
-            coefficient = coefficients.get((level, streak))
-            if coefficient is None:
+            earns = paid or not paid_only
+            base_points = base if earns else 0
+            counted_events = counted if earns else 0
+            streak = streak_before + 1 if counted_events >= threshold else 0
+            known = coefficients.get((level, streak))
+            if known is None:
                 coefficient = scoring.qualification_coefficient(level)
                 if streak:
                     coefficient *= scoring.consistency_coefficient(streak)
-                coefficients[(level, streak)] = coefficient
+                num, den = (coefficient * per_point).scaleb(scale).as_integer_ratio()
+                known = coefficients[(level, streak)] = (coefficient, num, den)
+            coefficient, num, den = known
             points = base_points * coefficient
-            results[key] = UniformWeek(points, points_to_units(policy, points)[0], streak)
+            results[key] = (points, base_points * num // den, streak)
     return results
