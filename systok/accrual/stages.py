@@ -173,7 +173,7 @@ def post(ctx: StageContext) -> dict[str, Any]:
     # Paid at once: the reward less its vesting parts (those go to holds below).
     payable = [
         (r.member_id, r.paid_units - vesting.get(r.member_id, 0))
-        for r in repo.run_rewards(ctx.session, run.id)
+        for r in repo.run_reward_amounts(ctx.session, run.id)
         if r.paid_units - vesting.get(r.member_id, 0) > 0
     ]
     pool = system_account(AccountType.POOL_REWARDS)

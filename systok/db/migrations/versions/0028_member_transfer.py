@@ -10,7 +10,7 @@ from alembic import op
 from systok.ledger.sql import render
 
 revision = "0028_member_transfer"
-down_revision = "0025_notify"  # TODO(merge): re-chain
+down_revision = "0025_notify"
 branch_labels = None
 depends_on = None
 
