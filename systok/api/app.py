@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from systok.api.deps import Work
+from systok.api.deps import UnitOfWork, Work
 from systok.api.edge import BodyGate, EdgeMiddleware, RequestInvalid, error_json
 from systok.api.metrics import ApiMetrics, MetricsMiddleware
 from systok.config import Settings
@@ -75,6 +75,7 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         "transfers and the marketplace; admin statistics; ingestion of activity events.",
     )
     app.state.engine = engine
+    app.state.work = UnitOfWork(engine)
     app.state.settings = settings
     app.state.policy = policy if policy is not None else default_policy(settings)
     app.state.member_tokens = MemberTokens(settings)

@@ -104,6 +104,11 @@ class MemberTokens:
             )
 
     @property
+    def offline(self) -> bool:
+        """Whether verifying a token needs no I/O: keys from PEM, not a JWKS to fetch."""
+        return self._jwks is None
+
+    @property
     def configured(self) -> bool:
         """Whether member tokens are accepted at all (a key or a JWKS URL is set)."""
         return bool(self._keys) or self._jwks is not None
@@ -249,6 +254,21 @@ def _credentials(request: Request) -> tuple[str | None, bool]:
     if header_key:
         return header_key, True
     return None, False
+
+
+def identify_needs_io(request: Request) -> bool:
+    """Whether ``identify`` may wait on I/O for this request: an API key (looked up in
+    the database) or a member token verified against a JWKS (which may be fetched).
+
+    A member token checked against PEM keys is CPU work only (one signature check), so
+    a route's dependency runs it on the event loop instead of hopping to the thread
+    pool (ADR 0046).
+    """
+    credentials, is_key = _credentials(request)
+    if credentials is None:
+        return False
+    tokens: MemberTokens = request.app.state.member_tokens
+    return is_key or not tokens.offline
 
 
 def identify(request: Request, *, key_scope: str | None, members: bool) -> Principal:

@@ -41,7 +41,7 @@ def get_balance(
     """Spendable now (``available``), reserved (``held``), frozen by vesting (``vesting``)."""
     member_id = acting_member(principal, member)
     scale = policy.stk_scale
-    state = work(lambda session: service.balance(session, member_id))
+    state = work.one_statement(lambda session: service.balance(session, member_id))
     return s.BalanceOut(
         member=member_id,
         asset=STK,
