@@ -13,7 +13,9 @@ measures itself): the Lua scripts that sign each request with a member's JWT, an
 give every transfer its own Idempotency-Key and body, are written into a temp dir.
 
 Reported per endpoint (wrk --latency): requests/s, p50/p99/max latency and non-2xx
-answers, for SysTok's health, balance, balance history and transfer and for the
+answers, the server's CPU per request (its processes' user + system time over the
+run: steadier than requests/s on a shared machine) and the PostgreSQL sessions opened
+during the run (a pool that churns connections shows here), for SysTok's health, balance, balance history and transfer and for the
 reference's balance. The balance pair runs ``--rounds`` times, reference then SysTok,
 and the median round counts. Last line: ``ratio <SysTok balance req/s / reference
 balance req/s>``; the line above it gives the p99 ratio (SysTok's over the reference's).
@@ -193,6 +195,33 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn's workers), from /proc.
+
+    CPU per request is the steadier figure on a shared machine: requests/s moves with
+    whatever else runs, the work one request costs much less."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(tree_cpu_seconds(int(child)) for child in children)
+
+
+def database_sessions(url: str) -> int:
+    """Sessions PostgreSQL has counted for the bench database (pool churn shows here)."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            ).scalar()
+    finally:
+        engine.dispose()
+    return int(count or 0)
+
+
 def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None:
     deadline = time.monotonic() + 90
     while True:
@@ -206,7 +235,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None
         time.sleep(0.2)
 
 
-def main() -> None:  # noqa: PLR0914, PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="PostgreSQL server (admin database)")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c")
@@ -242,8 +271,10 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one linear script
         workers = str(args.workers)
         for command in (
             ["-m", "systok.cli", "serve", "--port", str(systok_port), "--workers", workers],
-            ["-m", "uvicorn", "bench.plain_app:create_app", "--factory", "--workers", workers]
-            + ["--port", str(plain_port)],
+            [
+                *("-m", "uvicorn", "bench.plain_app:create_app", "--factory"),
+                *("--workers", workers, "--port", str(plain_port)),
+            ],
         ):
             processes.append(
                 subprocess.Popen(
@@ -263,6 +294,8 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one linear script
             scripts = write_scripts(Path(scratch), tokens, ids)
 
             def run_wrk(base: str, script: str) -> dict[str, float]:
+                server = processes[0 if base == systok else 1].pid
+
                 def once(seconds: float) -> str:
                     command = [wrk, "--latency", f"-t{args.threads}", f"-c{args.connections}"]
                     command += [f"-d{seconds:g}s", "-s", str(scripts[script]), base]
@@ -271,7 +304,12 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one linear script
 
                 if args.warmup > 0:
                     once(args.warmup)
-                return parse_wrk(once(args.seconds))
+                cpu, sessions = tree_cpu_seconds(server), database_sessions(url)
+                figures = parse_wrk(once(args.seconds))
+                cpu = tree_cpu_seconds(server) - cpu
+                figures["cpu_us"] = 1e6 * cpu / max(1.0, figures["rps"] * args.seconds)
+                figures["sessions"] = database_sessions(url) - sessions - 1
+                return figures
 
             print(
                 f"member API on loopback, PostgreSQL, wrk -t{args.threads} -c{args.connections}, "
@@ -279,12 +317,13 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one linear script
                 f"workers each, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
             )
             header = f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-            print(header + f"{'non-2xx':>9}")
+            print(header + f"{'non-2xx':>9}{'CPU us/req':>12}{'new PG sessions':>17}")
 
             def show(label: str, figures: dict[str, float]) -> None:
                 print(
                     f"{label:<34}{figures['rps']:>9.0f}{figures['p50']:>9.2f}"
                     f"{figures['p99']:>9.2f}{figures['max']:>9.1f}{figures['failed']:>9.0f}"
+                    f"{figures['cpu_us']:>12.0f}{figures['sessions']:>17.0f}"
                     + (f"  {figures['socket_errors']}" if figures["socket_errors"] else ""),
                     flush=True,
                 )
@@ -305,11 +344,16 @@ def main() -> None:  # noqa: PLR0914, PLR0915 - one linear script
                 show(label, measure())
 
         ratios = [ours["rps"] / reference["rps"] for reference, ours in pairs]
+        cpu_ratios = [ours["cpu_us"] / reference["cpu_us"] for reference, ours in pairs]
         p99_ratios = [ours["p99"] / reference["p99"] for reference, ours in pairs]
         print(
             "req/s ratio per round: " + " ".join(f"{r:.2f}" for r in ratios) + "; p99 ratio "
             "(SysTok/reference, lower is better) per round: "
             + " ".join(f"{r:.2f}" for r in p99_ratios)
+        )
+        print(
+            "server CPU per request, SysTok/reference (lower is better), per round: "
+            + " ".join(f"{r:.2f}" for r in cpu_ratios)
         )
         print(f"p99 ratio {statistics.median(p99_ratios):.2f}")
         print(f"ratio {statistics.median(ratios):.2f}")

@@ -126,10 +126,10 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         responses={503: {"model": HealthOut, "description": "The database is unreachable."}},
         tags=["health"],
     )
-    def health(work: Work) -> JSONResponse:
+    async def health(work: Work) -> JSONResponse:
         """Liveness and database reachability (for load balancers and `systok serve`)."""
         try:
-            work(ping)
+            await work.in_thread(ping, one_statement=True)
         except Exception as error:
             return JSONResponse(
                 {"status": "degraded", "database": type(error).__name__}, status_code=503

@@ -20,6 +20,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from systok.api.metrics import ApiMetrics
 from systok.config import Settings
@@ -58,6 +59,19 @@ class UnitOfWork:
         it in a transaction as before (its ``BEGIN IMMEDIATE`` is how it queues).
         """
         return run_transaction(self._autocommit, work)
+
+    async def in_thread(
+        self, work: Callable[[Session], T], *, snapshot: bool = False, one_statement: bool = False
+    ) -> T:
+        """``work`` (as ``__call__`` or ``one_statement`` runs it) from an ``async`` route.
+
+        A sync route costs two thread-pool hops: FastAPI runs the route in the pool and
+        then validates its answer against the response model in the pool again. An
+        ``async`` route hops once, for the database work alone (ADR 0046).
+        """
+        if one_statement:
+            return await run_in_threadpool(self.one_statement, work)
+        return await run_in_threadpool(self, work, snapshot=snapshot)
 
 
 def unit_of_work(request: Request) -> UnitOfWork:

@@ -45,6 +45,11 @@ from systok.errors import ConfigurationError, NotYourAccount, Unauthenticated
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
+HEADERS_KEPT = 64
+"""Distinct token headers whose parse a ``MemberTokens`` keeps (one per signing key)."""
+VERIFIED_KEPT = 4096
+"""Tokens a ``MemberTokens`` remembers as verified (then it forgets them all and starts
+over): a member's client sends the same token with every request until it expires."""
 
 
 class MemberParameterRequired(FieldRefused):
@@ -84,6 +89,8 @@ class MemberTokens:
             )
         self._keys: list[Any] = []
         self._jwks: JwksKeys | None = None
+        self._headers: dict[str, dict[str, Any]] = {}
+        self._verified: dict[str, tuple[str, int]] = {}
         pem = settings.jwt_public_key
         if settings.jwt_public_key_file is not None:
             pem = _read_key_file(settings.jwt_public_key_file)
@@ -116,6 +123,14 @@ class MemberTokens:
     def member_id(self, token: str) -> str:
         """The verified ``sub`` of a member token.
 
+        A token verified once against the configured PEM keys is remembered (at most
+        ``VERIFIED_KEPT``) with its ``sub`` and ``exp``: the same bytes under the same
+        keys verify the same way, and of the time-bound checks only ``exp`` can turn a
+        pass into a refusal, so it alone is checked again. This saves the signature
+        check and the parse on every request but the first of a token (ADR 0046).
+        Tokens checked against a JWKS are not remembered: a key the platform withdraws
+        must stop verifying when the set is fetched again.
+
         Raises:
             Unauthenticated: not configured, malformed, badly signed, expired, not yet
                 valid, or with a wrong issuer or audience (the reason is in the detail).
@@ -125,9 +140,14 @@ class MemberTokens:
             raise Unauthenticated(
                 "member tokens are not accepted here: no verification key is configured"
             )
+        known = self._verified.get(token)
+        if known is not None:
+            if known[1] > clock.now_us() / 1_000_000 - self.leeway:  # PyJWT's exp rule
+                return known[0]
+            self._verified.pop(token, None)  # expired: verified again, refused with reason
         try:
             if self._jwks is not None:
-                keys = self._jwks.keys_for(jwt.get_unverified_header(token).get("kid"))
+                keys = self._jwks.keys_for(self._header(token).get("kid"))
             else:
                 keys = self._keys
             claims = self._decode(token, keys)
@@ -137,7 +157,28 @@ class MemberTokens:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthenticated("member token refused: sub must name the member")
+        if self._jwks is None:
+            if len(self._verified) >= VERIFIED_KEPT:
+                self._verified.clear()
+            self._verified[token] = (subject, int(claims["exp"]))
         return subject
+
+    def _header(self, token: str) -> dict[str, Any]:
+        """The token's unverified header (it picks the key), parsed once per distinct header.
+
+        Every token the platform signs with one key carries the same header segment, so
+        parsing it again for each request is wasted work (ADR 0046). Only headers that
+        parse are kept, at most ``HEADERS_KEPT`` of them (made-up ones cannot grow the
+        cache); nothing here is trusted: ``jwt.decode`` verifies the whole token after.
+        """
+        segment = token.partition(".")[0]
+        header = self._headers.get(segment)
+        if header is None:
+            header = jwt.get_unverified_header(token)
+            if len(self._headers) >= HEADERS_KEPT:
+                self._headers.clear()
+            self._headers[segment] = header
+        return header
 
     def _decode(self, token: str, keys: list[Any]) -> dict[str, Any]:
         """The verified claims, with the first key whose signature matches.
@@ -145,7 +186,7 @@ class MemberTokens:
         Several keys are tried only when several are configured (PEM blocks during a
         rotation); a claim that fails (expired, wrong audience …) fails with any key.
         """
-        algorithm = jwt.get_unverified_header(token).get("alg")
+        algorithm = self._header(token).get("alg")
         if algorithm not in self.algorithms:
             raise jwt.InvalidAlgorithmError(
                 f"alg {algorithm!r} is not accepted (SYSTOK_JWT_ALGORITHMS: "

@@ -35,13 +35,18 @@ router = tokenomics_router()
     responses=READ_ERRORS,
     summary="The member's balance: available, held, vesting, staked",
 )
-def get_balance(
+async def get_balance(
     work: Work, policy: AppPolicy, principal: Reader, member: MemberQuery = None
 ) -> s.BalanceOut:
-    """Spendable now (``available``), reserved (``held``), frozen by vesting (``vesting``)."""
+    """Spendable now (``available``), reserved (``held``), frozen by vesting (``vesting``).
+
+    ``async``, its one-statement read in the thread pool: one thread hop per request,
+    the API's hottest path (ADR 0046)."""
     member_id = acting_member(principal, member)
     scale = policy.stk_scale
-    state = work.one_statement(lambda session: service.balance(session, member_id))
+    state = await work.in_thread(
+        lambda session: service.balance(session, member_id), one_statement=True
+    )
     return s.BalanceOut(
         member=member_id,
         asset=STK,
@@ -61,7 +66,7 @@ def get_balance(
     responses=READ_ERRORS,
     summary="Closing balance per UTC day with movement",
 )
-def get_balance_history(  # noqa: PLR0917 - FastAPI passes query parameters by name
+async def get_balance_history(  # noqa: PLR0917 - FastAPI passes query parameters by name
     work: Work,
     policy: AppPolicy,
     principal: Reader,
@@ -89,7 +94,7 @@ def get_balance_history(  # noqa: PLR0917 - FastAPI passes query parameters by n
     if (last - first).days >= HISTORY_DAYS_MAX:
         raise RequestInvalid("query.from", f"at most {HISTORY_DAYS_MAX} days per request")
     scale = policy.stk_scale
-    history = work(
+    history = await work.in_thread(
         lambda session: service.balance_history(session, member_id, first, last), snapshot=True
     )
     return s.HistoryOut(

@@ -19,7 +19,7 @@ transaction, so a refused request changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -71,9 +71,14 @@ def gate(key_scope: str | None, members: bool) -> Callable[[Request], Principal]
     return check
 
 
-def caller(check: Callable[[Request], Principal]) -> Callable[..., Principal]:
+def caller(check: Callable[[Request], Principal]) -> Callable[..., Awaitable[Principal]]:
     """A route's dependency: the caller the edge gate identified, or ``check`` now (a
-    route without a body has no gate). Declares both credentials for OpenAPI."""
+    route without a body has no gate). Declares both credentials for OpenAPI.
+
+    ``check`` is a ``gate`` (``identify``): whether it needs I/O is known from the
+    credentials alone, so a member token checked with PEM keys runs on the event loop
+    and anything else in the thread pool (ADR 0046).
+    """
 
     async def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
         checked = gate_result(request)
