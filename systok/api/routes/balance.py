@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from systok import clock
 from systok.api import schemas as s
-from systok.api.deps import AppPolicy, Work
+from systok.api.deps import AppPolicy, Work, app_policy, unit_of_work
 from systok.api.edge import RequestInvalid
 from systok.api.member_auth import acting_member
 from systok.api.routes.common import (
@@ -36,15 +36,16 @@ router = tokenomics_router()
     summary="The member's balance: available, held, vesting, staked",
 )
 async def get_balance(
-    work: Work, policy: AppPolicy, principal: Reader, member: MemberQuery = None
+    request: Request, principal: Reader, member: MemberQuery = None
 ) -> s.BalanceOut:
     """Spendable now (``available``), reserved (``held``), frozen by vesting (``vesting``).
 
-    ``async``, its one-statement read in the thread pool: one thread hop per request,
-    the API's hottest path (ADR 0046)."""
+    The API's hottest path (ADR 0046): ``async``, its one-statement read in the thread
+    pool (one thread hop per request), and the unit of work and the policy taken from
+    the app, not as dependencies (FastAPI resolves each dependency per request)."""
     member_id = acting_member(principal, member)
-    scale = policy.stk_scale
-    state = await work.in_thread(
+    scale = app_policy(request).stk_scale
+    state = await unit_of_work(request).in_thread(
         lambda session: service.balance(session, member_id), one_statement=True
     )
     return s.BalanceOut(
