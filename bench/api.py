@@ -223,7 +223,7 @@ def database_sessions(url: str) -> int:
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], name: str) -> None:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # a loaded 2-core machine starts 2 workers slowly
     while True:
         try:
             if httpx.get(url, timeout=2).status_code < 500:
