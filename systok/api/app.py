@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from systok.api.deps import Work
+from systok.api.deps import UnitOfWork, Work
 from systok.api.edge import BodyGate, EdgeMiddleware, RequestInvalid, error_json
 from systok.api.metrics import ApiMetrics, MetricsMiddleware
 from systok.config import Settings
@@ -75,6 +75,7 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         "transfers and the marketplace; admin statistics; ingestion of activity events.",
     )
     app.state.engine = engine
+    app.state.work = UnitOfWork(engine)
     app.state.settings = settings
     app.state.policy = policy if policy is not None else default_policy(settings)
     app.state.member_tokens = MemberTokens(settings)
@@ -125,10 +126,10 @@ def create_app(engine: Engine, settings: Settings, policy: Policy | None = None)
         responses={503: {"model": HealthOut, "description": "The database is unreachable."}},
         tags=["health"],
     )
-    def health(work: Work) -> JSONResponse:
+    async def health(work: Work) -> JSONResponse:
         """Liveness and database reachability (for load balancers and `systok serve`)."""
         try:
-            work(ping)
+            await work.in_thread(ping, one_statement=True)
         except Exception as error:
             return JSONResponse(
                 {"status": "degraded", "database": type(error).__name__}, status_code=503

@@ -136,7 +136,12 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.body_max_bytes
-        declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        declared, chunked = b"", False
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if declared.isdigit() and int(declared) > limit:
             await error_json(body_too_large(limit))(scope, receive, send)
             return
@@ -149,6 +154,11 @@ class EdgeMiddleware:
                 await error_json(error)(scope, receive, send)
                 return
             scope.setdefault("state", {})[GATE_RESULT] = result
+        if not chunked and declared in (b"", b"0"):
+            # HTTP/1.1 frames a body only by these two headers: without them there is
+            # none to count, and GET balance skips the wrappers below (ADR 0046).
+            await self.app(scope, receive, send)
+            return
 
         received = 0
         exceeded = False

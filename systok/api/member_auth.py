@@ -45,6 +45,11 @@ from systok.errors import ConfigurationError, NotYourAccount, Unauthenticated
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
+HEADERS_KEPT = 64
+"""Distinct token headers whose parse a ``MemberTokens`` keeps (one per signing key)."""
+VERIFIED_KEPT = 4096
+"""Tokens a ``MemberTokens`` remembers as verified (then it forgets them all and starts
+over): a member's client sends the same token with every request until it expires."""
 
 
 class MemberParameterRequired(FieldRefused):
@@ -84,6 +89,8 @@ class MemberTokens:
             )
         self._keys: list[Any] = []
         self._jwks: JwksKeys | None = None
+        self._headers: dict[str, dict[str, Any]] = {}
+        self._verified: dict[str, tuple[str, int]] = {}
         pem = settings.jwt_public_key
         if settings.jwt_public_key_file is not None:
             pem = _read_key_file(settings.jwt_public_key_file)
@@ -104,12 +111,25 @@ class MemberTokens:
             )
 
     @property
+    def offline(self) -> bool:
+        """Whether verifying a token needs no I/O: keys from PEM, not a JWKS to fetch."""
+        return self._jwks is None
+
+    @property
     def configured(self) -> bool:
         """Whether member tokens are accepted at all (a key or a JWKS URL is set)."""
         return bool(self._keys) or self._jwks is not None
 
     def member_id(self, token: str) -> str:
         """The verified ``sub`` of a member token.
+
+        A token verified once against the configured PEM keys is remembered (at most
+        ``VERIFIED_KEPT``) with its ``sub`` and ``exp``: the same bytes under the same
+        keys verify the same way, and of the time-bound checks only ``exp`` can turn a
+        pass into a refusal, so it alone is checked again. This saves the signature
+        check and the parse on every request but the first of a token (ADR 0046).
+        Tokens checked against a JWKS are not remembered: a key the platform withdraws
+        must stop verifying when the set is fetched again.
 
         Raises:
             Unauthenticated: not configured, malformed, badly signed, expired, not yet
@@ -120,9 +140,14 @@ class MemberTokens:
             raise Unauthenticated(
                 "member tokens are not accepted here: no verification key is configured"
             )
+        known = self._verified.get(token)
+        if known is not None:
+            if known[1] > clock.now_us() / 1_000_000 - self.leeway:  # PyJWT's exp rule
+                return known[0]
+            self._verified.pop(token, None)  # expired: verified again, refused with reason
         try:
             if self._jwks is not None:
-                keys = self._jwks.keys_for(jwt.get_unverified_header(token).get("kid"))
+                keys = self._jwks.keys_for(self._header(token).get("kid"))
             else:
                 keys = self._keys
             claims = self._decode(token, keys)
@@ -132,7 +157,28 @@ class MemberTokens:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthenticated("member token refused: sub must name the member")
+        if self._jwks is None:
+            if len(self._verified) >= VERIFIED_KEPT:
+                self._verified.clear()
+            self._verified[token] = (subject, int(claims["exp"]))
         return subject
+
+    def _header(self, token: str) -> dict[str, Any]:
+        """The token's unverified header (it picks the key), parsed once per distinct header.
+
+        Every token the platform signs with one key carries the same header segment, so
+        parsing it again for each request is wasted work (ADR 0046). Only headers that
+        parse are kept, at most ``HEADERS_KEPT`` of them (made-up ones cannot grow the
+        cache); nothing here is trusted: ``jwt.decode`` verifies the whole token after.
+        """
+        segment = token.partition(".")[0]
+        header = self._headers.get(segment)
+        if header is None:
+            header = jwt.get_unverified_header(token)
+            if len(self._headers) >= HEADERS_KEPT:
+                self._headers.clear()
+            self._headers[segment] = header
+        return header
 
     def _decode(self, token: str, keys: list[Any]) -> dict[str, Any]:
         """The verified claims, with the first key whose signature matches.
@@ -140,7 +186,7 @@ class MemberTokens:
         Several keys are tried only when several are configured (PEM blocks during a
         rotation); a claim that fails (expired, wrong audience …) fails with any key.
         """
-        algorithm = jwt.get_unverified_header(token).get("alg")
+        algorithm = self._header(token).get("alg")
         if algorithm not in self.algorithms:
             raise jwt.InvalidAlgorithmError(
                 f"alg {algorithm!r} is not accepted (SYSTOK_JWT_ALGORITHMS: "
@@ -249,6 +295,21 @@ def _credentials(request: Request) -> tuple[str | None, bool]:
     if header_key:
         return header_key, True
     return None, False
+
+
+def identify_needs_io(request: Request) -> bool:
+    """Whether ``identify`` may wait on I/O for this request: an API key (looked up in
+    the database) or a member token verified against a JWKS (which may be fetched).
+
+    A member token checked against PEM keys is CPU work only (one signature check), so
+    a route's dependency runs it on the event loop instead of hopping to the thread
+    pool (ADR 0046).
+    """
+    credentials, is_key = _credentials(request)
+    if credentials is None:
+        return False
+    tokens: MemberTokens = request.app.state.member_tokens
+    return is_key or not tokens.offline
 
 
 def identify(request: Request, *, key_scope: str | None, members: bool) -> Principal:

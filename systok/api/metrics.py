@@ -56,6 +56,7 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._kept: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     @staticmethod
     def _template(scope: Scope) -> str:
@@ -94,7 +95,24 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         finally:
-            template = self._template(scope)
-            method = str(scope.get("method", ""))
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+            count, latency = self._series(str(scope.get("method", "")), scope, status)
+            count.inc()
+            latency.observe(time.perf_counter() - started)
+
+    def _series(self, method: str, scope: Scope, status: int) -> tuple[Any, Any]:
+        """The request counter's and the latency histogram's series of this request.
+
+        ``labels()`` checks and joins its values under a lock on every call; the series
+        are kept here by ``(method, template, status)`` instead, a key set no larger than
+        the label set itself (route templates, never raw paths: ADR 0046).
+        """
+        template = self._template(scope)
+        key = (method, template, status)
+        series = self._kept.get(key)
+        if series is None:
+            series = (
+                self.metrics.requests.labels(method, template, str(status)),
+                self.metrics.latency.labels(method, template),
+            )
+            self._kept[key] = series
+        return series

@@ -13,11 +13,12 @@ import time
 
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from systok.api.app import create_app
 from systok.api.member_auth import MemberTokens
-from systok.errors import ConfigurationError
+from systok.errors import ConfigurationError, Unauthenticated
 from systok.policy_files import default_policy
 from tests.api.conftest import serve
 from tests.api.economy import (
@@ -85,6 +86,23 @@ def test_weakening_configuration_is_refused():
     with pytest.raises(ConfigurationError, match="PEM"):
         MemberTokens(member_settings(jwt_public_key="not a key"))
     assert not MemberTokens(member_settings(jwt_public_key=None)).configured
+
+
+def test_a_remembered_token_is_refused_once_it_expires():
+    """ADR 0046: a verified token is remembered, but exp is checked on every request."""
+    tokens = MemberTokens(member_settings(jwt_leeway_seconds=0))
+    now = int(time.time())
+    token = mint("m1", iat=now, exp=now + 60)
+    assert tokens.member_id(token) == "m1"
+    assert tokens.member_id(token) == "m1"  # remembered: no signature check this time
+    with (
+        time_machine.travel(now + 61, tick=False),
+        pytest.raises(Unauthenticated, match="expired"),
+    ):
+        tokens.member_id(token)
+    forged = token[: token.rindex(".") + 1] + _b64(b"x" * 256)
+    with pytest.raises(Unauthenticated, match=r"[Ss]ignature"):
+        tokens.member_id(forged)  # the same claims with another signature: verified anew
 
 
 def test_without_a_key_member_tokens_are_refused(engine):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from systok import clock
 from systok.api import schemas as s
-from systok.api.deps import AppPolicy, Work
+from systok.api.deps import AppPolicy, Work, app_policy, unit_of_work
 from systok.api.edge import RequestInvalid
 from systok.api.member_auth import acting_member
 from systok.api.routes.common import (
@@ -35,13 +35,19 @@ router = tokenomics_router()
     responses=READ_ERRORS,
     summary="The member's balance: available, held, vesting, staked",
 )
-def get_balance(
-    work: Work, policy: AppPolicy, principal: Reader, member: MemberQuery = None
+async def get_balance(
+    request: Request, principal: Reader, member: MemberQuery = None
 ) -> s.BalanceOut:
-    """Spendable now (``available``), reserved (``held``), frozen by vesting (``vesting``)."""
+    """Spendable now (``available``), reserved (``held``), frozen by vesting (``vesting``).
+
+    The API's hottest path (ADR 0046): ``async``, its one-statement read in the thread
+    pool (one thread hop per request), and the unit of work and the policy taken from
+    the app, not as dependencies (FastAPI resolves each dependency per request)."""
     member_id = acting_member(principal, member)
-    scale = policy.stk_scale
-    state = work(lambda session: service.balance(session, member_id))
+    scale = app_policy(request).stk_scale
+    state = await unit_of_work(request).in_thread(
+        lambda session: service.balance(session, member_id), one_statement=True
+    )
     return s.BalanceOut(
         member=member_id,
         asset=STK,
@@ -61,7 +67,7 @@ def get_balance(
     responses=READ_ERRORS,
     summary="Closing balance per UTC day with movement",
 )
-def get_balance_history(  # noqa: PLR0917 - FastAPI passes query parameters by name
+async def get_balance_history(  # noqa: PLR0917 - FastAPI passes query parameters by name
     work: Work,
     policy: AppPolicy,
     principal: Reader,
@@ -89,7 +95,7 @@ def get_balance_history(  # noqa: PLR0917 - FastAPI passes query parameters by n
     if (last - first).days >= HISTORY_DAYS_MAX:
         raise RequestInvalid("query.from", f"at most {HISTORY_DAYS_MAX} days per request")
     scale = policy.stk_scale
-    history = work(
+    history = await work.in_thread(
         lambda session: service.balance_history(session, member_id, first, last), snapshot=True
     )
     return s.HistoryOut(

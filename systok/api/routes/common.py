@@ -19,7 +19,7 @@ transaction, so a refused request changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -28,12 +28,13 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from prometheus_client import Counter
 from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from systok.api import schemas as s
 from systok.api.auth import SCOPE_ADMIN_READ, SCOPE_STATS_READ
 from systok.api.deps import UnitOfWork
 from systok.api.edge import RequestInvalid, gate_result
-from systok.api.member_auth import Principal, identify
+from systok.api.member_auth import Principal, identify, identify_needs_io
 from systok.core.amount import format_amount
 from systok.core.quarters import Quarter
 from systok.errors import IdempotencyConflict, SystokError
@@ -70,15 +71,22 @@ def gate(key_scope: str | None, members: bool) -> Callable[[Request], Principal]
     return check
 
 
-def caller(check: Callable[[Request], Principal]) -> Callable[..., Principal]:
+def caller(check: Callable[[Request], Principal]) -> Callable[..., Awaitable[Principal]]:
     """A route's dependency: the caller the edge gate identified, or ``check`` now (a
-    route without a body has no gate). Declares both credentials for OpenAPI."""
+    route without a body has no gate). Declares both credentials for OpenAPI.
 
-    def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
+    ``check`` is a ``gate`` (``identify``): whether it needs I/O is known from the
+    credentials alone, so a member token checked with PEM keys runs on the event loop
+    and anything else in the thread pool (ADR 0046).
+    """
+
+    async def dependency(request: Request, _bearer: Bearer, _key: HeaderKey) -> Principal:
         checked = gate_result(request)
         if isinstance(checked, Principal):
             return checked  # the edge identified the caller before reading the body
-        return check(request)
+        if identify_needs_io(request):
+            return await run_in_threadpool(check, request)
+        return check(request)  # a signature check: no thread hop for it (ADR 0046)
 
     return dependency
 

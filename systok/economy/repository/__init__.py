@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, literal, select
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from systok.core.ledger import AccountRef, AccountType, HoldStatus
@@ -35,11 +35,10 @@ from systok.economy.schemas import MemberState
 from systok.ledger import repository as ledger_repo
 
 
-def member_state(session: Session, member_id: str, asset: str) -> MemberState | None:
-    """The member's balance, pending vesting and freeze in one statement; None if unknown.
-
-    One round trip: this is the path of ``GET balance``, the API's hottest read.
-    """
+def _member_state_statement() -> Any:
+    """The statement of ``member_state``, built once: building a SELECT with two
+    subqueries costs more Python than running it (ADR 0046); the bound values are
+    ``member_id`` and ``asset``."""
     vesting = (
         select(func.coalesce(func.sum(holds_t.c.amount_units), 0))
         .where(
@@ -51,7 +50,7 @@ def member_state(session: Session, member_id: str, asset: str) -> MemberState | 
     frozen = (
         select(freezes_t.c.reason).where(freezes_t.c.member_id == members_t.c.id).scalar_subquery()
     )
-    row = session.execute(
+    return (
         select(
             members_t.c.id,
             accounts_t.c.id.label("account_id"),
@@ -66,12 +65,23 @@ def member_state(session: Session, member_id: str, asset: str) -> MemberState | 
                 and_(
                     accounts_t.c.type == AccountType.MEMBER.value,
                     accounts_t.c.owner == members_t.c.id,
-                    accounts_t.c.asset == asset,
+                    accounts_t.c.asset == bindparam("asset"),
                 ),
             )
         )
-        .where(members_t.c.id == member_id)
-    ).one_or_none()
+        .where(members_t.c.id == bindparam("member_id"))
+    )
+
+
+_MEMBER_STATE = _member_state_statement()
+
+
+def member_state(session: Session, member_id: str, asset: str) -> MemberState | None:
+    """The member's balance, pending vesting and freeze in one statement; None if unknown.
+
+    One round trip: this is the path of ``GET balance``, the API's hottest read.
+    """
+    row = session.execute(_MEMBER_STATE, {"member_id": member_id, "asset": asset}).one_or_none()
     if row is None:
         return None
     return MemberState(
