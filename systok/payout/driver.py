@@ -39,15 +39,15 @@ def save_attempt(
     last_valid: int,
 ) -> None:
     """Sign the batch with ``blockhash`` and save the attempt, before anything is sent."""
-    transaction = sign_batch(adapter.token(), transfers, memo, blockhash)
+    signed = sign_batch(adapter.token(), transfers, memo, blockhash)
     now = clock()
     repo.insert_attempt(
         session,
         batch_id=batch_id,
-        signature=str(transaction.signatures[0]),
+        signature=str(signed.signature),
         blockhash=str(blockhash),
         last_valid_block_height=last_valid,
-        raw=bytes(transaction),
+        raw=signed.raw,
         status=AttemptStatus.PENDING,
         sends=0,
         error=None,
