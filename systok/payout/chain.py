@@ -6,7 +6,7 @@ idempotent creation of their associated token account (ATA) and a ``mint_to`` of
 amount. Tokens are minted when they leave custody, so the mint's supply is exactly what
 the ledger's ``wallet`` accounts hold (ADR 0007).
 
-How many members fit is decided by the transaction's exact size (``fits``), never by
+How many members fit is decided by the transaction's exact size, never by
 a constant: a transaction may have at most 1 232 bytes on the wire, LiteSVM does not
 enforce that limit (INTEGRATIONS.md §3), and the size depends on the memo's length and
 on how many members need an account created. The size is computed by arithmetic and
@@ -33,7 +33,7 @@ from solders.transaction import Transaction
 
 from systok.errors import ConfigurationError
 from systok.payout.errors import BatchTooLarge, PayoutError
-from systok.payout.wire import BatchSize, Programs, batch_size, encode_message, sign_message
+from systok.payout.wire import BatchSize, Programs, encode_message, sign_message
 
 TX_SIZE_MAX = 1232
 """Bytes of a transaction on the wire (IPv6 MTU minus headers): the cluster refuses more."""
@@ -279,18 +279,10 @@ def sign_batch(
 ) -> SignedBatch:
     """The signed transaction of a batch, encoded by ``payout.wire`` (no solders objects)."""
     message = encode_message(token.programs, transfers, memo, blockhash)
+    if 1 + 64 + len(message) > TX_SIZE_MAX:  # packing prevents it; never sign one too large
+        raise BatchTooLarge(f"batch {memo!r} would be {1 + 64 + len(message)} bytes")
     signature, raw = sign_message(token.payer, message)
     return SignedBatch(signature, raw)
-
-
-def transaction_size(token: ChainToken, transfers: Sequence[Transfer], memo: str) -> int:
-    """Bytes of the batch's transaction on the wire, by arithmetic (``payout.wire``)."""
-    return batch_size(token.programs, transfers, memo)
-
-
-def fits(token: ChainToken, transfers: Sequence[Transfer], memo: str) -> bool:
-    """Whether the batch's transaction stays within ``TX_SIZE_MAX`` bytes."""
-    return transaction_size(token, transfers, memo) <= TX_SIZE_MAX
 
 
 def pack_batches(

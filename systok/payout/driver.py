@@ -143,12 +143,14 @@ class BatchDriver:
             if refusal is None or refusal.transient or sent_before[attempt.id] > 0:
                 continue  # taken, or nothing proven: the chain's status or expiry decides
             detail = refusal.error + (f" ({refusal.logs[-1]})" if refusal.logs else "")
-            run_transaction(
-                self.engine,
-                lambda s, a=attempt, d=detail: self._finish(
-                    s, a.batch_id, a.id, AttemptStatus.REFUSED, f"refused: {d}"
-                ),
-            )
+            self._refuse(attempt, f"refused: {detail}")
+
+    def _refuse(self, attempt: Any, error: str) -> None:
+        """End a batch whose first send was refused: it was never broadcast (step 2)."""
+        run_transaction(
+            self.engine,
+            lambda s: self._finish(s, attempt.batch_id, attempt.id, AttemptStatus.REFUSED, error),
+        )
 
     def _settle(self, attempt: Any, landed: Landed) -> None:
         if landed.error is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solders.hash import Hash
@@ -27,12 +28,20 @@ from systok.payout.chain import (
     mint_address,
     pack_batches,
     sign_batch,
-    transaction_size,
 )
-from systok.payout.wire import compact_u16, compact_u16_len
+from systok.payout.errors import BatchTooLarge
+from systok.payout.wire import (
+    batch_size,
+    compact_u16,
+    compact_u16_len,
+    encode_message,
+    sign_message,
+)
 
 PAYER = Keypair.from_seed(hashlib.sha256(b"wire-payer").digest())
-OWNERS = [Keypair.from_seed(hashlib.sha256(f"wire-{n}".encode()).digest()).pubkey() for n in range(64)]
+OWNERS = [
+    Keypair.from_seed(hashlib.sha256(f"wire-{n}".encode()).digest()).pubkey() for n in range(64)
+]
 
 
 def token_for(program):
@@ -72,10 +81,15 @@ def test_size_and_bytes_equal_solders_compilation(batch, memo, program, seed):
     ]
     blockhash = Hash(seed)
     expected = reference(token, transfers, memo, blockhash)
-    signed = sign_batch(token, transfers, memo, blockhash)
-    assert signed.raw == expected
-    assert transaction_size(token, transfers, memo) == len(expected)
-    assert str(signed.signature) == str(Transaction.from_bytes(expected).signatures[0])
+    signature, raw = sign_message(PAYER, encode_message(token.programs, transfers, memo, blockhash))
+    assert raw == expected
+    assert batch_size(token.programs, transfers, memo) == len(expected)
+    assert str(signature) == str(Transaction.from_bytes(expected).signatures[0])
+    if len(expected) <= TX_SIZE_MAX:
+        assert sign_batch(token, transfers, memo, blockhash).raw == expected
+    else:
+        with pytest.raises(BatchTooLarge):
+            sign_batch(token, transfers, memo, blockhash)
 
 
 @settings(max_examples=40, deadline=None)
@@ -95,7 +109,7 @@ def test_packed_batches_are_full_and_each_within_the_limit(creates, memo_len):
     assert [t for b in packed for t in b] == transfers
     for number, batch in enumerate(packed):
         raw = reference(token, batch, memo, Hash.default())
-        assert len(raw) == transaction_size(token, batch, memo) <= TX_SIZE_MAX
+        assert len(raw) == batch_size(token.programs, batch, memo) <= TX_SIZE_MAX
         if number + 1 < len(packed):
             more = reference(token, [*batch, packed[number + 1][0]], memo, Hash.default())
             assert len(more) > TX_SIZE_MAX, "greedy: the next member would not have fit"
