@@ -97,9 +97,7 @@ class BatchDriver:
         return run_transaction(self.engine, report)
 
     def _round(self, batch_ids: list[int]) -> None:
-        attempts = run_transaction(
-            self.engine, lambda s: [repo.latest_attempt(s, i) for i in batch_ids]
-        )
+        attempts = run_transaction(self.engine, lambda s: repo.latest_attempts(s, batch_ids))
         height = self.adapter.block_height()  # before the lookup: see the module's step 3
         statuses = self.adapter.statuses([Signature.from_string(a.signature) for a in attempts])
         to_send = []
@@ -118,7 +116,7 @@ class BatchDriver:
         """Settle the batches whose latest signature the chain has; send nothing."""
         attempts = run_transaction(
             self.engine,
-            lambda s: [repo.latest_attempt(s, i) for i in repo.planned_batch_ids(s, batch_ids)],
+            lambda s: repo.latest_attempts(s, repo.planned_batch_ids(s, batch_ids)),
         )
         if not attempts:
             return

@@ -168,6 +168,20 @@ def latest_attempt(session: Session, batch_id: int) -> Row[Any]:
     ).one()
 
 
+def latest_attempts(session: Session, batch_ids: list[int]) -> list[Row[Any]]:
+    """Each batch's latest attempt, in the order of ``batch_ids``: one query for a round."""
+    if not batch_ids:
+        return []
+    latest = (
+        select(func.max(payout_attempts_t.c.id))
+        .where(payout_attempts_t.c.batch_id.in_(batch_ids))
+        .group_by(payout_attempts_t.c.batch_id)
+    )
+    rows = session.execute(select(payout_attempts_t).where(payout_attempts_t.c.id.in_(latest)))
+    by_batch = {r.batch_id: r for r in rows}
+    return [by_batch[i] for i in batch_ids]
+
+
 def planned_batch_ids(session: Session, batch_ids: list[int] | None = None) -> list[int]:
     """Batches not final yet (of the given ones, or all)."""
     query = (
