@@ -14,9 +14,9 @@ from systok.payout.cost import members_per_transaction, payout_cost, rent_exempt
 LABEL = "SysTok 2026-W05 stk-2025-12 batch"
 
 
-def test_rent_is_solanas_formula():
-    assert rent_exempt_lamports(165) == 2_039_280  # a token account (INTEGRATIONS.md §3)
-    assert rent_exempt_lamports(82) == 1_461_600  # the mint
+def test_rent_is_solanas_formula_and_the_vms(chain):
+    for data_len, lamports in ((165, 2_039_280), (82, 1_461_600)):  # token account, mint
+        assert rent_exempt_lamports(data_len) == lamports == chain.rent_exempt_lamports(data_len)
 
 
 @pytest.mark.parametrize("memo_len", [0, 43, 44, 45, 58, 59, 200])
