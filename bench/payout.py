@@ -11,9 +11,13 @@ weekly run uses):
 2. **accounts exist**: the second payout only mints (mint_to per member).
 
 Each line prints transactions used, members per transaction (mean and max, packed by
-serialising against the 1 232-byte limit), the seconds to pack, to sign and to send
-(LiteSVM executes at once), and every transaction's landing is checked. Last: the ratio
-of transactions with creation to without, the cost of a first payout.
+the transaction's exact size against the 1 232-byte limit), the seconds to derive the
+members' token accounts, to pack, to sign and to send (LiteSVM executes at once: the
+``send`` column is the VM's own time), and every transaction's landing is checked. Then
+what each payout cost the payer on the VM, in lamports per recipient (signature fees and
+new accounts' rent, read from the payer's balance), and the weekly cost for 500 and
+50 000 members. Last: ``ratio`` = total seconds of the accounts-exist payout / its send
+seconds (issue 16's goal: ≤ 2, SysTok's own work no longer than the chain's).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ def payout(adapter, owners, *, create: bool, label: str) -> dict[str, float]:
     batches = pack_batches(token, transfers, f"{label} {len(transfers)}/{len(transfers)}")
     packed = time.perf_counter()
     blockhash, _ = adapter.latest_blockhash()
+    lamports_before = adapter.payer_lamports()
     signed = [
         bytes(sign_batch(token, batch, f"{label} {i}/{len(batches)}", blockhash))
         for i, batch in enumerate(batches, 1)
@@ -58,6 +63,7 @@ def payout(adapter, owners, *, create: bool, label: str) -> dict[str, float]:
     assert not failed, failed[0]
     sizes = [len(b) for b in batches]
     return {
+        "lamports": lamports_before - adapter.payer_lamports(),
         "transactions": len(batches),
         "mean": len(transfers) / len(batches),
         "max": max(sizes),
@@ -103,8 +109,25 @@ def main() -> None:
     balances = adapter.token_balances(sample)
     assert all(b is not None and b >= 2_000_000 for b in balances), "every member paid twice"
     print(f"supply {adapter.mint_supply()} base units; sampled balances check out")
-    ratio = rows["new recipients"]["transactions"] / rows["accounts exist"]["transactions"]
-    print(f"ratio {ratio:.2f} (transactions with account creation / without)")
+    print_costs(rows, args.members)
+    exist = rows["accounts exist"]
+    print(f"ratio {exist['total'] / exist['send']:.2f} (accounts-exist payout: total s / send s)")
+
+
+def print_costs(rows: dict[str, dict[str, float]], members: int) -> None:
+    """Lamports per recipient as the VM charged them, and a week's SOL for 500 / 50 000."""
+    per = {name: row["lamports"] / members for name, row in rows.items()}
+    for name, row in rows.items():
+        print(
+            f"cost {name:<16}{int(row['lamports']):>16} lamports = {per[name]:>12.1f} per "
+            f"recipient ({row['mean']:.0f} per transaction)"
+        )
+    for size in (500, 50_000):
+        first, later = per["new recipients"] * size, per["accounts exist"] * size
+        print(
+            f"week of {size:>6} members: first {first / 1e9:.6f} SOL (accounts created), "
+            f"later weeks {later / 1e9:.6f} SOL"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from systok.core.language import Language
 from systok.ledger.sql import render
 from systok.observability.collector import DatabaseCollector
 from systok.observability.logs import TextFormatter
+from systok.payout.chain import batch_instructions
+from systok.payout.wire import batch_size
 
 
 def _font_state(font: TTFFont) -> tuple[object, ...]:
@@ -28,5 +30,7 @@ def _driver_state(connection: psycopg.Connection) -> object:
     Language.EN,  # chosen by typer (--lang en) and FastAPI (?lang=en) from its value
     _driver_state,  # psycopg, when it runs a statement
     _font_state,  # fpdf2 reads a font's state at output (pdf.register_font sets it)
+    batch_instructions,  # the readable form tests/payout/test_wire.py checks payout.wire against
+    batch_size,  # a batch's size at once: the tests compare it with len(bytes)
     worker_app,  # uvicorn imports "systok.cli.api:worker_app" by name (serve --workers N)
 )

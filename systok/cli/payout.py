@@ -228,6 +228,37 @@ def info(as_json: bool = JSON_OPTION) -> None:
         console.print("the mint does not exist yet: the first payout creates it")
 
 
+@app.command("cost")
+def cost(
+    members: int = typer.Option(..., "--members", min=0, help="Members paid this week."),
+    new: int = typer.Option(0, "--new", min=0, help="Of them, paid for the first time."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What a week's payout costs the payer: transactions, fees, new accounts' rent, SOL.
+
+    Arithmetic only (no chain, no key): 5 000 lamports per transaction and 2 039 280 per
+    new token account; members per transaction from the exact transaction size with
+    the default policy's memo. Priority fees are not included.
+    """
+    from systok.payout.cost import payout_cost
+    from systok.payout.service import MEMO_PREFIX
+    from systok.policy_files import default_policy
+
+    if new > members:
+        raise typer.BadParameter("--new cannot exceed --members")
+    label = f"{MEMO_PREFIX} 2026-W52 {default_policy().version} batch"
+    bill = payout_cost(label, members, new)
+    if as_json:
+        print_json(bill.as_json())
+        return
+    console.print(
+        f"{members} member(s), {new} new: {bill.transactions} transaction(s) "
+        f"({bill.per_transaction_existing} existing or {bill.per_transaction_new} new per "
+        f"transaction)\nfees {bill.fee_lamports} lamports + rent {bill.rent_lamports} "
+        f"lamports = {bill.total_lamports} lamports = {bill.as_json()['total_sol']} SOL"
+    )
+
+
 @app.command("reconcile")
 def reconcile_command() -> None:
     """Compare on-chain balances, supply and memos with the ledger; exit 2 on any difference."""

@@ -6,14 +6,12 @@ idempotent creation of their associated token account (ATA) and a ``mint_to`` of
 amount. Tokens are minted when they leave custody, so the mint's supply is exactly what
 the ledger's ``wallet`` accounts hold (ADR 0007).
 
-How many members fit is decided by serialising the transaction (``fits``), never by a
-constant: a transaction may have at most 1 232 bytes on the wire, LiteSVM does not
+How many members fit is decided by the transaction's exact size, never by
+a constant: a transaction may have at most 1 232 bytes on the wire, LiteSVM does not
 enforce that limit (INTEGRATIONS.md §3), and the size depends on the memo's length and
-on how many members need an account created.
-
-The instruction encoders are written out rather than taken from ``spl.token``'s
-pydantic builders: those cost about 0.3 ms per transaction (INTEGRATIONS.md §3), which
-dominates a 100 000-member payout; a test checks the bytes are the same.
+on how many members need an account created. The size is computed by arithmetic and
+the bytes are encoded by hand in ``payout.wire`` (ADR 0047): building ``solders``
+objects per candidate cost more than the chain's own execution of the payout.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from solders.hash import Hash
@@ -29,10 +28,12 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.transaction import Transaction
 
 from systok.errors import ConfigurationError
 from systok.payout.errors import BatchTooLarge, PayoutError
+from systok.payout.wire import BatchSize, Programs, encode_message, sign_message
 
 TX_SIZE_MAX = 1232
 """Bytes of a transaction on the wire (IPv6 MTU minus headers): the cluster refuses more."""
@@ -213,24 +214,38 @@ class ChainToken:
     mint: Pubkey
     token_program: Pubkey = TOKEN_PROGRAM_ID
 
+    @cached_property
+    def programs(self) -> Programs:
+        """The batch's fixed keys as bytes (``payout.wire``), computed once per token."""
+        return Programs(
+            bytes(self.payer.pubkey()),
+            bytes(self.mint),
+            bytes(self.token_program),
+            bytes(MEMO_PROGRAM_ID),
+            bytes(ASSOCIATED_TOKEN_PROGRAM_ID),
+            bytes(SYSTEM_PROGRAM_ID),
+        )
+
 
 def make_transfer(
     token: ChainToken, member_id: str, owner: Pubkey, amount_units: int, create_account: bool
 ) -> Transfer:
     """A transfer with its token account derived for ``token``."""
-    return Transfer(
-        member_id,
-        owner,
-        token_account(owner, token.mint, token.token_program),
-        amount_units,
-        create_account,
+    seeds = token.programs
+    account, _ = Pubkey.find_program_address(
+        [bytes(owner), seeds.token_program, seeds.mint], ASSOCIATED_TOKEN_PROGRAM_ID
     )
+    return Transfer(member_id, owner, account, amount_units, create_account)
 
 
 def batch_instructions(
     token: ChainToken, transfers: Sequence[Transfer], memo: str
 ) -> list[Instruction]:
-    """The memo, then per member (create the ATA if asked) and mint its amount."""
+    """The batch as ``solders`` instructions: the readable form of ``payout.wire``'s bytes.
+
+    Not used to sign (too slow for 100 000 members); ``tests/payout/test_wire.py``
+    compiles it with ``solders`` and requires the hand-encoded bytes to be equal.
+    """
     payer = token.payer.pubkey()
     instructions = [memo_instruction(payer, memo)]
     for transfer in transfers:
@@ -242,39 +257,32 @@ def batch_instructions(
             )
         instructions.append(
             mint_to_instruction(
-                token.mint,
-                transfer.account,
-                payer,
-                transfer.amount_units,
-                token.token_program,
+                token.mint, transfer.account, payer, transfer.amount_units, token.token_program
             )
         )
     return instructions
 
 
+@dataclass(frozen=True)
+class SignedBatch:
+    """A batch's signed transaction: its signature (its identity) and its wire bytes."""
+
+    signature: Signature
+    raw: bytes
+
+    def __bytes__(self) -> bytes:
+        return self.raw
+
+
 def sign_batch(
     token: ChainToken, transfers: Sequence[Transfer], memo: str, blockhash: Hash
-) -> Transaction:
-    """The signed transaction of a batch; its first signature is its identity."""
-    message = Message.new_with_blockhash(
-        batch_instructions(token, transfers, memo), token.payer.pubkey(), blockhash
-    )
-    return Transaction([token.payer], message, blockhash)
-
-
-def transaction_size(token: ChainToken, transfers: Sequence[Transfer], memo: str) -> int:
-    """Bytes of the batch's transaction on the wire (the blockhash does not change it)."""
-    message = Message.new_with_blockhash(
-        batch_instructions(token, transfers, memo), token.payer.pubkey(), Hash.default()
-    )
-    # A legacy transaction is the signature count, the signatures, then the message.
-    signatures = message.header.num_required_signatures
-    return 1 + 64 * signatures + len(bytes(message))
-
-
-def fits(token: ChainToken, transfers: Sequence[Transfer], memo: str) -> bool:
-    """Whether the batch's transaction stays within ``TX_SIZE_MAX`` bytes."""
-    return transaction_size(token, transfers, memo) <= TX_SIZE_MAX
+) -> SignedBatch:
+    """The signed transaction of a batch, encoded by ``payout.wire`` (no solders objects)."""
+    message = encode_message(token.programs, transfers, memo, blockhash)
+    if 1 + 64 + len(message) > TX_SIZE_MAX:  # packing prevents it; never sign one too large
+        raise BatchTooLarge(f"batch {memo!r} would be {1 + 64 + len(message)} bytes")
+    signature, raw = sign_message(token.payer, message)
+    return SignedBatch(signature, raw)
 
 
 def pack_batches(
@@ -282,14 +290,19 @@ def pack_batches(
 ) -> list[list[Transfer]]:
     """Split transfers into as few transactions as fit, in the given order.
 
-    Greedy: each transaction takes members until the next one would not fit, checked
-    by serialising. ``memo_for`` is the memo's longest form (with the largest batch
-    number) so that the final memo never makes a packed batch too large.
+    Greedy: each transaction takes members until the next one would not fit. The size
+    is kept as a running sum (``wire.BatchSize``: keys as a set, instruction bytes),
+    so each member costs a few additions, not a serialisation of the whole batch.
+    ``memo_for`` is the memo's longest form (with the largest batch number) so that the
+    final memo never makes a packed batch too large.
     """
-    if len(memo_for.encode()) > MEMO_BYTES_MAX:
+    memo_len = len(memo_for.encode())
+    if memo_len > MEMO_BYTES_MAX:
         raise BatchTooLarge(f"memo {memo_for!r} is longer than {MEMO_BYTES_MAX} bytes")
+    programs = token.programs
     batches: list[list[Transfer]] = []
     current: list[Transfer] = []
+    size = BatchSize(programs, memo_len)
     for transfer in transfers:
         if type(transfer.amount_units) is not int or transfer.amount_units <= 0:
             raise PayoutError(
@@ -298,15 +311,15 @@ def pack_batches(
             )
         if transfer.amount_units >= 2**64:
             raise PayoutError(f"payout to {transfer.member_id} does not fit a u64")
-        candidate = [*current, transfer]
-        if fits(token, candidate, memo_for):
-            current = candidate
+        if size.add_if_within(transfer, TX_SIZE_MAX):
+            current.append(transfer)
             continue
         if not current:
             raise BatchTooLarge(f"the payout to {transfer.member_id} does not fit a transaction")
         batches.append(current)
         current = [transfer]
-        if not fits(token, current, memo_for):
+        size = BatchSize(programs, memo_len)
+        if not size.add_if_within(transfer, TX_SIZE_MAX):
             raise BatchTooLarge(f"the payout to {transfer.member_id} does not fit a transaction")
     if current:
         batches.append(current)

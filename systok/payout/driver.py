@@ -39,15 +39,15 @@ def save_attempt(
     last_valid: int,
 ) -> None:
     """Sign the batch with ``blockhash`` and save the attempt, before anything is sent."""
-    transaction = sign_batch(adapter.token(), transfers, memo, blockhash)
+    signed = sign_batch(adapter.token(), transfers, memo, blockhash)
     now = clock()
     repo.insert_attempt(
         session,
         batch_id=batch_id,
-        signature=str(transaction.signatures[0]),
+        signature=str(signed.signature),
         blockhash=str(blockhash),
         last_valid_block_height=last_valid,
-        raw=bytes(transaction),
+        raw=signed.raw,
         status=AttemptStatus.PENDING,
         sends=0,
         error=None,
@@ -97,26 +97,26 @@ class BatchDriver:
         return run_transaction(self.engine, report)
 
     def _round(self, batch_ids: list[int]) -> None:
-        attempts = run_transaction(
-            self.engine, lambda s: [repo.latest_attempt(s, i) for i in batch_ids]
-        )
+        attempts = run_transaction(self.engine, lambda s: repo.latest_attempts(s, batch_ids))
         height = self.adapter.block_height()  # before the lookup: see the module's step 3
         statuses = self.adapter.statuses([Signature.from_string(a.signature) for a in attempts])
+        to_send = []
         for attempt, landed in zip(attempts, statuses, strict=True):
             if landed is not None:
                 self._settle(attempt, landed)
             elif height > attempt.last_valid_block_height:
                 renewed = self._renew_in_own_transaction(attempt)
                 if renewed is not None:
-                    self._send(renewed)
+                    to_send.append(renewed)
             else:
-                self._send(attempt)
+                to_send.append(attempt)
+        self._send(to_send)
 
     def _look(self, batch_ids: list[int]) -> None:
         """Settle the batches whose latest signature the chain has; send nothing."""
         attempts = run_transaction(
             self.engine,
-            lambda s: [repo.latest_attempt(s, i) for i in repo.planned_batch_ids(s, batch_ids)],
+            lambda s: repo.latest_attempts(s, repo.planned_batch_ids(s, batch_ids)),
         )
         if not attempts:
             return
@@ -125,19 +125,31 @@ class BatchDriver:
             if landed is not None:
                 self._settle(attempt, landed)
 
-    def _send(self, attempt: Any) -> None:
+    def _send(self, attempts: list[Any]) -> None:
+        """Count every send of the round in one unit of work, then send (step 2).
+
+        The counts commit before the first send, so a count is never below the sends
+        that happened; a crash in between leaves counts above them, which only makes a
+        later refusal prove nothing (left to expiry), never a false "never broadcast".
+        One commit per round instead of one per batch: 5 000 batches took 5 000.
+        """
+        if not attempts:
+            return
         sent_before = run_transaction(
-            self.engine, lambda s: repo.count_send(s, attempt.id, self.clock())
+            self.engine, lambda s: repo.count_sends(s, [a.id for a in attempts], self.clock())
         )
-        refusal = self.adapter.send(bytes(attempt.raw))
-        if refusal is None or refusal.transient or sent_before > 0:
-            return  # taken, or nothing proven: the chain's status or expiry decides
-        detail = refusal.error + (f" ({refusal.logs[-1]})" if refusal.logs else "")
+        for attempt in attempts:
+            refusal = self.adapter.send(bytes(attempt.raw))
+            if refusal is None or refusal.transient or sent_before[attempt.id] > 0:
+                continue  # taken, or nothing proven: the chain's status or expiry decides
+            detail = refusal.error + (f" ({refusal.logs[-1]})" if refusal.logs else "")
+            self._refuse(attempt, f"refused: {detail}")
+
+    def _refuse(self, attempt: Any, error: str) -> None:
+        """End a batch whose first send was refused: it was never broadcast (step 2)."""
         run_transaction(
             self.engine,
-            lambda s: self._finish(
-                s, attempt.batch_id, attempt.id, AttemptStatus.REFUSED, f"refused: {detail}"
-            ),
+            lambda s: self._finish(s, attempt.batch_id, attempt.id, AttemptStatus.REFUSED, error),
         )
 
     def _settle(self, attempt: Any, landed: Landed) -> None:

@@ -168,6 +168,20 @@ def latest_attempt(session: Session, batch_id: int) -> Row[Any]:
     ).one()
 
 
+def latest_attempts(session: Session, batch_ids: list[int]) -> list[Row[Any]]:
+    """Each batch's latest attempt, in the order of ``batch_ids``: one query for a round."""
+    if not batch_ids:
+        return []
+    latest = (
+        select(func.max(payout_attempts_t.c.id))
+        .where(payout_attempts_t.c.batch_id.in_(batch_ids))
+        .group_by(payout_attempts_t.c.batch_id)
+    )
+    rows = session.execute(select(payout_attempts_t).where(payout_attempts_t.c.id.in_(latest)))
+    by_batch = {r.batch_id: r for r in rows}
+    return [by_batch[i] for i in batch_ids]
+
+
 def planned_batch_ids(session: Session, batch_ids: list[int] | None = None) -> list[int]:
     """Batches not final yet (of the given ones, or all)."""
     query = (
@@ -210,19 +224,25 @@ def update_attempt(session: Session, attempt_id: int, **values: Any) -> None:
     )
 
 
-def count_send(session: Session, attempt_id: int, now_us: int) -> int:
-    """Record that the attempt is about to be sent; returns how often it was sent before."""
-    before = session.execute(
-        select(payout_attempts_t.c.sends)
-        .where(payout_attempts_t.c.id == attempt_id)
-        .with_for_update()
-    ).scalar_one()
+def count_sends(session: Session, attempt_ids: list[int], now_us: int) -> dict[int, int]:
+    """Record that the attempts are about to be sent; returns how often each was sent before."""
+    if not attempt_ids:
+        return {}
+    before = {
+        int(r.id): int(r.sends)
+        for r in session.execute(
+            select(payout_attempts_t.c.id, payout_attempts_t.c.sends)
+            .where(payout_attempts_t.c.id.in_(attempt_ids))
+            .order_by(payout_attempts_t.c.id)
+            .with_for_update()
+        )
+    }
     session.execute(
         update(payout_attempts_t)
-        .where(payout_attempts_t.c.id == attempt_id)
+        .where(payout_attempts_t.c.id.in_(attempt_ids))
         .values(sends=payout_attempts_t.c.sends + 1, updated_at_us=now_us)
     )
-    return int(before)
+    return before
 
 
 def confirmed_items(session: Session) -> list[Row[Any]]:

@@ -113,8 +113,12 @@ class PayoutService:
             Transfer(t.member_id, t.owner, t.account, t.amount_units, balance is None)
             for t, balance in zip(transfers, existing, strict=True)
         ]
-        longest = f"{label} {len(transfers)}/{len(transfers)}"
-        batches = pack_batches(token, transfers, longest)
+        # The memo's longest form bounds every batch; the member count bounds the batch
+        # count, and the batch count found makes a shorter bound: a second packing with it
+        # never needs more batches, so its memos stay within it (10 new members per
+        # transaction instead of 9 from 10 000 members on).
+        batches = pack_batches(token, transfers, f"{label} {len(transfers)}/{len(transfers)}")
+        batches = pack_batches(token, transfers, f"{label} {len(batches)}/{len(batches)}")
         ledger = Ledger(session, clock=self.clock)
         blockhash, last_valid = self.adapter.latest_blockhash()
         now = self.clock()

@@ -15,15 +15,14 @@ from systok.payout.chain import (
     TOKEN_PROGRAM_ID,
     TX_SIZE_MAX,
     create_token_account_instruction,
-    fits,
     make_transfer,
     mint_to_instruction,
     pack_batches,
     sign_batch,
-    transaction_size,
 )
 from systok.payout.embedded import EmbeddedChain, Rejected
 from systok.payout.errors import BatchTooLarge, PayoutError
+from systok.payout.wire import batch_size
 
 MEMO = "SysTok 2026-W05 stk-2025-12 batch 99/99"
 
@@ -63,12 +62,13 @@ def test_batches_are_as_large_as_fit_and_never_larger(adapter, create, per_trans
     assert sum(sizes) == 45 and 0 < sizes[-1] <= per_transaction
     assert [t for b in batches for t in b] == planned, "every member once, in order"
     for batch, following in itertools.pairwise(batches):
-        assert transaction_size(token, batch, MEMO) <= TX_SIZE_MAX
-        assert not fits(token, [*batch, following[0]], MEMO), "one more would not fit"
+        assert batch_size(token.programs, batch, MEMO) <= TX_SIZE_MAX
+        more = batch_size(token.programs, [*batch, following[0]], MEMO)
+        assert more > TX_SIZE_MAX, "one more would not fit"
     blockhash, _ = adapter.latest_blockhash()
     for batch in batches:
         raw = bytes(sign_batch(token, batch, MEMO, blockhash))
-        assert len(raw) == transaction_size(token, batch, MEMO) <= TX_SIZE_MAX
+        assert len(raw) == batch_size(token.programs, batch, MEMO) <= TX_SIZE_MAX
 
 
 def test_mixed_batches_pack_by_size_not_by_count(adapter):
