@@ -245,7 +245,7 @@ def notify(ctx: StageContext) -> dict[str, Any]:
                 f"weekly:{ctx.policy.version}:{week}:{r.member_id}",
                 {"week": week, "amount": format_amount(r.paid_units, scale), "statement_url": link},
             )
-            for r in repo.run_rewards(ctx.session, ctx.run.id)
+            for r in repo.run_reward_amounts(ctx.session, ctx.run.id)
             if r.paid_units > 0
         ],
         now_us=now,
