@@ -51,7 +51,10 @@ def _post(
     digests: Sequence[bytes],
     created_at_us: int,
 ) -> list[PostedEntry]:
-    if repo.used_keys(session, [d.idempotency_key for d in drafts]):
+    keys = [d.idempotency_key for d in drafts]
+    if len(set(keys)) < len(keys):
+        raise _TakeTheSlowPath  # one key twice in a batch: the second replays or conflicts
+    if repo.used_keys(session, keys):
         raise _TakeTheSlowPath  # a replay (a resumed run) or a conflict: one by one
     repo.stage_lines(
         session,

@@ -172,3 +172,16 @@ def test_fees_go_to_one_of_the_fee_lanes_picked_by_the_key() -> None:
     assert {ref.owner for ref in picked} == {f"transfers:{lane:02d}" for lane in range(FEE_LANES)}
     assert fee_account("fee", "transfer:k") == fee_account("fee", "transfer:k")
     assert fee_account("fund:treasury", "transfer:k").name == "fund:treasury@STK"
+
+
+def test_no_connection_to_be_had_is_handed_over_unwritten():
+    """A server that refuses connections: the call answers HANDED_OVER (nothing ran), so
+    the request's Python path meets the same outage and answers it as every request does."""
+    from systok.db.engine import make_engine
+    from systok.economy.repository.transfer_call import HANDED_OVER, call_member_transfer
+
+    nowhere = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    try:
+        assert call_member_transfer(nowhere, {}).outcome == HANDED_OVER
+    finally:
+        nowhere.dispose()

@@ -197,3 +197,18 @@ def test_an_account_opened_meanwhile_takes_the_one_by_one_path(backend, monkeypa
     reset_ledger(backend[0])
     _post(backend, BATCH, one_by_one=True)
     assert _named(backend[0])["accounts"] == together
+
+
+def test_one_key_twice_in_a_batch_answers_as_one_by_one(backend):
+    """The same key twice: the second replays (same content) or conflicts (other
+    content), exactly as posting the two one by one; a conflict writes nothing."""
+    twice = [BATCH[0], BATCH[0]]
+    entries = _post(backend, twice)
+    assert [e.replayed for e in entries] == [False, True]
+    assert entries[0].transaction_id == entries[1].transaction_id
+    assert run_transaction(backend[0], audit_ledger).ok
+    reset_ledger(backend[0])
+    before = snapshot(backend[0])
+    with pytest.raises(IdempotencyConflict):
+        _post(backend, [BATCH[0], _draft("mint", (WORLD, -1), (POOL, 1))])
+    assert snapshot(backend[0]) == before

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from systok.db.engine import RETRY_ATTEMPTS_MAX, RETRYABLE_PG_CODES
 
@@ -45,13 +46,18 @@ def call_member_transfer(engine: Engine, params: dict[str, object]) -> MemberTra
     """One autocommit call of ``systok_member_transfer``; deadlocks are retried.
 
     Any other error (the function's hand-over, SQLSTATE ``HAND_OVER_SQLSTATE`` of
-    ``systok.ledger.sql``, a function not installed yet, a lost
-    connection) answers ``HANDED_OVER``: the statement rolled back, so nothing was
-    written and the caller's Python path answers the request with its own checks.
+    ``systok.ledger.sql``, a function not installed yet, a lost connection, no connection
+    to be had) answers ``HANDED_OVER``: the statement rolled back or never ran, so nothing
+    was written and the caller's Python path answers the request with its own checks.
     """
     errors = engine.dialect.loaded_dbapi.Error
     for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
-        pooled = engine.raw_connection()
+        try:
+            pooled = engine.raw_connection()
+        except (SQLAlchemyError, errors):  # the pool hands out the driver's own error
+            # No connection (pool timeout, server gone): the Python path meets the same
+            # condition and answers it the way every request does.
+            return MemberTransferAnswer(HANDED_OVER, None, None, None)
         try:
             connection = pooled.driver_connection
             assert connection is not None, "a checked-out connection has its driver's"
